@@ -1,0 +1,8 @@
+//! HS256 JSON Web Tokens ([RFC 7519]) in the JWS compact serialization ([RFC 7515]).
+//!
+//! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
+//! [RFC 7515]: https://www.rfc-editor.org/rfc/rfc7515
+
+mod claims;
+
+pub use claims::{Audience, RegisteredClaims};

@@ -1,0 +1,75 @@
+//! Registered claims ([RFC 7519 §4.1]), read from an authenticated payload.
+//!
+//! [RFC 7519 §4.1]: https://www.rfc-editor.org/rfc/rfc7519#section-4.1
+
+use crate::time::UnixTime;
+
+/// The registered claims of a verified token.
+///
+/// Strings borrow from the caller's scratch buffer and are already unescaped. A registered
+/// claim of the wrong JSON type is never reported as absent: verification fails with
+/// [`VerifyError::InvalidClaim`](crate::VerifyError::InvalidClaim) instead.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RegisteredClaims<'a> {
+    /// `iss`: who issued the token.
+    pub iss: Option<&'a str>,
+    /// `sub`: whom the token is about.
+    pub sub: Option<&'a str>,
+    /// `aud`: the intended recipients.
+    pub aud: Option<Audience<'a>>,
+    /// `exp`: the token must not be accepted at or after this time.
+    pub exp: Option<UnixTime>,
+    /// `nbf`: the token must not be accepted before this time.
+    pub nbf: Option<UnixTime>,
+    /// `iat`: when the token was issued.
+    pub iat: Option<UnixTime>,
+    /// `jti`: a unique identifier for the token.
+    pub jti: Option<&'a str>,
+}
+
+/// The `aud` claim: one string, or an array of strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience<'a> {
+    /// `"aud": "x"`.
+    One(&'a str),
+    /// `"aud": ["x", "y"]`: the elements, each already unescaped, joined by a NUL byte.
+    ///
+    /// NUL cannot occur in an element: an element holding one is refused while parsing.
+    Many(&'a str),
+}
+
+impl<'a> Audience<'a> {
+    /// The audience values.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let (joined, many) = match *self {
+            Self::One(s) => (s, false),
+            Self::Many(s) => (s, true),
+        };
+        // A `Many` with no elements is stored as "" and yields nothing.
+        let empty = many && joined.is_empty();
+        joined
+            .split(move |c| many && c == '\0')
+            .filter(move |_| !empty)
+    }
+
+    /// Whether `value` is one of the audience values.
+    #[must_use]
+    pub fn contains(&self, value: &str) -> bool {
+        self.iter().any(|a| a == value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audience_iterates_each_form() {
+        assert!(Audience::One("a").iter().eq(["a"]));
+        assert!(Audience::Many("a\0b").iter().eq(["a", "b"]));
+        assert!(Audience::Many("").iter().eq::<[&str; 0]>([]));
+        assert!(Audience::Many("a\0b").contains("b"));
+        assert!(!Audience::Many("a\0b").contains("a\0b"));
+    }
+}
