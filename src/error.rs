@@ -62,6 +62,8 @@ impl fmt::Display for Claim {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyError {
+    /// The key is the ring's current key and cannot be removed.
+    CurrentKey,
     /// The key ring already holds a key with this `kid`.
     DuplicateKeyId,
     /// A `kid` is empty, too long, or holds characters that need JSON escaping.
@@ -77,6 +79,7 @@ pub enum KeyError {
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Self::CurrentKey => "cannot remove the current key",
             Self::DuplicateKeyId => "duplicate key ID",
             Self::InvalidKeyId => "invalid key ID",
             Self::RingFull => "key ring is full",
@@ -94,7 +97,9 @@ impl core::error::Error for KeyError {}
 pub enum EncodeError {
     /// The output buffer is too small for the token.
     BufferTooSmall,
-    /// The claims could not be serialized to JSON.
+    /// The signing key is unavailable (a key ring with no current key).
+    Key,
+    /// The claims could not be serialized to a JSON object that verification accepts.
     Serialize,
 }
 
@@ -102,6 +107,7 @@ impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::BufferTooSmall => "output buffer too small",
+            Self::Key => "no signing key",
             Self::Serialize => "claims could not be serialized",
         })
     }
@@ -131,6 +137,9 @@ pub enum JsonError {
     NotObject,
     /// Any other violation of the JSON grammar, including truncated input.
     Syntax,
+    /// Too many object members are open at once: those of an object plus those of the
+    /// objects enclosing it.
+    TooManyMembers,
     /// Non-whitespace after the top-level value.
     TrailingData,
     /// A `\u` escape for half of a surrogate pair without its other half.
@@ -148,6 +157,7 @@ impl fmt::Display for JsonError {
             Self::InvalidUtf8 => "invalid UTF-8 in JSON",
             Self::NotObject => "JSON value is not an object",
             Self::Syntax => "invalid JSON syntax",
+            Self::TooManyMembers => "too many JSON object members",
             Self::TrailingData => "trailing data after JSON value",
             Self::UnpairedSurrogate => "unpaired UTF-16 surrogate in JSON escape",
         })

@@ -1,0 +1,276 @@
+//! Verification: compact JWS in, authenticated and validated claims out.
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use hmac::Mac;
+use serde::Deserialize;
+
+use crate::error::{Claim, DecodeError, Error, VerifyError};
+use crate::jwt::claims::{Audience, RegisteredClaims};
+use crate::jwt::encode::SIGNATURE_B64_LEN;
+use crate::jwt::header;
+use crate::jwt::json::{self, JsonStr, Value};
+use crate::jwt::key::VerifyingKeys;
+use crate::jwt::validation::Validation;
+use crate::time::UnixTime;
+
+/// A token whose MAC matched and whose claims passed the policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Verified<'s, T> {
+    /// The caller's claims type, deserialized from the authenticated payload.
+    pub claims: T,
+    /// The registered claims, already checked against the policy.
+    pub registered: RegisteredClaims<'s>,
+}
+
+/// Verifies a compact HS256 token and returns its claims.
+///
+/// The steps, each failing closed:
+///
+/// 1. the token is at most [`Validation::max_token_len`] bytes and has exactly three
+///    `.`-separated segments;
+/// 2. each segment is canonical unpadded base64url (no padding, whitespace, `+` or `/`,
+///    and no non-zero unused bits);
+/// 3. the header is a strict JSON object with `alg` exactly `"HS256"`, no `crit`, no `enc`,
+///    an accepted `typ`, and a `kid` that `keys` knows;
+/// 4. the 32-byte MAC is compared in constant time over the `header.payload` bytes as
+///    received;
+/// 5. **only then** is the payload read: it must be a strict JSON object (no duplicate
+///    members even after unescaping, nesting within [`Validation::max_depth`]);
+/// 6. the registered claims must have the right JSON types and pass the policy at `now`;
+/// 7. the payload is deserialized into `T`, whose borrowed strings point into `scratch`.
+///
+/// `scratch` holds the decoded header and payload. A scratch buffer as long as the token
+/// is always enough when no string in the payload contains a JSON escape; escaped strings
+/// need room to be unescaped as well.
+///
+/// # Errors
+///
+/// [`Error::Decode`] for a malformed token or refused header, [`Error::Verify`] for a bad
+/// MAC, a malformed payload or a claim that fails the policy.
+pub fn verify<'s, T, K>(
+    keys: &K,
+    token: &str,
+    policy: &Validation<'_>,
+    now: UnixTime,
+    scratch: &'s mut [u8],
+) -> Result<Verified<'s, T>, Error>
+where
+    T: Deserialize<'s>,
+    K: VerifyingKeys + ?Sized,
+{
+    let token = token.as_bytes();
+    if token.len() > policy.max_token_len {
+        return Err(DecodeError::TooLong.into());
+    }
+    let Segments {
+        header: header_b64,
+        payload: payload_b64,
+        signature: signature_b64,
+    } = Segments::split(token)?;
+
+    // The header, decoded into the scratch buffer, which the payload reuses afterwards.
+    let key = {
+        let decoded = decode_b64(header_b64, scratch).map_err(Error::Decode)?;
+        let canonical_len =
+            json::canonicalize(decoded, policy.max_depth).map_err(DecodeError::Header)?;
+        let canonical = decoded.get(..canonical_len).unwrap_or_default();
+        let checked = header::check(canonical, policy.typ)?;
+        keys.verifying_key(checked.kid)?
+    };
+
+    // The signature segment: exactly 32 bytes once decoded.
+    let mut tag = [0u8; 32];
+    if signature_b64.len() != SIGNATURE_B64_LEN {
+        return Err(VerifyError::Signature.into());
+    }
+    Base64UrlUnpadded::decode(signature_b64, &mut tag).map_err(|_| DecodeError::Base64)?;
+
+    // The payload is decoded before the MAC check only so that its encoding is judged the
+    // same way whatever the MAC; it is not parsed until the MAC matches.
+    let payload_len = decode_b64(payload_b64, scratch)
+        .map_err(Error::Decode)?
+        .len();
+
+    let signing_input_len = header_b64
+        .len()
+        .saturating_add(1)
+        .saturating_add(payload_b64.len());
+    let signing_input = token.get(..signing_input_len).unwrap_or_default();
+    key.mac()
+        .chain_update(signing_input)
+        .verify_slice(&tag)
+        .map_err(|_| VerifyError::Signature)?;
+
+    // Authenticated from here on.
+    let (payload, rest) = scratch.split_at_mut(payload_len.min(scratch.len()));
+    let canonical_len =
+        json::canonicalize(payload, policy.max_depth).map_err(VerifyError::Payload)?;
+    let payload: &'s [u8] = payload;
+    let payload = payload.get(..canonical_len).unwrap_or_default();
+
+    let mut rest = rest;
+    let registered = registered_claims(payload, &mut rest)?;
+    policy.check(&registered, now)?;
+
+    let (claims, used) = serde_json_core::from_slice_escaped::<T>(payload, rest).map_err(|e| {
+        if matches!(e, serde_json_core::de::Error::EscapedStringIsTooLong) {
+            VerifyError::BufferTooSmall
+        } else {
+            VerifyError::Claims
+        }
+    })?;
+    if used != payload.len() {
+        return Err(VerifyError::Claims.into());
+    }
+    Ok(Verified { claims, registered })
+}
+
+/// The three segments of a compact token, still encoded.
+struct Segments<'t> {
+    header: &'t [u8],
+    payload: &'t [u8],
+    signature: &'t [u8],
+}
+
+impl<'t> Segments<'t> {
+    fn split(token: &'t [u8]) -> Result<Self, DecodeError> {
+        let mut parts = token.splitn(4, |&b| b == b'.');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(header), Some(payload), Some(signature), None) => Ok(Self {
+                header,
+                payload,
+                signature,
+            }),
+            _ => Err(DecodeError::Segments),
+        }
+    }
+}
+
+/// Decodes one base64url segment into the front of `scratch`.
+fn decode_b64<'b>(segment: &[u8], scratch: &'b mut [u8]) -> Result<&'b mut [u8], DecodeError> {
+    // Unpadded base64: 4 characters per 3 bytes; a final group of 2 or 3 characters holds
+    // 1 or 2 bytes, and a final group of 1 character is never valid.
+    let len = match segment.len() % 4 {
+        1 => return Err(DecodeError::Base64),
+        r => (segment.len() / 4)
+            .saturating_mul(3)
+            .saturating_add(r.saturating_sub(1)),
+    };
+    let dst = scratch.get_mut(..len).ok_or(DecodeError::BufferTooSmall)?;
+    let decoded_len = Base64UrlUnpadded::decode(segment, dst)
+        .map_err(|_| DecodeError::Base64)?
+        .len();
+    dst.get_mut(..decoded_len).ok_or(DecodeError::Base64)
+}
+
+/// Reads the registered claims of a canonical payload object, unescaping strings into
+/// `spare` when they need it. A claim of the wrong JSON type is an error, never absent.
+fn registered_claims<'s>(
+    payload: &'s [u8],
+    spare: &mut &'s mut [u8],
+) -> Result<RegisteredClaims<'s>, VerifyError> {
+    let mut claims = RegisteredClaims::default();
+    for (name, value) in json::members(payload) {
+        let Some(name) = name.as_str() else { continue };
+        match name {
+            "iss" => claims.iss = Some(string_claim(value, Claim::Iss, spare)?),
+            "sub" => claims.sub = Some(string_claim(value, Claim::Sub, spare)?),
+            "jti" => claims.jti = Some(string_claim(value, Claim::Jti, spare)?),
+            "exp" => claims.exp = Some(time_claim(value, Claim::Exp)?),
+            "nbf" => claims.nbf = Some(time_claim(value, Claim::Nbf)?),
+            "iat" => claims.iat = Some(time_claim(value, Claim::Iat)?),
+            "aud" => claims.aud = Some(audience_claim(value, spare)?),
+            _ => {}
+        }
+    }
+    Ok(claims)
+}
+
+fn string_claim<'s>(
+    value: Value<'s>,
+    claim: Claim,
+    spare: &mut &'s mut [u8],
+) -> Result<&'s str, VerifyError> {
+    match value {
+        Value::String(s) => unescape(s, spare),
+        _ => Err(VerifyError::InvalidClaim(claim)),
+    }
+}
+
+/// A `NumericDate`: only non-negative integers are accepted. Fractions, exponents,
+/// negative values and values beyond `u64` are refused rather than rounded.
+fn time_claim(value: Value<'_>, claim: Claim) -> Result<UnixTime, VerifyError> {
+    match value {
+        Value::Number(n) => json::parse_u64(n)
+            .map(UnixTime::from_secs)
+            .ok_or(VerifyError::InvalidClaim(claim)),
+        _ => Err(VerifyError::InvalidClaim(claim)),
+    }
+}
+
+fn audience_claim<'s>(
+    value: Value<'s>,
+    spare: &mut &'s mut [u8],
+) -> Result<Audience<'s>, VerifyError> {
+    const INVALID: VerifyError = VerifyError::InvalidClaim(Claim::Aud);
+    match value {
+        Value::String(s) => Ok(Audience::One(unescape(s, spare)?)),
+        Value::Array(array) => {
+            // Join the elements with NUL into `spare`; an element holding NUL is refused so
+            // the separator is unambiguous.
+            let mut len = 0usize;
+            for element in json::elements(array) {
+                let Value::String(s) = element else {
+                    return Err(INVALID);
+                };
+                let sep = usize::from(len > 0);
+                len = len
+                    .checked_add(sep)
+                    .and_then(|n| n.checked_add(s.unescaped_len()))
+                    .ok_or(VerifyError::BufferTooSmall)?;
+            }
+            let (joined, tail) = core::mem::take(spare)
+                .split_at_mut_checked(len)
+                .ok_or(VerifyError::BufferTooSmall)?;
+            *spare = tail;
+            let mut at = 0usize;
+            for element in json::elements(array) {
+                let Value::String(s) = element else {
+                    return Err(INVALID);
+                };
+                if at > 0 {
+                    *joined.get_mut(at).ok_or(INVALID)? = 0;
+                    at = at.saturating_add(1);
+                }
+                let dst = joined.get_mut(at..).ok_or(INVALID)?;
+                let text = s.unescape_into(dst).ok_or(INVALID)?;
+                if text.contains('\0') {
+                    return Err(INVALID);
+                }
+                at = at.saturating_add(text.len());
+            }
+            let joined: &'s [u8] = joined;
+            let joined = core::str::from_utf8(joined).map_err(|_| INVALID)?;
+            Ok(Audience::Many(joined))
+        }
+        _ => Err(INVALID),
+    }
+}
+
+/// The unescaped text of a canonical string: borrowed from the payload when it has no
+/// escapes, otherwise written into the front of `spare`.
+fn unescape<'s>(s: JsonStr<'s>, spare: &mut &'s mut [u8]) -> Result<&'s str, VerifyError> {
+    if let Some(plain) = s.as_str() {
+        return Ok(plain);
+    }
+    let (dst, tail) = core::mem::take(spare)
+        .split_at_mut_checked(s.unescaped_len())
+        .ok_or(VerifyError::BufferTooSmall)?;
+    *spare = tail;
+    let dst: &'s mut [u8] = dst;
+    match s.unescape_into(dst) {
+        Some(text) => Ok(text),
+        None => Err(VerifyError::BufferTooSmall),
+    }
+}

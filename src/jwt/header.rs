@@ -1,0 +1,254 @@
+//! The JOSE header ([RFC 7515 §4]): written by signing, checked by verifying.
+//!
+//! [RFC 7515 §4]: https://www.rfc-editor.org/rfc/rfc7515#section-4
+
+use crate::error::DecodeError;
+use crate::jwt::json::{self, JsonStr, Value};
+use crate::jwt::key::KeyId;
+
+/// The longest header JSON that signing writes: the fixed members plus the longest `kid`.
+pub(crate) const MAX_SIGNED_HEADER_LEN: usize =
+    HEADER_START.len() + KID_START.len() + KeyId::MAX_LEN + 2;
+
+/// The JSON of the header that signing writes, into `out`; returns its length.
+pub(crate) fn write(kid: Option<&KeyId>, out: &mut [u8; MAX_SIGNED_HEADER_LEN]) -> usize {
+    let kid = kid.map_or("", KeyId::as_str);
+    let parts: [&[u8]; 4] = if kid.is_empty() {
+        [HEADER_START, b"", b"", b"}"]
+    } else {
+        [HEADER_START, KID_START, kid.as_bytes(), b"\"}"]
+    };
+    let mut len = 0;
+    for part in parts {
+        // The total is at most MAX_SIGNED_HEADER_LEN by construction (a `KeyId` is at most
+        // `KeyId::MAX_LEN` bytes); `zip` stops at the end of `out` regardless.
+        for (dst, src) in out.iter_mut().skip(len).zip(part) {
+            *dst = *src;
+        }
+        len = len.saturating_add(part.len());
+    }
+    len.min(MAX_SIGNED_HEADER_LEN)
+}
+
+/// What verification needs from a checked header.
+#[derive(Debug)]
+pub(crate) struct Checked<'a> {
+    /// `kid` as received (canonical JSON string content).
+    pub(crate) kid: Option<&'a str>,
+}
+
+/// Checks a canonical header object against RFC 7515, RFC 8725 and the `typ` policy.
+///
+/// Refused, in this order: `crit` (no extension is understood, RFC 7515 §4.1.11), `enc`
+/// (a JWE header, RFC 8725 §2.8), `alg` other than exactly `"HS256"` (RFC 8725 §3.1),
+/// `typ` not matching `expected_typ`, and `kid` that is not a string. Other members,
+/// including key material (`jwk`, `jku`, `x5u`, `x5c`), are ignored.
+pub(crate) fn check<'a>(
+    canonical: &'a [u8],
+    expected_typ: Option<&str>,
+) -> Result<Checked<'a>, DecodeError> {
+    let mut alg = None;
+    let mut typ = None;
+    let mut kid = None;
+    let (mut crit, mut enc) = (false, false);
+    for (name, value) in json::members(canonical) {
+        match name.as_str() {
+            Some("alg") => alg = Some(value),
+            Some("crit") => crit = true,
+            Some("enc") => enc = true,
+            Some("kid") => kid = Some(value),
+            Some("typ") => typ = Some(value),
+            _ => {}
+        }
+    }
+    if crit {
+        return Err(DecodeError::Critical);
+    }
+    if enc {
+        return Err(DecodeError::Encrypted);
+    }
+    match alg {
+        Some(Value::String(s)) if s.as_str() == Some("HS256") => {}
+        _ => return Err(DecodeError::Algorithm),
+    }
+    match typ {
+        None if expected_typ.is_none() => {}
+        None => return Err(DecodeError::Type),
+        Some(Value::String(s)) => {
+            if !typ_matches(s, expected_typ.unwrap_or("JWT")) {
+                return Err(DecodeError::Type);
+            }
+        }
+        Some(_) => return Err(DecodeError::HeaderMember),
+    }
+    let kid = match kid {
+        None => None,
+        Some(Value::String(s)) => Some(s.raw()),
+        Some(_) => return Err(DecodeError::HeaderMember),
+    };
+    Ok(Checked { kid })
+}
+
+/// `typ` comparison of RFC 7515 §4.1.9: media types are case-insensitive and the
+/// `application/` prefix may be omitted.
+fn typ_matches(typ: JsonStr<'_>, expected: &str) -> bool {
+    let strip = |s: &str| -> usize {
+        let prefix = "application/";
+        match s.get(..prefix.len()) {
+            Some(p) if p.eq_ignore_ascii_case(prefix) => prefix.len(),
+            _ => 0,
+        }
+    };
+    let Some(raw) = typ.as_str() else {
+        // An escaped `typ` holds `"`, `\` or a control character: never a media type.
+        return false;
+    };
+    let (raw, expected) = (
+        raw.get(strip(raw)..).unwrap_or(raw),
+        expected.get(strip(expected)..).unwrap_or(expected),
+    );
+    raw.eq_ignore_ascii_case(expected)
+}
+
+const HEADER_START: &[u8] = br#"{"alg":"HS256","typ":"JWT""#;
+const KID_START: &[u8] = br#","kid":""#;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use alloc::borrow::ToOwned;
+    use alloc::string::String;
+
+    fn checked(json: &str, typ: Option<&str>) -> Result<Option<String>, DecodeError> {
+        let mut buf = json.as_bytes().to_vec();
+        let n = json::canonicalize(&mut buf, 16).map_err(DecodeError::Header)?;
+        check(&buf[..n], typ).map(|c| c.kid.map(str::to_owned))
+    }
+
+    #[test]
+    fn writes_the_fixed_header() {
+        let mut out = [0u8; MAX_SIGNED_HEADER_LEN];
+        let n = write(None, &mut out);
+        assert_eq!(&out[..n], br#"{"alg":"HS256","typ":"JWT"}"#);
+        let kid = KeyId::new(&"k".repeat(KeyId::MAX_LEN)).unwrap();
+        let n = write(Some(&kid), &mut out);
+        assert_eq!(n, MAX_SIGNED_HEADER_LEN);
+        assert!(out.ends_with(b"kkk\"}"));
+    }
+
+    #[test]
+    fn alg_is_pinned() {
+        assert_eq!(checked(r#"{"alg":"HS256"}"#, None), Ok(None));
+        for bad in [
+            r#"{}"#,
+            r#"{"alg":"none"}"#,
+            r#"{"alg":"None"}"#,
+            r#"{"alg":"NONE"}"#,
+            r#"{"alg":"hs256"}"#,
+            r#"{"alg":"HS512"}"#,
+            r#"{"alg":"HS384"}"#,
+            r#"{"alg":"RS256"}"#,
+            r#"{"alg":"ES256"}"#,
+            r#"{"alg":"HS256 "}"#,
+            r#"{"alg":null}"#,
+            r#"{"alg":true}"#,
+            r#"{"alg":256}"#,
+            r#"{"alg":["HS256"]}"#,
+            r#"{"alg":{"v":"HS256"}}"#,
+            r#"{"Alg":"HS256"}"#,
+        ] {
+            assert_eq!(checked(bad, None), Err(DecodeError::Algorithm), "{bad}");
+        }
+        // Escapes are decoded before comparing, so this is exactly "HS256".
+        assert_eq!(checked(r#"{"alg":"HS\u0032\u00356"}"#, None), Ok(None));
+        assert_eq!(checked(r#"{"\u0061lg":"HS256"}"#, None), Ok(None));
+    }
+
+    #[test]
+    fn duplicate_header_members_are_refused() {
+        use crate::error::JsonError;
+        assert_eq!(
+            checked(r#"{"alg":"HS256","alg":"none"}"#, None),
+            Err(DecodeError::Header(JsonError::DuplicateMember))
+        );
+        assert_eq!(
+            checked(r#"{"alg":"HS256","\u0061lg":"HS256"}"#, None),
+            Err(DecodeError::Header(JsonError::DuplicateMember))
+        );
+    }
+
+    #[test]
+    fn crit_and_enc_are_refused() {
+        assert_eq!(
+            checked(r#"{"alg":"HS256","crit":["exp"],"exp":1}"#, None),
+            Err(DecodeError::Critical)
+        );
+        assert_eq!(
+            checked(r#"{"alg":"HS256","crit":[]}"#, None),
+            Err(DecodeError::Critical)
+        );
+        assert_eq!(
+            checked(r#"{"alg":"HS256","enc":"A128GCM"}"#, None),
+            Err(DecodeError::Encrypted)
+        );
+        assert_eq!(
+            checked(r#"{"alg":"none","crit":["b64"]}"#, None),
+            Err(DecodeError::Critical)
+        );
+    }
+
+    #[test]
+    fn typ_policy() {
+        for ok in ["JWT", "jwt", "application/jwt", "Application/JWT"] {
+            let h = std::format!(r#"{{"alg":"HS256","typ":"{ok}"}}"#);
+            assert_eq!(checked(&h, None), Ok(None), "{ok}");
+        }
+        for bad in ["at+jwt", "JOSE", "", "application/", "xapplication/jwt"] {
+            let h = std::format!(r#"{{"alg":"HS256","typ":"{bad}"}}"#);
+            assert_eq!(checked(&h, None), Err(DecodeError::Type), "{bad}");
+        }
+        assert_eq!(
+            checked(r#"{"alg":"HS256","typ":1}"#, None),
+            Err(DecodeError::HeaderMember)
+        );
+        assert_eq!(
+            checked(r#"{"alg":"HS256","typ":"at+jwt"}"#, Some("at+jwt")),
+            Ok(None)
+        );
+        assert_eq!(
+            checked(
+                r#"{"alg":"HS256","typ":"application/AT+JWT"}"#,
+                Some("at+jwt")
+            ),
+            Ok(None)
+        );
+        assert_eq!(
+            checked(r#"{"alg":"HS256","typ":"JWT"}"#, Some("at+jwt")),
+            Err(DecodeError::Type)
+        );
+        assert_eq!(
+            checked(r#"{"alg":"HS256"}"#, Some("at+jwt")),
+            Err(DecodeError::Type)
+        );
+    }
+
+    #[test]
+    fn kid_and_ignored_key_material() {
+        assert_eq!(
+            checked(r#"{"alg":"HS256","kid":"k1"}"#, None),
+            Ok(Some("k1".into()))
+        );
+        assert_eq!(
+            checked(r#"{"alg":"HS256","kid":7}"#, None),
+            Err(DecodeError::HeaderMember)
+        );
+        assert_eq!(
+            checked(
+                r#"{"alg":"HS256","jwk":{"kty":"oct","k":"AAAA"},"jku":"https://x","x5u":"https://y","x5c":["AA"]}"#,
+                None
+            ),
+            Ok(None)
+        );
+    }
+}

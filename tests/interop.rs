@@ -1,0 +1,111 @@
+//! Interoperability with the `jsonwebtoken` crate, in both directions.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::SECRET;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+use tokenstile::jwt::{self, Hs256Key, KeyRing, Validation};
+use tokenstile::{Error, UnixTime, VerifyError};
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Claims {
+    iss: String,
+    sub: String,
+    aud: String,
+    iat: u64,
+    exp: u64,
+    jti: String,
+    role: String,
+}
+
+fn claims() -> Claims {
+    Claims {
+        iss: "https://auth.example".into(),
+        sub: "user-42".into(),
+        aud: "api".into(),
+        iat: 1_700_000_000,
+        exp: 1_700_000_900,
+        jti: "4f1c2a".into(),
+        role: "editor \"q\" / é 😀".into(),
+    }
+}
+
+const AUD: &[&str] = &["api"];
+
+fn their_validation() -> jsonwebtoken::Validation {
+    let mut v = jsonwebtoken::Validation::new(Algorithm::HS256);
+    v.set_audience(AUD);
+    v.set_issuer(&["https://auth.example"]);
+    // jsonwebtoken reads the system clock; the fixed `exp` above is in the past, so the
+    // expiry check is what differs between the libraries and is turned off here only.
+    v.validate_exp = false;
+    v
+}
+
+#[test]
+fn tokens_signed_here_verify_there() {
+    let key = Hs256Key::new_from_slice(SECRET).unwrap();
+    let mut buf = [0u8; 512];
+    let token = jwt::sign(&key, &claims(), &mut buf).unwrap();
+    let data = jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(SECRET).unwrap(),
+        &their_validation(),
+    )
+    .unwrap();
+    assert_eq!(data.claims, claims());
+    assert_eq!(data.header.alg, Algorithm::HS256);
+    assert_eq!(data.header.typ.as_deref(), Some("JWT"));
+    assert_eq!(data.header.kid, None);
+}
+
+#[test]
+fn key_ring_tokens_carry_kid_there() {
+    let ring = KeyRing::<1>::new("main-2026", Hs256Key::new_from_slice(SECRET).unwrap()).unwrap();
+    let mut buf = [0u8; 512];
+    let token = jwt::sign(&ring, &claims(), &mut buf).unwrap();
+    let data = jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(SECRET).unwrap(),
+        &their_validation(),
+    )
+    .unwrap();
+    assert_eq!(data.header.kid.as_deref(), Some("main-2026"));
+}
+
+#[test]
+fn tokens_signed_there_verify_here() {
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims(),
+        &EncodingKey::from_secret(SECRET).unwrap(),
+    )
+    .unwrap();
+    let key = Hs256Key::new_from_slice(SECRET).unwrap();
+    let policy = Validation::new()
+        .with_issuer("https://auth.example")
+        .with_audiences(AUD);
+    let mut scratch = [0u8; 512];
+    let now = UnixTime::from_secs(1_700_000_100);
+    let v = jwt::verify::<Claims, _>(&key, &token, &policy, now, &mut scratch).unwrap();
+    assert_eq!(v.claims, claims());
+    assert_eq!(v.registered.jti, Some("4f1c2a"));
+    assert_eq!(v.registered.sub, Some("user-42"));
+
+    // A jsonwebtoken HS512 token with the same secret is refused here.
+    let hs512 = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS512),
+        &claims(),
+        &EncodingKey::from_secret(SECRET).unwrap(),
+    )
+    .unwrap();
+    let err = jwt::verify::<Claims, _>(&key, &hs512, &policy, now, &mut scratch).unwrap_err();
+    assert_eq!(err, Error::Decode(tokenstile::DecodeError::Algorithm));
+
+    // And it expires here at `exp`, by the explicit clock.
+    let later = UnixTime::from_secs(1_700_000_900);
+    let err = jwt::verify::<Claims, _>(&key, &token, &policy, later, &mut scratch).unwrap_err();
+    assert_eq!(err, Error::Verify(VerifyError::Expired));
+}
