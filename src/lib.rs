@@ -8,6 +8,7 @@ extern crate alloc;
 extern crate std;
 
 mod error;
+pub mod http;
 pub mod jwt;
 mod time;
 
