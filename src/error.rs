@@ -131,6 +131,9 @@ pub enum JsonError {
     NotObject,
     /// Any other violation of the JSON grammar, including truncated input.
     Syntax,
+    /// Too many object members are open at once: those of an object plus those of the
+    /// objects enclosing it.
+    TooManyMembers,
     /// Non-whitespace after the top-level value.
     TrailingData,
     /// A `\u` escape for half of a surrogate pair without its other half.
@@ -148,6 +151,7 @@ impl fmt::Display for JsonError {
             Self::InvalidUtf8 => "invalid UTF-8 in JSON",
             Self::NotObject => "JSON value is not an object",
             Self::Syntax => "invalid JSON syntax",
+            Self::TooManyMembers => "too many JSON object members",
             Self::TrailingData => "trailing data after JSON value",
             Self::UnpairedSurrogate => "unpaired UTF-16 surrogate in JSON escape",
         })
