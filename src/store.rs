@@ -23,8 +23,61 @@
 //!
 //! Don't call the store directly for sessions: [`SessionPolicy`] implements the session
 //! lifecycle over any store (timeouts, throttled touch, rotation, log out everywhere), and
-//! [`jwt::revocation`](crate::jwt::revocation) implements token revocation. Keep one store
-//! per application and pass it to each call.
+//! [`jwt::revoke_token`](crate::jwt::revoke_token) and its siblings implement token
+//! revocation. Keep one store per application and pass it to each call.
+//!
+//! ```
+//! use tokenstile::UnixTime;
+//! use tokenstile::session::{Rotated, SessionError, SessionId, SessionPolicy};
+//! use tokenstile::store::MemoryStore;
+//! # struct Rng(u8);
+//! # impl rand_core::TryRng for Rng {
+//! #     type Error = core::convert::Infallible;
+//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { unimplemented!() }
+//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { unimplemented!() }
+//! #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+//! #         self.0 = self.0.wrapping_add(1);
+//! #         dst.fill(self.0);
+//! #         Ok(())
+//! #     }
+//! # }
+//! # impl rand_core::TryCryptoRng for Rng {}
+//! # let mut rng = Rng(0); // Use the platform's CSPRNG or hardware TRNG.
+//!
+//! // Application data: small and fixed-size.
+//! #[derive(Clone, Debug, PartialEq)]
+//! struct Data {
+//!     user_id: u64,
+//!     admin: bool,
+//! }
+//!
+//! // 64 entries, no allocator.
+//! let mut store: MemoryStore<Data, 64> = MemoryStore::new();
+//! let policy = SessionPolicy::new(); // idle 30 min, absolute 8 h, touch every 60 s
+//! let now = UnixTime::from_secs(1_700_000_000);
+//!
+//! // Log in: a new session for user 42, its ID goes into the cookie.
+//! let id = policy.create(&mut store, &mut rng, "42", Data { user_id: 42, admin: false }, now)?;
+//! let mut cookie = [0u8; SessionId::ENCODED_LEN];
+//! let cookie = id.encode(&mut cookie);
+//!
+//! // A later request presents the cookie.
+//! let presented = SessionId::parse(cookie).map_err(|_| "bad cookie")?;
+//! let later = now.saturating_add(300);
+//! let session = policy.load(&mut store, &presented, later)?;
+//! assert_eq!(session.data().user_id, 42);
+//!
+//! // Privilege change: new ID, same data, the old ID is dead at once.
+//! let Rotated { id: new_id, mut record } = policy.rotate(&mut store, &mut rng, &presented, later)?;
+//! record.data_mut().admin = true;
+//! policy.save(&mut store, &new_id, record, later)?;
+//! assert!(matches!(policy.load(&mut store, &presented, later), Err(SessionError::NotFound)));
+//!
+//! // Log out everywhere.
+//! assert_eq!(policy.destroy_subject(&mut store, "42")?, 1);
+//! assert!(matches!(policy.load(&mut store, &new_id, later), Err(SessionError::NotFound)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # For store implementors
 //!
@@ -32,13 +85,182 @@
 //! its contract; run the conformance suite (feature `conformance`) from your tests. This
 //! store keeps everything in a `BTreeMap`; it is complete, if not fast:
 //!
+//! ```
+//! use std::collections::BTreeMap;
+//! use std::convert::Infallible;
+//!
+//! use tokenstile::UnixTime;
+//! use tokenstile::session::SessionRecord;
+//! use tokenstile::store::{LookupKey, SessionStore, StoreErrorKind, SubjectKey, Watermark};
+//!
+//! enum Entry<D> {
+//!     Session(SessionRecord<D>),
+//!     Revoked(UnixTime),
+//!     Watermark(Watermark),
+//! }
+//!
+//! impl<D> Entry<D> {
+//!     fn expires_at(&self) -> UnixTime {
+//!         match self {
+//!             Entry::Session(r) => r.expires_at(),
+//!             Entry::Revoked(until) => *until,
+//!             Entry::Watermark(w) => w.expires_at(),
+//!         }
+//!     }
+//! }
+//!
+//! struct MapStore<D>(BTreeMap<[u8; 32], Entry<D>>);
+//!
+//! impl<D: Clone> MapStore<D> {
+//!     fn live(&self, key: &LookupKey, now: UnixTime) -> Option<&Entry<D>> {
+//!         self.0.get(key.as_bytes()).filter(|e| now < e.expires_at())
+//!     }
+//!
+//!     fn live_session(&mut self, key: &LookupKey, now: UnixTime) -> Option<&mut SessionRecord<D>> {
+//!         match self.0.get_mut(key.as_bytes()) {
+//!             Some(Entry::Session(r)) if r.is_live(now) => Some(r),
+//!             _ => None,
+//!         }
+//!     }
+//! }
+//!
+//! impl<D: Clone> SessionStore for MapStore<D> {
+//!     type Data = D;
+//!     // A real backend has failures: map them to a type implementing `StoreError`.
+//!     type Error = StoreErrorKind;
+//!
+//!     fn create(&mut self, key: &LookupKey, record: SessionRecord<D>, now: UnixTime)
+//!         -> Result<(), StoreErrorKind> {
+//!         if self.live(key, now).is_some() {
+//!             return Err(StoreErrorKind::Conflict); // never overwrite, whatever kind is there
+//!         }
+//!         self.0.insert(*key.as_bytes(), Entry::Session(record));
+//!         Ok(())
+//!     }
+//!
+//!     fn get(&mut self, key: &LookupKey, now: UnixTime)
+//!         -> Result<Option<SessionRecord<D>>, StoreErrorKind> {
+//!         Ok(self.live_session(key, now).map(|r| r.clone()))
+//!     }
+//!
+//!     fn update(&mut self, key: &LookupKey, record: SessionRecord<D>, now: UnixTime)
+//!         -> Result<bool, StoreErrorKind> {
+//!         Ok(self.live_session(key, now).map(|r| *r = record).is_some())
+//!     }
+//!
+//!     fn touch(&mut self, key: &LookupKey, idle_deadline: UnixTime, now: UnixTime)
+//!         -> Result<bool, StoreErrorKind> {
+//!         Ok(self.live_session(key, now).map(|r| r.touch(idle_deadline, now)).is_some())
+//!     }
+//!
+//!     fn remove(&mut self, key: &LookupKey) -> Result<bool, StoreErrorKind> {
+//!         if !matches!(self.0.get(key.as_bytes()), Some(Entry::Session(_))) {
+//!             return Ok(false);
+//!         }
+//!         Ok(self.0.remove(key.as_bytes()).is_some())
+//!     }
+//!
+//!     fn rotate(&mut self, old: &LookupKey, new: &LookupKey, now: UnixTime)
+//!         -> Result<Option<SessionRecord<D>>, StoreErrorKind> {
+//!         if self.live(new, now).is_some() {
+//!             return Err(StoreErrorKind::Conflict);
+//!         }
+//!         if self.live_session(old, now).is_none() {
+//!             return Ok(None);
+//!         }
+//!         match self.0.remove(old.as_bytes()) {
+//!             Some(Entry::Session(record)) => {
+//!                 self.0.insert(*new.as_bytes(), Entry::Session(record.clone()));
+//!                 Ok(Some(record))
+//!             }
+//!             _ => Ok(None),
+//!         }
+//!     }
+//!
+//!     fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, StoreErrorKind> {
+//!         let before = self.0.len();
+//!         self.0.retain(|_, e| !matches!(e, Entry::Session(r) if r.subject() == subject));
+//!         Ok(before - self.0.len())
+//!     }
+//!
+//!     fn revoke(&mut self, key: &LookupKey, until: UnixTime, now: UnixTime)
+//!         -> Result<(), StoreErrorKind> {
+//!         let until = match self.live(key, now) {
+//!             Some(Entry::Revoked(old)) => until.max(*old),
+//!             Some(_) => return Err(StoreErrorKind::Conflict),
+//!             None => until,
+//!         };
+//!         self.0.insert(*key.as_bytes(), Entry::Revoked(until));
+//!         Ok(())
+//!     }
+//!
+//!     fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, StoreErrorKind> {
+//!         Ok(matches!(self.live(key, now), Some(Entry::Revoked(_))))
+//!     }
+//!
+//!     fn raise_watermark(&mut self, key: &LookupKey, mark: Watermark, now: UnixTime)
+//!         -> Result<(), StoreErrorKind> {
+//!         let mark = match self.live(key, now) {
+//!             Some(Entry::Watermark(old)) => mark.merge(*old),
+//!             Some(_) => return Err(StoreErrorKind::Conflict),
+//!             None => mark,
+//!         };
+//!         self.0.insert(*key.as_bytes(), Entry::Watermark(mark));
+//!         Ok(())
+//!     }
+//!
+//!     fn watermark(&mut self, key: &LookupKey, now: UnixTime)
+//!         -> Result<Option<Watermark>, StoreErrorKind> {
+//!         Ok(match self.live(key, now) {
+//!             Some(Entry::Watermark(mark)) => Some(*mark),
+//!             _ => None,
+//!         })
+//!     }
+//!
+//!     fn purge_expired(&mut self, now: UnixTime) -> Result<usize, StoreErrorKind> {
+//!         let before = self.0.len();
+//!         self.0.retain(|_, e| now < e.expires_at());
+//!         Ok(before - self.0.len())
+//!     }
+//! }
+//!
+//! # #[cfg(feature = "conformance")]
+//! # {
+//! # use tokenstile::store::conformance;
+//! # struct Rng(u64);
+//! # impl rand_core::TryRng for Rng {
+//! #     type Error = Infallible;
+//! #     fn try_next_u32(&mut self) -> Result<u32, Infallible> { unimplemented!() }
+//! #     fn try_next_u64(&mut self) -> Result<u64, Infallible> { unimplemented!() }
+//! #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+//! #         for b in dst { self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1); *b = (self.0 >> 56) as u8; }
+//! #         Ok(())
+//! #     }
+//! # }
+//! # impl rand_core::TryCryptoRng for Rng {}
+//! // In your tests (feature `conformance`):
+//! let mut store = MapStore::<u32>(BTreeMap::new());
+//! conformance::check_store(&mut store, &mut Rng(1), UnixTime::from_secs(1_700_000_000), |n| n)?;
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! [`SessionRecord`]: crate::session::SessionRecord
 //! [`SessionPolicy`]: crate::session::SessionPolicy
-//! [`SharedStore`]: https://docs.rs/tokenstile/latest/tokenstile/store/struct.SharedStore.html
+//! [`SharedStore`]: crate::store::SharedStore
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod key;
+mod memory;
+#[cfg(feature = "std")]
+mod shared;
+mod table;
 
 pub use key::{LookupKey, SubjectKey, Watermark};
+pub use memory::MemoryStore;
+#[cfg(feature = "std")]
+pub use shared::SharedStore;
 
 use core::convert::Infallible;
 use core::fmt;
@@ -62,8 +284,11 @@ use crate::time::UnixTime;
 /// **Expiry.** Every entry has a time at which it dies: a record's
 /// [`expires_at`](SessionRecord::expires_at), a revocation's `until`, a watermark's
 /// [`expires_at`](Watermark::expires_at). An entry is *live* at `now` when `now` is
-/// before that time. Reads must not return dead entries (compare with the `now` passed
-/// in). Dead entries may linger until [`purge_expired`](Self::purge_expired) or vanish at
+/// before that time. Reads must not return dead entries, and writes that need a live
+/// entry ([`update`](Self::update), [`touch`](Self::touch), [`rotate`](Self::rotate)) must
+/// treat dead ones as absent, judged by the `now` passed in: a backend with its own clock
+/// has to compare the stored expiry with `now` too (in the Lua script, for Redis), not only
+/// rely on its TTLs. Dead entries may linger until [`purge_expired`](Self::purge_expired) or vanish at
 /// any time: a backend with its own clock (Redis TTLs) may drop them by that clock.
 ///
 /// **Nothing live is lost silently.** A store must never drop a live entry to make room:
@@ -86,9 +311,9 @@ use crate::time::UnixTime;
 /// one created concurrently before it returned. On Redis each is one command or one Lua
 /// script; entries can be given `PEXPIREAT` at their expiry.
 ///
-/// **Kinds.** Keys of different kinds never collide. If one shows up where another kind is
-/// stored anyway, reads answer "absent" and writes fail with
-/// [`StoreErrorKind::Conflict`].
+/// **Kinds.** Keys of different kinds never collide, so a store may keep sessions,
+/// revocations and watermarks in separate namespaces or in one. In one, an entry of another
+/// kind under a key counts as absent for reads and as a conflict for writes.
 ///
 /// `&mut self` everywhere: an embedded store needs no locking, and a thread-safe store
 /// implements the trait for `&Store` (the blanket impl for `&mut T` covers passing a
@@ -102,8 +327,8 @@ pub trait SessionStore {
 
     /// Files a new session under `key`.
     ///
-    /// Never overwrites: if a live entry of any kind is filed under `key`, nothing changes
-    /// and the call fails with [`StoreErrorKind::Conflict`]. A dead entry may be replaced,
+    /// Never overwrites: if a live session is filed under `key`, nothing changes and the
+    /// call fails with [`StoreErrorKind::Conflict`]. A dead entry may be replaced,
     /// or reported as a conflict if the backend still holds it.
     ///
     /// # Errors
@@ -159,8 +384,8 @@ pub trait SessionStore {
         now: UnixTime,
     ) -> Result<bool, Self::Error>;
 
-    /// Deletes whatever is filed under `key`, live or dead, and reports whether something
-    /// was.
+    /// Deletes the session filed under `key`, live or dead, and reports whether there was
+    /// one. Entries of other kinds are not touched.
     ///
     /// # Errors
     ///
@@ -175,7 +400,7 @@ pub trait SessionStore {
     ///
     /// # Errors
     ///
-    /// [`StoreErrorKind::Conflict`], changing nothing, if a live entry is filed under
+    /// [`StoreErrorKind::Conflict`], changing nothing, if a live session is filed under
     /// `new` (including `new == old`); or a backend failure.
     fn rotate(
         &mut self,
