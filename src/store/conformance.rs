@@ -24,8 +24,8 @@
 //! # struct Rng(u64);
 //! # impl rand_core::TryRng for Rng {
 //! #     type Error = core::convert::Infallible;
-//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { unimplemented!() }
-//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { unimplemented!() }
+//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { let mut b = [0; 4]; self.try_fill_bytes(&mut b)?; Ok(u32::from_le_bytes(b)) }
+//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { let mut b = [0; 8]; self.try_fill_bytes(&mut b)?; Ok(u64::from_le_bytes(b)) }
 //! #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
 //! #         for b in dst {
 //! #             self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
