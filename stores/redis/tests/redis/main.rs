@@ -11,9 +11,12 @@
     unreachable_pub
 )]
 
+mod atomicity;
+mod errors;
 mod fixture;
 mod layout;
 mod operations;
 mod server;
+mod shared;
 mod support;
 mod ttl;
