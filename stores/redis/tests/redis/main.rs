@@ -12,6 +12,7 @@
 )]
 
 mod atomicity;
+mod conformance;
 mod errors;
 mod fixture;
 mod layout;
