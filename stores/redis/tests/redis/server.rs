@@ -45,6 +45,9 @@ impl RedisServer {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn();
+            if spawned.is_err() {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
             let child = match spawned {
                 Ok(child) => child,
                 Err(e) if e.kind() == ErrorKind::NotFound => panic!(
