@@ -20,12 +20,22 @@ const wasmPath =
 // Must match `Code` in src/lib.rs.
 const Code = {
   Busy: -1, Input: -2, NoKey: -3, Key: -4, Encode: -5, Malformed: -6,
-  Algorithm: -7, Signature: -8, Expired: -9, Claims: -10,
+  Algorithm: -7, Signature: -8, Expired: -9, Claims: -10, SessionId: -11, NoSession: -12,
+  StoreFull: -13, SubjectTooLong: -14, Store: -15,
 };
 const codeName = (code) => Object.keys(Code).find((k) => Code[k] === code) ?? String(code);
 
+// The module's only import: randomness, from the Web Crypto API that Node provides.
+const randomRequests = [];
+const host = {
+  fill_random(ptr, len) {
+    randomRequests.push(len);
+    crypto.getRandomValues(new Uint8Array(wasm.memory.buffer, ptr, len));
+  },
+};
+
 const bytes = await readFile(wasmPath);
-const { instance } = await WebAssembly.instantiate(bytes, {});
+const { instance } = await WebAssembly.instantiate(bytes, { host });
 const wasm = instance.exports;
 
 const enc = new TextEncoder();
@@ -72,8 +82,9 @@ function expectRefused(what, token, now, code) {
 
 console.log(`module: ${wasmPath} (${bytes.length} bytes)`);
 const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
-check('no imports beyond the host module',
-  imports.every((i) => i.module === 'host'), JSON.stringify(imports.map((i) => i.name)));
+check('the only import is host.fill_random',
+  imports.length === 1 && imports[0].module === 'host' && imports[0].name === 'fill_random',
+  JSON.stringify(imports.map((i) => `${i.module}.${i.name}`)));
 
 const now = Math.floor(Date.now() / 1000);
 const key = crypto.getRandomValues(new Uint8Array(32));
@@ -119,6 +130,59 @@ expectRefused('alg "none"',
   now, Code.Algorithm);
 expectRefused('a token without exp',
   nodeSign(key, { alg: 'HS256', typ: 'JWT' }, { sub: 'bob' }), now, Code.Claims);
+
+// Sessions: IDs from the host's randomness, kept in the module's fixed-capacity store.
+function session(fn, arg, ...rest) {
+  const r = wasm[fn](put(arg), ...rest);
+  return r >= 0 ? { value: take(r), n: r } : { code: r, text: lastError() };
+}
+randomRequests.length = 0;
+const created = session('session_create', 'carol', BigInt(now));
+const id = created.value ?? '';
+check('session_create', created.code === undefined, created.value ?? created.text);
+check('the ID is 43 characters of base64url', /^[A-Za-z0-9_-]{43}$/.test(id));
+const raw = Buffer.from(id, 'base64url');
+check('it decodes to 32 bytes and re-encodes to itself',
+  raw.length === 32 && raw.toString('base64url') === id);
+check('its randomness came from the host: one request for 32 bytes',
+  randomRequests.length === 1 && randomRequests[0] === 32, JSON.stringify(randomRequests));
+const other = session('session_create', 'dave', BigInt(now)).value;
+check('a second session gets another ID', typeof other === 'string' && other !== id);
+
+const loaded = session('session_load', id, BigInt(now + 60));
+check('session_load a minute later', loaded.value === 'carol', loaded.value ?? loaded.text);
+// 43 characters carry 258 bits: the last character's 2 low bits are unused and must be
+// zero. Setting one spells the same 32 bytes for a lenient decoder (Node's is one).
+const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const otherSpelling = id.slice(0, -1) + alphabet[alphabet.indexOf(id.at(-1)) | 1];
+check('Node decodes another spelling of the ID to the same bytes',
+  Buffer.from(otherSpelling, 'base64url').equals(raw));
+const r1 = session('session_load', otherSpelling, BigInt(now + 60));
+check('the module refuses that spelling as malformed', r1.code === Code.SessionId,
+  `${codeName(r1.code)} (${r1.text})`);
+const r2 = session('session_load', id.slice(0, 42), BigInt(now + 60));
+check('a truncated ID is refused as malformed', r2.code === Code.SessionId, r2.text);
+const guessed = b64url(crypto.getRandomValues(new Uint8Array(32)));
+const r3 = session('session_load', guessed, BigInt(now + 60));
+check('a well-formed ID nobody was given finds nothing', r3.code === Code.NoSession, r3.text);
+const idle = session('session_load', other, BigInt(now + 31 * 60));
+check('after 31 idle minutes the session is over', idle.code === Code.NoSession, idle.text);
+
+const destroyed = session('session_destroy', id);
+check('session_destroy', destroyed.n === 1);
+const after = session('session_load', id, BigInt(now + 120));
+check('the ID right after destroy is refused', after.code === Code.NoSession, after.text);
+check('destroying it again finds nothing', session('session_destroy', id).n === 0);
+
+// The store has room for 64 sessions; dave's is still live at `now`.
+let made = 0;
+let full;
+for (let i = 0; i < 100 && full === undefined; i += 1) {
+  const r = session('session_create', `user-${i}`, BigInt(now));
+  if (r.code === undefined) made += 1; else full = r;
+}
+check('a full store refuses a new session instead of dropping a live one',
+  made === 63 && full?.code === Code.StoreFull, `${made} created, then ${full?.text}`);
 
 console.log(`\nwasm: ${passed} passed, ${failed} failed`);
 process.exitCode = failed === 0 && passed > 0 ? 0 : 1;

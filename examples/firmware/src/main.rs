@@ -7,6 +7,9 @@
 //! 1. verifies a token that the host signed (embedded from `shared.rs`), and sees a
 //!    tampered copy and the same token at its expiry refused;
 //! 2. signs a token of its own and verifies it back;
+//! 3. creates, validates and destroys sessions in the fixed-capacity `MemoryStore`, sees
+//!    a full store refuse a new session rather than drop a live one, and revokes the host
+//!    token through the same store;
 //!
 //! printing each step over semihosting, and ends the emulation with a semihosting exit
 //! code: 0 when every check passed, 1 otherwise (a failed check, a panic or a HardFault).
@@ -25,8 +28,10 @@ use cortex_m_semihosting::hprintln;
 use panic_semihosting as _;
 use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
-use tokenstile::jwt::{self, Hs256Key, Validation};
-use tokenstile::{Error, UnixTime, VerifyError};
+use tokenstile::jwt::{self, Hs256Key, RevocationError, Validation};
+use tokenstile::session::{SessionError, SessionId, SessionPolicy};
+use tokenstile::store::{MemoryStore, StoreErrorKind};
+use tokenstile::{EncodeError, Error, KeyError, UnixTime, VerifyError};
 
 use shared::{
     AUDIENCE, DEVICE_ID, HOST_TOKEN, HOST_TOKEN_EXP, HOST_TOKEN_IAT, ISSUER, SCOPE, SHARED_SECRET,
@@ -71,8 +76,11 @@ fn run() -> Result<(), Failure> {
     );
     let key = Hs256Key::new_from_slice(SHARED_SECRET).map_err(|e| Failure::new("key").with(e))?;
 
+    let mut rng = StandInTrng::new();
+
     verify_host_token(&key, now)?;
-    sign_on_device(&key, now)?;
+    sign_on_device(&key, &mut rng, now)?;
+    sessions(&key, &mut rng, now)?;
     Ok(())
 }
 
@@ -123,9 +131,8 @@ fn verify_host_token(key: &Hs256Key, now: UnixTime) -> Result<(), Failure> {
 }
 
 /// A token signed here, for the host to check: a short-lived telemetry report.
-fn sign_on_device(key: &Hs256Key, now: UnixTime) -> Result<(), Failure> {
+fn sign_on_device(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), Failure> {
     hprintln!("[2] sign a token on the device");
-    let mut rng = StandInTrng::new();
     let mut jti_buf = [0u8; 16];
     let jti = hex_u64(
         rng.try_next_u64().map_err(|_| Failure::new("rng"))?,
@@ -161,6 +168,98 @@ fn sign_on_device(key: &Hs256Key, now: UnixTime) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Sessions for a maintenance operator, in a store of eight entries.
+fn sessions(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), Failure> {
+    hprintln!("[3] sessions in a MemoryStore of {} entries", STORE_ENTRIES);
+    let mut store: MemoryStore<Operator, STORE_ENTRIES> = MemoryStore::new();
+    let policy = SessionPolicy::new()
+        .with_idle_timeout(5 * 60)
+        .with_absolute_timeout(60 * 60);
+    let operator = Operator { level: 2 };
+
+    let id = policy
+        .create(&mut store, rng, "operator", operator, now)
+        .map_err(|e| Failure::new("create a session").with(e))?;
+    let mut encoded = [0u8; SessionId::ENCODED_LEN];
+    let cookie = id.encode(&mut encoded);
+    hprintln!("    created: {} (from the stand-in RNG)", cookie);
+
+    // A later request presents the ID as text.
+    let presented = SessionId::parse(cookie).map_err(|_| Failure::new("parse the session ID"))?;
+    let soon = now.saturating_add(60);
+    let record = policy
+        .load(&mut store, &presented, soon)
+        .map_err(|e| Failure::new("validate the session").with(e))?;
+    if record.data().level != 2 || !record.belongs_to("operator") {
+        return Err(Failure::new("session data"));
+    }
+    hprintln!(
+        "    validated a minute later: level {}",
+        record.data().level
+    );
+
+    match policy.destroy(&mut store, &presented) {
+        Ok(true) => hprintln!("    destroyed"),
+        Ok(false) => return Err(Failure::new("destroy: no session")),
+        Err(e) => return Err(Failure::new("destroy").with(e)),
+    }
+    match policy.load(&mut store, &presented, soon) {
+        Err(SessionError::NotFound) => {
+            hprintln!("    the same ID afterwards: refused (no such session)")
+        }
+        Err(e) => return Err(Failure::new("load after destroy").with(e)),
+        Ok(_) => return Err(Failure::new("load after destroy")),
+    }
+
+    // Fill the table: the next session is refused, and no live one is dropped for it.
+    for _ in 0..STORE_ENTRIES {
+        policy
+            .create(&mut store, rng, "operator", operator, now)
+            .map_err(|e| Failure::new("fill the store").with(e))?;
+    }
+    match policy.create(&mut store, rng, "operator", operator, now) {
+        Err(SessionError::Store(StoreErrorKind::Capacity)) => {
+            hprintln!("    a session more than the store holds: refused (store is full)");
+        }
+        Err(e) => return Err(Failure::new("create in a full store").with(e)),
+        Ok(_) => return Err(Failure::new("create in a full store")),
+    }
+    // "Log out everywhere" makes room again.
+    let ended = policy
+        .destroy_subject(&mut store, "operator")
+        .map_err(|e| Failure::new("destroy the subject's sessions").with(e))?;
+    if ended != STORE_ENTRIES || !store.is_empty() {
+        return Err(Failure::new("destroy the subject's sessions"));
+    }
+    hprintln!("    log out everywhere: {} sessions ended", ended);
+
+    // The same store revokes JWTs: every token of this device issued until now.
+    let until = UnixTime::from_secs(HOST_TOKEN_EXP);
+    jwt::revoke_subject(&mut store, Some(ISSUER), DEVICE_ID, now, until, now)
+        .map_err(|e| Failure::new("revoke the host token").with(e))?;
+    let audiences = [AUDIENCE];
+    let policy = Validation::new()
+        .with_issuer(ISSUER)
+        .with_audiences(&audiences)
+        .with_subject(DEVICE_ID);
+    let mut scratch = [0u8; 512];
+    let result = jwt::verify_not_revoked::<HostClaims, _, _>(
+        key,
+        HOST_TOKEN,
+        &policy,
+        &mut store,
+        now,
+        &mut scratch,
+    );
+    match result {
+        Err(RevocationError::Token(e)) => {
+            expect_refused("the host token, revoked", Err(e), VerifyError::Revoked)
+        }
+        Err(e) => Err(Failure::new("the host token, revoked").with(e)),
+        Ok(_) => Err(Failure::new("the host token, revoked")),
+    }
+}
+
 fn expect_refused(
     what: &'static str,
     result: Result<(), Error>,
@@ -193,6 +292,12 @@ struct Report<'a> {
     exp: u64,
     /// Temperature in millidegrees Celsius.
     temp_mc: i32,
+}
+
+/// What an operator's session holds.
+#[derive(Clone, Copy)]
+struct Operator {
+    level: u8,
 }
 
 /// NOT A RANDOM NUMBER GENERATOR: a stand-in for the board's true RNG.
@@ -283,6 +388,9 @@ fn host_time() -> Option<UnixTime> {
     }
 }
 
+/// Sessions, revocations and watermarks together; a power of two.
+const STORE_ENTRIES: usize = 8;
+
 fn halt() -> ! {
     loop {
         cortex_m::asm::wfi();
@@ -293,17 +401,25 @@ fn halt() -> ! {
 #[derive(Debug)]
 struct Failure {
     step: &'static str,
-    error: Option<Error>,
+    cause: Option<Cause>,
+}
+
+/// The errors a step can meet.
+#[derive(Debug)]
+enum Cause {
+    Token(Error),
+    Session(SessionError<StoreErrorKind>),
+    Revocation(RevocationError<StoreErrorKind>),
 }
 
 impl Failure {
     const fn new(step: &'static str) -> Self {
-        Self { step, error: None }
+        Self { step, cause: None }
     }
 
-    fn with(self, error: impl Into<Error>) -> Self {
+    fn with(self, cause: impl Into<Cause>) -> Self {
         Self {
-            error: Some(error.into()),
+            cause: Some(cause.into()),
             ..self
         }
     }
@@ -311,9 +427,47 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.error {
-            Some(e) => write!(f, "{}: {}", self.step, e),
+        match &self.cause {
+            Some(Cause::Token(e)) => write!(f, "{}: {}", self.step, e),
+            Some(Cause::Session(SessionError::Store(kind))) => {
+                write!(f, "{}: {}", self.step, kind)
+            }
+            Some(Cause::Session(e)) => write!(f, "{}: {}", self.step, e),
+            Some(Cause::Revocation(RevocationError::Store(kind))) => {
+                write!(f, "{}: {}", self.step, kind)
+            }
+            Some(Cause::Revocation(e)) => write!(f, "{}: {}", self.step, e),
             None => write!(f, "{}: unexpected result", self.step),
         }
+    }
+}
+
+impl From<Error> for Cause {
+    fn from(e: Error) -> Self {
+        Self::Token(e)
+    }
+}
+
+impl From<KeyError> for Cause {
+    fn from(e: KeyError) -> Self {
+        Self::Token(e.into())
+    }
+}
+
+impl From<EncodeError> for Cause {
+    fn from(e: EncodeError) -> Self {
+        Self::Token(e.into())
+    }
+}
+
+impl From<SessionError<StoreErrorKind>> for Cause {
+    fn from(e: SessionError<StoreErrorKind>) -> Self {
+        Self::Session(e)
+    }
+}
+
+impl From<RevocationError<StoreErrorKind>> for Cause {
+    fn from(e: RevocationError<StoreErrorKind>) -> Self {
+        Self::Revocation(e)
     }
 }

@@ -15,17 +15,24 @@
 //! | `set_key(len)` | the HS256 secret (at least 32 bytes) | 0 |
 //! | `sign(len, iat, exp)` | the subject | the token's length; the token |
 //! | `verify(len, now)` | a token | the subject's length; the subject |
+//! | `session_create(len, now)` | the subject | 43; the new session ID |
+//! | `session_load(len, now)` | a session ID | the subject's length; the subject |
+//! | `session_destroy(len)` | a session ID | 1 if there was such a session, else 0 |
 //! | `error_text()` | | the length of the last error's text; the text |
 //!
 //! Every export returns a negative [`Code`] on failure. The module keeps the key (as its
-//! precomputed HMAC state) between calls; it never allocates.
+//! precomputed HMAC state) and a [`MemoryStore`] of [`SESSIONS`] entries between calls;
+//! it never allocates.
 //!
 //! # The import
 //!
 //! `host.fill_random(ptr, len)` must fill `len` bytes at `ptr` with cryptographically
-//! secure random bytes (`crypto.getRandomValues` in JavaScript). The module has no
-//! randomness of its own: `getrandom` on `wasm32-unknown-unknown` would pull in
-//! wasm-bindgen's imports.
+//! secure random bytes (`crypto.getRandomValues` in JavaScript); session IDs are made of
+//! them. The module has no randomness of its own: `getrandom` on
+//! `wasm32-unknown-unknown` would pull in wasm-bindgen's imports. If the host function
+//! throws, the exception passes through the module to the caller of the export without
+//! running any of the module's cleanup, so the module stays busy: every later call
+//! returns [`Code::Busy`]. Instantiate it again then.
 //!
 //! # `unsafe`
 //!
@@ -34,22 +41,35 @@
 
 #![no_std]
 
+#[cfg(not(target_arch = "wasm32"))]
+compile_error!("this module is for wasm32-unknown-unknown: run `cargo build` in its directory");
+
 use core::cell::RefCell;
+use core::convert::Infallible;
 use core::fmt::{self, Write};
 
+use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
 use tokenstile::jwt::{self, Hs256Key, Validation};
+use tokenstile::session::{SessionError, SessionId, SessionPolicy};
+use tokenstile::store::{MemoryStore, StoreErrorKind};
 use tokenstile::{DecodeError, Error, UnixTime, VerifyError};
 
 /// The size of the input/output buffer.
 pub const IO_CAPACITY: usize = 2048;
 
+/// How many sessions the module's store holds (a power of two).
+pub const SESSIONS: usize = 64;
+
+/// The longest subject a session keeps, in bytes.
+pub const MAX_SUBJECT_LEN: usize = 64;
+
 /// Why an export failed: the negative return values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i32)]
 pub enum Code {
-    /// An export was called while another was running (only possible from inside the
-    /// random import).
+    /// An export was called while another was running (from inside the random import),
+    /// or after the random import threw.
     Busy = -1,
     /// The input length exceeds the buffer, or the input is not UTF-8.
     Input = -2,
@@ -69,6 +89,38 @@ pub enum Code {
     Expired = -9,
     /// Another claim failed validation, or the payload lacks `sub`.
     Claims = -10,
+    /// The text is not a well-formed session ID (43 characters of canonical base64url).
+    SessionId = -11,
+    /// No live session has this ID: never created, destroyed, or timed out.
+    NoSession = -12,
+    /// The session store is full of live sessions.
+    StoreFull = -13,
+    /// The subject is longer than [`MAX_SUBJECT_LEN`].
+    SubjectTooLong = -14,
+    /// The session store failed otherwise.
+    Store = -15,
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Busy => "the module is busy",
+            Self::Input => "input too long or not UTF-8",
+            Self::NoKey => "no key set",
+            Self::Key => "key refused",
+            Self::Encode => "output does not fit",
+            Self::Malformed => "malformed token",
+            Self::Algorithm => "algorithm refused",
+            Self::Signature => "MAC tag mismatch",
+            Self::Expired => "token expired",
+            Self::Claims => "claims refused",
+            Self::SessionId => "malformed session ID",
+            Self::NoSession => "no such session",
+            Self::StoreFull => "session store is full",
+            Self::SubjectTooLong => "subject too long",
+            Self::Store => "session store failed",
+        })
+    }
 }
 
 /// Returns the buffer's address.
@@ -143,6 +195,57 @@ pub extern "C" fn verify(len: usize, now: u64) -> i32 {
     })
 }
 
+/// Starts a session for the `len`-byte subject in the buffer, and leaves its new ID in the
+/// buffer. The ID's 32 bytes come from the host's `fill_random`.
+#[allow(unsafe_code)] // Exported by name.
+#[unsafe(no_mangle)]
+pub extern "C" fn session_create(len: usize, now: u64) -> i32 {
+    with_state(|state| {
+        let subject = Subject::new(state.input(len)?)?;
+        let mut name = [0u8; MAX_SUBJECT_LEN];
+        let name = copy_str(subject.as_bytes(), &mut name).ok_or(Code::Input)?;
+        let id = SESSION_POLICY
+            .create(
+                &mut state.sessions,
+                &mut HostRng,
+                name,
+                subject,
+                UnixTime::from_secs(now),
+            )
+            .map_err(session_code)?;
+        let mut encoded = [0u8; SessionId::ENCODED_LEN];
+        state.output(id.encode(&mut encoded).as_bytes())
+    })
+}
+
+/// Validates the session whose `len`-byte ID is in the buffer at `now`, recording the
+/// activity, and leaves its subject in the buffer.
+#[allow(unsafe_code)] // Exported by name.
+#[unsafe(no_mangle)]
+pub extern "C" fn session_load(len: usize, now: u64) -> i32 {
+    with_state(|state| {
+        let id = state.session_id(len)?;
+        let record = SESSION_POLICY
+            .load(&mut state.sessions, &id, UnixTime::from_secs(now))
+            .map_err(session_code)?;
+        let subject = *record.data();
+        state.output(subject.as_bytes())
+    })
+}
+
+/// Ends the session whose `len`-byte ID is in the buffer.
+#[allow(unsafe_code)] // Exported by name.
+#[unsafe(no_mangle)]
+pub extern "C" fn session_destroy(len: usize) -> i32 {
+    with_state(|state| {
+        let id = state.session_id(len)?;
+        let existed = SESSION_POLICY
+            .destroy(&mut state.sessions, &id)
+            .map_err(session_code)?;
+        Ok(usize::from(existed))
+    })
+}
+
 /// Writes the text of the most recent error into the buffer.
 #[allow(unsafe_code)] // Exported by name.
 #[unsafe(no_mangle)]
@@ -157,7 +260,7 @@ pub extern "C" fn error_text() -> i32 {
     };
     let written = match *last {
         Some((_, Some(e))) => write!(writer, "{e}"),
-        Some((code, None)) => write!(writer, "{code:?}"),
+        Some((code, None)) => write!(writer, "{code}"),
         None => Ok(()),
     };
     match written {
@@ -168,7 +271,6 @@ pub extern "C" fn error_text() -> i32 {
 
 /// Halts the module: every path above returns an error code instead, so this is only
 /// reached on a bug. The host sees a trap.
-#[cfg(target_arch = "wasm32")]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
@@ -188,10 +290,78 @@ struct VerifiedClaims<'a> {
     sub: &'a str,
 }
 
+/// A session's data: its subject, which the store otherwise keeps only as a hash.
+#[derive(Clone, Copy)]
+struct Subject {
+    len: u8,
+    bytes: [u8; MAX_SUBJECT_LEN],
+}
+
+impl Subject {
+    fn new(name: &[u8]) -> Result<Self, Code> {
+        let len = u8::try_from(name.len()).map_err(|_| Code::SubjectTooLong)?;
+        let mut bytes = [0u8; MAX_SUBJECT_LEN];
+        bytes
+            .get_mut(..name.len())
+            .ok_or(Code::SubjectTooLong)?
+            .copy_from_slice(name);
+        Ok(Self { len, bytes })
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+/// Randomness from the host: the imported `fill_random`.
+struct HostRng;
+
+impl TryRng for HostRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut bytes = [0u8; 4];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut bytes = [0u8; 8];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        host_fill_random(dst);
+        Ok(())
+    }
+}
+
+/// The host promises cryptographically secure bytes (see the module docs).
+impl TryCryptoRng for HostRng {}
+
+#[link(wasm_import_module = "host")]
+#[allow(unsafe_code)] // Declares the host's function.
+unsafe extern "C" {
+    /// Fills `len` bytes at `ptr` with cryptographically secure random bytes.
+    fn fill_random(ptr: *mut u8, len: usize);
+}
+
+/// Fills `dst` from the host.
+fn host_fill_random(dst: &mut [u8]) {
+    // SAFETY: `dst` is a live, exclusive slice; the host writes exactly `dst.len()` bytes
+    // starting at its address and keeps no reference to it.
+    #[allow(unsafe_code)]
+    unsafe {
+        fill_random(dst.as_mut_ptr(), dst.len());
+    }
+}
+
 /// Everything the module keeps between calls.
 struct State {
     io: Io,
     key: Option<Hs256Key>,
+    sessions: MemoryStore<Subject, SESSIONS>,
     /// The tokenstile error behind the failure of the running call, if any.
     pending: Option<Error>,
     /// The most recent failure, for `error_text`.
@@ -203,6 +373,7 @@ impl State {
         Self {
             io: Io([0; IO_CAPACITY]),
             key: None,
+            sessions: MemoryStore::new(),
             pending: None,
             last: None,
         }
@@ -211,6 +382,12 @@ impl State {
     /// The first `len` bytes of the buffer.
     fn input(&self, len: usize) -> Result<&[u8], Code> {
         self.io.0.get(..len).ok_or(Code::Input)
+    }
+
+    /// The session ID in the first `len` bytes of the buffer.
+    fn session_id(&self, len: usize) -> Result<SessionId, Code> {
+        let text = core::str::from_utf8(self.input(len)?).map_err(|_| Code::SessionId)?;
+        SessionId::parse(text).map_err(|_| Code::SessionId)
     }
 
     /// Copies `bytes` to the start of the buffer and returns their length.
@@ -279,6 +456,17 @@ fn classify(error: Error) -> Code {
         _ => Code::Encode,
     }
 }
+
+fn session_code(error: SessionError<StoreErrorKind>) -> Code {
+    match error {
+        SessionError::Expired | SessionError::NotFound => Code::NoSession,
+        SessionError::Store(StoreErrorKind::Capacity) => Code::StoreFull,
+        _ => Code::Store,
+    }
+}
+
+/// The sessions' timeouts: the defaults, 30 minutes idle and 8 hours in all.
+const SESSION_POLICY: SessionPolicy = SessionPolicy::new();
 
 /// Copies `src` into `dst` and returns it as a string, if it fits and is UTF-8.
 fn copy_str<'d>(src: &[u8], dst: &'d mut [u8]) -> Option<&'d str> {
