@@ -381,6 +381,28 @@ fn issuer_audience_subject() {
         ),
         Ok(())
     );
+    // Every element counts, empty ones included, wherever they stand.
+    let with_empty = token(HS256, r#"{"exp":1800000000,"aud":["","api"]}"#);
+    let mut scratch = [0u8; 256];
+    let v = jwt::verify::<serde::de::IgnoredAny, _>(
+        &key(),
+        &with_empty,
+        &Validation::new().with_audiences(auds),
+        UnixTime::from_secs(NOW),
+        &mut scratch,
+    )
+    .unwrap();
+    assert!(v.registered.aud.unwrap().iter().eq(["", "api"]));
+    let only_empty = token(HS256, r#"{"exp":1800000000,"aud":[""]}"#);
+    let v = jwt::verify::<serde::de::IgnoredAny, _>(
+        &key(),
+        &only_empty,
+        &Validation::new().with_audiences(&[""]),
+        UnixTime::from_secs(NOW),
+        &mut scratch,
+    )
+    .unwrap();
+    assert!(v.registered.aud.unwrap().iter().eq([""]));
     // An audience element with NUL cannot smuggle a second value.
     let nul = token(HS256, r#"{"exp":1800000000,"aud":["x\u0000api"]}"#);
     assert_eq!(

@@ -229,17 +229,16 @@ fn audience_claim<'s>(
     match value {
         Value::String(s) => Ok(Audience::One(unescape(s, spare)?)),
         Value::Array(array) => {
-            // Join the elements with NUL into `spare`; an element holding NUL is refused so
-            // the separator is unambiguous.
+            // Each element is written to `spare` followed by a NUL; an element holding NUL
+            // is refused, so the terminators are unambiguous.
             let mut len = 0usize;
             for element in json::elements(array) {
                 let Value::String(s) = element else {
                     return Err(INVALID);
                 };
-                let sep = usize::from(len > 0);
                 len = len
-                    .checked_add(sep)
-                    .and_then(|n| n.checked_add(s.unescaped_len()))
+                    .checked_add(s.unescaped_len())
+                    .and_then(|n| n.checked_add(1))
                     .ok_or(VerifyError::BufferTooSmall)?;
             }
             let (joined, tail) = core::mem::take(spare)
@@ -251,16 +250,14 @@ fn audience_claim<'s>(
                 let Value::String(s) = element else {
                     return Err(INVALID);
                 };
-                if at > 0 {
-                    *joined.get_mut(at).ok_or(INVALID)? = 0;
-                    at = at.saturating_add(1);
-                }
                 let dst = joined.get_mut(at..).ok_or(INVALID)?;
                 let text = s.unescape_into(dst).ok_or(INVALID)?;
                 if text.contains('\0') {
                     return Err(INVALID);
                 }
                 at = at.saturating_add(text.len());
+                *joined.get_mut(at).ok_or(INVALID)? = 0;
+                at = at.saturating_add(1);
             }
             let joined: &'s [u8] = joined;
             let joined = core::str::from_utf8(joined).map_err(|_| INVALID)?;

@@ -374,9 +374,9 @@ mod tests {
         let auds: &[&str] = &["web", "api"];
         let p = p.with_audiences(auds);
         assert_eq!(p.check(&c, at(0)), Ok(()));
-        c.aud = Some(Audience::Many("x\0api"));
+        c.aud = Some(Audience::Many("x\0api\0"));
         assert_eq!(p.check(&c, at(0)), Ok(()));
-        c.aud = Some(Audience::Many("x\0y"));
+        c.aud = Some(Audience::Many("x\0y\0"));
         assert_eq!(p.check(&c, at(0)), Err(VerifyError::Audience));
         c.aud = Some(Audience::Many(""));
         assert_eq!(p.check(&c, at(0)), Err(VerifyError::Audience));
