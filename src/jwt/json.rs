@@ -178,28 +178,6 @@ impl<'a> JsonStr<'a> {
         self.unescaped().count()
     }
 
-    /// Whether the unescaped string equals `s`.
-    pub(crate) fn eq_str(&self, s: &str) -> bool {
-        if let Some(raw) = self.as_str() {
-            return raw == s;
-        }
-        let mut unescaped = self.unescaped();
-        unescaped.by_ref().eq(s.bytes()) && !unescaped.malformed
-    }
-
-    /// Whether the unescaped string equals `s`, ignoring ASCII case.
-    pub(crate) fn eq_ignore_ascii_case(&self, s: &str) -> bool {
-        if let Some(raw) = self.as_str() {
-            return raw.eq_ignore_ascii_case(s);
-        }
-        let mut unescaped = self.unescaped();
-        unescaped
-            .by_ref()
-            .map(|b| b.to_ascii_lowercase())
-            .eq(s.bytes().map(|b| b.to_ascii_lowercase()))
-            && !unescaped.malformed
-    }
-
     fn unescaped(&self) -> Unescaped<'a> {
         Unescaped {
             rest: self.0.as_bytes(),
