@@ -220,15 +220,17 @@ pub fn claims_json(data: &[u8]) {
         }
 
         let Ok(verified) = large else { continue };
-        let header: serde_json::Value =
-            serde_json::from_slice(header).expect("accepted header is not JSON");
+        let Some(header) = oracle(header).expect("accepted header is not JSON") else {
+            continue;
+        };
         let header = header
             .as_object()
             .expect("accepted header is not an object");
         assert_eq!(header.get("alg"), Some(&serde_json::json!("HS256")));
         assert!(!header.contains_key("crit") && !header.contains_key("enc"));
-        let payload: serde_json::Value =
-            serde_json::from_slice(payload).expect("accepted payload is not JSON");
+        let Some(payload) = oracle(payload).expect("accepted payload is not JSON") else {
+            continue;
+        };
         let payload = payload
             .as_object()
             .expect("accepted payload is not an object");
@@ -269,6 +271,16 @@ pub fn claims_json(data: &[u8]) {
         if let Some(n) = payload.get("n").and_then(serde_json::Value::as_i64) {
             assert_eq!(app.n, Some(n));
         }
+    }
+}
+
+/// `serde_json`'s reading of `json`, or `Ok(None)` for a number too large for an `f64`,
+/// which RFC 8259 §6 lets a parser refuse and which `serde_json` does refuse.
+fn oracle(json: &[u8]) -> Result<Option<serde_json::Value>, serde_json::Error> {
+    match serde_json::from_slice(json) {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.to_string().starts_with("number out of range") => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

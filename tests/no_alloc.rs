@@ -1,0 +1,154 @@
+//! Signing and verifying never touch the heap: counted by the global allocator, not timed.
+//!
+//! Everything runs in one `#[test]` so that no other test of this binary allocates while a
+//! count is taken (the allocator's counters are process-wide).
+#![allow(clippy::unwrap_used, clippy::std_instead_of_core)]
+
+use std::alloc::System;
+use std::hint::black_box;
+
+use serde::{Deserialize, Serialize};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, Stats, StatsAlloc};
+use tokenstile::UnixTime;
+use tokenstile::http::{self, CookieOptions};
+use tokenstile::jwt::{self, Hs256Key, KeyRing, Validation};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+#[derive(Serialize, Deserialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    iat: u64,
+    exp: u64,
+    jti: &'a str,
+    role: &'a str,
+}
+
+const NOW: u64 = 1_700_000_000;
+const AUDIENCES: &[&str] = &["api"];
+
+fn claims() -> Claims<'static> {
+    Claims {
+        iss: "https://auth.example",
+        sub: "user-42",
+        aud: "api",
+        iat: NOW,
+        exp: NOW + 900,
+        jti: "c9f0f895fb",
+        role: "editor",
+    }
+}
+
+/// Heap activity of `f`, run once cold and then 100 more times.
+fn count(mut f: impl FnMut()) -> Stats {
+    let region = Region::new(GLOBAL);
+    f();
+    for _ in 0..100 {
+        f();
+    }
+    region.change()
+}
+
+fn assert_none(what: &str, stats: Stats) {
+    assert_eq!(
+        (
+            stats.allocations,
+            stats.reallocations,
+            stats.deallocations,
+            stats.bytes_allocated
+        ),
+        (0, 0, 0, 0),
+        "{what} used the heap: {stats:?}"
+    );
+}
+
+#[test]
+fn no_heap_allocation() {
+    let key = Hs256Key::new_from_slice(b"a 32-byte secret for the no-alloc").unwrap();
+    let mut ring = KeyRing::<2>::new("k1", key.clone()).unwrap();
+    ring.add("k2", Hs256Key::new_from_slice(&[7u8; 32]).unwrap())
+        .unwrap();
+    let policy = Validation::new()
+        .with_issuer("https://auth.example")
+        .with_audiences(AUDIENCES)
+        .with_max_age(3600);
+    let now = UnixTime::from_secs(NOW);
+    let mut buf = [0u8; 512];
+    let mut ring_buf = [0u8; 512];
+    let mut scratch = [0u8; 512];
+
+    // Sanity: the counter does see heap use.
+    let seen = count(|| {
+        black_box(Vec::<u8>::with_capacity(16));
+    });
+    assert_eq!(seen.allocations, 101);
+
+    assert_none(
+        "sign",
+        count(|| {
+            black_box(jwt::sign(&key, black_box(&claims()), &mut buf).unwrap());
+        }),
+    );
+    assert_none(
+        "sign with a key ring",
+        count(|| {
+            black_box(jwt::sign(&ring, black_box(&claims()), &mut ring_buf).unwrap());
+        }),
+    );
+
+    let token = jwt::sign(&key, &claims(), &mut buf).unwrap();
+    let ring_token = jwt::sign(&ring, &claims(), &mut ring_buf).unwrap();
+    assert_none(
+        "verify",
+        count(|| {
+            let v =
+                jwt::verify::<Claims<'_>, _>(&key, black_box(token), &policy, now, &mut scratch)
+                    .unwrap();
+            black_box(v.claims.role);
+        }),
+    );
+    assert_none(
+        "verify with a key ring",
+        count(|| {
+            let v = jwt::verify::<Claims<'_>, _>(
+                &ring,
+                black_box(ring_token),
+                &policy,
+                now,
+                &mut scratch,
+            )
+            .unwrap();
+            black_box(v.registered.jti);
+        }),
+    );
+    assert_none(
+        "a refused token",
+        count(|| {
+            let later = UnixTime::from_secs(NOW + 901);
+            let e =
+                jwt::verify::<Claims<'_>, _>(&key, black_box(token), &policy, later, &mut scratch);
+            black_box(e.is_err());
+        }),
+    );
+
+    let header = format!("Bearer {token}");
+    let cookie = format!("theme=dark; __Host-session={token}; lang=fr");
+    let mut set_cookie = [0u8; 512];
+    assert_none(
+        "HTTP header parsing and Set-Cookie",
+        count(|| {
+            black_box(http::bearer_token(Some(black_box(header.as_str()))).unwrap());
+            black_box(
+                http::find_cookie(black_box(cookie.as_str()), CookieOptions::DEFAULT_NAME).unwrap(),
+            );
+            black_box(
+                CookieOptions::new()
+                    .set_cookie(token, 900, &mut set_cookie)
+                    .unwrap(),
+            );
+        }),
+    );
+}
