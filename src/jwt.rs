@@ -19,6 +19,7 @@ mod encode;
 mod header;
 mod json;
 mod key;
+mod revocation;
 mod validation;
 
 pub use claims::{Audience, RegisteredClaims};
@@ -27,4 +28,9 @@ pub use decode::{Verified, verify};
 pub use encode::sign_to_string;
 pub use encode::{encoded_len, sign};
 pub use key::{Hs256Key, KeyId, KeyRing, SigningKey, VerifyingKeys};
+pub use revocation::{
+    RevocationError, check_not_revoked, check_not_revoked_async, revoke_subject,
+    revoke_subject_async, revoke_token, revoke_token_async, verify_not_revoked,
+    verify_not_revoked_async,
+};
 pub use validation::{ClaimSet, Validation};

@@ -10,6 +10,8 @@ extern crate std;
 mod error;
 pub mod http;
 pub mod jwt;
+pub mod session;
+pub mod store;
 mod time;
 
 pub use error::{Claim, DecodeError, EncodeError, Error, JsonError, KeyError, VerifyError};

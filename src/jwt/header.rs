@@ -68,7 +68,7 @@ pub(crate) fn check<'a>(
         return Err(DecodeError::Encrypted);
     }
     match alg {
-        Some(Value::String(s)) if s.as_str() == Some("HS256") => {}
+        Some(Value::String(s)) if s.eq_str("HS256") => {}
         _ => return Err(DecodeError::Algorithm),
     }
     match typ {

@@ -1,0 +1,402 @@
+//! JWT revocation through the session store: by `jti`, by subject watermark, fail-closed.
+#![allow(clippy::unwrap_used, clippy::arithmetic_side_effects)]
+
+mod support;
+
+use core::convert::Infallible;
+
+use support::{Suspending, at, block_on};
+use tokenstile::jwt::{
+    self, Hs256Key, RegisteredClaims, RevocationError, Validation, check_not_revoked,
+    check_not_revoked_async, revoke_subject, revoke_subject_async, revoke_token,
+    revoke_token_async,
+};
+use tokenstile::session::SessionRecord;
+use tokenstile::store::{
+    LookupKey, MemoryStore, SessionStore, StoreError, StoreErrorKind, SubjectKey, Watermark,
+};
+use tokenstile::{Claim, Error, UnixTime, VerifyError};
+
+type Store = MemoryStore<(), 32>;
+
+fn claims<'a>(
+    iss: Option<&'a str>,
+    sub: Option<&'a str>,
+    jti: Option<&'a str>,
+) -> RegisteredClaims<'a> {
+    let mut c = RegisteredClaims::default();
+    c.iss = iss;
+    c.sub = sub;
+    c.jti = jti;
+    c.iat = Some(at(0));
+    c.exp = Some(at(900));
+    c
+}
+
+fn is_revoked<E>(result: Result<(), RevocationError<E>>) -> bool {
+    matches!(
+        result,
+        Err(RevocationError::Token(Error::Verify(VerifyError::Revoked)))
+    )
+}
+
+#[test]
+fn a_revoked_token_stays_revoked_until_exp_plus_leeway() {
+    let mut store = Store::new();
+    let token = claims(Some("auth"), Some("alice"), Some("t-1"));
+    assert_eq!(check_not_revoked(&mut store, &token, at(1)), Ok(()));
+    revoke_token(&mut store, &token, 30, at(1)).unwrap();
+    assert!(is_revoked(check_not_revoked(&mut store, &token, at(1))));
+    assert!(is_revoked(check_not_revoked(&mut store, &token, at(929))));
+    // By then verification refuses the token as expired; the entry is gone.
+    assert_eq!(check_not_revoked(&mut store, &token, at(930)), Ok(()));
+    assert_eq!(store.purge_expired(at(930)), Ok(1));
+}
+
+#[test]
+fn revocation_is_scoped_by_issuer_and_jti() {
+    let mut store = Store::new();
+    revoke_token(
+        &mut store,
+        &claims(Some("auth"), None, Some("t-1")),
+        0,
+        at(0),
+    )
+    .unwrap();
+    let same = claims(Some("auth"), Some("bob"), Some("t-1"));
+    assert!(is_revoked(check_not_revoked(&mut store, &same, at(1))));
+    for other in [
+        claims(Some("other"), None, Some("t-1")),
+        claims(None, None, Some("t-1")),
+        claims(Some(""), None, Some("t-1")),
+        claims(Some("auth"), None, Some("t-2")),
+        claims(Some("aut"), None, Some("ht-1")),
+    ] {
+        assert_eq!(
+            check_not_revoked(&mut store, &other, at(1)),
+            Ok(()),
+            "{other:?}"
+        );
+    }
+}
+
+#[test]
+fn revoking_needs_jti_and_exp() {
+    let mut store = Store::new();
+    let no_jti = claims(Some("auth"), Some("alice"), None);
+    assert_eq!(
+        revoke_token(&mut store, &no_jti, 0, at(0)),
+        Err(RevocationError::Token(Error::Verify(
+            VerifyError::MissingClaim(Claim::Jti)
+        )))
+    );
+    let mut no_exp = claims(Some("auth"), Some("alice"), Some("t-1"));
+    no_exp.exp = None;
+    assert_eq!(
+        revoke_token(&mut store, &no_exp, 0, at(0)),
+        Err(RevocationError::Token(Error::Verify(
+            VerifyError::MissingClaim(Claim::Exp)
+        )))
+    );
+    assert!(store.is_empty());
+}
+
+#[test]
+fn an_already_expired_token_needs_no_entry() {
+    let mut store = Store::new();
+    revoke_token(&mut store, &claims(None, None, Some("old")), 0, at(900)).unwrap();
+    assert!(store.is_empty());
+}
+
+#[test]
+fn a_watermark_revokes_older_tokens_of_the_subject() {
+    let mut store = Store::new();
+    revoke_subject(
+        &mut store,
+        Some("auth"),
+        "alice",
+        at(100),
+        at(1000),
+        at(100),
+    )
+    .unwrap();
+
+    let mut older = claims(Some("auth"), Some("alice"), None);
+    older.iat = Some(at(50));
+    let mut same_second = older;
+    same_second.iat = Some(at(100));
+    let mut newer = older;
+    newer.iat = Some(at(101));
+    let mut no_iat = older;
+    no_iat.iat = None;
+
+    assert!(is_revoked(check_not_revoked(&mut store, &older, at(200))));
+    assert!(is_revoked(check_not_revoked(
+        &mut store,
+        &same_second,
+        at(200)
+    )));
+    assert!(
+        is_revoked(check_not_revoked(&mut store, &no_iat, at(200))),
+        "no iat: fail closed"
+    );
+    assert_eq!(check_not_revoked(&mut store, &newer, at(200)), Ok(()));
+
+    // Other subjects, and the same subject from another issuer, are unaffected.
+    let mut bob = older;
+    bob.sub = Some("bob");
+    assert_eq!(check_not_revoked(&mut store, &bob, at(200)), Ok(()));
+    let mut elsewhere = older;
+    elsewhere.iss = Some("other");
+    assert_eq!(check_not_revoked(&mut store, &elsewhere, at(200)), Ok(()));
+
+    // After its expiry the watermark is forgotten.
+    assert_eq!(check_not_revoked(&mut store, &no_iat, at(1000)), Ok(()));
+}
+
+#[test]
+fn watermarks_only_rise() {
+    let mut store = Store::new();
+    revoke_subject(&mut store, None, "alice", at(100), at(1000), at(0)).unwrap();
+    revoke_subject(&mut store, None, "alice", at(10), at(500), at(0)).unwrap();
+    let mut token = claims(None, Some("alice"), None);
+    token.iat = Some(at(90));
+    assert!(is_revoked(check_not_revoked(&mut store, &token, at(600))));
+}
+
+/// A store whose backend is down.
+struct Down;
+
+impl SessionStore for Down {
+    type Data = ();
+    type Error = StoreErrorKind;
+
+    fn create(
+        &mut self,
+        _: &LookupKey,
+        _: SessionRecord<()>,
+        _: UnixTime,
+    ) -> Result<(), StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    fn get(
+        &mut self,
+        _: &LookupKey,
+        _: UnixTime,
+    ) -> Result<Option<SessionRecord<()>>, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    fn update(
+        &mut self,
+        _: &LookupKey,
+        _: SessionRecord<()>,
+        _: UnixTime,
+    ) -> Result<bool, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    fn touch(&mut self, _: &LookupKey, _: UnixTime, _: UnixTime) -> Result<bool, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    fn remove(&mut self, _: &LookupKey) -> Result<bool, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    fn rotate(
+        &mut self,
+        _: &LookupKey,
+        _: &LookupKey,
+        _: UnixTime,
+    ) -> Result<Option<SessionRecord<()>>, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    fn remove_subject(&mut self, _: &SubjectKey) -> Result<usize, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    fn revoke(&mut self, _: &LookupKey, _: UnixTime, _: UnixTime) -> Result<(), StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    fn is_revoked(&mut self, _: &LookupKey, _: UnixTime) -> Result<bool, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    fn raise_watermark(
+        &mut self,
+        _: &LookupKey,
+        _: Watermark,
+        _: UnixTime,
+    ) -> Result<(), StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    fn watermark(
+        &mut self,
+        _: &LookupKey,
+        _: UnixTime,
+    ) -> Result<Option<Watermark>, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    fn purge_expired(&mut self, _: UnixTime) -> Result<usize, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+}
+
+#[test]
+fn a_failing_store_fails_closed() {
+    let token = claims(Some("auth"), Some("alice"), Some("t-1"));
+    let err = check_not_revoked(&mut Down, &token, at(0)).unwrap_err();
+    assert_eq!(err, RevocationError::Store(StoreErrorKind::Backend));
+    assert_eq!(err.to_string(), "revocation store failed");
+    let source = core::error::Error::source(&err).unwrap();
+    assert_eq!(source.to_string(), "store backend failure");
+    // Only the watermark lookup reaches the store for a token without jti: still an error.
+    let no_jti = claims(Some("auth"), Some("alice"), None);
+    assert!(matches!(
+        check_not_revoked(&mut Down, &no_jti, at(0)),
+        Err(RevocationError::Store(e)) if e.kind() == StoreErrorKind::Backend
+    ));
+    assert_eq!(
+        revoke_token(&mut Down, &token, 0, at(0)),
+        Err(RevocationError::Store(StoreErrorKind::Backend))
+    );
+}
+
+#[test]
+fn a_full_store_refuses_a_revocation_instead_of_losing_it() {
+    let mut store = MemoryStore::<(), 2>::new();
+    revoke_token(&mut store, &claims(None, None, Some("a")), 0, at(0)).unwrap();
+    revoke_token(&mut store, &claims(None, None, Some("b")), 0, at(0)).unwrap();
+    assert_eq!(
+        revoke_token(&mut store, &claims(None, None, Some("c")), 0, at(0)),
+        Err(RevocationError::Store(StoreErrorKind::Capacity))
+    );
+    for jti in ["a", "b"] {
+        assert!(is_revoked(check_not_revoked(
+            &mut store,
+            &claims(None, None, Some(jti)),
+            at(1)
+        )));
+    }
+}
+
+#[test]
+fn verify_then_check_in_one_call() {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Claims<'a> {
+        iss: &'a str,
+        sub: &'a str,
+        jti: &'a str,
+        iat: u64,
+        exp: u64,
+    }
+    let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
+    let mut buf = [0u8; 512];
+    let token = jwt::sign(
+        &key,
+        &Claims {
+            iss: "auth",
+            sub: "alice",
+            jti: "t-9",
+            iat: at(0).as_secs(),
+            exp: at(900).as_secs(),
+        },
+        &mut buf,
+    )
+    .unwrap();
+    let policy = Validation::new().with_leeway(5);
+    let mut store = Store::new();
+    let mut scratch = [0u8; 512];
+
+    let verified = jwt::verify_not_revoked::<Claims, _, _>(
+        &key,
+        token,
+        &policy,
+        &mut store,
+        at(1),
+        &mut scratch,
+    )
+    .unwrap();
+    assert_eq!(verified.claims.sub, "alice");
+    revoke_token(&mut store, &verified.registered, policy.leeway, at(1)).unwrap();
+
+    let refused = jwt::verify_not_revoked::<Claims, _, _>(
+        &key,
+        token,
+        &policy,
+        &mut store,
+        at(2),
+        &mut scratch,
+    );
+    assert!(matches!(
+        refused,
+        Err(RevocationError::Token(Error::Verify(VerifyError::Revoked)))
+    ));
+    // Verification errors come first, unchanged.
+    let expired = jwt::verify_not_revoked::<Claims, _, _>(
+        &key,
+        token,
+        &policy,
+        &mut store,
+        at(905),
+        &mut scratch,
+    );
+    assert!(matches!(
+        expired,
+        Err(RevocationError::Token(Error::Verify(VerifyError::Expired)))
+    ));
+    let other_key = Hs256Key::new_from_slice(&[8u8; 32]).unwrap();
+    let forged = jwt::verify_not_revoked::<Claims, _, _>(
+        &other_key,
+        token,
+        &policy,
+        &mut store,
+        at(2),
+        &mut scratch,
+    );
+    assert!(matches!(
+        forged,
+        Err(RevocationError::Token(Error::Verify(
+            VerifyError::Signature
+        )))
+    ));
+}
+
+#[test]
+fn the_async_functions_match_the_sync_ones() {
+    let mut store = Suspending::new(Store::new());
+    let token = claims(Some("auth"), Some("alice"), Some("t-1"));
+    block_on(async {
+        assert_eq!(
+            check_not_revoked_async(&mut store, &token, at(1)).await,
+            Ok(())
+        );
+        revoke_token_async(&mut store, &token, 0, at(1))
+            .await
+            .unwrap();
+        assert!(is_revoked(
+            check_not_revoked_async(&mut store, &token, at(1)).await
+        ));
+
+        let mut other = claims(Some("auth"), Some("bob"), None);
+        revoke_subject_async(&mut store, Some("auth"), "bob", at(5), at(100), at(5))
+            .await
+            .unwrap();
+        assert!(is_revoked(
+            check_not_revoked_async(&mut store, &other, at(6)).await
+        ));
+        other.iat = Some(at(6));
+        assert_eq!(
+            check_not_revoked_async(&mut store, &other, at(6)).await,
+            Ok(())
+        );
+    });
+    assert!(store.suspensions.get() >= 5);
+}
+
+#[test]
+fn errors_are_typed_and_displayed() {
+    let revoked: RevocationError<Infallible> =
+        RevocationError::Token(Error::Verify(VerifyError::Revoked));
+    assert_eq!(revoked.to_string(), "token revoked");
+    let from: RevocationError<Infallible> = Error::Verify(VerifyError::Signature).into();
+    assert_eq!(
+        from,
+        RevocationError::Token(Error::Verify(VerifyError::Signature))
+    );
+}
