@@ -28,7 +28,10 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use tokenstile::http::{self, BearerError, CookieError, CookieOptions};
+use tokenstile::jwt::RegisteredClaims;
 use tokenstile::jwt::{self, Audience, ClaimSet, Hs256Key, KeyRing, Validation};
+use tokenstile::session::{SessionId, SessionIdError, SessionRecord};
+use tokenstile::store::{MemoryStore, SessionStore, StoreErrorKind, SubjectKey};
 use tokenstile::{DecodeError, EncodeError, Error, UnixTime, VerifyError};
 
 /// A target body: any bytes in, a panic out only on a finding.
@@ -40,6 +43,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("claims_json", claims_json),
     ("sign_mutate_verify", sign_mutate_verify),
     ("http_headers", http_headers),
+    ("session_id_parse", session_id_parse),
+    ("memory_store", memory_store),
 ];
 
 /// The secret every target signs and verifies with.
@@ -542,6 +547,354 @@ pub fn http_headers(data: &[u8]) {
         }
         Err(e) => assert!(!writable, "refused {value:?}: {e:?}"),
     }
+}
+
+/// Session-ID parsing, alone and behind a `Cookie` header.
+///
+/// Invariants: nothing panics; an ID parses exactly when it is 43 characters of
+/// base64url whose last character has no unused bits set, and then encodes back to the
+/// same text; each refusal has the error its input calls for.
+pub fn session_id_parse(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    let alphabet = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    match SessionId::parse(text) {
+        Ok(id) => {
+            let mut out = [0u8; SessionId::ENCODED_LEN];
+            assert_eq!(id.encode(&mut out), text);
+            assert_eq!(text.parse::<SessionId>().ok(), Some(id));
+        }
+        Err(SessionIdError::Length) => assert_ne!(text.len(), SessionId::ENCODED_LEN),
+        Err(SessionIdError::Alphabet) => {
+            assert_eq!(text.len(), SessionId::ENCODED_LEN);
+            assert!(!text.bytes().all(alphabet));
+        }
+        Err(SessionIdError::NonCanonical) => {
+            assert_eq!(text.len(), SessionId::ENCODED_LEN);
+            assert!(text.bytes().all(alphabet));
+            // 43 characters carry 258 bits: the last one's 2 low bits must be zero.
+            const ALPHABET: &[u8] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let last = text.as_bytes()[42];
+            let value = ALPHABET.iter().position(|&c| c == last).unwrap();
+            assert!(value & 3 != 0, "{text:?}");
+        }
+        Err(e) => panic!("unexpected {e:?}"),
+    }
+
+    // Behind a cookie: an ID, being base64url, is cookie-octets, and comes back out of a
+    // `Cookie` header unchanged.
+    if !text.is_empty()
+        && text.bytes().all(is_cookie_octet)
+        && text.len() + CookieOptions::DEFAULT_NAME.len() <= http::MAX_COOKIE_LEN
+    {
+        let header = format!("theme=dark; {}={text}", CookieOptions::DEFAULT_NAME);
+        let value = http::find_cookie(&header, CookieOptions::DEFAULT_NAME);
+        assert_eq!(value, Ok(Some(text)));
+    }
+}
+
+/// The in-memory store driven by arbitrary operations, checked against a plain model.
+///
+/// Input: one byte of operation and a few bytes of arguments per step, read until the
+/// input ends. Keys come from small pools so that operations collide; time only moves
+/// forwards; the store holds at most [`STORE_N`] entries, so it fills up.
+///
+/// Invariants after every step: no live session, revocation or watermark is ever lost
+/// or changed except by an operation on it; a dead one is never returned; the store
+/// never holds more than its capacity; `Capacity` is reported only when the store
+/// really is full of live entries; every result matches the model.
+pub fn memory_store(data: &[u8]) {
+    let mut r = Reader(data);
+    let mut store: MemoryStore<u16, STORE_N> = MemoryStore::new();
+    let mut model = Model::default();
+    let mut now = NOW;
+    let ids: Vec<SessionId> = (0..SESSION_KEYS)
+        .map(|i| {
+            let bytes = [u8::try_from(i).unwrap().wrapping_mul(37); 32];
+            SessionId::parse(&Base64UrlUnpadded::encode_string(&bytes)).unwrap()
+        })
+        .collect();
+    let subjects = ["alice", "bob", "carol"];
+    let jtis = ["t0", "t1", "t2", "t3", "t4", "t5"];
+    let mut steps = 0;
+    while !r.0.is_empty() && steps < 256 {
+        steps += 1;
+        let op = r.byte();
+        let (a, b, c) = (r.byte(), r.byte(), r.byte());
+        let t = UnixTime::from_secs(now);
+        let k = usize::from(a) % SESSION_KEYS;
+        let key = ids[k].lookup_key();
+        let live = model.live_count(now);
+        let full = live >= STORE_N;
+        match op % 12 {
+            // Time passes: up to 255 s, or up to ~18 h.
+            0 => {
+                now += if b & 1 == 0 {
+                    u64::from(c)
+                } else {
+                    u64::from(c) * 256
+                }
+            }
+            1 => {
+                let subject = subjects[usize::from(b) % subjects.len()];
+                let record = SessionRecord::from_parts(
+                    SubjectKey::new(subject),
+                    u16::from_be_bytes([b, c]),
+                    t,
+                    t,
+                    t.saturating_add(u64::from(b)),
+                    t.saturating_add(u64::from(c) * 64),
+                );
+                let was_live = model.session(k, now).is_some();
+                match store.create(&key, record.clone(), t) {
+                    Ok(()) => {
+                        assert!(!was_live, "create overwrote a live session");
+                        model.sessions[k] = Some((subject, record));
+                    }
+                    Err(StoreErrorKind::Conflict) => assert!(was_live, "spurious conflict"),
+                    Err(StoreErrorKind::Capacity) => {
+                        assert!(full && !was_live, "Capacity with {live} live entries");
+                    }
+                    Err(e) => panic!("create: {e:?}"),
+                }
+            }
+            2 => {
+                let got = store.get(&key, t).unwrap();
+                assert_eq!(got.as_ref(), model.session(k, now).map(|(_, r)| r));
+            }
+            3 => {
+                let Some((subject, mut record)) = model.session(k, now).cloned() else {
+                    assert!(!store.update(&key, dummy_record(t), t).unwrap());
+                    continue;
+                };
+                *record.data_mut() = u16::from_be_bytes([b, c]);
+                assert!(store.update(&key, record.clone(), t).unwrap());
+                model.sessions[k] = Some((subject, record));
+            }
+            4 => {
+                let deadline = t.saturating_add(u64::from(b) * 16);
+                let touched = store.touch(&key, deadline, t).unwrap();
+                match model.sessions[k].as_mut().filter(|(_, r)| r.is_live(t)) {
+                    Some((_, record)) => {
+                        assert!(touched);
+                        record.touch(deadline, t);
+                    }
+                    None => assert!(!touched, "touched a dead or missing session"),
+                }
+            }
+            5 => {
+                let removed = store.remove(&key).unwrap();
+                match model.sessions[k].take() {
+                    Some((_, record)) if record.is_live(t) => assert!(removed),
+                    Some(_) => {}
+                    None => assert!(!removed, "removed a session that was never there"),
+                }
+            }
+            6 => {
+                let n = usize::from(b) % SESSION_KEYS;
+                let new_key = ids[n].lookup_key();
+                let old_live = model.session(k, now).is_some();
+                let new_live = model.session(n, now).is_some();
+                match store.rotate(&key, &new_key, t) {
+                    Ok(Some(record)) => {
+                        assert!(old_live && !new_live);
+                        let moved = model.sessions[k].take().unwrap();
+                        assert_eq!(record, moved.1);
+                        model.sessions[n] = Some(moved);
+                    }
+                    Ok(None) => assert!(!old_live, "rotate lost a live session"),
+                    Err(StoreErrorKind::Conflict) => assert!(new_live, "spurious conflict"),
+                    Err(StoreErrorKind::Capacity) => assert!(full, "Capacity with {live} live"),
+                    Err(e) => panic!("rotate: {e:?}"),
+                }
+            }
+            7 => {
+                let subject = subjects[usize::from(b) % subjects.len()];
+                let removed = store.remove_subject(&SubjectKey::new(subject)).unwrap();
+                let (mut live_n, mut all_n) = (0, 0);
+                for slot in &mut model.sessions {
+                    if slot.as_ref().is_some_and(|(s, _)| *s == subject) {
+                        all_n += 1;
+                        live_n += usize::from(slot.as_ref().unwrap().1.is_live(t));
+                        *slot = None;
+                    }
+                }
+                assert!(
+                    removed >= live_n && removed <= all_n,
+                    "{removed} of {live_n}..{all_n}"
+                );
+            }
+            8 => {
+                let j = usize::from(b) % jtis.len();
+                let mut claims = RegisteredClaims::default();
+                claims.iss = Some("https://issuer.example");
+                claims.jti = Some(jtis[j]);
+                claims.exp = Some(t.saturating_add(u64::from(c) * 8));
+                let until = claims.exp.unwrap();
+                let was_live = model.revoked[j].is_some_and(|u| t < u);
+                match jwt::revoke_token(&mut store, &claims, 0, t) {
+                    Ok(()) => {
+                        if until > t {
+                            model.revoked[j] =
+                                Some(model.revoked[j].map_or(until, |u| u.max(until)));
+                        }
+                    }
+                    Err(jwt::RevocationError::Store(StoreErrorKind::Capacity)) => {
+                        assert!(full && !was_live && until > t, "Capacity with {live} live");
+                    }
+                    Err(e) => panic!("revoke: {e:?}"),
+                }
+            }
+            9 => {
+                let s = usize::from(b) % subjects.len();
+                let mark = (
+                    t.saturating_sub(u64::from(c)),
+                    t.saturating_add(u64::from(c) * 8),
+                );
+                let was_live = model.marks[s].is_some_and(|(_, e)| t < e);
+                match jwt::revoke_subject(
+                    &mut store,
+                    Some("https://issuer.example"),
+                    subjects[s],
+                    mark.0,
+                    mark.1,
+                    t,
+                ) {
+                    // Merged into a live watermark (so its cutoff can rise even when the new
+                    // one is already dead), otherwise stored only if it is live.
+                    Ok(()) => match model.marks[s].filter(|(_, e)| t < *e) {
+                        Some((c0, e0)) => model.marks[s] = Some((c0.max(mark.0), e0.max(mark.1))),
+                        None if mark.1 > t => model.marks[s] = Some(mark),
+                        None => {}
+                    },
+                    Err(jwt::RevocationError::Store(StoreErrorKind::Capacity)) => {
+                        assert!(full && !was_live && mark.1 > t, "Capacity with {live} live");
+                    }
+                    Err(e) => panic!("revoke_subject: {e:?}"),
+                }
+            }
+            10 => {
+                let purged = store.purge_expired(t).unwrap();
+                assert!(purged <= model.dead_count(now), "purged {purged}");
+                model.forget_dead(now);
+            }
+            _ => {
+                // Ask about one token: revoked by `jti`, by its subject's watermark, or not.
+                let (j, s) = (usize::from(b) % jtis.len(), usize::from(c) % subjects.len());
+                let iat = t.saturating_sub(u64::from(a));
+                let mut claims = RegisteredClaims::default();
+                claims.iss = Some("https://issuer.example");
+                claims.jti = Some(jtis[j]);
+                claims.sub = Some(subjects[s]);
+                claims.iat = Some(iat);
+                let by_jti = model.revoked[j].is_some_and(|u| t < u);
+                let by_mark = model.marks[s].is_some_and(|(cutoff, e)| t < e && iat <= cutoff);
+                let result = jwt::check_not_revoked(&mut store, &claims, t);
+                assert_eq!(result.is_err(), by_jti || by_mark, "{result:?}");
+            }
+        }
+
+        // After every step: within capacity, and nothing live lost or changed.
+        assert!(store.len() <= STORE_N);
+        let t = UnixTime::from_secs(now);
+        for (i, id) in ids.iter().enumerate() {
+            let got = store.get(&id.lookup_key(), t).unwrap();
+            assert_eq!(
+                got.as_ref(),
+                model.session(i, now).map(|(_, r)| r),
+                "session {i}"
+            );
+        }
+        for (j, jti) in jtis.iter().enumerate() {
+            let mut claims = RegisteredClaims::default();
+            claims.iss = Some("https://issuer.example");
+            claims.jti = Some(jti);
+            let revoked = jwt::check_not_revoked(&mut store, &claims, t).is_err();
+            assert_eq!(
+                revoked,
+                model.revoked[j].is_some_and(|u| t < u),
+                "jti {jti}"
+            );
+        }
+        for (s, subject) in subjects.iter().enumerate() {
+            let mut claims = RegisteredClaims::default();
+            claims.iss = Some("https://issuer.example");
+            claims.sub = Some(subject);
+            // No `iat`: any live watermark revokes the token.
+            let revoked = jwt::check_not_revoked(&mut store, &claims, t).is_err();
+            assert_eq!(
+                revoked,
+                model.marks[s].is_some_and(|(_, e)| t < e),
+                "{subject}"
+            );
+        }
+    }
+}
+
+/// Capacity of the store under test: small, so that it fills.
+pub const STORE_N: usize = 8;
+const SESSION_KEYS: usize = 12;
+
+#[derive(Default)]
+struct Model {
+    sessions: [Option<(&'static str, SessionRecord<u16>)>; SESSION_KEYS],
+    revoked: [Option<UnixTime>; 6],
+    marks: [Option<(UnixTime, UnixTime)>; 3],
+}
+
+impl Model {
+    fn session(&self, k: usize, now: u64) -> Option<&(&'static str, SessionRecord<u16>)> {
+        self.sessions[k]
+            .as_ref()
+            .filter(|(_, r)| r.is_live(UnixTime::from_secs(now)))
+    }
+
+    fn live_count(&self, now: u64) -> usize {
+        let t = UnixTime::from_secs(now);
+        self.sessions
+            .iter()
+            .flatten()
+            .filter(|(_, r)| r.is_live(t))
+            .count()
+            + self.revoked.iter().flatten().filter(|u| t < **u).count()
+            + self.marks.iter().flatten().filter(|(_, e)| t < *e).count()
+    }
+
+    fn dead_count(&self, now: u64) -> usize {
+        let t = UnixTime::from_secs(now);
+        self.sessions
+            .iter()
+            .flatten()
+            .filter(|(_, r)| !r.is_live(t))
+            .count()
+            + self.revoked.iter().flatten().filter(|u| t >= **u).count()
+            + self.marks.iter().flatten().filter(|(_, e)| t >= *e).count()
+    }
+
+    fn forget_dead(&mut self, now: u64) {
+        let t = UnixTime::from_secs(now);
+        for slot in &mut self.sessions {
+            if slot.as_ref().is_some_and(|(_, r)| !r.is_live(t)) {
+                *slot = None;
+            }
+        }
+        for slot in &mut self.revoked {
+            if slot.is_some_and(|u| t >= u) {
+                *slot = None;
+            }
+        }
+        for slot in &mut self.marks {
+            if slot.is_some_and(|(_, e)| t >= e) {
+                *slot = None;
+            }
+        }
+    }
+}
+
+fn dummy_record(t: UnixTime) -> SessionRecord<u16> {
+    SessionRecord::from_parts(SubjectKey::new("nobody"), 0, t, t, t, t)
 }
 
 /// `cookie-octet` of RFC 6265 §4.1.1.
