@@ -772,6 +772,23 @@ impl<T: SessionStore + ?Sized> SessionStore for &mut T {
     }
 }
 
+/// Runs a future made over a synchronous store to completion, without an executor.
+///
+/// Such a future never suspends: the only `.await`s in it are on the [`AsyncSessionStore`]
+/// methods of a [`SessionStore`], which come from the blanket impl below (no other impl can
+/// exist for a `SessionStore`) and return at once. The first poll therefore completes it,
+/// and the loop only spares the code a panic path. This lets each lifecycle and revocation
+/// operation be written once, as an `async fn`, and still be offered synchronously.
+pub(crate) fn complete<F: Future>(future: F) -> F::Output {
+    let mut future = core::pin::pin!(future);
+    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+    loop {
+        if let core::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
 impl<S: SessionStore> AsyncSessionStore for S {
     type Data = S::Data;
     type Error = S::Error;

@@ -59,7 +59,6 @@ where
     T: Deserialize<'s>,
     K: VerifyingKeys + ?Sized,
 {
-    let token = token.as_bytes();
     if token.len() > policy.max_token_len {
         return Err(DecodeError::TooLong.into());
     }
@@ -68,6 +67,7 @@ where
         payload: payload_b64,
         signature: signature_b64,
     } = Segments::split(token)?;
+    let token = token.as_bytes();
 
     // The header, decoded into the scratch buffer, which the payload reuses afterwards.
     let key = {
@@ -134,16 +134,18 @@ struct Segments<'t> {
 }
 
 impl<'t> Segments<'t> {
-    fn split(token: &'t [u8]) -> Result<Self, DecodeError> {
-        let mut parts = token.splitn(4, |&b| b == b'.');
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(header), Some(payload), Some(signature), None) => Ok(Self {
-                header,
-                payload,
-                signature,
-            }),
-            _ => Err(DecodeError::Segments),
+    fn split(token: &'t str) -> Result<Self, DecodeError> {
+        // `str::split_once` with a `char` pattern searches with `memchr`.
+        let (header, rest) = token.split_once('.').ok_or(DecodeError::Segments)?;
+        let (payload, signature) = rest.split_once('.').ok_or(DecodeError::Segments)?;
+        if signature.contains('.') {
+            return Err(DecodeError::Segments);
         }
+        Ok(Self {
+            header: header.as_bytes(),
+            payload: payload.as_bytes(),
+            signature: signature.as_bytes(),
+        })
     }
 }
 

@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use crate::error::{Claim, Error, VerifyError};
 use crate::jwt::{RegisteredClaims, Validation, Verified, VerifyingKeys};
-use crate::store::{AsyncSessionStore, LookupKey, SessionStore, StoreError, Watermark};
+use crate::store::{AsyncSessionStore, LookupKey, SessionStore, StoreError, Watermark, complete};
 use crate::time::UnixTime;
 
 /// Revokes the token with these claims, by its `iss` and `jti`, until its `exp` plus
@@ -46,10 +46,7 @@ pub fn revoke_token<S>(
 where
     S: SessionStore + ?Sized,
 {
-    let (key, until) = token_entry(claims, leeway)?;
-    store
-        .revoke(&key, until, now)
-        .map_err(RevocationError::Store)
+    complete(revoke_token_async(&mut &mut *store, claims, leeway, now))
 }
 
 /// Revokes every token from `issuer` (`None`: tokens without `iss`) about `subject` that
@@ -76,13 +73,14 @@ pub fn revoke_subject<S>(
 where
     S: SessionStore + ?Sized,
 {
-    store
-        .raise_watermark(
-            &LookupKey::for_watermark(issuer, subject),
-            Watermark::new(cutoff, expires_at),
-            now,
-        )
-        .map_err(RevocationError::Store)
+    complete(revoke_subject_async(
+        &mut &mut *store,
+        issuer,
+        subject,
+        cutoff,
+        expires_at,
+        now,
+    ))
 }
 
 /// Checks that a verified token has not been revoked, by `jti` or by a watermark on its
@@ -104,23 +102,7 @@ pub fn check_not_revoked<S>(
 where
     S: SessionStore + ?Sized,
 {
-    if let Some(jti) = claims.jti {
-        let key = LookupKey::for_revoked_token(claims.iss, jti);
-        if store
-            .is_revoked(&key, now)
-            .map_err(RevocationError::Store)?
-        {
-            return Err(RevocationError::REVOKED);
-        }
-    }
-    if let Some(sub) = claims.sub {
-        let key = LookupKey::for_watermark(claims.iss, sub);
-        let mark = store.watermark(&key, now).map_err(RevocationError::Store)?;
-        if mark.is_some_and(|mark| mark.revokes(claims.iat)) {
-            return Err(RevocationError::REVOKED);
-        }
-    }
-    Ok(())
+    complete(check_not_revoked_async(&mut &mut *store, claims, now))
 }
 
 /// [`verify`](crate::jwt::verify)s a token, then [`check_not_revoked`].
@@ -168,9 +150,14 @@ where
     K: VerifyingKeys + ?Sized,
     S: SessionStore + ?Sized,
 {
-    let verified = crate::jwt::verify(keys, token, policy, now, scratch)?;
-    check_not_revoked(store, &verified.registered, now)?;
-    Ok(verified)
+    complete(verify_not_revoked_async(
+        keys,
+        token,
+        policy,
+        &mut &mut *store,
+        now,
+        scratch,
+    ))
 }
 
 /// [`revoke_token`] over an async store.

@@ -5,7 +5,7 @@ use core::fmt;
 use rand_core::TryCryptoRng;
 
 use super::{SessionId, SessionRecord};
-use crate::store::{AsyncSessionStore, SessionStore, StoreError, SubjectKey};
+use crate::store::{AsyncSessionStore, SessionStore, StoreError, SubjectKey, complete};
 use crate::time::UnixTime;
 
 /// How long sessions live and how often activity is written back; the lifecycle
@@ -116,11 +116,7 @@ impl SessionPolicy {
         S: SessionStore + ?Sized,
         R: TryCryptoRng + ?Sized,
     {
-        let (id, record) = self.new_session(rng, subject, data, now)?;
-        store
-            .create(&id.lookup_key(), record, now)
-            .map_err(SessionError::Store)?;
-        Ok(id)
+        complete(self.create_async(&mut &mut *store, rng, subject, data, now))
     }
 
     /// The live session `id` names, after recording this as activity.
@@ -144,25 +140,7 @@ impl SessionPolicy {
     where
         S: SessionStore + ?Sized,
     {
-        let key = id.lookup_key();
-        let mut record = store
-            .get(&key, now)
-            .map_err(SessionError::Store)?
-            .ok_or(SessionError::NotFound)?;
-        if !self.is_live(&record, now) {
-            store.remove(&key).map_err(SessionError::Store)?;
-            return Err(SessionError::Expired);
-        }
-        if let Some(idle_deadline) = self.touch_due(&record, now) {
-            if !store
-                .touch(&key, idle_deadline, now)
-                .map_err(SessionError::Store)?
-            {
-                return Err(SessionError::NotFound);
-            }
-            record.touch(idle_deadline, now);
-        }
-        Ok(record)
+        complete(self.load_async(&mut &mut *store, id, now))
     }
 
     /// Writes `record` (as returned by [`load`](Self::load) or [`rotate`](Self::rotate),
@@ -186,15 +164,7 @@ impl SessionPolicy {
     where
         S: SessionStore + ?Sized,
     {
-        let record = self.prepare_save(record, now)?;
-        if store
-            .update(&id.lookup_key(), record, now)
-            .map_err(SessionError::Store)?
-        {
-            Ok(())
-        } else {
-            Err(SessionError::NotFound)
-        }
+        complete(self.save_async(&mut &mut *store, id, record, now))
     }
 
     /// Moves the session `id` names to a fresh ID and returns the new ID with the
@@ -221,17 +191,7 @@ impl SessionPolicy {
         S: SessionStore + ?Sized,
         R: TryCryptoRng + ?Sized,
     {
-        let new_id = SessionId::generate(rng).map_err(|_| SessionError::Random)?;
-        let new_key = new_id.lookup_key();
-        let record = store
-            .rotate(&id.lookup_key(), &new_key, now)
-            .map_err(SessionError::Store)?
-            .ok_or(SessionError::NotFound)?;
-        if !self.is_live(&record, now) {
-            store.remove(&new_key).map_err(SessionError::Store)?;
-            return Err(SessionError::Expired);
-        }
-        Ok(Rotated { id: new_id, record })
+        complete(self.rotate_async(&mut &mut *store, rng, id, now))
     }
 
     /// Ends the session `id` names (logout), and reports whether there was one.
@@ -243,7 +203,7 @@ impl SessionPolicy {
     where
         S: SessionStore + ?Sized,
     {
-        store.remove(&id.lookup_key()).map_err(SessionError::Store)
+        complete(self.destroy_async(&mut &mut *store, id))
     }
 
     /// Ends every session of `subject` ("log out everywhere") and reports how many there
@@ -260,9 +220,7 @@ impl SessionPolicy {
     where
         S: SessionStore + ?Sized,
     {
-        store
-            .remove_subject(&SubjectKey::new(subject))
-            .map_err(SessionError::Store)
+        complete(self.destroy_subject_async(&mut &mut *store, subject))
     }
 
     /// Removes every entry that is dead at `now` from the store, and reports how many.
@@ -279,7 +237,7 @@ impl SessionPolicy {
     where
         S: SessionStore + ?Sized,
     {
-        store.purge_expired(now).map_err(SessionError::Store)
+        complete(self.purge_expired_async(&mut &mut *store, now))
     }
 
     /// [`create`](Self::create) over an async store.
