@@ -9,7 +9,9 @@ use cortex_m_rt::entry;
 use tokenstile::jwt::{self, Hs256Key, Validation};
 use tokenstile::session::{SessionId, SessionPolicy};
 use tokenstile::store::MemoryStore;
-use tokenstile_footprint::{AUDIENCES, Claims, ISSUER, NOW, SECRET, StandInRng, TOKEN, claims, sink};
+use tokenstile_footprint::{
+    AUDIENCES, Claims, ISSUER, NOW, SECRET, StandInRng, TOKEN, claims, sink,
+};
 
 #[entry]
 fn main() -> ! {

@@ -74,7 +74,9 @@ fn run() -> bool {
     });
     let mut id = None;
     ok &= report("session create (MemoryStore<u32, 16>)", || {
-        id = sessions.create(&mut store, &mut rng, "user-42", 7, NOW).ok();
+        id = sessions
+            .create(&mut store, &mut rng, "user-42", 7, NOW)
+            .ok();
         id.is_some()
     });
     ok &= report("session load", || {
@@ -87,7 +89,10 @@ fn run() -> bool {
     let mut token = [0u8; 13 * 1024];
     let mut big_scratch = [0u8; 13 * 1024];
     let lax = Validation::new().with_max_token_len(token.len());
-    for (label, depth) in [("payload nested 1000 deep", 1000), ("payload nested 4000 deep", 4000)] {
+    for (label, depth) in [
+        ("payload nested 1000 deep", 1000),
+        ("payload nested 4000 deep", 4000),
+    ] {
         let payload = nested(&mut json, depth);
         let t = forge(&mut token, br#"{"alg":"HS256"}"#, payload);
         ok &= report(label, || {
@@ -105,20 +110,39 @@ fn run() -> bool {
     ok &= report("header nested 4000 deep", || {
         matches!(
             jwt::verify::<serde::de::IgnoredAny, _>(&key, t, &lax, NOW, &mut big_scratch),
-            Err(Error::Decode(tokenstile::DecodeError::Header(JsonError::Depth)))
+            Err(Error::Decode(tokenstile::DecodeError::Header(
+                JsonError::Depth
+            )))
         )
     });
-    hprintln!("{}", if ok { "all operations gave the expected result" } else { "FAILED" });
+    hprintln!(
+        "{}",
+        if ok {
+            "all operations gave the expected result"
+        } else {
+            "FAILED"
+        }
+    );
     ok
 }
 
-/// Runs `f` on a painted stack and prints how deep it went.
+/// Runs `f` on a painted stack, prints how deep it went, and fails if `f` gave the wrong
+/// result or used more than [`BUDGET`].
 #[inline(never)]
 fn report(label: &str, f: impl FnOnce() -> bool) -> bool {
     let (result, used) = measure(f);
-    hprintln!("  {:<40} {:>6}{}", label, used, if result { "" } else { "  (unexpected result)" });
-    result
+    let note = match (result, used <= BUDGET) {
+        (true, true) => "",
+        (false, _) => "  (unexpected result)",
+        (true, false) => "  (over budget)",
+    };
+    hprintln!("  {:<40} {:>6}{}", label, used, note);
+    result && used <= BUDGET
 }
+
+/// The most stack any operation may use: everything measured is well under it, and
+/// recursion on nesting depth would blow through it at once.
+const BUDGET: usize = 2048;
 
 #[inline(never)]
 fn measure(f: impl FnOnce() -> bool) -> (bool, usize) {
@@ -167,10 +191,8 @@ fn nested(out: &mut [u8], depth: usize) -> &[u8] {
 /// `{"exp":4102444800,"x":"aaaa..."}` with `len` letters, into `out`.
 fn long_string(out: &mut [u8], len: usize) -> &[u8] {
     let mut n = 0;
-    for &b in br#"{"exp":4102444800,"x":""#
-        .iter()
-        .chain(core::iter::repeat_n(&b'a', len))
-        .chain(br#""}"#)
+    for &b in
+        br#"{"exp":4102444800,"x":""#.iter().chain(core::iter::repeat_n(&b'a', len)).chain(br#""}"#)
     {
         out[n] = b;
         n += 1;
@@ -180,7 +202,9 @@ fn long_string(out: &mut [u8], len: usize) -> &[u8] {
 
 /// A token with this header and payload and a valid MAC, into `out`.
 fn forge<'o>(out: &'o mut [u8], header: &[u8], payload: &[u8]) -> &'o str {
-    let h = Base64UrlUnpadded::encode(header, out).unwrap_or_else(|_| panic!()).len();
+    let h = Base64UrlUnpadded::encode(header, out)
+        .unwrap_or_else(|_| panic!())
+        .len();
     out[h] = b'.';
     let p = Base64UrlUnpadded::encode(payload, &mut out[h + 1..])
         .unwrap_or_else(|_| panic!())
