@@ -30,6 +30,39 @@ pub(crate) fn write(kid: Option<&KeyId>, out: &mut [u8; MAX_SIGNED_HEADER_LEN]) 
     len.min(MAX_SIGNED_HEADER_LEN)
 }
 
+/// The base64url form of the header [`write`] produces without a `kid`.
+pub(crate) const SIGNED_WITHOUT_KID_B64: &[u8] = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+
+/// Recognizes a header exactly as [`write`] produces it, and returns its `kid` (`Some(None)`
+/// for none); `None` for any other bytes, which then take the full [`check`].
+///
+/// Such a header passes every rule of `check` (its `alg` is `HS256`, it has no `crit` or
+/// `enc`, its `typ` is `JWT`, its `kid` is a string), so both paths agree. It only applies
+/// when the policy accepts the `JWT` type, which is the default.
+pub(crate) fn recognize_signed<'a>(
+    decoded: &'a [u8],
+    expected_typ: Option<&str>,
+) -> Option<Option<&'a str>> {
+    if expected_typ.is_some() {
+        return None;
+    }
+    let rest = decoded.strip_prefix(HEADER_START)?;
+    if rest == b"}" {
+        return Some(None);
+    }
+    let kid = rest.strip_prefix(KID_START)?.strip_suffix(b"\"}")?;
+    // Exactly the characters a `KeyId` may hold, so nothing needed unescaping.
+    let plain = !kid.is_empty()
+        && kid.len() <= KeyId::MAX_LEN
+        && kid
+            .iter()
+            .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+    plain
+        .then(|| core::str::from_utf8(kid).ok())
+        .flatten()
+        .map(Some)
+}
+
 /// What verification needs from a checked header.
 #[derive(Debug)]
 pub(crate) struct Checked<'a> {
@@ -135,6 +168,49 @@ mod tests {
         let n = write(Some(&kid), &mut out);
         assert_eq!(n, MAX_SIGNED_HEADER_LEN);
         assert!(out.ends_with(b"kkk\"}"));
+    }
+
+    #[test]
+    fn signed_headers_are_recognized_exactly() {
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        let mut out = [0u8; MAX_SIGNED_HEADER_LEN];
+        let n = write(None, &mut out);
+        let mut encoded = [0u8; 64];
+        let encoded = Base64UrlUnpadded::encode(&out[..n], &mut encoded).unwrap();
+        assert_eq!(encoded.as_bytes(), SIGNED_WITHOUT_KID_B64);
+        assert_eq!(recognize_signed(&out[..n], None), Some(None));
+        assert_eq!(recognize_signed(&out[..n], Some("at+jwt")), None);
+        let kid = KeyId::new("key-2026").unwrap();
+        let n = write(Some(&kid), &mut out);
+        assert_eq!(recognize_signed(&out[..n], None), Some(Some("key-2026")));
+        for other in [
+            r#"{"alg":"HS256","typ":"JWT" }"#,
+            r#"{"alg":"HS256","typ":"JWT","kid":""}"#,
+            r#"{"alg":"HS256","typ":"JWT","kid":"a\"b"}"#,
+            r#"{"alg":"HS256","typ":"JWT","kid":"a\u0062"}"#,
+            r#"{"alg":"HS256","typ":"JWT","kid":"a","kid":"b"}"#,
+            r#"{"alg":"HS256","typ":"JWT","kid":"a"}}"#,
+            r#"{"alg":"HS256","typ":"JWT"}}"#,
+            r#"{"alg":"none","typ":"JWT"}"#,
+            r#"{"typ":"JWT","alg":"HS256"}"#,
+        ] {
+            assert_eq!(recognize_signed(other.as_bytes(), None), None, "{other}");
+        }
+        // Whatever the fast path accepts, the full check accepts with the same `kid`.
+        let long = std::format!(
+            r#"{{"alg":"HS256","typ":"JWT","kid":"{}"}}"#,
+            "k".repeat(64)
+        );
+        for header in [
+            r#"{"alg":"HS256","typ":"JWT"}"#,
+            r#"{"alg":"HS256","typ":"JWT","kid":"k 1~"}"#,
+            long.as_str(),
+        ] {
+            let fast = recognize_signed(header.as_bytes(), None)
+                .unwrap()
+                .map(str::to_owned);
+            assert_eq!(checked(header, None), Ok(fast), "{header}");
+        }
     }
 
     #[test]

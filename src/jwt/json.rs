@@ -111,7 +111,8 @@ pub(crate) const MAX_MEMBERS: usize = 128;
 ///
 /// [RFC 8259]: https://www.rfc-editor.org/rfc/rfc8259
 pub(crate) fn canonicalize(buf: &mut [u8], max_depth: usize) -> Result<usize, JsonError> {
-    if core::str::from_utf8(buf).is_err() {
+    // Word-at-a-time ASCII check first: most tokens are pure ASCII.
+    if !buf.is_ascii() && core::str::from_utf8(buf).is_err() {
         return Err(JsonError::InvalidUtf8);
     }
     let mut canonicalizer = Canonicalizer {
