@@ -261,12 +261,8 @@ pub fn claims_json(data: &[u8]) {
             (Some(Audience::One(a)), Some(serde_json::Value::String(b))) => assert_eq!(a, b),
             (Some(aud @ Audience::Many(_)), Some(serde_json::Value::Array(b))) => {
                 let theirs: Vec<&str> = b.iter().map(|v| v.as_str().unwrap()).collect();
-                // Known and reported: empty strings before the first non-empty element are
-                // dropped (`["", "api"]` reads as `["api"]`), and `[""]` reads as `[]`.
-                // Compared without them until that is fixed.
-                let leading = theirs.iter().take_while(|a| a.is_empty()).count();
                 assert!(
-                    aud.iter().eq(theirs[leading..].iter().copied()),
+                    aud.iter().eq(theirs.iter().copied()),
                     "{aud:?} vs {theirs:?}"
                 );
             }

@@ -40,9 +40,18 @@ pub struct Verified<'s, T> {
 /// 6. the registered claims must have the right JSON types and pass the policy at `now`;
 /// 7. the payload is deserialized into `T`, whose borrowed strings point into `scratch`.
 ///
-/// `scratch` holds the decoded header and payload. A scratch buffer as long as the token
-/// is always enough when no string in the payload contains a JSON escape; escaped strings
-/// need room to be unescaped as well.
+/// `scratch` holds the decoded header, then the payload, then copies of the registered
+/// string claims that need them (escaped strings, the elements of an `aud` array) and room
+/// for `T`'s escaped strings. A buffer as long as the token is enough when no string in the
+/// payload is escaped and `aud` is not an array; three times the token's length is always
+/// enough. A buffer too small is [`DecodeError::BufferTooSmall`] or
+/// [`VerifyError::BufferTooSmall`], never a wrong answer.
+///
+/// `T` borrows from `scratch`, where the payload is kept in a canonical form in which
+/// strings are escaped only for `"`, `\` and control characters. A `&'s str` field reads
+/// every other string without copying, but fails with [`VerifyError::Claims`] for a value
+/// that holds one of those characters, because the unescaped text exists only while it is
+/// being read; use `Cow<'s, str>` (with `alloc`) or `heapless::String<N>` for fields that may.
 ///
 /// # Errors
 ///

@@ -25,6 +25,14 @@ use crate::jwt::key::SigningKey;
 /// - [`EncodeError::Serialize`] if the claims do not serialize to a JSON object that
 ///   verification would accept;
 /// - [`EncodeError::Key`] if `key` has no signing key.
+///
+/// # Panics
+///
+/// Never for any claims *value*, but `serde-json-core` 0.7 panics instead of returning an
+/// error for a few *types*: a `char`, an enum variant with fields (tuple or struct
+/// variants), and a map key that is not a string. Claims types made of strings, numbers,
+/// booleans, options, sequences, structs, maps with string keys and unit-variant enums never
+/// reach those paths. Test your claims type once with `sign`.
 pub fn sign<'o, C, K>(key: &K, claims: &C, out: &'o mut [u8]) -> Result<&'o str, EncodeError>
 where
     C: Serialize + ?Sized,
