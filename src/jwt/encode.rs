@@ -9,6 +9,8 @@ use crate::jwt::header;
 use crate::jwt::json;
 use crate::jwt::key::SigningKey;
 
+mod guard;
+
 /// Signs `claims` with `key` and writes the compact token into `out`.
 ///
 /// The header is `{"alg":"HS256","typ":"JWT"}`, plus `"kid"` when `key` is a
@@ -23,16 +25,9 @@ use crate::jwt::key::SigningKey;
 ///
 /// - [`EncodeError::BufferTooSmall`] if the token does not fit in `out`;
 /// - [`EncodeError::Serialize`] if the claims do not serialize to a JSON object that
-///   verification would accept;
+///   verification would accept, or hold a type the JSON serializer does not support (a
+///   `char`, or an enum variant with unnamed fields);
 /// - [`EncodeError::Key`] if `key` has no signing key.
-///
-/// # Panics
-///
-/// Never for any claims *value*, but `serde-json-core` 0.7 panics instead of returning an
-/// error for a few *types*: a `char`, an enum variant with fields (tuple or struct
-/// variants), and a map key that is not a string. Claims types made of strings, numbers,
-/// booleans, options, sequences, structs, maps with string keys and unit-variant enums never
-/// reach those paths. Test your claims type once with `sign`.
 pub fn sign<'o, C, K>(key: &K, claims: &C, out: &'o mut [u8]) -> Result<&'o str, EncodeError>
 where
     C: Serialize + ?Sized,
@@ -66,6 +61,8 @@ where
     let room = out
         .get_mut(payload_start..room_end)
         .ok_or(EncodeError::BufferTooSmall)?;
+    // `serde-json-core` panics on a few types rather than failing: refuse them first.
+    guard::check(claims).map_err(|_| EncodeError::Serialize)?;
     let json_len = serde_json_core::to_slice(claims, room).map_err(|e| match e {
         serde_json_core::ser::Error::BufferFull => EncodeError::BufferTooSmall,
         _ => EncodeError::Serialize,
@@ -201,3 +198,75 @@ pub(crate) const SIGNATURE_B64_LEN: usize = 43;
 /// [`sign_to_string`] gives up beyond this size.
 #[cfg(feature = "alloc")]
 const MAX_STRING_TOKEN_LEN: usize = 1 << 24;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde::Serialize;
+
+    use super::*;
+    use crate::jwt::Hs256Key;
+
+    fn sign_claims<C: Serialize>(claims: &C) -> Result<usize, EncodeError> {
+        let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
+        let mut out = [0u8; 512];
+        sign(&key, claims, &mut out).map(str::len)
+    }
+
+    #[derive(Serialize)]
+    enum Role {
+        Admin,
+        Scoped { tenant: u32 },
+        Named(&'static str),
+        Pair(u8, u8),
+    }
+
+    #[derive(Serialize)]
+    struct WithRole {
+        exp: u64,
+        role: Role,
+    }
+
+    #[test]
+    fn types_the_serializer_would_panic_on_are_refused() {
+        #[derive(Serialize)]
+        struct WithChar {
+            exp: u64,
+            initial: char,
+        }
+        assert_eq!(
+            sign_claims(&WithChar {
+                exp: 1,
+                initial: 'a'
+            }),
+            Err(EncodeError::Serialize)
+        );
+        let pair = WithRole {
+            exp: 1,
+            role: Role::Pair(1, 2),
+        };
+        assert_eq!(sign_claims(&pair), Err(EncodeError::Serialize));
+        let nested = [Some([WithRole {
+            exp: 1,
+            role: Role::Pair(1, 2),
+        }])];
+        assert_eq!(sign_claims(&(nested,)), Err(EncodeError::Serialize));
+    }
+
+    #[test]
+    fn other_enum_shapes_are_signed() {
+        for role in [Role::Admin, Role::Scoped { tenant: 7 }, Role::Named("x")] {
+            assert!(sign_claims(&WithRole { exp: 1, role }).is_ok());
+        }
+    }
+
+    #[test]
+    fn claims_that_are_not_a_json_object_are_refused() {
+        assert_eq!(sign_claims(&[1u8, 2]), Err(EncodeError::Serialize));
+        assert_eq!(sign_claims(&"exp"), Err(EncodeError::Serialize));
+        // A map whose keys are not strings is not JSON.
+        let mut map = heapless::LinearMap::<u8, u8, 2>::new();
+        map.insert(1, 2).unwrap();
+        assert_eq!(sign_claims(&map), Err(EncodeError::Serialize));
+    }
+}
