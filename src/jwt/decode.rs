@@ -192,7 +192,8 @@ fn registered_claims<'s>(
     spare: &mut &'s mut [u8],
 ) -> Result<RegisteredClaims<'s>, VerifyError> {
     let mut claims = RegisteredClaims::default();
-    for (name, value) in json::members(payload) {
+    let mut members = json::members(payload);
+    for (name, value) in members.by_ref() {
         let Some(name) = name.as_str() else { continue };
         match name {
             "iss" => claims.iss = Some(string_claim(value, Claim::Iss, spare)?),
@@ -204,6 +205,11 @@ fn registered_claims<'s>(
             "aud" => claims.aud = Some(audience_claim(value, spare)?),
             _ => {}
         }
+    }
+    // The payload was canonicalized, so the reader reads all of it; should it ever stop
+    // early, a registered claim further on could go unseen: refuse rather than guess.
+    if !members.finished() {
+        return Err(VerifyError::Payload(crate::JsonError::Syntax));
     }
     Ok(claims)
 }

@@ -2,7 +2,7 @@
 //!
 //! [RFC 7515 §4]: https://www.rfc-editor.org/rfc/rfc7515#section-4
 
-use crate::error::DecodeError;
+use crate::error::{DecodeError, JsonError};
 use crate::jwt::json::{self, JsonStr, Value};
 use crate::jwt::key::KeyId;
 
@@ -84,7 +84,8 @@ pub(crate) fn check<'a>(
     let mut typ = None;
     let mut kid = None;
     let (mut crit, mut enc) = (false, false);
-    for (name, value) in json::members(canonical) {
+    let mut members = json::members(canonical);
+    for (name, value) in members.by_ref() {
         match name.as_str() {
             Some("alg") => alg = Some(value),
             Some("crit") => crit = true,
@@ -93,6 +94,10 @@ pub(crate) fn check<'a>(
             Some("typ") => typ = Some(value),
             _ => {}
         }
+    }
+    // A member the reader could not reach might be `crit` or `alg`: refuse, never guess.
+    if !members.finished() {
+        return Err(DecodeError::Header(JsonError::Syntax));
     }
     if crit {
         return Err(DecodeError::Critical);
@@ -243,7 +248,6 @@ mod tests {
 
     #[test]
     fn duplicate_header_members_are_refused() {
-        use crate::error::JsonError;
         assert_eq!(
             checked(r#"{"alg":"HS256","alg":"none"}"#, None),
             Err(DecodeError::Header(JsonError::DuplicateMember))

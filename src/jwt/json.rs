@@ -259,6 +259,14 @@ impl<'a> Iterator for Members<'a> {
     }
 }
 
+impl Members<'_> {
+    /// Whether every member was read: the iterator ended at the closing brace, not at
+    /// something it could not read. Check it where a skipped member would matter.
+    pub(crate) fn finished(&self) -> bool {
+        self.0.finished()
+    }
+}
+
 /// Iterator over the elements of a canonical array; see [`elements`].
 #[derive(Clone, Debug)]
 pub(crate) struct Elements<'a>(Items<'a>);
@@ -283,6 +291,12 @@ struct Items<'a> {
 }
 
 impl<'a> Items<'a> {
+    /// Whether iteration reached the closing bracket, rather than stopping early at
+    /// something it could not read.
+    fn finished(&self) -> bool {
+        self.done && self.rest.is_empty()
+    }
+
     fn next_with<T>(&mut self, split: impl FnOnce(&'a [u8]) -> Option<(T, &'a [u8])>) -> Option<T> {
         if self.done {
             return None;
@@ -1291,6 +1305,23 @@ mod tests {
 
     fn s(content: &str) -> JsonStr<'_> {
         JsonStr(content)
+    }
+
+    #[test]
+    fn members_reports_whether_it_read_everything() {
+        let mut all = members(br#"{"a":1,"b":[2]}"#);
+        assert_eq!(all.by_ref().count(), 2);
+        assert!(all.finished());
+        let mut empty = members(b"{}");
+        assert_eq!(empty.by_ref().count(), 0);
+        assert!(empty.finished());
+        // Not canonical: whitespace after the first member stops the reader early.
+        let mut cut = members(br#"{"a":1, "b":2}"#);
+        assert_eq!(cut.by_ref().count(), 1);
+        assert!(!cut.finished());
+        let mut unfinished = members(br#"{"a":1,"b":2}"#);
+        assert_eq!(unfinished.next().map(|(k, _)| k.raw()), Some("a"));
+        assert!(!unfinished.finished());
     }
 
     #[test]
