@@ -382,7 +382,7 @@ impl fmt::Display for SameSite {
 
 /// A `Set-Cookie` value could not be written.
 ///
-/// All variants are caller mistakes: options or a value that would make an unsafe or
+/// All variants are caller mistakes: options or a value that would make an insecure or
 /// ineffective cookie, or a buffer that is too small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
