@@ -8,7 +8,7 @@ use rand_core::TryCryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::store::LookupKey;
+use crate::store::{LookupKey, SessionHandle};
 
 /// A session ID: 256 bits from a cryptographic RNG, the bearer secret a client presents
 /// (typically in a cookie).
@@ -94,6 +94,13 @@ impl SessionId {
         let s = alloc::string::String::from(self.encode(&mut buf));
         buf.zeroize();
         s
+    }
+
+    /// The handle of this session, as [`SessionPolicy::list`](super::SessionPolicy::list)
+    /// shows it: compare it with a listed handle to find the current session.
+    #[must_use]
+    pub fn handle(&self) -> SessionHandle {
+        SessionHandle::new(self.lookup_key())
     }
 
     /// The key a store files this session under: SHA-256 over a domain-separation label
