@@ -44,10 +44,17 @@ fn a_revoked_token_stays_revoked_until_exp_plus_leeway() {
     let token = claims(Some("auth"), Some("alice"), Some("t-1"));
     assert_eq!(check_not_revoked(&mut store, &token, at(1)).wait(), Ok(()));
     revoke_token(&mut store, &token, 30, at(1)).wait().unwrap();
-    assert!(is_revoked(check_not_revoked(&mut store, &token, at(1)).wait()));
-    assert!(is_revoked(check_not_revoked(&mut store, &token, at(929)).wait()));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &token, at(1)).wait()
+    ));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &token, at(929)).wait()
+    ));
     // By then verification refuses the token as expired; the entry is gone.
-    assert_eq!(check_not_revoked(&mut store, &token, at(930)).wait(), Ok(()));
+    assert_eq!(
+        check_not_revoked(&mut store, &token, at(930)).wait(),
+        Ok(())
+    );
     assert_eq!(store.purge_expired(at(930)).wait(), Ok(1));
 }
 
@@ -59,10 +66,13 @@ fn revocation_is_scoped_by_issuer_and_jti() {
         &claims(Some("auth"), None, Some("t-1")),
         0,
         at(0),
-    ).wait()
+    )
+    .wait()
     .unwrap();
     let same = claims(Some("auth"), Some("bob"), Some("t-1"));
-    assert!(is_revoked(check_not_revoked(&mut store, &same, at(1)).wait()));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &same, at(1)).wait()
+    ));
     for other in [
         claims(Some("other"), None, Some("t-1")),
         claims(None, None, Some("t-1")),
@@ -102,7 +112,9 @@ fn revoking_needs_jti_and_exp() {
 #[test]
 fn an_already_expired_token_needs_no_entry() {
     let mut store = Memory::new();
-    revoke_token(&mut store, &claims(None, None, Some("old")), 0, at(900)).wait().unwrap();
+    revoke_token(&mut store, &claims(None, None, Some("old")), 0, at(900))
+        .wait()
+        .unwrap();
     assert_eq!(store.revocations_len(), 0);
 }
 
@@ -116,7 +128,8 @@ fn a_watermark_revokes_older_tokens_of_the_subject() {
         at(100),
         at(1000),
         at(100),
-    ).wait()
+    )
+    .wait()
     .unwrap();
 
     let mut older = claims(Some("auth"), Some("alice"), None);
@@ -128,17 +141,20 @@ fn a_watermark_revokes_older_tokens_of_the_subject() {
     let mut no_iat = older;
     no_iat.iat = None;
 
-    assert!(is_revoked(check_not_revoked(&mut store, &older, at(200)).wait()));
-    assert!(is_revoked(check_not_revoked(
-        &mut store,
-        &same_second,
-        at(200)
-    ).wait()));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &older, at(200)).wait()
+    ));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &same_second, at(200)).wait()
+    ));
     assert!(
         is_revoked(check_not_revoked(&mut store, &no_iat, at(200)).wait()),
         "no iat: fail closed"
     );
-    assert_eq!(check_not_revoked(&mut store, &newer, at(200)).wait(), Ok(()));
+    assert_eq!(
+        check_not_revoked(&mut store, &newer, at(200)).wait(),
+        Ok(())
+    );
 
     // Other subjects, and the same subject from another issuer, are unaffected.
     let mut bob = older;
@@ -146,20 +162,32 @@ fn a_watermark_revokes_older_tokens_of_the_subject() {
     assert_eq!(check_not_revoked(&mut store, &bob, at(200)).wait(), Ok(()));
     let mut elsewhere = older;
     elsewhere.iss = Some("other");
-    assert_eq!(check_not_revoked(&mut store, &elsewhere, at(200)).wait(), Ok(()));
+    assert_eq!(
+        check_not_revoked(&mut store, &elsewhere, at(200)).wait(),
+        Ok(())
+    );
 
     // After its expiry the watermark is forgotten.
-    assert_eq!(check_not_revoked(&mut store, &no_iat, at(1000)).wait(), Ok(()));
+    assert_eq!(
+        check_not_revoked(&mut store, &no_iat, at(1000)).wait(),
+        Ok(())
+    );
 }
 
 #[test]
 fn watermarks_only_rise() {
     let mut store = Memory::new();
-    revoke_subject(&mut store, None, "alice", at(100), at(1000), at(0)).wait().unwrap();
-    revoke_subject(&mut store, None, "alice", at(10), at(500), at(0)).wait().unwrap();
+    revoke_subject(&mut store, None, "alice", at(100), at(1000), at(0))
+        .wait()
+        .unwrap();
+    revoke_subject(&mut store, None, "alice", at(10), at(500), at(0))
+        .wait()
+        .unwrap();
     let mut token = claims(None, Some("alice"), None);
     token.iat = Some(at(90));
-    assert!(is_revoked(check_not_revoked(&mut store, &token, at(600)).wait()));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &token, at(600)).wait()
+    ));
 }
 
 /// A store whose backend is down.
@@ -171,7 +199,12 @@ impl Store for Down {
 
 // A device that only checks JWTs implements revocations and nothing else.
 impl RevocationStore for Down {
-    async fn revoke(&mut self, _: &LookupKey, _: UnixTime, _: UnixTime) -> Result<(), StoreErrorKind> {
+    async fn revoke(
+        &mut self,
+        _: &LookupKey,
+        _: UnixTime,
+        _: UnixTime,
+    ) -> Result<(), StoreErrorKind> {
         Err(StoreErrorKind::Backend)
     }
     async fn is_revoked(&mut self, _: &LookupKey, _: UnixTime) -> Result<bool, StoreErrorKind> {
@@ -197,7 +230,9 @@ impl RevocationStore for Down {
 #[test]
 fn a_failing_store_fails_closed() {
     let token = claims(Some("auth"), Some("alice"), Some("t-1"));
-    let err = check_not_revoked(&mut Down, &token, at(0)).wait().unwrap_err();
+    let err = check_not_revoked(&mut Down, &token, at(0))
+        .wait()
+        .unwrap_err();
     assert_eq!(err, RevocationError::Store(StoreErrorKind::Backend));
     assert_eq!(err.to_string(), "revocation store failed");
     let source = core::error::Error::source(&err).unwrap();
@@ -217,18 +252,20 @@ fn a_failing_store_fails_closed() {
 #[test]
 fn a_full_store_refuses_a_revocation_instead_of_losing_it() {
     let mut store = MemoryStore::<(), 2, 2>::new();
-    revoke_token(&mut store, &claims(None, None, Some("a")), 0, at(0)).wait().unwrap();
-    revoke_token(&mut store, &claims(None, None, Some("b")), 0, at(0)).wait().unwrap();
+    revoke_token(&mut store, &claims(None, None, Some("a")), 0, at(0))
+        .wait()
+        .unwrap();
+    revoke_token(&mut store, &claims(None, None, Some("b")), 0, at(0))
+        .wait()
+        .unwrap();
     assert_eq!(
         revoke_token(&mut store, &claims(None, None, Some("c")), 0, at(0)).wait(),
         Err(RevocationError::Store(StoreErrorKind::Capacity))
     );
     for jti in ["a", "b"] {
-        assert!(is_revoked(check_not_revoked(
-            &mut store,
-            &claims(None, None, Some(jti)),
-            at(1)
-        ).wait()));
+        assert!(is_revoked(
+            check_not_revoked(&mut store, &claims(None, None, Some(jti)), at(1)).wait()
+        ));
     }
 }
 
@@ -267,10 +304,13 @@ fn verify_then_check_in_one_call() {
         &mut store,
         at(1),
         &mut scratch,
-    ).wait()
+    )
+    .wait()
     .unwrap();
     assert_eq!(verified.claims.sub, "alice");
-    revoke_token(&mut store, &verified.registered, policy.leeway, at(1)).wait().unwrap();
+    revoke_token(&mut store, &verified.registered, policy.leeway, at(1))
+        .wait()
+        .unwrap();
 
     let refused = jwt::verify_not_revoked::<Claims, _, _>(
         &key,
@@ -279,7 +319,8 @@ fn verify_then_check_in_one_call() {
         &mut store,
         at(2),
         &mut scratch,
-    ).wait();
+    )
+    .wait();
     assert!(matches!(
         refused,
         Err(RevocationError::Token(Error::Verify(VerifyError::Revoked)))
@@ -292,7 +333,8 @@ fn verify_then_check_in_one_call() {
         &mut store,
         at(905),
         &mut scratch,
-    ).wait();
+    )
+    .wait();
     assert!(matches!(
         expired,
         Err(RevocationError::Token(Error::Verify(VerifyError::Expired)))
@@ -305,7 +347,8 @@ fn verify_then_check_in_one_call() {
         &mut store,
         at(2),
         &mut scratch,
-    ).wait();
+    )
+    .wait();
     assert!(matches!(
         forged,
         Err(RevocationError::Token(Error::Verify(
@@ -320,13 +363,17 @@ fn revocation_runs_on_a_store_that_suspends() {
     let token = claims(Some("auth"), Some("alice"), Some("t-1"));
     assert_eq!(check_not_revoked(&mut store, &token, at(1)).wait(), Ok(()));
     revoke_token(&mut store, &token, 0, at(1)).wait().unwrap();
-    assert!(is_revoked(check_not_revoked(&mut store, &token, at(1)).wait()));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &token, at(1)).wait()
+    ));
 
     let mut other = claims(Some("auth"), Some("bob"), None);
     revoke_subject(&mut store, Some("auth"), "bob", at(5), at(100), at(5))
         .wait()
         .unwrap();
-    assert!(is_revoked(check_not_revoked(&mut store, &other, at(6)).wait()));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &other, at(6)).wait()
+    ));
     other.iat = Some(at(6));
     assert_eq!(check_not_revoked(&mut store, &other, at(6)).wait(), Ok(()));
     assert!(store.suspensions >= 5);

@@ -66,7 +66,8 @@ fn defaults_are_documented_values() {
 fn create_then_load_returns_the_data_and_deadlines() {
     let mut store = Store::new();
     let id = POLICY
-        .create(&mut store, &mut TestRng::new(1), "alice", data(7), at(0)).wait()
+        .create(&mut store, &mut TestRng::new(1), "alice", data(7), at(0))
+        .wait()
         .unwrap();
     let record = POLICY.load(&mut store, &id, at(10)).wait().unwrap();
     assert_eq!(record.data(), &data(7));
@@ -75,22 +76,32 @@ fn create_then_load_returns_the_data_and_deadlines() {
     assert_eq!(record.idle_deadline(), at(1800));
     assert_eq!(record.absolute_deadline(), at(28_800));
     // The store holds the lookup key, never the ID.
-    assert!(store.get(&id.lookup_key(), at(10)).wait().unwrap().is_some());
+    assert!(
+        store
+            .get(&id.lookup_key(), at(10))
+            .wait()
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[test]
 fn idle_timeout_ends_a_quiet_session() {
     let mut store = Store::new();
     let id = POLICY
-        .create(&mut store, &mut TestRng::new(2), "alice", data(1), at(0)).wait()
+        .create(&mut store, &mut TestRng::new(2), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     assert!(POLICY.load(&mut store, &id, at(1799)).wait().is_ok());
     // That load was activity: the idle deadline moved to 1799 + 1800.
     assert!(POLICY.load(&mut store, &id, at(3598)).wait().is_ok());
-    assert!(not_found(POLICY.load(&mut store, &id, at(3598 + 1800)).wait()));
+    assert!(not_found(
+        POLICY.load(&mut store, &id, at(3598 + 1800)).wait()
+    ));
 
     let quiet = POLICY
-        .create(&mut store, &mut TestRng::new(3), "bob", data(2), at(0)).wait()
+        .create(&mut store, &mut TestRng::new(3), "bob", data(2), at(0))
+        .wait()
         .unwrap();
     assert!(not_found(POLICY.load(&mut store, &quiet, at(1800)).wait()));
 }
@@ -99,7 +110,8 @@ fn idle_timeout_ends_a_quiet_session() {
 fn absolute_timeout_ends_a_session_despite_constant_activity() {
     let mut store = Instrumented::counting(Store::new());
     let id = POLICY
-        .create(&mut store, &mut TestRng::new(4), "alice", data(1), at(0)).wait()
+        .create(&mut store, &mut TestRng::new(4), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     let mut t = 0;
     while t < 28_800 {
@@ -115,7 +127,8 @@ fn absolute_timeout_ends_a_session_despite_constant_activity() {
 fn touch_is_throttled_to_the_interval() {
     let mut store = Instrumented::counting(Store::new());
     let id = POLICY
-        .create(&mut store, &mut TestRng::new(5), "alice", data(1), at(0)).wait()
+        .create(&mut store, &mut TestRng::new(5), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     assert_eq!(store.writes(), 1);
     for t in 0..60 {
@@ -148,17 +161,26 @@ fn touch_is_throttled_to_the_interval() {
 fn touch_does_not_clobber_data_saved_concurrently() {
     let mut store = Store::new();
     let id = POLICY
-        .create(&mut store, &mut TestRng::new(6), "alice", data(1), at(0)).wait()
+        .create(&mut store, &mut TestRng::new(6), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     // Request A loads; request B saves new data; A's later load touches.
     let stale = POLICY.load(&mut store, &id, at(10)).wait().unwrap();
     let mut fresh = POLICY.load(&mut store, &id, at(11)).wait().unwrap();
     fresh.data_mut().user = 99;
-    POLICY.save(&mut store, &id, &mut fresh, at(12)).wait().unwrap();
+    POLICY
+        .save(&mut store, &id, &mut fresh, at(12))
+        .wait()
+        .unwrap();
     POLICY.load(&mut store, &id, at(200)).wait().unwrap();
     assert_eq!(stale.data().user, 1);
     assert_eq!(
-        POLICY.load(&mut store, &id, at(201)).wait().unwrap().data().user,
+        POLICY
+            .load(&mut store, &id, at(201))
+            .wait()
+            .unwrap()
+            .data()
+            .user,
         99
     );
 }
@@ -167,23 +189,26 @@ fn touch_does_not_clobber_data_saved_concurrently() {
 fn save_keeps_deadlines_and_never_resurrects() {
     let mut store = Store::new();
     let id = POLICY
-        .create(&mut store, &mut TestRng::new(7), "alice", data(1), at(0)).wait()
+        .create(&mut store, &mut TestRng::new(7), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     let mut record = POLICY.load(&mut store, &id, at(100)).wait().unwrap();
     record.data_mut().role = heapless::String::try_from("admin").unwrap();
-    POLICY.save(&mut store, &id, &mut record, at(100)).wait().unwrap();
+    POLICY
+        .save(&mut store, &id, &mut record, at(100))
+        .wait()
+        .unwrap();
     let mut saved = POLICY.load(&mut store, &id, at(101)).wait().unwrap();
     assert_eq!(saved.data().role.as_str(), "admin");
     assert_eq!(saved.absolute_deadline(), at(28_800));
     assert_eq!(saved.idle_deadline(), at(1900));
 
     assert!(POLICY.destroy(&mut store, &id).wait().unwrap());
-    assert!(not_found(POLICY.save(
-        &mut store,
-        &id,
-        &mut saved.clone(),
-        at(102)
-    ).wait()));
+    assert!(not_found(
+        POLICY
+            .save(&mut store, &id, &mut saved.clone(), at(102))
+            .wait()
+    ));
     assert!(not_found(POLICY.load(&mut store, &id, at(102)).wait()));
     // A record past the policy can't be saved.
     assert!(matches!(
@@ -196,7 +221,8 @@ fn save_keeps_deadlines_and_never_resurrects() {
 fn a_tighter_policy_ends_existing_sessions_and_removes_them() {
     let mut store = Store::new();
     let id = POLICY
-        .create(&mut store, &mut TestRng::new(8), "alice", data(1), at(0)).wait()
+        .create(&mut store, &mut TestRng::new(8), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     let strict = POLICY.with_idle_timeout(60);
     assert!(matches!(
@@ -206,7 +232,8 @@ fn a_tighter_policy_ends_existing_sessions_and_removes_them() {
     assert!(not_found(POLICY.load(&mut store, &id, at(100)).wait()));
 
     let id = POLICY
-        .create(&mut store, &mut TestRng::new(9), "alice", data(1), at(0)).wait()
+        .create(&mut store, &mut TestRng::new(9), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     let short = POLICY.with_absolute_timeout(100).with_touch_interval(0);
     assert!(short.load(&mut store, &id, at(99)).wait().is_ok());
@@ -221,10 +248,14 @@ fn rotation_keeps_data_and_kills_the_old_id() {
     let mut store = Store::new();
     let mut rng = TestRng::new(10);
     let old = POLICY
-        .create(&mut store, &mut rng, "alice", data(5), at(0)).wait()
+        .create(&mut store, &mut rng, "alice", data(5), at(0))
+        .wait()
         .unwrap();
     let before = POLICY.load(&mut store, &old, at(100)).wait().unwrap();
-    let Rotated { id: new, record } = POLICY.rotate(&mut store, &mut rng, &old, at(200)).wait().unwrap();
+    let Rotated { id: new, record } = POLICY
+        .rotate(&mut store, &mut rng, &old, at(200))
+        .wait()
+        .unwrap();
     assert!(new != old);
     assert_eq!(record, before);
     assert!(not_found(POLICY.load(&mut store, &old, at(200)).wait()));
@@ -237,12 +268,9 @@ fn rotation_keeps_data_and_kills_the_old_id() {
         "rotation never extends the lifetime"
     );
     // The old ID can't be rotated again, nor destroyed.
-    assert!(not_found(POLICY.rotate(
-        &mut store,
-        &mut rng,
-        &old,
-        at(202)
-    ).wait()));
+    assert!(not_found(
+        POLICY.rotate(&mut store, &mut rng, &old, at(202)).wait()
+    ));
     assert!(!POLICY.destroy(&mut store, &old).wait().unwrap());
 }
 
@@ -251,7 +279,8 @@ fn rotating_an_expired_session_fails_and_leaves_nothing() {
     let mut store = Store::new();
     let mut rng = TestRng::new(11);
     let id = POLICY
-        .create(&mut store, &mut rng, "alice", data(1), at(0)).wait()
+        .create(&mut store, &mut rng, "alice", data(1), at(0))
+        .wait()
         .unwrap();
     let strict = POLICY.with_absolute_timeout(10);
     assert!(matches!(
@@ -265,7 +294,8 @@ fn rotating_an_expired_session_fails_and_leaves_nothing() {
 fn destroy_is_immediate() {
     let mut store = Store::new();
     let id = POLICY
-        .create(&mut store, &mut TestRng::new(12), "alice", data(1), at(0)).wait()
+        .create(&mut store, &mut TestRng::new(12), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     assert!(POLICY.destroy(&mut store, &id).wait().unwrap());
     assert!(not_found(POLICY.load(&mut store, &id, at(1)).wait()));
@@ -279,20 +309,26 @@ fn log_out_everywhere_ends_every_session_of_the_subject_only() {
     let alice: Vec<SessionId> = (0..3)
         .map(|n| {
             POLICY
-                .create(&mut store, &mut rng, "alice", data(n), at(n.into())).wait()
+                .create(&mut store, &mut rng, "alice", data(n), at(n.into()))
+                .wait()
                 .unwrap()
         })
         .collect();
     let bob = POLICY
-        .create(&mut store, &mut rng, "bob", data(9), at(0)).wait()
+        .create(&mut store, &mut rng, "bob", data(9), at(0))
+        .wait()
         .unwrap();
     // One of Alice's sessions was rotated since.
     let rotated = POLICY
-        .rotate(&mut store, &mut rng, &alice[0], at(5)).wait()
+        .rotate(&mut store, &mut rng, &alice[0], at(5))
+        .wait()
         .unwrap()
         .id;
 
-    assert_eq!(POLICY.destroy_subject(&mut store, "alice").wait().unwrap(), 3);
+    assert_eq!(
+        POLICY.destroy_subject(&mut store, "alice").wait().unwrap(),
+        3
+    );
     for id in alice.iter().chain([&rotated]) {
         assert!(not_found(POLICY.load(&mut store, id, at(10)).wait()));
     }
@@ -300,22 +336,28 @@ fn log_out_everywhere_ends_every_session_of_the_subject_only() {
         POLICY.load(&mut store, &bob, at(10)).wait().unwrap().data(),
         &data(9)
     );
-    assert_eq!(POLICY.destroy_subject(&mut store, "alice").wait().unwrap(), 0);
+    assert_eq!(
+        POLICY.destroy_subject(&mut store, "alice").wait().unwrap(),
+        0
+    );
 }
 
 #[test]
 fn a_repeated_id_is_an_error_and_overwrites_nothing() {
     let mut store = Instrumented::counting(Store::new());
     let first = POLICY
-        .create(&mut store, &mut RepeatingRng(7), "alice", data(1), at(0)).wait()
+        .create(&mut store, &mut RepeatingRng(7), "alice", data(1), at(0))
+        .wait()
         .unwrap();
-    let second = POLICY.create(
-        &mut store,
-        &mut RepeatingRng(7),
-        "mallory",
-        data(666),
-        at(1),
-    ).wait();
+    let second = POLICY
+        .create(
+            &mut store,
+            &mut RepeatingRng(7),
+            "mallory",
+            data(666),
+            at(1),
+        )
+        .wait();
     assert_eq!(store_error(second), Some(StoreErrorKind::Conflict));
     assert_eq!(store.creates, 2, "no silent retry with another ID");
     let kept = POLICY.load(&mut store, &first, at(2)).wait().unwrap();
@@ -324,16 +366,27 @@ fn a_repeated_id_is_an_error_and_overwrites_nothing() {
 
     // Rotating onto an ID in use fails too, and leaves both sessions where they were.
     let other = POLICY
-        .create(&mut store, &mut RepeatingRng(8), "bob", data(2), at(0)).wait()
+        .create(&mut store, &mut RepeatingRng(8), "bob", data(2), at(0))
+        .wait()
         .unwrap();
-    let rotated = POLICY.rotate(&mut store, &mut RepeatingRng(7), &other, at(3)).wait();
+    let rotated = POLICY
+        .rotate(&mut store, &mut RepeatingRng(7), &other, at(3))
+        .wait();
     assert_eq!(store_error(rotated), Some(StoreErrorKind::Conflict));
     assert_eq!(
-        POLICY.load(&mut store, &other, at(4)).wait().unwrap().data(),
+        POLICY
+            .load(&mut store, &other, at(4))
+            .wait()
+            .unwrap()
+            .data(),
         &data(2)
     );
     assert_eq!(
-        POLICY.load(&mut store, &first, at(4)).wait().unwrap().data(),
+        POLICY
+            .load(&mut store, &first, at(4))
+            .wait()
+            .unwrap()
+            .data(),
         &data(1)
     );
 }
@@ -342,12 +395,15 @@ fn a_repeated_id_is_an_error_and_overwrites_nothing() {
 fn a_failing_rng_is_reported() {
     let mut store = Store::new();
     assert!(matches!(
-        POLICY.create(&mut store, &mut BrokenRng, "alice", data(1), at(0)).wait(),
+        POLICY
+            .create(&mut store, &mut BrokenRng, "alice", data(1), at(0))
+            .wait(),
         Err(SessionError::Random)
     ));
     assert_eq!(store.sessions_len(), 0);
     let id = POLICY
-        .create(&mut store, &mut TestRng::new(14), "alice", data(1), at(0)).wait()
+        .create(&mut store, &mut TestRng::new(14), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     assert!(matches!(
         POLICY.rotate(&mut store, &mut BrokenRng, &id, at(1)).wait(),
@@ -363,14 +419,20 @@ fn a_full_store_refuses_new_sessions_and_keeps_the_live_ones() {
     let ids: Vec<SessionId> = (0..4)
         .map(|n| {
             POLICY
-                .create(&mut store, &mut rng, "alice", data(n), at(0)).wait()
+                .create(&mut store, &mut rng, "alice", data(n), at(0))
+                .wait()
                 .unwrap()
         })
         .collect();
-    let refused = POLICY.create(&mut store, &mut rng, "bob", data(9), at(1)).wait();
+    let refused = POLICY
+        .create(&mut store, &mut rng, "bob", data(9), at(1))
+        .wait();
     assert_eq!(store_error(refused), Some(StoreErrorKind::Capacity));
     for (n, id) in (0..).zip(&ids) {
-        assert_eq!(POLICY.load(&mut store, id, at(2)).wait().unwrap().data(), &data(n));
+        assert_eq!(
+            POLICY.load(&mut store, id, at(2)).wait().unwrap().data(),
+            &data(n)
+        );
     }
 }
 
@@ -380,18 +442,21 @@ fn a_full_store_evicts_an_expired_session_for_a_new_one() {
     let mut rng = TestRng::new(16);
     let short = POLICY.with_idle_timeout(100);
     let doomed = short
-        .create(&mut store, &mut rng, "alice", data(0), at(0)).wait()
+        .create(&mut store, &mut rng, "alice", data(0), at(0))
+        .wait()
         .unwrap();
     let kept: Vec<SessionId> = (1..4)
         .map(|n| {
             POLICY
-                .create(&mut store, &mut rng, "alice", data(n), at(0)).wait()
+                .create(&mut store, &mut rng, "alice", data(n), at(0))
+                .wait()
                 .unwrap()
         })
         .collect();
     assert_eq!(store.sessions_len(), 4);
     let newcomer = POLICY
-        .create(&mut store, &mut rng, "bob", data(9), at(100)).wait()
+        .create(&mut store, &mut rng, "bob", data(9), at(100))
+        .wait()
         .unwrap();
     assert_eq!(store.sessions_len(), 4);
     assert!(not_found(POLICY.load(&mut store, &doomed, at(100)).wait()));
@@ -406,10 +471,12 @@ fn purge_removes_only_dead_sessions() {
     let mut rng = TestRng::new(17);
     POLICY
         .with_idle_timeout(10)
-        .create(&mut store, &mut rng, "a", data(0), at(0)).wait()
+        .create(&mut store, &mut rng, "a", data(0), at(0))
+        .wait()
         .unwrap();
     let live = POLICY
-        .create(&mut store, &mut rng, "a", data(1), at(0)).wait()
+        .create(&mut store, &mut rng, "a", data(1), at(0))
+        .wait()
         .unwrap();
     assert_eq!(POLICY.purge_expired(&mut store, at(10)).wait().unwrap(), 1);
     assert_eq!(store.sessions_len(), 1);
@@ -502,10 +569,7 @@ fn the_lifecycle_runs_on_a_store_that_suspends() {
         1
     );
     assert!(!POLICY.destroy(&mut store, &new).wait().unwrap());
-    assert_eq!(
-        POLICY.purge_expired(&mut store, at(300)).wait().unwrap(),
-        0
-    );
+    assert_eq!(POLICY.purge_expired(&mut store, at(300)).wait().unwrap(), 0);
     assert!(store.suspensions >= 8);
 }
 
@@ -536,7 +600,12 @@ fn a_shared_store_serves_many_threads() {
     let mut handle = store.clone();
     for (id, user) in &created {
         assert_eq!(
-            POLICY.load(&mut handle, id, at(1)).wait().unwrap().data().user,
+            POLICY
+                .load(&mut handle, id, at(1))
+                .wait()
+                .unwrap()
+                .data()
+                .user,
             *user
         );
     }
@@ -545,6 +614,49 @@ fn a_shared_store_serves_many_threads() {
         200
     );
     assert_eq!(store.sessions_len(), 0);
+}
+
+/// Many threads load, change and save one session at once, retrying when their save is
+/// stale: no update is lost.
+#[test]
+fn concurrent_saves_lose_no_update() {
+    let store = SharedStore::<Data>::new();
+    let id = POLICY
+        .create(
+            &mut store.clone(),
+            &mut TestRng::new(40),
+            "alice",
+            data(0),
+            at(0),
+        )
+        .wait()
+        .unwrap();
+    let id_text = id.encode_string();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let mut handle = store.clone();
+            let id = SessionId::parse(&id_text).unwrap();
+            std::thread::spawn(move || {
+                for _ in 0..250 {
+                    loop {
+                        let mut record = POLICY.load(&mut handle, &id, at(1)).wait().unwrap();
+                        record.data_mut().user += 1;
+                        match POLICY.save(&mut handle, &id, &mut record, at(1)).wait() {
+                            Ok(()) => break,
+                            Err(SessionError::Stale) => continue,
+                            Err(e) => panic!("save: {e}"),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let record = POLICY.load(&mut store.clone(), &id, at(2)).wait().unwrap();
+    assert_eq!(record.data().user, 1000, "every increment is kept");
+    assert_eq!(record.version(), 1001);
 }
 
 #[test]
@@ -585,7 +697,10 @@ fn a_stale_save_is_refused_and_changes_nothing() {
     let mut first = POLICY.load(&mut store, &id, at(10)).wait().unwrap();
     let mut second = POLICY.load(&mut store, &id, at(11)).wait().unwrap();
     first.data_mut().role = heapless::String::try_from("guest").unwrap();
-    POLICY.save(&mut store, &id, &mut first, at(12)).wait().unwrap();
+    POLICY
+        .save(&mut store, &id, &mut first, at(12))
+        .wait()
+        .unwrap();
     assert_eq!(first.version(), 2);
     second.data_mut().user = 5;
     assert!(matches!(
@@ -598,11 +713,24 @@ fn a_stale_save_is_refused_and_changes_nothing() {
     // Reload, reapply, save: it goes through.
     let mut retry = now;
     retry.data_mut().user = 5;
-    POLICY.save(&mut store, &id, &mut retry, at(15)).wait().unwrap();
+    POLICY
+        .save(&mut store, &id, &mut retry, at(15))
+        .wait()
+        .unwrap();
     // And the saved copy can be saved again: it follows the version.
     retry.data_mut().user = 6;
-    POLICY.save(&mut store, &id, &mut retry, at(16)).wait().unwrap();
-    assert_eq!(POLICY.load(&mut store, &id, at(17)).wait().unwrap().version(), 4);
+    POLICY
+        .save(&mut store, &id, &mut retry, at(16))
+        .wait()
+        .unwrap();
+    assert_eq!(
+        POLICY
+            .load(&mut store, &id, at(17))
+            .wait()
+            .unwrap()
+            .version(),
+        4
+    );
 }
 
 #[test]
@@ -625,14 +753,20 @@ fn save_writes_the_data_only() {
         at(99_999),
         loaded.version(),
     );
-    POLICY.save(&mut store, &alice, &mut forged, at(20)).wait().unwrap();
+    POLICY
+        .save(&mut store, &alice, &mut forged, at(20))
+        .wait()
+        .unwrap();
     let stored = POLICY.load(&mut store, &alice, at(21)).wait().unwrap();
     assert_eq!(stored.data(), &data(2));
     assert!(stored.belongs_to("alice"));
     assert_eq!(stored.created(), at(0));
     assert_eq!(stored.absolute_deadline(), at(28_800));
     // So "log out everywhere" for alice still ends it.
-    assert_eq!(POLICY.destroy_subject(&mut store, "alice").wait().unwrap(), 1);
+    assert_eq!(
+        POLICY.destroy_subject(&mut store, "alice").wait().unwrap(),
+        1
+    );
 }
 
 #[test]
@@ -652,7 +786,13 @@ fn listing_and_ending_sessions_by_handle() {
         .wait()
         .unwrap();
     let mut listed: Vec<(SessionHandle, SessionRecord<Data>)> = Vec::new();
-    assert_eq!(POLICY.list(&mut store, "alice", at(5), &mut listed).wait().unwrap(), 3);
+    assert_eq!(
+        POLICY
+            .list(&mut store, "alice", at(5), &mut listed)
+            .wait()
+            .unwrap(),
+        3
+    );
     listed.sort_by_key(|(_, r)| r.created());
     for ((handle, record), (n, id)) in listed.iter().zip((0..).zip(&ids)) {
         assert!(*handle == id.handle());
@@ -664,18 +804,40 @@ fn listing_and_ending_sessions_by_handle() {
     let handle = SessionHandle::parse(&text).unwrap();
     assert!(SessionHandle::parse("not a handle").is_err());
     // Bob can't end Alice's session with her handle; Alice can.
-    assert!(!POLICY.end_session(&mut store, "bob", &handle, at(6)).wait().unwrap());
+    assert!(
+        !POLICY
+            .end_session(&mut store, "bob", &handle, at(6))
+            .wait()
+            .unwrap()
+    );
     assert!(POLICY.load(&mut store, &ids[1], at(6)).wait().is_ok());
-    assert!(POLICY.end_session(&mut store, "alice", &handle, at(6)).wait().unwrap());
+    assert!(
+        POLICY
+            .end_session(&mut store, "alice", &handle, at(6))
+            .wait()
+            .unwrap()
+    );
     assert!(not_found(POLICY.load(&mut store, &ids[1], at(6)).wait()));
     // "Sign out of all other sessions" keeps the current one only.
-    assert_eq!(POLICY.destroy_others(&mut store, "alice", &ids[2]).wait().unwrap(), 1);
+    assert_eq!(
+        POLICY
+            .destroy_others(&mut store, "alice", &ids[2])
+            .wait()
+            .unwrap(),
+        1
+    );
     assert!(not_found(POLICY.load(&mut store, &ids[0], at(7)).wait()));
     assert!(POLICY.load(&mut store, &ids[2], at(7)).wait().is_ok());
     assert!(POLICY.load(&mut store, &bob, at(7)).wait().is_ok());
     // A fixed-size sink keeps what fits, and the count tells the rest.
     let mut one: heapless::Vec<(SessionHandle, SessionRecord<Data>), 1> = heapless::Vec::new();
-    assert_eq!(POLICY.list(&mut store, "bob", at(7), &mut one).wait().unwrap(), 1);
+    assert_eq!(
+        POLICY
+            .list(&mut store, "bob", at(7), &mut one)
+            .wait()
+            .unwrap(),
+        1
+    );
     assert_eq!(one.len(), 1);
 }
 
@@ -685,22 +847,42 @@ fn a_subject_limit_refuses_or_ends_the_oldest() {
     let refusing = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::Refuse));
     let mut store = Store::new();
     let mut rng = TestRng::new(33);
-    let a = refusing.create(&mut store, &mut rng, "alice", data(1), at(0)).wait().unwrap();
-    let b = refusing.create(&mut store, &mut rng, "alice", data(2), at(1)).wait().unwrap();
+    let a = refusing
+        .create(&mut store, &mut rng, "alice", data(1), at(0))
+        .wait()
+        .unwrap();
+    let b = refusing
+        .create(&mut store, &mut rng, "alice", data(2), at(1))
+        .wait()
+        .unwrap();
     assert!(matches!(
-        refusing.create(&mut store, &mut rng, "alice", data(3), at(2)).wait(),
+        refusing
+            .create(&mut store, &mut rng, "alice", data(3), at(2))
+            .wait(),
         Err(SessionError::LimitReached)
     ));
     assert_eq!(store.sessions_len(), 2);
     // Other subjects are not limited by Alice's sessions.
-    refusing.create(&mut store, &mut rng, "bob", data(4), at(2)).wait().unwrap();
+    refusing
+        .create(&mut store, &mut rng, "bob", data(4), at(2))
+        .wait()
+        .unwrap();
     // After a logout there is room again.
     assert!(refusing.destroy(&mut store, &a).wait().unwrap());
-    let c = refusing.create(&mut store, &mut rng, "alice", data(5), at(3)).wait().unwrap();
+    let c = refusing
+        .create(&mut store, &mut rng, "alice", data(5), at(3))
+        .wait()
+        .unwrap();
 
     let evicting = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::EndOldest));
-    let d = evicting.create(&mut store, &mut rng, "alice", data(6), at(4)).wait().unwrap();
-    assert!(not_found(POLICY.load(&mut store, &b, at(5)).wait()), "the oldest one ended");
+    let d = evicting
+        .create(&mut store, &mut rng, "alice", data(6), at(4))
+        .wait()
+        .unwrap();
+    assert!(
+        not_found(POLICY.load(&mut store, &b, at(5)).wait()),
+        "the oldest one ended"
+    );
     assert!(POLICY.load(&mut store, &c, at(5)).wait().is_ok());
     assert!(POLICY.load(&mut store, &d, at(5)).wait().is_ok());
 }

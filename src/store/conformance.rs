@@ -17,7 +17,9 @@
 //! time. Keys and subjects are derived from `rng`, so runs against a shared backend don't
 //! collide; sessions the suite creates are removed at the end of each check, while its
 //! revocations and watermarks (which can't be removed) expire within a few minutes of
-//! `now`. A store with a capacity is filled to it, so test with a small one.
+//! `now`. A store with a capacity is filled to it, so test with a small one. The suite
+//! purges the store at times up to `now` plus a few minutes, which ends entries other
+//! code may still expect live: run it on a store of its own, one run at a time.
 //!
 //! The functions are `async`: await them in your executor, or drive them with
 //! [`block_on`](super::block_on) for an in-memory store.

@@ -196,7 +196,11 @@ impl<D: Send + Sync, S: SessionStore<D>> SessionStore<D> for Instrumented<S> {
         self.inner.create(key, record, limit, now).await
     }
 
-    async fn get(&mut self, key: &LookupKey, now: UnixTime) -> Result<Option<SessionRecord<D>>, S::Error> {
+    async fn get(
+        &mut self,
+        key: &LookupKey,
+        now: UnixTime,
+    ) -> Result<Option<SessionRecord<D>>, S::Error> {
         self.pause_for_read().await;
         self.inner.get(key, now).await
     }
@@ -210,10 +214,17 @@ impl<D: Send + Sync, S: SessionStore<D>> SessionStore<D> for Instrumented<S> {
         now: UnixTime,
     ) -> Result<UpdateOutcome, S::Error> {
         self.step(|s| &mut s.updates).await;
-        self.inner.update(key, version, data, idle_deadline, now).await
+        self.inner
+            .update(key, version, data, idle_deadline, now)
+            .await
     }
 
-    async fn touch(&mut self, key: &LookupKey, idle_deadline: UnixTime, now: UnixTime) -> Result<bool, S::Error> {
+    async fn touch(
+        &mut self,
+        key: &LookupKey,
+        idle_deadline: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, S::Error> {
         self.step(|s| &mut s.touches).await;
         self.inner.touch(key, idle_deadline, now).await
     }
@@ -233,7 +244,11 @@ impl<D: Send + Sync, S: SessionStore<D>> SessionStore<D> for Instrumented<S> {
         self.inner.rotate(old, new, now).await
     }
 
-    async fn remove_subject(&mut self, subject: &SubjectKey, keep: Option<&LookupKey>) -> Result<usize, S::Error> {
+    async fn remove_subject(
+        &mut self,
+        subject: &SubjectKey,
+        keep: Option<&LookupKey>,
+    ) -> Result<usize, S::Error> {
         self.step(|s| &mut s.removes).await;
         self.inner.remove_subject(subject, keep).await
     }
@@ -248,7 +263,12 @@ impl<D: Send + Sync, S: SessionStore<D>> SessionStore<D> for Instrumented<S> {
         self.inner.list_subject(subject, now, out).await
     }
 
-    async fn remove_owned(&mut self, key: &LookupKey, subject: &SubjectKey, now: UnixTime) -> Result<bool, S::Error> {
+    async fn remove_owned(
+        &mut self,
+        key: &LookupKey,
+        subject: &SubjectKey,
+        now: UnixTime,
+    ) -> Result<bool, S::Error> {
         self.step(|s| &mut s.removes).await;
         self.inner.remove_owned(key, subject, now).await
     }
@@ -259,7 +279,12 @@ impl<D: Send + Sync, S: SessionStore<D>> SessionStore<D> for Instrumented<S> {
 }
 
 impl<S: RevocationStore> RevocationStore for Instrumented<S> {
-    async fn revoke(&mut self, key: &LookupKey, until: UnixTime, now: UnixTime) -> Result<(), S::Error> {
+    async fn revoke(
+        &mut self,
+        key: &LookupKey,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), S::Error> {
         self.pause_for_read().await;
         self.inner.revoke(key, until, now).await
     }
@@ -269,12 +294,21 @@ impl<S: RevocationStore> RevocationStore for Instrumented<S> {
         self.inner.is_revoked(key, now).await
     }
 
-    async fn raise_watermark(&mut self, key: &LookupKey, watermark: Watermark, now: UnixTime) -> Result<(), S::Error> {
+    async fn raise_watermark(
+        &mut self,
+        key: &LookupKey,
+        watermark: Watermark,
+        now: UnixTime,
+    ) -> Result<(), S::Error> {
         self.pause_for_read().await;
         self.inner.raise_watermark(key, watermark, now).await
     }
 
-    async fn watermark(&mut self, key: &LookupKey, now: UnixTime) -> Result<Option<Watermark>, S::Error> {
+    async fn watermark(
+        &mut self,
+        key: &LookupKey,
+        now: UnixTime,
+    ) -> Result<Option<Watermark>, S::Error> {
         self.pause_for_read().await;
         self.inner.watermark(key, now).await
     }
