@@ -30,7 +30,7 @@ use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
 use tokenstile::jwt::{self, Hs256Key, RevocationError, Validation};
 use tokenstile::session::{SessionError, SessionId, SessionPolicy};
-use tokenstile::store::{MemoryStore, StoreErrorKind};
+use tokenstile::store::{MemoryStore, StoreErrorKind, block_on};
 use tokenstile::{EncodeError, Error, KeyError, UnixTime, VerifyError};
 
 use shared::{
@@ -168,17 +168,23 @@ fn sign_on_device(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Resul
     Ok(())
 }
 
-/// Sessions for a maintenance operator, in a store of eight entries.
+/// Sessions for a maintenance operator, in a store of eight sessions and eight
+/// revocations.
 fn sessions(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), Failure> {
-    hprintln!("[3] sessions in a MemoryStore of {} entries", STORE_ENTRIES);
-    let mut store: MemoryStore<Operator, STORE_ENTRIES> = MemoryStore::new();
+    hprintln!(
+        "[3] sessions in a MemoryStore of {} sessions and {} revocations",
+        SESSIONS,
+        REVOCATIONS
+    );
+    let mut store: MemoryStore<Operator, SESSIONS, REVOCATIONS> = MemoryStore::new();
     let policy = SessionPolicy::new()
         .with_idle_timeout(5 * 60)
         .with_absolute_timeout(60 * 60);
     let operator = Operator { level: 2 };
 
-    let id = policy
-        .create(&mut store, rng, "operator", operator, now)
+    // The lifecycle is written as `async fn`s; over an in-memory store they complete at
+    // once, and `block_on` returns their result without an executor.
+    let id = block_on(policy.create(&mut store, rng, "operator", operator, now))
         .map_err(|e| Failure::new("create a session").with(e))?;
     let mut encoded = [0u8; SessionId::ENCODED_LEN];
     let cookie = id.encode(&mut encoded);
@@ -187,8 +193,7 @@ fn sessions(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), 
     // A later request presents the ID as text.
     let presented = SessionId::parse(cookie).map_err(|_| Failure::new("parse the session ID"))?;
     let soon = now.saturating_add(60);
-    let record = policy
-        .load(&mut store, &presented, soon)
+    let mut record = block_on(policy.load(&mut store, &presented, soon))
         .map_err(|e| Failure::new("validate the session").with(e))?;
     if record.data().level != 2 || !record.belongs_to("operator") {
         return Err(Failure::new("session data"));
@@ -198,12 +203,23 @@ fn sessions(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), 
         record.data().level
     );
 
-    match policy.destroy(&mut store, &presented) {
+    // A versioned save: a second save from the same, now stale, read is refused.
+    let mut stale = record.clone();
+    record.data_mut().level = 3;
+    block_on(policy.save(&mut store, &presented, &mut record, soon))
+        .map_err(|e| Failure::new("save the session").with(e))?;
+    match block_on(policy.save(&mut store, &presented, &mut stale, soon)) {
+        Err(SessionError::Stale) => hprintln!("    saved level 3; a stale save: refused"),
+        Err(e) => return Err(Failure::new("stale save").with(e)),
+        Ok(()) => return Err(Failure::new("stale save")),
+    }
+
+    match block_on(policy.destroy(&mut store, &presented)) {
         Ok(true) => hprintln!("    destroyed"),
         Ok(false) => return Err(Failure::new("destroy: no session")),
         Err(e) => return Err(Failure::new("destroy").with(e)),
     }
-    match policy.load(&mut store, &presented, soon) {
+    match block_on(policy.load(&mut store, &presented, soon)) {
         Err(SessionError::NotFound) => {
             hprintln!("    the same ID afterwards: refused (no such session)")
         }
@@ -212,45 +228,54 @@ fn sessions(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), 
     }
 
     // Fill the table: the next session is refused, and no live one is dropped for it.
-    for _ in 0..STORE_ENTRIES {
-        policy
-            .create(&mut store, rng, "operator", operator, now)
+    for _ in 0..SESSIONS {
+        block_on(policy.create(&mut store, rng, "operator", operator, now))
             .map_err(|e| Failure::new("fill the store").with(e))?;
     }
-    match policy.create(&mut store, rng, "operator", operator, now) {
+    match block_on(policy.create(&mut store, rng, "operator", operator, now)) {
         Err(SessionError::Store(StoreErrorKind::Capacity)) => {
             hprintln!("    a session more than the store holds: refused (store is full)");
         }
         Err(e) => return Err(Failure::new("create in a full store").with(e)),
         Ok(_) => return Err(Failure::new("create in a full store")),
     }
+
+    // Revocations have a table of their own: with every session slot taken, the store
+    // still revokes every token of this device issued until now.
+    let until = UnixTime::from_secs(HOST_TOKEN_EXP);
+    block_on(jwt::revoke_subject(
+        &mut store,
+        Some(ISSUER),
+        DEVICE_ID,
+        now,
+        until,
+        now,
+    ))
+    .map_err(|e| Failure::new("revoke the host token").with(e))?;
+    hprintln!("    with the session table full, a JWT revocation: stored");
+
     // "Log out everywhere" makes room again.
-    let ended = policy
-        .destroy_subject(&mut store, "operator")
+    let ended = block_on(policy.destroy_subject(&mut store, "operator"))
         .map_err(|e| Failure::new("destroy the subject's sessions").with(e))?;
-    if ended != STORE_ENTRIES || !store.is_empty() {
+    if ended != SESSIONS || store.sessions_len() != 0 {
         return Err(Failure::new("destroy the subject's sessions"));
     }
     hprintln!("    log out everywhere: {} sessions ended", ended);
 
-    // The same store revokes JWTs: every token of this device issued until now.
-    let until = UnixTime::from_secs(HOST_TOKEN_EXP);
-    jwt::revoke_subject(&mut store, Some(ISSUER), DEVICE_ID, now, until, now)
-        .map_err(|e| Failure::new("revoke the host token").with(e))?;
     let audiences = [AUDIENCE];
     let policy = Validation::new()
         .with_issuer(ISSUER)
         .with_audiences(&audiences)
         .with_subject(DEVICE_ID);
     let mut scratch = [0u8; 512];
-    let result = jwt::verify_not_revoked::<HostClaims, _, _>(
+    let result = block_on(jwt::verify_not_revoked::<HostClaims, _, _>(
         key,
         HOST_TOKEN,
         &policy,
         &mut store,
         now,
         &mut scratch,
-    );
+    ));
     match result {
         Err(RevocationError::Token(e)) => {
             expect_refused("the host token, revoked", Err(e), VerifyError::Revoked)
@@ -389,7 +414,8 @@ fn host_time() -> Option<UnixTime> {
 }
 
 /// Sessions, revocations and watermarks together; a power of two.
-const STORE_ENTRIES: usize = 8;
+const SESSIONS: usize = 8;
+const REVOCATIONS: usize = 8;
 
 fn halt() -> ! {
     loop {
