@@ -12,6 +12,7 @@
     unreachable_pub
 )]
 
+mod bounded;
 mod fixture;
 mod operations;
 mod server;
