@@ -13,6 +13,7 @@
 )]
 
 mod bounded;
+mod concurrency;
 mod fixture;
 mod operations;
 mod server;
