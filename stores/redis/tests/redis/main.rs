@@ -16,6 +16,7 @@ mod bounded;
 mod concurrency;
 mod fixture;
 mod operations;
+mod resilience;
 mod server;
 mod support;
 mod unchanged;
