@@ -26,7 +26,7 @@
 //! without an executor (a bare-metal firmware, a test) drives them with [`block_on`]:
 //!
 //! ```
-//! # use tokenstile::store::{block_on, MemoryStore, RevocationStore};
+//! # use tokenstile::store::{block_on, MemoryStore, Store};
 //! # use tokenstile::UnixTime;
 //! let mut store: MemoryStore<(), 8, 8> = MemoryStore::new();
 //! let purged = block_on(store.purge_expired(UnixTime::from_secs(10)))?;
@@ -270,7 +270,7 @@
 //! // In your tests (feature `conformance`):
 //! let now = UnixTime::from_secs(1_700_000_000);
 //! let mut store = MapStore::<u32>::default();
-//! conformance::check_store(&mut store, &mut getrandom::SysRng, now, |n| n)?;
+//! tokenstile::store::block_on(conformance::check_store(&mut store, &mut getrandom::SysRng, now, |n| n))?;
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -453,7 +453,8 @@ pub trait SessionStore<D: Send + Sync>: Store {
     /// # Errors
     ///
     /// A backend failure. `Ok` means the session is gone.
-    fn remove(&mut self, key: &LookupKey) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+    fn remove(&mut self, key: &LookupKey)
+    -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
     /// Moves the live session filed under `old` to `new`, unchanged, and returns it.
     ///
@@ -737,7 +738,10 @@ impl<D: Send + Sync, T: SessionStore<D> + ?Sized> SessionStore<D> for &mut T {
         T::touch(self, key, idle_deadline, now)
     }
 
-    fn remove(&mut self, key: &LookupKey) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+    fn remove(
+        &mut self,
+        key: &LookupKey,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
         T::remove(self, key)
     }
 

@@ -232,7 +232,13 @@ impl SessionPolicy {
         }
         let idle_deadline = now.saturating_add(self.idle_timeout);
         let outcome = store
-            .update(&id.lookup_key(), record.version(), record.data(), idle_deadline, now)
+            .update(
+                &id.lookup_key(),
+                record.version(),
+                record.data(),
+                idle_deadline,
+                now,
+            )
             .await
             .map_err(SessionError::Store)?;
         match outcome {

@@ -10,7 +10,6 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-
 /// The key under which a store files one entry: a session, a revoked token or a
 /// revocation watermark.
 ///

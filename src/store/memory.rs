@@ -101,7 +101,14 @@ impl<D: Clone + Send + Sync, const S: usize, const R: usize> SessionStore<D>
         idle_deadline: UnixTime,
         now: UnixTime,
     ) -> Result<UpdateOutcome, Self::Error> {
-        Ok(table::update(&mut self.sessions, key, version, data, idle_deadline, now))
+        Ok(table::update(
+            &mut self.sessions,
+            key,
+            version,
+            data,
+            idle_deadline,
+            now,
+        ))
     }
 
     async fn touch(
@@ -219,11 +226,7 @@ impl<D, const N: usize> table::Sessions<D> for FnvIndexMap<LookupKey, SessionRec
         FnvIndexMap::get_mut(self, key)
     }
 
-    fn insert(
-        &mut self,
-        key: LookupKey,
-        record: SessionRecord<D>,
-    ) -> Result<(), SessionRecord<D>> {
+    fn insert(&mut self, key: LookupKey, record: SessionRecord<D>) -> Result<(), SessionRecord<D>> {
         FnvIndexMap::insert(self, key, record)
             .map(drop)
             .map_err(|(_, record)| record)
@@ -237,11 +240,7 @@ impl<D, const N: usize> table::Sessions<D> for FnvIndexMap<LookupKey, SessionRec
         FnvIndexMap::retain(self, |key, record| keep(key, record));
     }
 
-    fn for_subject(
-        &self,
-        subject: &SubjectKey,
-        mut f: impl FnMut(&LookupKey, &SessionRecord<D>),
-    ) {
+    fn for_subject(&self, subject: &SubjectKey, mut f: impl FnMut(&LookupKey, &SessionRecord<D>)) {
         self.iter()
             .filter(|(_, record)| record.subject() == subject)
             .for_each(|(key, record)| f(key, record));
@@ -302,7 +301,10 @@ mod tests {
         );
         // Revocations have their own table: a store full of sessions still logs out.
         let token = LookupKey::for_revoked_token(None, "t");
-        assert_eq!(block_on(store.revoke(&token, UnixTime::from_secs(100), now)), Ok(()));
+        assert_eq!(
+            block_on(store.revoke(&token, UnixTime::from_secs(100), now)),
+            Ok(())
+        );
         assert_eq!(block_on(store.is_revoked(&token, now)), Ok(true));
         for key in &keys[..2] {
             assert!(matches!(block_on(store.get(key, now)), Ok(Some(_))));

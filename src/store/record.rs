@@ -322,11 +322,23 @@ mod tests {
     #[test]
     fn update_needs_the_current_version() {
         let mut r = record();
-        assert_eq!(r.apply_update(2, 8, UnixTime::from_secs(300), UnixTime::from_secs(120)), None);
+        assert_eq!(
+            r.apply_update(2, 8, UnixTime::from_secs(300), UnixTime::from_secs(120)),
+            None
+        );
         assert_eq!(*r.data(), 7);
-        assert_eq!(r.apply_update(1, 8, UnixTime::from_secs(300), UnixTime::from_secs(120)), Some(2));
-        assert_eq!((*r.data(), r.version(), r.last_seen()), (8, 2, UnixTime::from_secs(120)));
-        assert_eq!(r.apply_update(1, 9, UnixTime::from_secs(300), UnixTime::from_secs(130)), None);
+        assert_eq!(
+            r.apply_update(1, 8, UnixTime::from_secs(300), UnixTime::from_secs(120)),
+            Some(2)
+        );
+        assert_eq!(
+            (*r.data(), r.version(), r.last_seen()),
+            (8, 2, UnixTime::from_secs(120))
+        );
+        assert_eq!(
+            r.apply_update(1, 9, UnixTime::from_secs(300), UnixTime::from_secs(130)),
+            None
+        );
         assert_eq!(*r.data(), 8);
     }
 

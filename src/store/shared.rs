@@ -1,8 +1,9 @@
 //! A thread-safe in-memory store (feature `std`).
 
+use alloc::sync::Arc;
 use core::fmt;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::table::{self, Revocation};
 use super::{
@@ -133,7 +134,14 @@ impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
         now: UnixTime,
     ) -> Result<UpdateOutcome, Self::Error> {
         let mut inner = self.lock();
-        Ok(table::update(&mut inner.sessions, key, version, data, idle_deadline, now))
+        Ok(table::update(
+            &mut inner.sessions,
+            key,
+            version,
+            data,
+            idle_deadline,
+            now,
+        ))
     }
 
     async fn touch(
@@ -142,7 +150,12 @@ impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
         idle_deadline: UnixTime,
         now: UnixTime,
     ) -> Result<bool, Self::Error> {
-        Ok(table::touch(&mut self.lock().sessions, key, idle_deadline, now))
+        Ok(table::touch(
+            &mut self.lock().sessions,
+            key,
+            idle_deadline,
+            now,
+        ))
     }
 
     async fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error> {
@@ -163,7 +176,11 @@ impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
         subject: &SubjectKey,
         keep: Option<&LookupKey>,
     ) -> Result<usize, Self::Error> {
-        Ok(table::remove_subject(&mut self.lock().sessions, subject, keep))
+        Ok(table::remove_subject(
+            &mut self.lock().sessions,
+            subject,
+            keep,
+        ))
     }
 
     async fn list_subject<O: SessionSink<D> + Send>(
@@ -172,7 +189,12 @@ impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
         now: UnixTime,
         out: &mut O,
     ) -> Result<usize, Self::Error> {
-        Ok(table::list_subject(&self.lock().sessions, subject, now, out))
+        Ok(table::list_subject(
+            &self.lock().sessions,
+            subject,
+            now,
+            out,
+        ))
     }
 
     async fn remove_owned(
@@ -282,11 +304,7 @@ impl<D> table::Sessions<D> for Indexed<D> {
         self.map.get_mut(key)
     }
 
-    fn insert(
-        &mut self,
-        key: LookupKey,
-        record: SessionRecord<D>,
-    ) -> Result<(), SessionRecord<D>> {
+    fn insert(&mut self, key: LookupKey, record: SessionRecord<D>) -> Result<(), SessionRecord<D>> {
         if self.map.len() >= self.max && !self.map.contains_key(&key) {
             return Err(record);
         }
@@ -310,21 +328,15 @@ impl<D> table::Sessions<D> for Indexed<D> {
         let by_subject = &mut self.by_subject;
         self.map.retain(|key, record| {
             let kept = keep(key, record);
-            if !kept {
-                if let Some(keys) = by_subject.get_mut(record.subject()) {
-                    keys.remove(key);
-                }
+            if !kept && let Some(keys) = by_subject.get_mut(record.subject()) {
+                keys.remove(key);
             }
             kept
         });
         by_subject.retain(|_, keys| !keys.is_empty());
     }
 
-    fn for_subject(
-        &self,
-        subject: &SubjectKey,
-        mut f: impl FnMut(&LookupKey, &SessionRecord<D>),
-    ) {
+    fn for_subject(&self, subject: &SubjectKey, mut f: impl FnMut(&LookupKey, &SessionRecord<D>)) {
         let Some(keys) = self.by_subject.get(subject) else {
             return;
         };

@@ -202,7 +202,10 @@ pub(super) fn remove_owned<D, M: Sessions<D>>(
     key: &LookupKey,
     subject: &SubjectKey,
 ) -> bool {
-    if map.get(key).is_some_and(|record| record.subject() == subject) {
+    if map
+        .get(key)
+        .is_some_and(|record| record.subject() == subject)
+    {
         return map.remove(key).is_some();
     }
     false
@@ -298,9 +301,7 @@ fn oldest_of<D, M: Sessions<D>>(map: &M, subject: &SubjectKey) -> Option<LookupK
         let candidate = (record.created(), *key);
         let older = match &oldest {
             None => true,
-            Some((created, k)) => {
-                (candidate.0, candidate.1.as_bytes()) < (*created, k.as_bytes())
-            }
+            Some((created, k)) => (candidate.0, candidate.1.as_bytes()) < (*created, k.as_bytes()),
         };
         if older {
             oldest = Some(candidate);
