@@ -14,6 +14,7 @@
 
 mod bounded;
 mod concurrency;
+mod conformance;
 mod fixture;
 mod operations;
 mod resilience;
