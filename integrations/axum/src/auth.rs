@@ -1,0 +1,566 @@
+//! [`Auth`]: one store, the session policy, the cookie, the JWT keys; and its builder.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::fmt;
+
+use axum::extract::FromRef;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
+use tokenstile::http::{CookieOptions, find_cookie_in_fields};
+use tokenstile::jwt::{SigningKey, Validation, VerifyingKeys};
+use tokenstile::session::{SessionId, SessionPolicy};
+use tokenstile::store::{RevocationStore, SessionRecord, SessionStore};
+use tokenstile::{Clock, UnixTime};
+
+use crate::backend::{Erased, SessionBackend};
+use crate::csrf::CsrfLayer;
+use crate::jwt::{Jwt, JwtKeys};
+use crate::rejection::{Refusal, Rejection};
+use crate::settings::{BearerMode, Settings};
+
+/// Everything the extractors need: one store for sessions and JWT revocations, the
+/// session policy, the cookie, the JWT key and validation, the app's origins.
+///
+/// Build it once at start-up with [`Auth::builder`], put it in the router's state (or make
+/// it reachable with [`FromRef`]), and clone it freely: it is a handle.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use tokenstile::jwt::{Hs256Key, Validation};
+/// use tokenstile::store::SharedStore;
+/// use tokenstile_axum::{Auth, Session};
+///
+/// #[derive(Clone)]
+/// struct User { name: String }
+///
+/// async fn me(session: Session<User>) -> String {
+///     format!("hello {}", session.data().name)
+/// }
+///
+/// let key = Hs256Key::new_from_slice(&[7u8; 32])?;
+/// let auth: Auth<User> = Auth::builder(SharedStore::new())
+///     .allowed_origin("https://app.example")
+///     .jwt(key, Validation::new())
+///     .build();
+/// let app: Router = Router::new()
+///     .route("/me", get(me))
+///     .layer(auth.csrf_layer())
+///     .with_state(auth);
+/// # let _ = app;
+/// # Ok::<(), tokenstile::KeyError>(())
+/// ```
+pub struct Auth<D> {
+    inner: Arc<Inner<D>>,
+}
+
+struct Inner<D> {
+    sessions: alloc::boxed::Box<dyn SessionBackend<D>>,
+    policy: SessionPolicy,
+    settings: Arc<Settings>,
+    jwt: Jwt,
+}
+
+impl<D> Clone for Auth<D> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<D> fmt::Debug for Auth<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("policy", &self.inner.policy)
+            .field("settings", &self.inner.settings)
+            .field("jwt", &self.inner.jwt)
+            .finish()
+    }
+}
+
+impl<D> FromRef<Auth<D>> for Jwt {
+    fn from_ref(auth: &Auth<D>) -> Self {
+        auth.inner.jwt.clone()
+    }
+}
+
+impl Auth<()> {
+    /// Starts building an `Auth` over `store`, with the default session policy (idle 30
+    /// minutes, absolute 8 hours, touch every minute), the default cookie (`__Host-session`,
+    /// `Secure`, `HttpOnly`, `SameSite=Strict`), no JWT key, no login page, and the
+    /// [`BearerMode::Forbidden`] status policy.
+    pub fn builder<S>(store: S) -> AuthBuilder<S> {
+        AuthBuilder {
+            store,
+            policy: SessionPolicy::new(),
+            settings: Settings::default(),
+            keys: None,
+            validation: Validation::new(),
+            token_lifetime: 15 * 60,
+        }
+    }
+}
+
+impl<D: Send + Sync + 'static> Auth<D> {
+    /// The JWT half: verify, issue and revoke bearer tokens in the same store.
+    #[must_use]
+    pub fn jwt(&self) -> &Jwt {
+        &self.inner.jwt
+    }
+
+    /// The session policy.
+    #[must_use]
+    pub fn policy(&self) -> &SessionPolicy {
+        &self.inner.policy
+    }
+
+    /// The cookie options.
+    #[must_use]
+    pub fn cookie_options(&self) -> &CookieOptions<'static> {
+        &self.inner.settings.cookie
+    }
+
+    /// The current time, by the configured clock.
+    #[must_use]
+    pub fn now(&self) -> UnixTime {
+        self.inner.settings.now()
+    }
+
+    /// A tower layer that refuses state-changing requests from other origins; see
+    /// [`csrf`](crate::csrf).
+    #[must_use]
+    pub fn csrf_layer(&self) -> CsrfLayer {
+        CsrfLayer::new(Arc::clone(&self.inner.settings))
+    }
+
+    /// The answer to `refusal`, as the extractors give it (for handlers of the app that
+    /// refuse on their own, such as a failed password check).
+    #[must_use]
+    pub fn reject(&self, refusal: Refusal) -> Rejection {
+        self.inner.settings.refuse(refusal, None)
+    }
+
+    /// Logs `subject` in with `data`, and returns the cookie to send.
+    ///
+    /// A session cookie presented with the request (in `headers`) never survives a login,
+    /// so an ID planted in the browser before is worthless afterwards (session fixation):
+    /// a live session of the same subject is [rotated](SessionPolicy::rotate) to a new ID
+    /// and takes `data`; any other presented session is destroyed, and a new one is
+    /// created.
+    ///
+    /// The request must come from the app's own origin (see [`csrf`](crate::csrf)), which
+    /// stops a page of another origin from logging the user into the attacker's account.
+    ///
+    /// # Errors
+    ///
+    /// [`Refusal::CrossOrigin`], [`Refusal::TooManySessions`], [`Refusal::Unavailable`]
+    /// (the store failed: the user is *not* logged in), [`Refusal::Internal`].
+    pub async fn login(
+        &self,
+        headers: &HeaderMap,
+        subject: &str,
+        data: D,
+    ) -> Result<SessionCookie, Rejection> {
+        let settings = &self.inner.settings;
+        if !settings.same_origin(&Method::POST, headers) {
+            return Err(settings.refuse(Refusal::CrossOrigin, None));
+        }
+        let now = settings.now();
+        let backend = &self.inner.sessions;
+        let policy = self.inner.policy;
+        let mut data = Some(data);
+        if let Some(old) = self.presented(headers) {
+            match backend.load(policy, &old, now).await {
+                Ok(record) if record.belongs_to(subject) => {
+                    let rotated = backend
+                        .rotate(policy, &old, now)
+                        .await
+                        .map_err(|r| settings.refuse(r, None))?;
+                    let mut record = rotated.record;
+                    if let Some(data) = data.take() {
+                        *record.data_mut() = data;
+                    }
+                    backend
+                        .save(policy, &rotated.id, &mut record, now)
+                        .await
+                        .map_err(|r| settings.refuse(r, None))?;
+                    tracing::info!(target: "tokenstile_axum", event = "login", rotated = true);
+                    return self.cookie_for(&rotated.id, &record, now);
+                }
+                Ok(_) => {
+                    backend
+                        .destroy(policy, &old)
+                        .await
+                        .map_err(|r| settings.refuse(r, None))?;
+                }
+                Err(Refusal::NoSession | Refusal::SessionExpired) => {}
+                Err(other) => return Err(settings.refuse(other, None)),
+            }
+        }
+        let Some(data) = data else {
+            return Err(settings.refuse(Refusal::Internal, None));
+        };
+        let id = backend
+            .create(policy, subject, data, now)
+            .await
+            .map_err(|r| settings.refuse(r, None))?;
+        tracing::info!(target: "tokenstile_axum", event = "login", rotated = false);
+        let lifetime = policy.absolute_timeout;
+        self.cookie_with_lifetime(&id, lifetime)
+    }
+
+    /// Ends the session presented in `headers`, if any, and returns the cookie that
+    /// clears it in the browser. Works when the session is already gone, so a logout
+    /// link always leaves the browser logged out. [`Session::logout`] is the same for a
+    /// handler that extracted the session.
+    ///
+    /// # Errors
+    ///
+    /// [`Refusal::CrossOrigin`]; [`Refusal::Unavailable`] if the store failed (the session
+    /// may then still exist, so no clearing cookie is sent as if all were well).
+    pub async fn logout(&self, headers: &HeaderMap) -> Result<SessionCookie, Rejection> {
+        let settings = &self.inner.settings;
+        if !settings.same_origin(&Method::POST, headers) {
+            return Err(settings.refuse(Refusal::CrossOrigin, None));
+        }
+        if let Some(id) = self.presented(headers) {
+            self.inner
+                .sessions
+                .destroy(self.inner.policy, &id)
+                .await
+                .map_err(|r| settings.refuse(r, None))?;
+        }
+        tracing::info!(target: "tokenstile_axum", event = "logout");
+        self.clearing_cookie()
+    }
+
+    /// Logs `subject` out everywhere: ends all of its sessions and, when a JWT key is
+    /// configured, revokes every token issued to it until now. Returns how many sessions
+    /// were ended.
+    ///
+    /// # Errors
+    ///
+    /// [`Refusal::Unavailable`] if the store failed: sessions or tokens may then still be
+    /// valid.
+    pub async fn logout_everywhere(&self, subject: &str) -> Result<usize, Rejection> {
+        let settings = &self.inner.settings;
+        let ended = self
+            .inner
+            .sessions
+            .destroy_subject(self.inner.policy, subject)
+            .await
+            .map_err(|r| settings.refuse(r, None))?;
+        if self.inner.jwt.has_keys() {
+            self.inner.jwt.revoke_subject(subject).await?;
+        }
+        tracing::info!(target: "tokenstile_axum", event = "logout_everywhere", sessions = ended);
+        Ok(ended)
+    }
+
+    /// The cookie that clears the session cookie (`Max-Age=0`).
+    ///
+    /// # Errors
+    ///
+    /// [`Refusal::Internal`] if the cookie options are invalid.
+    pub fn clearing_cookie(&self) -> Result<SessionCookie, Rejection> {
+        let settings = &self.inner.settings;
+        settings
+            .cookie
+            .clear_cookie_string()
+            .ok()
+            .and_then(|v| HeaderValue::try_from(v).ok())
+            .map(SessionCookie)
+            .ok_or_else(|| settings.refuse(Refusal::Internal, None))
+    }
+
+    /// The session ID the request presents, if its cookie is well-formed. Anything else
+    /// (no cookie, two of them, a malformed value) is no session.
+    fn presented(&self, headers: &HeaderMap) -> Option<SessionId> {
+        let name = self.inner.settings.cookie.name;
+        let value = find_cookie_in_fields(headers.get_all(header::COOKIE).iter(), name).ok()??;
+        SessionId::parse(value).ok()
+    }
+
+    fn cookie_for(
+        &self,
+        id: &SessionId,
+        record: &SessionRecord<D>,
+        now: UnixTime,
+    ) -> Result<SessionCookie, Rejection> {
+        let lifetime = record.absolute_deadline().secs_since(now);
+        self.cookie_with_lifetime(id, lifetime)
+    }
+
+    fn cookie_with_lifetime(&self, id: &SessionId, secs: u64) -> Result<SessionCookie, Rejection> {
+        let settings = &self.inner.settings;
+        let mut buf = [0u8; SessionId::ENCODED_LEN];
+        settings
+            .cookie
+            .set_cookie_string(id.encode(&mut buf), secs)
+            .ok()
+            .and_then(|v| HeaderValue::try_from(v).ok())
+            .map(|mut v| {
+                v.set_sensitive(true);
+                SessionCookie(v)
+            })
+            .ok_or_else(|| settings.refuse(Refusal::Internal, None))
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub(crate) fn backend(&self) -> &dyn SessionBackend<D> {
+        &*self.inner.sessions
+    }
+
+    pub(crate) fn presented_id(&self, headers: &HeaderMap) -> Result<SessionId, Refusal> {
+        self.presented(headers).ok_or(Refusal::NoSession)
+    }
+
+    pub(crate) fn cookie_after_rotation(
+        &self,
+        id: &SessionId,
+        record: &SessionRecord<D>,
+    ) -> Result<SessionCookie, Rejection> {
+        self.cookie_for(id, record, self.now())
+    }
+}
+
+/// Builds an [`Auth`]; from [`Auth::builder`].
+#[must_use]
+pub struct AuthBuilder<S> {
+    store: S,
+    policy: SessionPolicy,
+    settings: Settings,
+    keys: Option<Arc<dyn JwtKeys>>,
+    validation: Validation<'static>,
+    token_lifetime: u64,
+}
+
+impl<S> fmt::Debug for AuthBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthBuilder")
+            .field("policy", &self.policy)
+            .field("settings", &self.settings)
+            .field("jwt", &self.keys.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> AuthBuilder<S> {
+    /// The session timeouts and per-subject limit.
+    pub fn session_policy(mut self, policy: SessionPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The session cookie's name and attributes. Keep the defaults (`__Host-` prefix,
+    /// `Secure`, `HttpOnly`, `SameSite=Strict`) unless you know why not; browsers treat
+    /// `http://localhost` as secure, so they work in development too.
+    pub fn cookie(mut self, options: CookieOptions<'static>) -> Self {
+        self.settings.cookie = options;
+        self
+    }
+
+    /// Adds one of the app's own origins (`https://app.example`, `http://localhost:3000`),
+    /// for the `Origin` check of state-changing requests (see [`csrf`](crate::csrf)).
+    /// Without any, `Origin` is compared with `Host`.
+    pub fn allowed_origin(mut self, origin: impl Into<String>) -> Self {
+        self.settings.origins.push(origin.into());
+        self
+    }
+
+    /// Sends browsers navigating to a page without a session to `path` (`303 See
+    /// Other`), instead of answering `401`. Only `GET`/`HEAD` requests that accept
+    /// `text/html` are redirected; scripts and API clients still get `401`.
+    pub fn login_page(mut self, path: impl Into<String>) -> Self {
+        self.settings.login_page = Some(path.into());
+        self
+    }
+
+    /// How refused bearer tokens are answered; see [`BearerMode`].
+    pub fn bearer_mode(mut self, mode: BearerMode) -> Self {
+        self.settings.bearer_mode = mode;
+        self
+    }
+
+    /// Replaces the answer to refused requests: `hook` gets the [`Refusal`] and the
+    /// default answer, and returns the answer to send (the default one, for refusals it
+    /// doesn't care about).
+    ///
+    /// ```
+    /// use axum::response::IntoResponse;
+    /// use tokenstile::store::SharedStore;
+    /// use tokenstile_axum::{Auth, Refusal};
+    ///
+    /// let auth: Auth<u32> = Auth::builder(SharedStore::new())
+    ///     .on_rejection(|refusal, default| match refusal {
+    ///         Refusal::Unavailable => "we'll be right back".into_response(),
+    ///         _ => default,
+    ///     })
+    ///     .build();
+    /// # let _ = auth;
+    /// ```
+    pub fn on_rejection(
+        mut self,
+        hook: impl Fn(Refusal, Response) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        self.settings.on_rejection = Some(Arc::new(hook));
+        self
+    }
+
+    /// The clock (the system clock by default); tests pass a stopped one.
+    pub fn clock(mut self, clock: impl Clock + Send + Sync + 'static) -> Self {
+        self.settings.clock = Arc::new(clock);
+        self
+    }
+
+    /// Verifies (and issues) bearer tokens with `keys` (an
+    /// [`Hs256Key`](tokenstile::jwt::Hs256Key) or a [`KeyRing`](tokenstile::jwt::KeyRing))
+    /// and the `validation` policy, built once here. Tokens that [`Jwt::issue`] mints carry
+    /// `jti` and `iat`, so `validation` may require them.
+    pub fn jwt(
+        mut self,
+        keys: impl VerifyingKeys + SigningKey + Send + Sync + 'static,
+        validation: Validation<'static>,
+    ) -> Self {
+        self.keys = Some(Arc::new(keys));
+        self.validation = validation;
+        self
+    }
+
+    /// The lifetime of tokens [`Jwt::issue`] mints, in seconds (default 15 minutes). It
+    /// also bounds how long a log-out-everywhere is remembered, so tokens minted elsewhere
+    /// must not live longer.
+    pub fn token_lifetime(mut self, secs: u64) -> Self {
+        self.token_lifetime = secs;
+        self
+    }
+
+    /// The `Auth`, for session data `D`.
+    pub fn build<D>(self) -> Auth<D>
+    where
+        S: SessionStore<D> + RevocationStore + Clone + Send + Sync + 'static,
+        D: Send + Sync + 'static,
+    {
+        let settings = Arc::new(self.settings);
+        let store = Arc::new(Erased(self.store));
+        let jwt = Jwt::new(
+            self.keys,
+            self.validation,
+            self.token_lifetime,
+            Arc::clone(&settings),
+            Arc::clone(&store) as _,
+        );
+        Auth {
+            inner: Arc::new(Inner {
+                sessions: alloc::boxed::Box::new(ArcBackend(store)),
+                policy: self.policy,
+                settings,
+                jwt,
+            }),
+        }
+    }
+}
+
+/// An erased store shared by the session and JWT halves.
+struct ArcBackend<S>(Arc<Erased<S>>);
+
+impl<S, D> SessionBackend<D> for ArcBackend<S>
+where
+    Erased<S>: SessionBackend<D>,
+{
+    fn create<'a>(
+        &'a self,
+        policy: SessionPolicy,
+        subject: &'a str,
+        data: D,
+        now: UnixTime,
+    ) -> crate::backend::BoxFuture<'a, Result<SessionId, Refusal>> {
+        self.0.create(policy, subject, data, now)
+    }
+
+    fn load<'a>(
+        &'a self,
+        policy: SessionPolicy,
+        id: &'a SessionId,
+        now: UnixTime,
+    ) -> crate::backend::BoxFuture<'a, Result<SessionRecord<D>, Refusal>> {
+        self.0.load(policy, id, now)
+    }
+
+    fn save<'a>(
+        &'a self,
+        policy: SessionPolicy,
+        id: &'a SessionId,
+        record: &'a mut SessionRecord<D>,
+        now: UnixTime,
+    ) -> crate::backend::BoxFuture<'a, Result<(), Refusal>> {
+        self.0.save(policy, id, record, now)
+    }
+
+    fn rotate<'a>(
+        &'a self,
+        policy: SessionPolicy,
+        id: &'a SessionId,
+        now: UnixTime,
+    ) -> crate::backend::BoxFuture<'a, Result<tokenstile::session::Rotated<D>, Refusal>> {
+        self.0.rotate(policy, id, now)
+    }
+
+    fn destroy<'a>(
+        &'a self,
+        policy: SessionPolicy,
+        id: &'a SessionId,
+    ) -> crate::backend::BoxFuture<'a, Result<bool, Refusal>> {
+        self.0.destroy(policy, id)
+    }
+
+    fn destroy_subject<'a>(
+        &'a self,
+        policy: SessionPolicy,
+        subject: &'a str,
+    ) -> crate::backend::BoxFuture<'a, Result<usize, Refusal>> {
+        self.0.destroy_subject(policy, subject)
+    }
+}
+
+/// A `Set-Cookie` for the session cookie: a new session's ID, or the clearing cookie.
+/// Put it in a response: `(cookie, Redirect::to("/"))`.
+#[derive(Debug, Clone)]
+pub struct SessionCookie(HeaderValue);
+
+impl SessionCookie {
+    /// The `Set-Cookie` value. It holds the session ID: never log it.
+    #[must_use]
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.0
+    }
+
+    /// The `Cookie` request header a browser would send back (`name=value`), for tests.
+    #[must_use]
+    pub fn request_value(&self) -> Option<String> {
+        let text = self.0.to_str().ok()?;
+        let pair = text.split(';').next()?;
+        Some(String::from(pair))
+    }
+}
+
+impl IntoResponseParts for SessionCookie {
+    type Error = core::convert::Infallible;
+
+    fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        res.headers_mut().append(header::SET_COOKIE, self.0);
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Ok(res)
+    }
+}
+
+impl IntoResponse for SessionCookie {
+    fn into_response(self) -> Response {
+        (self, ()).into_response()
+    }
+}

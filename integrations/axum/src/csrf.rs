@@ -1,0 +1,180 @@
+//! Refusing state-changing requests that other origins make a browser send.
+//!
+//! `SameSite=Strict` keeps the session cookie off requests that another *site* starts. It
+//! does not help against another *origin of the same site*: a page on another port of the
+//! same host, or on a sibling subdomain, gets the cookie sent along (ports and subdomains
+//! don't make a site). So for every state-changing method (anything but `GET`, `HEAD`,
+//! `OPTIONS` and `TRACE`), the server checks where the request comes from:
+//!
+//! 1. `Sec-Fetch-Site` (every current browser sends it): only `same-origin` and `none`
+//!    (the user typed the address or used a bookmark) pass;
+//! 2. otherwise `Origin` (older browsers send it on `POST`): it must be one of the app's
+//!    origins ([`AuthBuilder::allowed_origin`](crate::AuthBuilder::allowed_origin)) or,
+//!    when none is configured, name the `Host` the request was sent to; `Origin: null`
+//!    fails;
+//! 3. a request with neither comes from a client that is not a browser (curl, a mobile
+//!    app, a server): it can't be a browser forged into acting for a user, and passes.
+//!
+//! The [`Session`](crate::Session) extractor and [`Auth::login`](crate::Auth::login) apply
+//! the rule themselves. [`CsrfLayer`] applies it to every route it wraps, except to requests
+//! with an `Authorization` header: bearer tokens are not sent by the browser on its own, so
+//! they need no such check.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::fmt;
+use core::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, header};
+use axum::response::{IntoResponse, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::backend::BoxFuture;
+use crate::rejection::Refusal;
+use crate::settings::Settings;
+
+/// Whether `method` changes state (everything but `GET`, `HEAD`, `OPTIONS`, `TRACE`).
+#[must_use]
+pub fn is_unsafe(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// Whether a request with `method` and `headers` may change state for the user whose
+/// cookie it carries, by the rule of the [module docs](self). `origins` are the app's own
+/// origins (`scheme://host[:port]`, no trailing slash); empty compares `Origin` with
+/// `Host`.
+///
+/// ```
+/// use axum::http::{HeaderMap, HeaderValue, Method};
+/// use tokenstile_axum::csrf;
+///
+/// let origins = ["http://localhost:3000".to_owned()];
+/// let mut headers = HeaderMap::new();
+/// headers.insert("sec-fetch-site", HeaderValue::from_static("same-site"));
+/// assert!(!csrf::allowed(&Method::POST, &headers, &origins));
+/// assert!(csrf::allowed(&Method::GET, &headers, &origins));
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("origin", HeaderValue::from_static("http://localhost:3000"));
+/// assert!(csrf::allowed(&Method::POST, &headers, &origins));
+/// ```
+#[must_use]
+pub fn allowed(method: &Method, headers: &HeaderMap, origins: &[String]) -> bool {
+    if !is_unsafe(method) {
+        return true;
+    }
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return site == "same-origin" || site == "none";
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if !origins.is_empty() {
+        return origins.iter().any(|o| o == origin);
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    origin.split_once("://").is_some_and(|(scheme, authority)| {
+        (scheme == "https" || scheme == "http") && authority.eq_ignore_ascii_case(host)
+    })
+}
+
+/// A tower layer that refuses (`403`) state-changing requests from other origins, by the
+/// rule of the [module docs](self), except those carrying `Authorization`. Get one from
+/// [`Auth::csrf_layer`](crate::Auth::csrf_layer).
+///
+/// ```
+/// # use tokenstile::store::SharedStore;
+/// # use tokenstile_axum::Auth;
+/// use axum::{Router, routing::post};
+///
+/// let auth: Auth<u32> = Auth::builder(SharedStore::new())
+///     .allowed_origin("https://app.example")
+///     .build();
+/// let app: Router = Router::new()
+///     .route("/settings", post(|| async { "saved" }))
+///     .layer(auth.csrf_layer());
+/// # let _ = app;
+/// ```
+#[derive(Clone)]
+pub struct CsrfLayer {
+    settings: Arc<Settings>,
+}
+
+impl CsrfLayer {
+    pub(crate) fn new(settings: Arc<Settings>) -> Self {
+        Self { settings }
+    }
+}
+
+impl fmt::Debug for CsrfLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CsrfLayer")
+            .field("origins", &self.settings.origins)
+            .finish()
+    }
+}
+
+impl<I> Layer<I> for CsrfLayer {
+    type Service = Csrf<I>;
+
+    fn layer(&self, inner: I) -> Self::Service {
+        Csrf {
+            inner,
+            settings: Arc::clone(&self.settings),
+        }
+    }
+}
+
+/// The service of [`CsrfLayer`].
+#[derive(Clone)]
+pub struct Csrf<I> {
+    inner: I,
+    settings: Arc<Settings>,
+}
+
+impl<I> fmt::Debug for Csrf<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Csrf")
+            .field("origins", &self.settings.origins)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<I> Service<Request<Body>> for Csrf<I>
+where
+    I: Service<Request<Body>, Response = Response> + Send + 'static,
+    I::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = I::Error;
+    type Future = BoxFuture<'static, Result<Response, I::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let bearer = request.headers().contains_key(header::AUTHORIZATION);
+        if !bearer
+            && !self
+                .settings
+                .same_origin(request.method(), request.headers())
+        {
+            let (parts, _body) = request.into_parts();
+            let rejection = self.settings.refuse(Refusal::CrossOrigin, Some(&parts));
+            return Box::pin(async move { Ok(rejection.into_response()) });
+        }
+        Box::pin(self.inner.call(request))
+    }
+}

@@ -1,0 +1,97 @@
+//! Helpers for testing an app's handlers: log a test user in and get the header to send.
+//!
+//! ```
+//! use axum::{Router, body::Body, http::{Request, StatusCode, header}, routing::get};
+//! use tokenstile_axum::{Auth, Bearer, Session, StandardClaims, testing};
+//! use tower::ServiceExt;
+//!
+//! #[derive(Clone)]
+//! struct User { name: String }
+//!
+//! async fn page(session: Session<User>) -> String { session.data().name.clone() }
+//! async fn api(token: Bearer<StandardClaims>) -> String { token.claims().sub.clone() }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+//! let auth: Auth<User> = testing::auth();
+//! let app = Router::new()
+//!     .route("/page", get(page))
+//!     .route("/api", get(api))
+//!     .with_state(auth.clone());
+//!
+//! // A cookie for a logged-in test user, in one line.
+//! let cookie = testing::login_cookie(&auth, "alice", User { name: "Alice".into() }).await?;
+//! let response = app.clone()
+//!     .oneshot(Request::get("/page").header(header::COOKIE, cookie).body(Body::empty())?)
+//!     .await?;
+//! assert_eq!(response.status(), StatusCode::OK);
+//!
+//! // A bearer header, in one line.
+//! let bearer = testing::bearer_header(&auth, "alice")?;
+//! let response = app
+//!     .oneshot(Request::get("/api").header(header::AUTHORIZATION, bearer).body(Body::empty())?)
+//!     .await?;
+//! assert_eq!(response.status(), StatusCode::OK);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use alloc::format;
+use alloc::string::String;
+
+use axum::http::HeaderMap;
+use tokenstile::jwt::{Hs256Key, Validation};
+use tokenstile::store::SharedStore;
+
+use crate::auth::Auth;
+use crate::rejection::{Refusal, Rejection};
+
+/// An [`Auth`] for tests: an in-memory [`SharedStore`], a random JWT key with the default
+/// [`Validation`], the default cookie and policy, and `http://localhost` as the app's
+/// origin.
+///
+/// # Panics
+///
+/// Never: a key that can't be made falls back to a fixed one, good enough for tests.
+#[must_use]
+pub fn auth<D>() -> Auth<D>
+where
+    D: Clone + Send + Sync + 'static,
+{
+    let mut secret = [7u8; 32];
+    let _fixed_if_unavailable = getrandom::fill(&mut secret);
+    let key = Hs256Key::new_from_slice(&secret).ok();
+    let builder = Auth::builder(SharedStore::<D>::new()).allowed_origin("http://localhost");
+    match key {
+        Some(key) => builder.jwt(key, Validation::new()).build(),
+        None => builder.build(),
+    }
+}
+
+/// Logs `subject` in with `data` and returns the `Cookie` header value that carries the
+/// new session (`__Host-session=...`).
+///
+/// # Errors
+///
+/// As [`Auth::login`].
+pub async fn login_cookie<D>(auth: &Auth<D>, subject: &str, data: D) -> Result<String, Rejection>
+where
+    D: Send + Sync + 'static,
+{
+    let cookie = auth.login(&HeaderMap::new(), subject, data).await?;
+    cookie
+        .request_value()
+        .ok_or_else(|| auth.reject(Refusal::Internal))
+}
+
+/// A token for `subject`, as the `Authorization` header value (`Bearer ...`).
+///
+/// # Errors
+///
+/// As [`Jwt::issue`](crate::Jwt::issue).
+pub fn bearer_header<D>(auth: &Auth<D>, subject: &str) -> Result<String, Rejection>
+where
+    D: Send + Sync + 'static,
+{
+    Ok(format!("Bearer {}", auth.jwt().issue(subject)?))
+}

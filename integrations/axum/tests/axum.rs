@@ -1,0 +1,782 @@
+//! The extractors and helpers through a real axum router, on an in-memory store and on a
+//! store that always fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokenstile::UnixTime;
+use tokenstile::jwt::{Hs256Key, Validation};
+use tokenstile::store::{
+    CreateOutcome, LookupKey, RevocationStore, SessionRecord, SessionSink, SessionStore,
+    SharedStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
+};
+use tokenstile_axum::{
+    Auth, Bearer, BearerMode, Refusal, Rejection, Session, StandardClaims, StatelessBearer, testing,
+};
+use tower::ServiceExt;
+
+#[derive(Clone, Debug, PartialEq)]
+struct User {
+    name: String,
+    note: String,
+}
+
+fn alice() -> User {
+    User {
+        name: "Alice".into(),
+        note: String::new(),
+    }
+}
+
+async fn page(session: Session<User>) -> String {
+    format!("{}:{}", session.data().name, session.data().note)
+}
+
+async fn maybe(session: Option<Session<User>>) -> String {
+    session.map_or_else(|| "anonymous".into(), |s| s.data().name.clone())
+}
+
+async fn note(mut session: Session<User>, body: String) -> Result<&'static str, Rejection> {
+    session.data_mut().note = body;
+    session.save().await?;
+    Ok("saved")
+}
+
+async fn login(
+    State(auth): State<Auth<User>>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, Rejection> {
+    let cookie = auth
+        .login(
+            &headers,
+            &body,
+            User {
+                name: body.clone(),
+                note: String::new(),
+            },
+        )
+        .await?;
+    Ok((cookie, "welcome").into_response())
+}
+
+async fn logout(session: Session<User>) -> Result<Response, Rejection> {
+    Ok((session.logout().await?, "bye").into_response())
+}
+
+async fn everywhere(session: Session<User>) -> Result<Response, Rejection> {
+    let subject = session.data().name.clone();
+    let (_ended, cookie) = session.logout_everywhere(&subject).await?;
+    Ok((cookie, "bye everywhere").into_response())
+}
+
+async fn sudo(mut session: Session<User>) -> Result<Response, Rejection> {
+    Ok((session.rotate().await?, "rotated").into_response())
+}
+
+async fn me(token: Bearer<StandardClaims>) -> String {
+    token.claims().sub.clone()
+}
+
+async fn me_stateless(token: StatelessBearer<StandardClaims>) -> String {
+    token.claims().sub.clone()
+}
+
+async fn api_logout(token: Bearer<StandardClaims>) -> Result<&'static str, Rejection> {
+    token.revoke().await?;
+    Ok("revoked")
+}
+
+async fn api_everywhere(token: Bearer<StandardClaims>) -> Result<&'static str, Rejection> {
+    token.revoke_everywhere().await?;
+    Ok("revoked everywhere")
+}
+
+fn app(auth: Auth<User>) -> Router {
+    Router::new()
+        .route("/page", get(page))
+        .route("/maybe", get(maybe))
+        .route("/note", post(note))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/everywhere", post(everywhere))
+        .route("/sudo", post(sudo))
+        .route("/api/me", get(me))
+        .route("/api/me-stateless", get(me_stateless))
+        .route("/api/logout", post(api_logout))
+        .route("/api/everywhere", post(api_everywhere))
+        .route("/plain", post(|| async { "plain post" }))
+        .layer(auth.csrf_layer())
+        .with_state(auth)
+}
+
+/// Sends a request and returns the status, headers and body.
+async fn send(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (StatusCode, HeaderMap, String) {
+    let mut request = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::from(body.to_owned())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+fn set_cookie(headers: &HeaderMap) -> String {
+    headers
+        .get(header::SET_COOKIE)
+        .expect("a Set-Cookie header")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn cookie_pair(headers: &HeaderMap) -> String {
+    set_cookie(headers).split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn login_sets_a_host_cookie_that_opens_the_page() {
+    let auth = testing::auth::<User>();
+    let app = app(auth);
+    let (status, headers, _) = send(&app, "POST", "/login", &[], "alice").await;
+    assert_eq!(status, StatusCode::OK);
+    let cookie = set_cookie(&headers);
+    assert!(cookie.starts_with("__Host-session="), "{cookie}");
+    for attribute in [
+        "Path=/",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Max-Age=28800",
+    ] {
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing in {cookie}"
+        );
+    }
+    assert!(!cookie.contains("Domain"));
+    assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+
+    let pair = cookie_pair(&headers);
+    let (status, _, body) = send(&app, "GET", "/page", &[("cookie", &pair)], "").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "alice:"));
+    let (_, _, body) = send(&app, "GET", "/maybe", &[("cookie", &pair)], "").await;
+    assert_eq!(body, "alice");
+    let (_, _, body) = send(&app, "GET", "/maybe", &[], "").await;
+    assert_eq!(body, "anonymous");
+}
+
+#[tokio::test]
+async fn without_a_session_apis_get_401_and_pages_a_redirect_when_asked() {
+    let app_401 = app(testing::auth());
+    let (status, _, body) = send(&app_401, "GET", "/page", &[("accept", "text/html")], "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::UNAUTHORIZED, "not logged in\n")
+    );
+
+    let auth: Auth<User> = Auth::builder(SharedStore::new())
+        .login_page("/login")
+        .build();
+    let app = app(auth);
+    let html = [("accept", "text/html,application/xhtml+xml")];
+    let (status, headers, _) = send(&app, "GET", "/page", &html, "").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers.get(header::LOCATION).unwrap(), "/login");
+    // A script asking for JSON still gets 401.
+    let json = [("accept", "application/json")];
+    let (status, _, _) = send(&app, "GET", "/page", &json, "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A malformed cookie, or two of them, is no session.
+    for cookie in ["__Host-session=%%%", "__Host-session=a; __Host-session=b"] {
+        let (status, _, _) = send(&app, "GET", "/page", &[("cookie", cookie)], "").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{cookie}");
+    }
+}
+
+#[tokio::test]
+async fn logout_kills_the_cookie_value_and_clears_it() {
+    let app = app(testing::auth());
+    let (_, headers, _) = send(&app, "POST", "/login", &[], "alice").await;
+    let pair = cookie_pair(&headers);
+    let (status, headers, _) = send(&app, "POST", "/logout", &[("cookie", &pair)], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let cleared = set_cookie(&headers);
+    assert!(
+        cleared.starts_with("__Host-session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    // The old value, replayed by hand, is refused at once.
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &pair)], "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn login_over_a_presented_session_never_keeps_its_id() {
+    let app = app(testing::auth());
+    let (_, headers, _) = send(&app, "POST", "/login", &[], "alice").await;
+    let first = cookie_pair(&headers);
+    // Same user logs in again: the session is rotated to a new ID.
+    let (_, headers, _) = send(&app, "POST", "/login", &[("cookie", &first)], "alice").await;
+    let second = cookie_pair(&headers);
+    assert_ne!(first, second);
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &first)], "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Another user logs in over it: the old session ends, a new one starts.
+    let (_, headers, _) = send(&app, "POST", "/login", &[("cookie", &second)], "bob").await;
+    let third = cookie_pair(&headers);
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &second)], "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, _, body) = send(&app, "GET", "/page", &[("cookie", &third)], "").await;
+    assert_eq!(body, "bob:");
+    // Rotation on privilege change.
+    let (_, headers, _) = send(&app, "POST", "/sudo", &[("cookie", &third)], "").await;
+    let fourth = cookie_pair(&headers);
+    assert_ne!(third, fourth);
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &third)], "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &fourth)], "").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn logout_everywhere_ends_every_session_and_token_of_the_subject() {
+    let auth = testing::auth::<User>();
+    let app = app(auth.clone());
+    let (_, headers, _) = send(&app, "POST", "/login", &[], "alice").await;
+    let laptop = cookie_pair(&headers);
+    let (_, headers, _) = send(&app, "POST", "/login", &[], "alice").await;
+    let phone = cookie_pair(&headers);
+    let (_, headers, _) = send(&app, "POST", "/login", &[], "bob").await;
+    let bob = cookie_pair(&headers);
+    let token = testing::bearer_header(&auth, "alice").unwrap();
+    let (status, _, _) = send(&app, "GET", "/api/me", &[("authorization", &token)], "").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _, _) = send(&app, "POST", "/everywhere", &[("cookie", &laptop)], "").await;
+    assert_eq!(status, StatusCode::OK);
+    for cookie in [&laptop, &phone] {
+        let (status, _, _) = send(&app, "GET", "/page", &[("cookie", cookie)], "").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &bob)], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(&app, "GET", "/api/me", &[("authorization", &token)], "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn state_changing_requests_from_other_origins_are_refused() {
+    let app = app(testing::auth());
+    let (_, headers, _) = send(&app, "POST", "/login", &[], "alice").await;
+    let pair = cookie_pair(&headers);
+    let cookie = ("cookie", pair.as_str());
+
+    for refused in [
+        vec![cookie, ("sec-fetch-site", "same-site")],
+        vec![cookie, ("sec-fetch-site", "cross-site")],
+        vec![cookie, ("origin", "http://localhost:9999")],
+        vec![cookie, ("origin", "null")],
+        vec![("sec-fetch-site", "cross-site")],
+    ] {
+        let (status, _, body) = send(&app, "POST", "/note", &refused, "pwned").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{refused:?}");
+        assert_eq!(body, "cross-origin request refused\n");
+        let (status, _, _) = send(&app, "POST", "/plain", &refused, "").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{refused:?}");
+    }
+    // Login CSRF too.
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/login",
+        &[("sec-fetch-site", "same-site")],
+        "mallory",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, _, body) = send(&app, "GET", "/page", &[cookie], "").await;
+    assert_eq!(body, "alice:", "nothing was written");
+
+    for allowed in [
+        vec![cookie, ("sec-fetch-site", "same-origin")],
+        vec![cookie, ("origin", "http://localhost")],
+        vec![cookie],
+    ] {
+        let (status, _, _) = send(&app, "POST", "/note", &allowed, "mine").await;
+        assert_eq!(status, StatusCode::OK, "{allowed:?}");
+    }
+    // Safe methods are never checked.
+    let (status, _, _) = send(
+        &app,
+        "GET",
+        "/page",
+        &[cookie, ("sec-fetch-site", "cross-site")],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Bearer requests are exempt from the layer.
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/plain",
+        &[
+            ("authorization", "Bearer x"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bearer_status_policy() {
+    let auth = testing::auth::<User>();
+    let app = app(auth.clone());
+    let token = testing::bearer_header(&auth, "alice").unwrap();
+    let (status, _, body) = send(&app, "GET", "/api/me", &[("authorization", &token)], "").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "alice"));
+
+    let (status, headers, _) = send(&app, "GET", "/api/me", &[], "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(headers.get(header::WWW_AUTHENTICATE).unwrap(), "Bearer");
+    let (status, _, _) = send(
+        &app,
+        "GET",
+        "/api/me",
+        &[("authorization", "Basic YTpi")],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // One character changed in the signature.
+    let mut tampered = token.clone().into_bytes();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let (status, headers, body) =
+        send(&app, "GET", "/api/me", &[("authorization", &tampered)], "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::FORBIDDEN, "token refused\n")
+    );
+    assert!(headers.get(header::WWW_AUTHENTICATE).is_none());
+    let (status, _, _) = send(
+        &app,
+        "GET",
+        "/api/me",
+        &[("authorization", "Bearer a b")],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Logout revokes the presented token only.
+    let other = testing::bearer_header(&auth, "alice").unwrap();
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/api/logout",
+        &[("authorization", &token)],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(&app, "GET", "/api/me", &[("authorization", &token)], "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Without the revocation check, a revoked token still passes (until it expires).
+    let (status, _, _) = send(
+        &app,
+        "GET",
+        "/api/me-stateless",
+        &[("authorization", &token)],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(&app, "GET", "/api/me", &[("authorization", &other)], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/api/everywhere",
+        &[("authorization", &other)],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(&app, "GET", "/api/me", &[("authorization", &other)], "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn expired_tokens_are_refused_by_the_clock() {
+    let now = Arc::new(Mutex::new(1_700_000_000u64));
+    let clock = {
+        let now = Arc::clone(&now);
+        move || UnixTime::from_secs(*now.lock().unwrap())
+    };
+    let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
+    let auth: Auth<User> = Auth::builder(SharedStore::new())
+        .jwt(key, Validation::new())
+        .token_lifetime(60)
+        .clock(clock)
+        .build();
+    let app = app(auth.clone());
+    let token = testing::bearer_header(&auth, "alice").unwrap();
+    let (status, _, _) = send(&app, "GET", "/api/me", &[("authorization", &token)], "").await;
+    assert_eq!(status, StatusCode::OK);
+    *now.lock().unwrap() += 60;
+    let (status, _, _) = send(&app, "GET", "/api/me", &[("authorization", &token)], "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn rfc_6750_mode_answers_401_invalid_token() {
+    let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
+    let auth: Auth<User> = Auth::builder(SharedStore::new())
+        .jwt(key, Validation::new())
+        .bearer_mode(BearerMode::Rfc6750)
+        .build();
+    let app = app(auth.clone());
+    let (status, headers, _) = send(
+        &app,
+        "GET",
+        "/api/me",
+        &[("authorization", "Bearer a.b.c")],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        headers.get(header::WWW_AUTHENTICATE).unwrap(),
+        "Bearer error=\"invalid_token\""
+    );
+    let (status, headers, _) = send(
+        &app,
+        "GET",
+        "/api/me",
+        &[("authorization", "Bearer a b")],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        headers.get(header::WWW_AUTHENTICATE).unwrap(),
+        "Bearer error=\"invalid_request\""
+    );
+    let (status, headers, _) = send(&app, "GET", "/api/me", &[], "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(headers.get(header::WWW_AUTHENTICATE).unwrap(), "Bearer");
+}
+
+#[tokio::test]
+async fn the_app_can_replace_any_answer() {
+    let auth: Auth<User> = Auth::builder(SharedStore::new())
+        .on_rejection(|refusal, default| match refusal {
+            Refusal::NoSession => (StatusCode::IM_A_TEAPOT, "log in first").into_response(),
+            _ => default,
+        })
+        .build();
+    let app = app(auth);
+    let (status, _, body) = send(&app, "GET", "/page", &[], "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::IM_A_TEAPOT, "log in first")
+    );
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/plain",
+        &[("sec-fetch-site", "cross-site")],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn concurrent_saves_conflict_instead_of_overwriting() {
+    let auth = testing::auth::<User>();
+    let app = app(auth.clone());
+    let cookie = testing::login_cookie(&auth, "alice", alice())
+        .await
+        .unwrap();
+    let headers: HeaderMap = [(header::COOKIE, cookie.parse().unwrap())]
+        .into_iter()
+        .collect();
+    // Two requests load the same version; the second save is refused.
+    let parts = |h: &HeaderMap| {
+        let (mut parts, ()) = Request::get("/").body(()).unwrap().into_parts();
+        parts.headers = h.clone();
+        parts
+    };
+    use axum::extract::FromRequestParts;
+    let mut a = Session::<User>::from_request_parts(&mut parts(&headers), &auth)
+        .await
+        .unwrap();
+    let mut b = Session::<User>::from_request_parts(&mut parts(&headers), &auth)
+        .await
+        .unwrap();
+    a.data_mut().note = "first".into();
+    a.save().await.unwrap();
+    b.data_mut().note = "second".into();
+    let refused = b.save().await.unwrap_err();
+    assert_eq!(refused.refusal(), Refusal::Conflict);
+    assert_eq!(refused.into_response().status(), StatusCode::CONFLICT);
+    let (_, _, body) = send(&app, "GET", "/page", &[("cookie", &cookie)], "").await;
+    assert_eq!(body, "Alice:first");
+}
+
+/// A store whose backend is always down.
+#[derive(Clone, Debug)]
+struct Down;
+
+impl Store for Down {
+    type Error = StoreErrorKind;
+    async fn purge_expired(&mut self, _: UnixTime) -> Result<usize, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+}
+
+impl<D: Send + Sync> SessionStore<D> for Down {
+    async fn create(
+        &mut self,
+        _: &LookupKey,
+        _: SessionRecord<D>,
+        _: Option<SubjectLimit>,
+        _: UnixTime,
+    ) -> Result<CreateOutcome, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    async fn get(
+        &mut self,
+        _: &LookupKey,
+        _: UnixTime,
+    ) -> Result<Option<SessionRecord<D>>, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    async fn update(
+        &mut self,
+        _: &LookupKey,
+        _: u64,
+        _: &D,
+        _: UnixTime,
+        _: UnixTime,
+    ) -> Result<UpdateOutcome, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    async fn touch(
+        &mut self,
+        _: &LookupKey,
+        _: UnixTime,
+        _: UnixTime,
+    ) -> Result<bool, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    async fn remove(&mut self, _: &LookupKey) -> Result<bool, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    async fn rotate(
+        &mut self,
+        _: &LookupKey,
+        _: &LookupKey,
+        _: UnixTime,
+    ) -> Result<Option<SessionRecord<D>>, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    async fn remove_subject(
+        &mut self,
+        _: &SubjectKey,
+        _: Option<&LookupKey>,
+    ) -> Result<usize, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    async fn list_subject<O: SessionSink<D> + Send>(
+        &mut self,
+        _: &SubjectKey,
+        _: UnixTime,
+        _: &mut O,
+    ) -> Result<usize, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+}
+
+impl RevocationStore for Down {
+    async fn revoke(
+        &mut self,
+        _: &LookupKey,
+        _: UnixTime,
+        _: UnixTime,
+    ) -> Result<(), StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    async fn is_revoked(&mut self, _: &LookupKey, _: UnixTime) -> Result<bool, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    async fn raise_watermark(
+        &mut self,
+        _: &LookupKey,
+        _: Watermark,
+        _: UnixTime,
+    ) -> Result<(), StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+    async fn watermark(
+        &mut self,
+        _: &LookupKey,
+        _: UnixTime,
+    ) -> Result<Option<Watermark>, StoreErrorKind> {
+        Err(StoreErrorKind::Backend)
+    }
+}
+
+/// Captures what the `tracing` events say.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failing_store_is_503_never_logged_in_and_logged_without_secrets() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
+    let down: Auth<User> = Auth::builder(Down)
+        .jwt(key.clone(), Validation::new())
+        .build();
+    let app_down = app(down.clone());
+    let (status, headers, body) = send(&app_down, "POST", "/login", &[], "alice").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(headers.get(header::SET_COOKIE).is_none(), "never logged in");
+    assert_eq!(body, "service unavailable, try again later\n");
+
+    // A real session and token, presented to a server whose store is down.
+    let up: Auth<User> = Auth::builder(SharedStore::new())
+        .jwt(key, Validation::new())
+        .build();
+    let cookie = testing::login_cookie(&up, "alice", alice()).await.unwrap();
+    let token = testing::bearer_header(&up, "alice").unwrap();
+    let (status, _, _) = send(&app_down, "GET", "/page", &[("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, _, _) = send(&app_down, "GET", "/maybe", &[("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, _, _) = send(
+        &app_down,
+        "GET",
+        "/api/me",
+        &[("authorization", &token)],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // The stateless check doesn't need the store.
+    let (status, _, _) = send(
+        &app_down,
+        "GET",
+        "/api/me-stateless",
+        &[("authorization", &token)],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // And on the working store: login, refusals, logout, revocation.
+    let app_up = app(up);
+    let (_, headers, _) = send(&app_up, "POST", "/login", &[], "alice").await;
+    let pair = cookie_pair(&headers);
+    send(
+        &app_up,
+        "GET",
+        "/page",
+        &[(
+            "cookie",
+            "__Host-session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        )],
+        "",
+    )
+    .await;
+    send(
+        &app_up,
+        "POST",
+        "/note",
+        &[("cookie", &pair), ("sec-fetch-site", "same-site")],
+        "",
+    )
+    .await;
+    send(
+        &app_up,
+        "POST",
+        "/api/logout",
+        &[("authorization", &token)],
+        "",
+    )
+    .await;
+    send(&app_up, "GET", "/api/me", &[("authorization", &token)], "").await;
+    send(&app_up, "POST", "/logout", &[("cookie", &pair)], "").await;
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for expected in [
+        "event=\"store_error\"",
+        "kind=Backend",
+        "event=\"login\"",
+        "event=\"logout\"",
+        "event=\"revoke_token\"",
+        "reason=\"no_session\"",
+        "reason=\"cross_origin\"",
+        "reason=\"revoked_token\"",
+    ] {
+        assert!(log.contains(expected), "{expected} not logged in:\n{log}");
+    }
+    let session_value = pair.trim_start_matches("__Host-session=");
+    let token_value = token.trim_start_matches("Bearer ");
+    let cookie_value = cookie.trim_start_matches("__Host-session=");
+    for secret in [session_value, cookie_value, token_value, "Alice"] {
+        assert!(
+            !log.contains(secret),
+            "a secret leaked into the log:\n{log}"
+        );
+    }
+}
