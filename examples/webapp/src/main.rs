@@ -1,0 +1,359 @@
+//! The demo web app: the sessions flow (an HTML login form, a dashboard, logout, log out
+//! everywhere) and the JWT flow (a single page that keeps its token in localStorage) over
+//! one tokenstile store.
+//!
+//! `cargo run -p tokenstile-webapp` serves on <http://localhost:3000> with the in-process
+//! store; `--redis redis://127.0.0.1/` (or `TOKENSTILE_REDIS`) switches to Redis.
+
+mod pages;
+mod users;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::{Deserialize, Serialize};
+use tokenstile::Claim;
+use tokenstile::jwt::{Hs256Key, KeyRing, Validation};
+use tokenstile::store::{RevocationStore, SessionStore, SharedStore};
+use tokenstile_axum::{
+    Auth, AuthBuilder, Bearer, Jwt, Rejection, Session, StandardClaims, StatelessBearer,
+};
+use tokenstile_redis::{Durability, OnWeakServer, Options, RedisStore};
+
+use crate::users::Users;
+
+/// What a session holds: who is logged in and a note they can edit.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct User {
+    /// The user name, also the session subject.
+    pub(crate) name: String,
+    /// The name shown on the dashboard.
+    pub(crate) display: String,
+    /// A note the user keeps on the dashboard (the state-changing action of the demo).
+    pub(crate) note: String,
+}
+
+/// The router's state.
+#[derive(Clone)]
+struct App {
+    auth: Auth<User>,
+    users: Arc<Users>,
+}
+
+impl FromRef<App> for Auth<User> {
+    fn from_ref(app: &App) -> Self {
+        app.auth.clone()
+    }
+}
+
+impl FromRef<App> for Jwt {
+    fn from_ref(app: &App) -> Self {
+        app.auth.jwt().clone()
+    }
+}
+
+/// Where sessions and revocations live. A SQL store is one more variant and one more arm
+/// in [`Backend::auth`].
+#[derive(Debug)]
+enum Backend {
+    /// The in-process `SharedStore`: everything is lost when the process exits.
+    Memory,
+    /// Redis at this URL.
+    Redis(String),
+}
+
+struct Config {
+    port: u16,
+    backend: Backend,
+}
+
+fn parse_args() -> Result<Config, String> {
+    let mut config = Config {
+        port: 3000,
+        backend: match std::env::var("TOKENSTILE_REDIS") {
+            Ok(url) if !url.is_empty() => Backend::Redis(url),
+            _ => Backend::Memory,
+        },
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => {
+                let port = args.next().ok_or("--port needs a value")?;
+                config.port = port.parse().map_err(|_| format!("bad port {port:?}"))?;
+            }
+            "--redis" => config.backend = Backend::Redis(args.next().ok_or("--redis needs a URL")?),
+            "--memory" => config.backend = Backend::Memory,
+            "-h" | "--help" => {
+                return Err("usage: tokenstile-webapp [--port N] [--memory | --redis redis://host/]\n\
+                            (TOKENSTILE_REDIS=redis://... works like --redis)"
+                    .into());
+            }
+            other => return Err(format!("unknown argument {other:?} (try --help)")),
+        }
+    }
+    Ok(config)
+}
+
+impl Backend {
+    /// The `Auth` over this backend's store.
+    async fn auth(&self, builder: impl Fn(Store) -> Auth<User>) -> Result<Auth<User>, String> {
+        match self {
+            Self::Memory => Ok(builder(Store::Memory(SharedStore::with_capacity(
+                100_000, 100_000,
+            )))),
+            Self::Redis(url) => {
+                let client = redis::Client::open(url.as_str()).map_err(|e| format!("{url}: {e}"))?;
+                let required = Durability::EverySecond;
+                let options = Options::new(OnWeakServer::Warn(required)).prefix("webapp:");
+                let store = RedisStore::connect(client, options)
+                    .await
+                    .map_err(|e| format!("connecting to Redis at {url}: {e}"))?;
+                if let Some(short) = store.server_settings().and_then(|s| s.shortfall(required)) {
+                    tracing::warn!("Redis persistence is weaker than {required:?}: {short}");
+                }
+                Ok(builder(Store::Redis(store)))
+            }
+        }
+    }
+}
+
+/// The stores the app can run on, so one function configures `Auth` for all of them.
+enum Store {
+    Memory(SharedStore<User>),
+    Redis(RedisStore),
+}
+
+/// The same configuration for every store.
+fn configure<S>(builder: AuthBuilder<S>, jwt: KeyRing<2>, port: u16) -> Auth<User>
+where
+    S: SessionStore<User> + RevocationStore + Clone + Send + Sync + 'static,
+{
+    builder
+        .allowed_origin(format!("http://localhost:{port}"))
+        .allowed_origin(format!("http://127.0.0.1:{port}"))
+        .login_page("/login")
+        .jwt(
+            jwt,
+            Validation::new()
+                .with_issuer(ISSUER)
+                .with_required(Claim::Jti)
+                .with_required(Claim::Iat),
+        )
+        .token_lifetime(15 * 60)
+        .build()
+}
+
+const ISSUER: &str = "tokenstile-webapp";
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let config = match parse_args() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let mut rng = getrandom::SysRng;
+    // A fresh key at each start: tokens don't survive a restart of the demo.
+    let key = Hs256Key::generate(&mut rng).map_err(|e| format!("no key: {e}"))?;
+    let ring = KeyRing::<2>::new("k1", key).map_err(|e| format!("key ring: {e}"))?;
+    let port = config.port;
+    let auth = config
+        .backend
+        .auth(|store| match store {
+            Store::Memory(s) => configure(Auth::builder(s), ring.clone(), port),
+            Store::Redis(s) => configure(Auth::builder(s), ring.clone(), port),
+        })
+        .await?;
+    let users = Arc::new(Users::demo().await?);
+    let app = router(App { auth, users });
+
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let store = match &config.backend {
+        Backend::Memory => "the in-process store".to_owned(),
+        Backend::Redis(url) => format!("Redis at {url}"),
+    };
+    println!("tokenstile demo on {store}: http://localhost:{port}/");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| format!("server: {e}"))
+}
+
+fn router(app: App) -> Router {
+    let csrf = app.auth.csrf_layer();
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/login", get(login_form).post(login))
+        .route("/dashboard", get(dashboard))
+        .route("/note", post(save_note))
+        .route("/logout", post(logout))
+        .route("/logout-everywhere", post(logout_everywhere))
+        .route("/spa", get(pages::spa))
+        .route("/api/login", post(api_login))
+        .route("/api/me", get(api_me))
+        .route("/api/me-stateless", get(api_me_stateless))
+        .route("/api/session", get(api_session))
+        .route("/api/logout", post(api_logout))
+        .route("/api/logout-everywhere", post(api_logout_everywhere))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(csrf)
+        .with_state(app)
+}
+
+async fn login_form(session: Option<Session<User>>) -> Response {
+    if session.is_some() {
+        return Redirect::to("/dashboard").into_response();
+    }
+    Html(pages::login(None)).into_response()
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+async fn login(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<Credentials>,
+) -> Result<Response, Rejection> {
+    let Some(display) = app.users.check(&form.username, &form.password).await else {
+        tracing::info!(event = "login_failed", "wrong user name or password");
+        let page = Html(pages::login(Some("Wrong user name or password.")));
+        return Ok((StatusCode::UNAUTHORIZED, page).into_response());
+    };
+    let user = User {
+        name: form.username.clone(),
+        display,
+        note: String::new(),
+    };
+    let cookie = app.auth.login(&headers, &form.username, user).await?;
+    Ok((cookie, Redirect::to("/dashboard")).into_response())
+}
+
+async fn dashboard(session: Session<User>) -> Html<String> {
+    Html(pages::dashboard(session.data()))
+}
+
+#[derive(Deserialize)]
+struct Note {
+    note: String,
+}
+
+async fn save_note(
+    mut session: Session<User>,
+    Form(form): Form<Note>,
+) -> Result<Redirect, Rejection> {
+    session.data_mut().note = form.note.chars().take(200).collect();
+    session.save().await?;
+    Ok(Redirect::to("/dashboard"))
+}
+
+async fn logout(State(app): State<App>, headers: HeaderMap) -> Result<Response, Rejection> {
+    let cookie = app.auth.logout(&headers).await?;
+    Ok((cookie, Redirect::to("/login")).into_response())
+}
+
+async fn logout_everywhere(session: Session<User>) -> Result<Response, Rejection> {
+    let name = session.data().name.clone();
+    let (_ended, cookie) = session.logout_everywhere(&name).await?;
+    Ok((cookie, Redirect::to("/login")).into_response())
+}
+
+#[derive(Serialize)]
+struct Token {
+    token: String,
+}
+
+async fn api_login(State(app): State<App>, Json(form): Json<Credentials>) -> Response {
+    if app.users.check(&form.username, &form.password).await.is_none() {
+        tracing::info!(event = "login_failed", "wrong user name or password");
+        let body = Json(serde_json::json!({ "error": "wrong user name or password" }));
+        return (StatusCode::UNAUTHORIZED, body).into_response();
+    }
+    match app.auth.jwt().issue(&form.username) {
+        Ok(token) => {
+            tracing::info!(event = "token_issued");
+            Json(Token { token }).into_response()
+        }
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+#[derive(Serialize)]
+struct Me {
+    sub: String,
+    exp: u64,
+}
+
+async fn api_me(token: Bearer<StandardClaims>) -> Json<Me> {
+    let claims = token.into_claims();
+    Json(Me {
+        sub: claims.sub,
+        exp: claims.exp,
+    })
+}
+
+async fn api_me_stateless(token: StatelessBearer<StandardClaims>) -> Json<Me> {
+    Json(Me {
+        sub: token.claims().sub.clone(),
+        exp: token.claims().exp,
+    })
+}
+
+async fn api_session(session: Session<User>) -> Json<Me> {
+    Json(Me {
+        sub: session.data().name.clone(),
+        exp: session.record().absolute_deadline().as_secs(),
+    })
+}
+
+async fn api_logout(token: Bearer<StandardClaims>) -> Result<StatusCode, Rejection> {
+    token.revoke().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn api_logout_everywhere(
+    State(app): State<App>,
+    token: Bearer<StandardClaims>,
+) -> Result<StatusCode, Rejection> {
+    app.auth.logout_everywhere(&token.claims().sub).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
