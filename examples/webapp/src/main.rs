@@ -91,9 +91,11 @@ fn parse_args() -> Result<Config, String> {
             "--redis" => config.backend = Backend::Redis(args.next().ok_or("--redis needs a URL")?),
             "--memory" => config.backend = Backend::Memory,
             "-h" | "--help" => {
-                return Err("usage: tokenstile-webapp [--port N] [--memory | --redis redis://host/]\n\
+                return Err(
+                    "usage: tokenstile-webapp [--port N] [--memory | --redis redis://host/]\n\
                             (TOKENSTILE_REDIS=redis://... works like --redis)"
-                    .into());
+                        .into(),
+                );
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
@@ -109,7 +111,8 @@ impl Backend {
                 100_000, 100_000,
             )))),
             Self::Redis(url) => {
-                let client = redis::Client::open(url.as_str()).map_err(|e| format!("{url}: {e}"))?;
+                let client =
+                    redis::Client::open(url.as_str()).map_err(|e| format!("{url}: {e}"))?;
                 let required = Durability::EverySecond;
                 let options = Options::new(OnWeakServer::Warn(required)).prefix("webapp:");
                 let store = RedisStore::connect(client, options)
@@ -166,7 +169,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
@@ -303,7 +309,12 @@ struct Token {
 }
 
 async fn api_login(State(app): State<App>, Json(form): Json<Credentials>) -> Response {
-    if app.users.check(&form.username, &form.password).await.is_none() {
+    if app
+        .users
+        .check(&form.username, &form.password)
+        .await
+        .is_none()
+    {
         tracing::info!(event = "login_failed", "wrong user name or password");
         let body = Json(serde_json::json!({ "error": "wrong user name or password" }));
         return (StatusCode::UNAUTHORIZED, body).into_response();

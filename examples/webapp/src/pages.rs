@@ -53,7 +53,9 @@ pub(crate) async fn index() -> Html<String> {
 }
 
 pub(crate) fn login(error: Option<&str>) -> String {
-    let error = error.map_or_else(String::new, |e| format!("<p class=error id=error>{}</p>", escape(e)));
+    let error = error.map_or_else(String::new, |e| {
+        format!("<p class=error id=error>{}</p>", escape(e))
+    });
     page(
         "Log in",
         &format!(

@@ -2,14 +2,11 @@
 
 use std::collections::HashMap;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// The demo users: (name, display name, password). The passwords are in the README.
-const DEMO: &[(&str, &str, &str)] = &[
-    ("alice", "Alice", "wonderland"),
-    ("bob", "Bob", "builder"),
-];
+const DEMO: &[(&str, &str, &str)] = &[("alice", "Alice", "wonderland"), ("bob", "Bob", "builder")];
 
 /// User names and their PHC-format Argon2id hashes (a real app reads them from its
 /// database; the demo hashes its built-in passwords at start-up).
@@ -48,7 +45,11 @@ impl Users {
 
     /// The display name of `name` if `password` is theirs. Hashing runs off the async
     /// workers.
-    pub(crate) async fn check(self: &std::sync::Arc<Self>, name: &str, password: &str) -> Option<String> {
+    pub(crate) async fn check(
+        self: &std::sync::Arc<Self>,
+        name: &str,
+        password: &str,
+    ) -> Option<String> {
         let users = std::sync::Arc::clone(self);
         let name = name.to_owned();
         let password = password.to_owned();

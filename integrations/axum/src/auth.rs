@@ -116,7 +116,6 @@ impl<D: Send + Sync + 'static> Auth<D> {
     }
 
     /// The cookie options.
-    #[must_use]
     pub fn cookie_options(&self) -> &CookieOptions<'static> {
         &self.inner.settings.cookie
     }
@@ -212,7 +211,7 @@ impl<D: Send + Sync + 'static> Auth<D> {
 
     /// Ends the session presented in `headers`, if any, and returns the cookie that
     /// clears it in the browser. Works when the session is already gone, so a logout
-    /// link always leaves the browser logged out. [`Session::logout`] is the same for a
+    /// link always leaves the browser logged out. [`Session::logout`](crate::Session::logout) is the same for a
     /// handler that extracted the session.
     ///
     /// # Errors

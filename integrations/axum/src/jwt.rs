@@ -2,7 +2,6 @@
 
 use alloc::string::String;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::fmt;
 
 use axum::extract::{FromRef, FromRequestParts};
@@ -161,8 +160,7 @@ impl Jwt {
     ) -> Result<(C, TokenInfo), Rejection> {
         let keys = self.keys()?;
         let now = self.inner.settings.now();
-        let mut scratch = Vec::new();
-        scratch.resize(token.len().saturating_mul(3), 0u8);
+        let mut scratch = alloc::vec![0u8; token.len().saturating_mul(3)];
         let verified = jwt::verify::<C, _>(keys, token, &self.inner.validation, now, &mut scratch)
             .map_err(|e| self.refuse(token_refusal(&e)))?;
         if check_revocation {
@@ -216,7 +214,7 @@ impl Jwt {
         Ok(())
     }
 
-    async fn from_parts<C: DeserializeOwned + Send>(
+    async fn verify_request<C: DeserializeOwned + Send>(
         &self,
         parts: &Parts,
         check_revocation: bool,
@@ -380,7 +378,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Rejection> {
         let jwt = Jwt::from_ref(state);
-        let (claims, info) = jwt.from_parts(parts, true).await?;
+        let (claims, info) = jwt.verify_request(parts, true).await?;
         Ok(Self { claims, info, jwt })
     }
 }
@@ -425,7 +423,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Rejection> {
         let jwt = Jwt::from_ref(state);
-        let (claims, info) = jwt.from_parts(parts, false).await?;
+        let (claims, info) = jwt.verify_request(parts, false).await?;
         Ok(Self { claims, info })
     }
 }

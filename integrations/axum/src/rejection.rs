@@ -1,5 +1,6 @@
 //! Why a request is refused, and the answer it gets.
 
+use alloc::boxed::Box;
 use core::fmt;
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -132,12 +133,15 @@ impl fmt::Display for Refusal {
 #[derive(Debug)]
 pub struct Rejection {
     refusal: Refusal,
-    response: Response,
+    response: Box<Response>,
 }
 
 impl Rejection {
     pub(crate) fn new(refusal: Refusal, response: Response) -> Self {
-        Self { refusal, response }
+        Self {
+            refusal,
+            response: Box::new(response),
+        }
     }
 
     /// Why the request was refused.
@@ -149,7 +153,7 @@ impl Rejection {
 
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
-        self.response
+        *self.response
     }
 }
 
