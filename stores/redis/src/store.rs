@@ -169,6 +169,9 @@ impl<C> fmt::Debug for RedisStore<C> {
 /// between their read and their write (another request saved it meanwhile).
 const ATTEMPTS: usize = 4;
 
+/// How many sessions one listing script returns at most.
+const LIST_PAGE: usize = 1000;
+
 /// How many detached sessions one cleanup script deletes.
 const SWEEP_CHUNK: usize = 500;
 
@@ -386,11 +389,26 @@ where
         now: UnixTime,
         out: &mut O,
     ) -> Result<usize, Error> {
-        let mut call = ops::LIST.prepare_invoke();
-        call.key(self.keys.subject(subject))
-            .arg(codec::score(now))
-            .arg(self.keys.sessions());
-        let pairs = ops::pairs(self.run(&call).await?)?;
+        // One script per page, so that no script runs long whatever the number of
+        // sessions; a subject within one page is listed in one atomic step.
+        let mut pairs = Vec::new();
+        let mut cursor = (Vec::new(), Vec::new());
+        loop {
+            let mut call = ops::LIST.prepare_invoke();
+            call.key(self.keys.subject(subject))
+                .arg(codec::score(now))
+                .arg(self.keys.sessions())
+                .arg(LIST_PAGE)
+                .arg(&cursor.0)
+                .arg(&cursor.1);
+            let (next, page) = ops::page(self.run(&call).await?)?;
+            let more = !next.0.is_empty();
+            pairs.extend(page);
+            if !more {
+                break;
+            }
+            cursor = next;
+        }
         // Decode everything before handing anything out: a corrupt entry fails the call
         // and leaves `out` as it was.
         let mut found = Vec::with_capacity(pairs.len());
