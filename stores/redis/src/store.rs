@@ -173,7 +173,7 @@ const ATTEMPTS: usize = 4;
 const LIST_PAGE: usize = 1000;
 
 /// How many detached sessions one cleanup script deletes.
-const SWEEP_CHUNK: usize = 500;
+const SWEEP_CHUNK: usize = 200;
 
 impl<C: ConnectionLike + Send> Store for RedisStore<C> {
     type Error = Error;
