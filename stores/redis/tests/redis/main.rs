@@ -13,6 +13,8 @@
 )]
 
 mod bounded;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod concurrency;
 mod conformance;
 mod fixture;
