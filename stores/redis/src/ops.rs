@@ -41,12 +41,13 @@ pub(crate) fn created(reply: Value) -> Result<Option<usize>, Error> {
     }
 }
 
-/// A session's index member and its stored value, as `list` returns them.
+/// A session's index member and its stored value, as `list` returns them; also a
+/// listing cursor (a member and its score).
 pub(crate) type Listed = (Vec<u8>, Vec<u8>);
 
 /// One page of `list`: the cursor for the next page (the last member and its score,
 /// empty after an empty page) and the member and value pairs.
-pub(crate) fn page(reply: Value) -> Result<((Vec<u8>, Vec<u8>), Vec<Listed>), Error> {
+pub(crate) fn page(reply: Value) -> Result<(Listed, Vec<Listed>), Error> {
     let items = match reply {
         Value::Array(items) => items,
         Value::Int(other) => return Err(unexpected(other)),

@@ -219,7 +219,8 @@ where
             .arg(codec::time(record.created()))
             .arg(self.keys.sessions())
             .arg(max)
-            .arg(when_full);
+            .arg(when_full)
+            .arg(codec::subject_hex(record.subject()));
         let reply = self.run(&call).await?;
         Ok(match ops::created(reply)? {
             Some(ended) => CreateOutcome::Created { ended },
@@ -372,7 +373,8 @@ where
                 .key(&gone_age)
                 .key(&index)
                 .arg(self.keys.sessions())
-                .arg(SWEEP_CHUNK);
+                .arg(SWEEP_CHUNK)
+                .arg(codec::subject_hex(subject));
             while let Ok(left) = self.run(&sweep).await {
                 if !matches!(left, Value::Int(n) if n > 0) {
                     break;

@@ -1,6 +1,6 @@
 -- KEYS: session, index, age (of the new session's subject).
 -- ARGV: value, expires, now, member, created, ns, max (0: no limit), when full
--- ('refuse' or 'oldest').
+-- ('refuse' or 'oldest'), subject hex.
 -- {1, ended} created; {2} conflict; {3} limit reached; {-1} corrupt.
 local now, member, ns = ARGV[3], ARGV[4], ARGV[6]
 if not (is(KEYS[1], 'string') and is(KEYS[2], 'zset') and is(KEYS[3], 'zset')) then
@@ -22,8 +22,14 @@ if old_index then
   redis.call('ZREM', old_age, member)
 end
 local nowscore = score(now)
+-- Ends the subject's entry `m`: its key is deleted only if it still holds a session of
+-- this subject (a key is never reused in practice, but never delete another's session).
 local function forget(m)
-  redis.call('DEL', ns .. 'session:' .. m)
+  local key = ns .. 'session:' .. m
+  if redis.call('TYPE', key).ok == 'string' then
+    local s = session(redis.call('GET', key))
+    if s and s.subject == ARGV[9] then redis.call('DEL', key) end
+  end
   redis.call('ZREM', KEYS[2], m)
   redis.call('ZREM', KEYS[3], m)
 end
