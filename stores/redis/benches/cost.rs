@@ -16,6 +16,7 @@
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
     clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
     clippy::cast_precision_loss,
     clippy::cast_possible_truncation
 )]
@@ -117,26 +118,6 @@ fn slowest_script_on(raw: &mut redis::Connection, first_key: &str) -> Option<u64
             let is_script = matches!(args.first(), Some(redis::Value::BulkString(n)) if n == b"EVALSHA");
             let on = matches!(args.get(3), Some(redis::Value::BulkString(k)) if String::from_utf8_lossy(k).contains(first_key));
             (is_script && on).then_some(*us as u64)
-        })
-        .max()
-}
-
-/// The longest script call in the slow log (which logs anything over 50 µs), in µs.
-fn slowest_script(raw: &mut redis::Connection) -> Option<u64> {
-    let entries: Vec<redis::Value> = redis::cmd("SLOWLOG").arg("GET").arg(-1).query(raw).unwrap();
-    entries
-        .iter()
-        .filter_map(|entry| {
-            let redis::Value::Array(fields) = entry else {
-                return None;
-            };
-            let (Some(redis::Value::Int(us)), Some(redis::Value::Array(args))) =
-                (fields.get(2), fields.get(3))
-            else {
-                return None;
-            };
-            matches!(args.first(), Some(redis::Value::BulkString(n)) if n == b"EVALSHA")
-                .then_some(*us as u64)
         })
         .max()
 }
