@@ -18,6 +18,7 @@ mod cluster;
 mod concurrency;
 mod conformance;
 mod fixture;
+mod layout;
 mod operations;
 mod resilience;
 mod server;
