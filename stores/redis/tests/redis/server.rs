@@ -93,6 +93,7 @@ impl RedisServer {
         self.wait_for_ping()
     }
 
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
     pub(crate) fn port(&self) -> u16 {
         self.port
     }
