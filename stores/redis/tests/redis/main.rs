@@ -20,6 +20,7 @@ mod conformance;
 mod fixture;
 mod layout;
 mod operations;
+mod refresh;
 mod resilience;
 mod server;
 mod support;
