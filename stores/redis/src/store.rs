@@ -35,8 +35,9 @@ use crate::ops;
 /// type is reported as [`StoreErrorKind::Corrupt`] and left as it is).
 ///
 /// Every operation is one Lua script, or a read followed by one script that checks the
-/// read is still current: see the crate docs for how each maps to Redis and what it
-/// costs.
+/// read is still current; listing a large subject and cleaning up after
+/// log-out-everywhere run bounded scripts one after another. See the crate docs for how
+/// each operation maps to Redis and what it costs.
 pub struct RedisStore<C = ConnectionManager> {
     connection: C,
     keys: Keys,
@@ -343,6 +344,10 @@ where
             .with_detail("the session kept changing while being rotated".to_owned()))
     }
 
+    /// One script detaches the subject's index (every session in it is dead from that
+    /// moment, whatever their number); then scripts of 200 delete their keys. Once the
+    /// first script succeeded this returns `Ok`, even if the cleanup is interrupted: the
+    /// remaining keys are never read again and expire with their TTLs.
     async fn remove_subject(
         &mut self,
         subject: &SubjectKey,
@@ -385,6 +390,9 @@ where
         Err(Error::protocol())
     }
 
+    /// Reads the subject's live sessions in scripts of up to 1000: one atomic step for a
+    /// subject with up to 1000 live sessions; for a larger one, a session ended or
+    /// rotated between two scripts may be missed or listed under both its keys.
     async fn list_subject<O: SessionSink<D> + Send>(
         &mut self,
         subject: &SubjectKey,
