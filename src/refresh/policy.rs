@@ -237,7 +237,8 @@ impl RefreshPolicy {
     }
 
     /// Logs out the device that holds `token`: ends its family and revokes every access
-    /// token issued from it. Reports whether there was a live family.
+    /// token issued from it. Reports whether the store held the family (live, or dead
+    /// and not yet purged).
     ///
     /// Any token of the family will do, even a replaced one: whoever holds one may end it.
     ///
