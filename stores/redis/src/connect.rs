@@ -213,12 +213,12 @@ async fn config_get(
 ) -> Result<String, Error> {
     let mut cmd = redis::cmd("CONFIG");
     cmd.arg("GET").arg(name);
-    let pair: Vec<String> = cmd.query_async(connection).await.map_err(Error::redis)?;
-    match pair.as_slice() {
-        [key, value] if key == name => Ok(value.clone()),
-        _ => Err(Error::new(StoreErrorKind::Backend)
-            .with_detail(format!("CONFIG GET {name} gave no value"))),
-    }
+    // A map, whether the server answers in RESP2 (name, value) or RESP3 (a map).
+    let mut reply: std::collections::HashMap<String, String> =
+        cmd.query_async(connection).await.map_err(Error::redis)?;
+    reply.remove(name).ok_or_else(|| {
+        Error::new(StoreErrorKind::Backend).with_detail(format!("CONFIG GET {name} gave no value"))
+    })
 }
 
 impl RedisStore<ConnectionManager> {

@@ -41,8 +41,13 @@ pub(crate) fn created(reply: Value) -> Result<Option<usize>, Error> {
     }
 }
 
-/// The reply of `list`: member and value pairs.
-pub(crate) fn pairs(reply: Value) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+/// A session's index member and its stored value, as `list` returns them; also a
+/// listing cursor (a member and its score).
+pub(crate) type Listed = (Vec<u8>, Vec<u8>);
+
+/// One page of `list`: the cursor for the next page (the last member and its score,
+/// empty after an empty page) and the member and value pairs.
+pub(crate) fn page(reply: Value) -> Result<(Listed, Vec<Listed>), Error> {
     let items = match reply {
         Value::Array(items) => items,
         Value::Int(other) => return Err(unexpected(other)),
@@ -50,6 +55,10 @@ pub(crate) fn pairs(reply: Value) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
     };
     let mut out = Vec::with_capacity(items.len() / 2);
     let mut items = items.into_iter();
+    let cursor = match (items.next(), items.next()) {
+        (Some(Value::BulkString(member)), Some(Value::BulkString(score))) => (member, score),
+        _ => return Err(Error::protocol()),
+    };
     while let Some(member) = items.next() {
         match (member, items.next()) {
             (Value::BulkString(member), Some(Value::BulkString(value))) => {
@@ -58,7 +67,7 @@ pub(crate) fn pairs(reply: Value) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
             _ => return Err(Error::protocol()),
         }
     }
-    Ok(out)
+    Ok((cursor, out))
 }
 
 /// A status code the operation doesn't expect: a script's corruption report, or a reply

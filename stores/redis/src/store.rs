@@ -35,8 +35,9 @@ use crate::ops;
 /// type is reported as [`StoreErrorKind::Corrupt`] and left as it is).
 ///
 /// Every operation is one Lua script, or a read followed by one script that checks the
-/// read is still current: see the crate docs for how each maps to Redis and what it
-/// costs.
+/// read is still current; listing a large subject and cleaning up after
+/// log-out-everywhere run bounded scripts one after another. See the crate docs for how
+/// each operation maps to Redis and what it costs.
 pub struct RedisStore<C = ConnectionManager> {
     connection: C,
     keys: Keys,
@@ -169,8 +170,11 @@ impl<C> fmt::Debug for RedisStore<C> {
 /// between their read and their write (another request saved it meanwhile).
 const ATTEMPTS: usize = 4;
 
+/// How many sessions one listing script returns at most.
+const LIST_PAGE: usize = 1000;
+
 /// How many detached sessions one cleanup script deletes.
-const SWEEP_CHUNK: usize = 500;
+const SWEEP_CHUNK: usize = 200;
 
 impl<C: ConnectionLike + Send> Store for RedisStore<C> {
     type Error = Error;
@@ -216,7 +220,8 @@ where
             .arg(codec::time(record.created()))
             .arg(self.keys.sessions())
             .arg(max)
-            .arg(when_full);
+            .arg(when_full)
+            .arg(codec::subject_hex(record.subject()));
         let reply = self.run(&call).await?;
         Ok(match ops::created(reply)? {
             Some(ended) => CreateOutcome::Created { ended },
@@ -339,6 +344,10 @@ where
             .with_detail("the session kept changing while being rotated".to_owned()))
     }
 
+    /// One script detaches the subject's index (every session in it is dead from that
+    /// moment, whatever their number); then scripts of 200 delete their keys. Once the
+    /// first script succeeded this returns `Ok`, even if the cleanup is interrupted: the
+    /// remaining keys are never read again and expire with their TTLs.
     async fn remove_subject(
         &mut self,
         subject: &SubjectKey,
@@ -369,7 +378,8 @@ where
                 .key(&gone_age)
                 .key(&index)
                 .arg(self.keys.sessions())
-                .arg(SWEEP_CHUNK);
+                .arg(SWEEP_CHUNK)
+                .arg(codec::subject_hex(subject));
             while let Ok(left) = self.run(&sweep).await {
                 if !matches!(left, Value::Int(n) if n > 0) {
                     break;
@@ -380,17 +390,35 @@ where
         Err(Error::protocol())
     }
 
+    /// Reads the subject's live sessions in scripts of up to 1000: one atomic step for a
+    /// subject with up to 1000 live sessions; for a larger one, a session ended or
+    /// rotated between two scripts may be missed or listed under both its keys.
     async fn list_subject<O: SessionSink<D> + Send>(
         &mut self,
         subject: &SubjectKey,
         now: UnixTime,
         out: &mut O,
     ) -> Result<usize, Error> {
-        let mut call = ops::LIST.prepare_invoke();
-        call.key(self.keys.subject(subject))
-            .arg(codec::score(now))
-            .arg(self.keys.sessions());
-        let pairs = ops::pairs(self.run(&call).await?)?;
+        // One script per page, so that no script runs long whatever the number of
+        // sessions; a subject within one page is listed in one atomic step.
+        let mut pairs = Vec::new();
+        let mut cursor = (Vec::new(), Vec::new());
+        loop {
+            let mut call = ops::LIST.prepare_invoke();
+            call.key(self.keys.subject(subject))
+                .arg(codec::score(now))
+                .arg(self.keys.sessions())
+                .arg(LIST_PAGE)
+                .arg(&cursor.0)
+                .arg(&cursor.1);
+            let (next, page) = ops::page(self.run(&call).await?)?;
+            let more = !next.0.is_empty();
+            pairs.extend(page);
+            if !more {
+                break;
+            }
+            cursor = next;
+        }
         // Decode everything before handing anything out: a corrupt entry fails the call
         // and leaves `out` as it was.
         let mut found = Vec::with_capacity(pairs.len());

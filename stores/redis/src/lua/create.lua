@@ -1,6 +1,6 @@
 -- KEYS: session, index, age (of the new session's subject).
 -- ARGV: value, expires, now, member, created, ns, max (0: no limit), when full
--- ('refuse' or 'oldest').
+-- ('refuse' or 'oldest'), subject hex.
 -- {1, ended} created; {2} conflict; {3} limit reached; {-1} corrupt.
 local now, member, ns = ARGV[3], ARGV[4], ARGV[6]
 if not (is(KEYS[1], 'string') and is(KEYS[2], 'zset') and is(KEYS[3], 'zset')) then
@@ -15,15 +15,27 @@ if old then
   if not (is(old_index, 'zset') and is(old_age, 'zset')) then return {-1} end
   if live(o, old_index, member, now) then return {2} end
 end
+local nowscore = score(now)
+local max = tonumber(ARGV[7])
+local count = 0
+if max > 0 then
+  count = redis.call('ZCOUNT', KEYS[2], '(' .. nowscore, '+inf')
+  if count >= max and ARGV[8] ~= 'oldest' then return {3} end
+end
 -- All checks passed: from here on nothing can fail.
 if old_index then
   -- A dead session under this key: forget it.
   redis.call('ZREM', old_index, member)
   redis.call('ZREM', old_age, member)
 end
-local nowscore = score(now)
+-- Ends the subject's entry `m`: its key is deleted only if it still holds a session of
+-- this subject (a key is never reused in practice, but never delete another's session).
 local function forget(m)
-  redis.call('DEL', ns .. 'session:' .. m)
+  local key = ns .. 'session:' .. m
+  if redis.call('TYPE', key).ok == 'string' then
+    local s = session(redis.call('GET', key))
+    if s and s.subject == ARGV[9] then redis.call('DEL', key) end
+  end
   redis.call('ZREM', KEYS[2], m)
   redis.call('ZREM', KEYS[3], m)
 end
@@ -33,11 +45,8 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', nowscore, 'LIMIT
   forget(m)
 end
 local ended = 0
-local max = tonumber(ARGV[7])
 if max > 0 then
-  local count = redis.call('ZCOUNT', KEYS[2], '(' .. nowscore, '+inf')
   if count >= max then
-    if ARGV[8] ~= 'oldest' then return {3} end
     local need = count - max + 1
     -- Walk the creation order from the oldest, dropping entries that are dead or no
     -- longer indexed, and ending live ones until there is room; at most 256 steps.

@@ -292,10 +292,11 @@ async fn remove_subject_works_in_bounded_scripts() {
             most_inner = most_inner.max(inner);
         }
     }
-    // One detach and ceil(3000 / 500) sweeps, none running more than 4 commands per
-    // session of its chunk (ZSCORE, DEL, 2 ZREM) and a few more.
-    assert_eq!(scripts, 1 + 6, "{names:?}");
-    assert!(most_inner <= 4 * 500 + 5, "{most_inner}");
+    // One detach and ceil(3000 / 200) cleanup scripts, none running more than 6
+    // commands per session of its chunk of 200 (ZSCORE, TYPE, GET, DEL, 2 ZREM) and a
+    // few more.
+    assert_eq!(scripts, 1 + 15, "{names:?}");
+    assert!(most_inner <= 6 * 200 + 5, "{most_inner}");
     let names: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut raw).unwrap();
     assert!(names.is_empty(), "{names:?}");
 }

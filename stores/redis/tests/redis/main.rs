@@ -13,10 +13,14 @@
 )]
 
 mod bounded;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod concurrency;
 mod conformance;
 mod fixture;
+mod layout;
 mod operations;
+mod refresh;
 mod resilience;
 mod server;
 mod support;

@@ -683,3 +683,37 @@ async fn revocations_and_watermarks_only_rise() {
     let names: Vec<String> = raw.keys("tokenstile:*").unwrap();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+#[tokio::test]
+async fn a_subject_with_thousands_of_sessions_is_listed_in_full() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let now = now();
+    let alice = subject();
+    let mut live = std::collections::BTreeSet::new();
+    for i in 0..2600u32 {
+        let k = key();
+        // Every tenth one is dead by `t`; many share an expiry second.
+        let idle = if i % 10 == 0 {
+            5
+        } else {
+            600 + u64::from(i % 3)
+        };
+        store
+            .create(&k, record(&alice, i, now, idle, 900), None, now)
+            .await
+            .unwrap();
+        if i % 10 != 0 {
+            live.insert(*k.as_bytes());
+        }
+    }
+    let t = now.saturating_add(10);
+    let mut listed: Vec<(SessionHandle, SessionRecord<Profile>)> = Vec::new();
+    assert_eq!(
+        store.list_subject(&alice, t, &mut listed).await.unwrap(),
+        live.len()
+    );
+    let handles: std::collections::BTreeSet<[u8; 32]> =
+        listed.iter().map(|(h, _)| *h.as_bytes()).collect();
+    assert_eq!(handles, live);
+}

@@ -146,7 +146,9 @@ struct Acknowledged {
 /// Runs logins, logouts and revocations from 4 tasks until Redis is SIGKILLed under
 /// them, then restarts it from its files and returns what was acknowledged.
 async fn crash_under_traffic(server: &mut RedisServer) -> Acknowledged {
-    let store = RedisStore::connect(server.client(), quick()).await.unwrap();
+    // Generous timeouts: every fsync'd write waits for the disk.
+    let options = quick().response_timeout(Duration::from_secs(5));
+    let store = RedisStore::connect(server.client(), options).await.unwrap();
     let acknowledged = Arc::new(Mutex::new(Acknowledged::default()));
     let mut tasks = Vec::new();
     for _ in 0..4 {

@@ -93,12 +93,9 @@ impl RedisServer {
         self.wait_for_ping()
     }
 
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
     pub(crate) fn port(&self) -> u16 {
         self.port
-    }
-
-    pub(crate) fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
     }
 
     pub(crate) fn url(&self) -> String {
