@@ -368,3 +368,105 @@ async fn api_logout_everywhere(
     app.auth.logout_everywhere(&token.claims().sub).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn app() -> Router {
+        let key = Hs256Key::new_from_slice(&[3u8; 32]).unwrap();
+        let ring = KeyRing::<2>::new("k1", key).unwrap();
+        let auth = configure(Auth::builder(SharedStore::<User>::new()), ring, 3000);
+        router(App {
+            auth,
+            users: Arc::new(Users::demo().await.unwrap()),
+        })
+    }
+
+    async fn send(app: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, String) {
+        let response = app.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8(body.to_vec()).unwrap(),
+        )
+    }
+
+    fn form(uri: &str, body: &'static str) -> Request<Body> {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_form_checks_the_password_and_the_dashboard_escapes_the_note() {
+        let app = app().await;
+        let (status, headers, _) = send(&app, form("/login", "username=alice&password=nope")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(headers.get(header::SET_COOKIE).is_none());
+        let (status, _, _) = send(&app, form("/login", "username=carol&password=wonderland")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        let (status, headers, _) =
+            send(&app, form("/login", "username=alice&password=wonderland")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers.get(header::LOCATION).unwrap(), "/dashboard");
+        let set_cookie = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+
+        let mut note = form("/note", "note=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+        note.headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        let (status, _, _) = send(&app, note).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let dashboard = Request::get("/dashboard")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = send(&app, dashboard).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("Signed in as <strong>Alice</strong>"));
+        assert!(body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!body.contains("<script>alert(1)"));
+    }
+
+    #[tokio::test]
+    async fn the_api_issues_verifies_and_revokes_tokens() {
+        let app = app().await;
+        let login = Request::post("/api/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"username":"bob","password":"builder"}"#))
+            .unwrap();
+        let (status, _, body) = send(&app, login).await;
+        assert_eq!(status, StatusCode::OK);
+        let token: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+        let me = |bearer: &str| {
+            Request::get("/api/me")
+                .header(header::AUTHORIZATION, bearer)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let (status, _, body) = send(&app, me(&bearer)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(r#""sub":"bob""#));
+        let logout = Request::post("/api/logout")
+            .header(header::AUTHORIZATION, &bearer)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&app, logout).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(send(&app, me(&bearer)).await.0, StatusCode::FORBIDDEN);
+        let (status, headers, _) =
+            send(&app, Request::get("/api/me").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(headers.get(header::WWW_AUTHENTICATE).unwrap(), "Bearer");
+    }
+}
