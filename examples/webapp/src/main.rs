@@ -156,12 +156,12 @@ where
 const ISSUER: &str = "tokenstile-webapp";
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    // RUST_LOG is one level here (error, warn, info, debug, trace); info by default.
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    tracing_subscriber::fmt().with_max_level(level).init();
     let config = match parse_args() {
         Ok(config) => config,
         Err(message) => {
