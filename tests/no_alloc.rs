@@ -266,7 +266,8 @@ fn no_heap_allocation() {
             ));
             assert!(checked.is_ok());
             let later = now.saturating_add(60);
-            let reused = block_on(refresh_policy.refresh(&mut families, &mut rng, &grant.refresh, later));
+            let reused =
+                block_on(refresh_policy.refresh(&mut families, &mut rng, &grant.refresh, later));
             assert!(matches!(reused, Err(RefreshError::Reused { .. })));
         }),
     );

@@ -31,12 +31,12 @@ use sha2::Sha256;
 use tokenstile::http::{self, BearerError, CookieError, CookieOptions};
 use tokenstile::jwt::RegisteredClaims;
 use tokenstile::jwt::{self, Audience, ClaimSet, Hs256Key, KeyRing, Validation};
+use tokenstile::refresh::{Family, RefreshError, RefreshPolicy, RefreshToken};
 use tokenstile::session::{SessionId, SessionIdError};
 use tokenstile::store::{
     CreateOutcome, MemoryStore, SessionHandle, SessionRecord, SessionStore as _, Store as _,
     StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, WhenFull, block_on,
 };
-use tokenstile::refresh::{Family, RefreshError, RefreshPolicy, RefreshToken};
 use tokenstile::{DecodeError, EncodeError, Error, UnixTime, VerifyError};
 
 /// A target body: any bytes in, a panic out only on a finding.
@@ -1080,36 +1080,61 @@ pub fn refresh_flow(data: &[u8]) {
             0 => now += u64::from(a) * if b & 1 == 0 { 1 } else { 16 },
             1 if families.len() < 16 => {
                 let s = usize::from(a) % subjects.len();
-                let grant = block_on(policy.issue(&mut store, &mut rng, subjects[s], a, t)).unwrap();
+                let grant =
+                    block_on(policy.issue(&mut store, &mut rng, subjects[s], a, t)).unwrap();
                 let f = families.len();
-                families.push(ModelFamily { subject: s, data: a, created: now, generation: 1, rotated_at: now, ended: false });
-                access.push((jwt::sign_to_string(&key, &grant.access.claims(None, subjects[s])).unwrap(), f, now));
+                families.push(ModelFamily {
+                    subject: s,
+                    data: a,
+                    created: now,
+                    generation: 1,
+                    rotated_at: now,
+                    ended: false,
+                });
+                access.push((
+                    jwt::sign_to_string(&key, &grant.access.claims(None, subjects[s])).unwrap(),
+                    f,
+                    now,
+                ));
                 tokens.push((grant.refresh, f, 1));
             }
             2 if !tokens.is_empty() => {
                 let i = usize::from(a) % tokens.len();
                 let (f, g) = (tokens[i].1, tokens[i].2);
                 let fam = &families[f];
-                let live = !fam.ended
-                    && now < fam.created + FAMILY
-                    && now < fam.rotated_at + REFRESH;
+                let live =
+                    !fam.ended && now < fam.created + FAMILY && now < fam.rotated_at + REFRESH;
                 let result = block_on(policy.refresh(&mut store, &mut rng, &tokens[i].0, t));
                 match result {
                     Ok(refreshed) => {
-                        assert!(live && g == fam.generation, "refreshed a token that is not current");
+                        assert!(
+                            live && g == fam.generation,
+                            "refreshed a token that is not current"
+                        );
                         assert_eq!(refreshed.data, fam.data, "the family's data");
                         let fam = &mut families[f];
                         fam.generation += 1;
                         fam.rotated_at = now;
                         let s = fam.subject;
-                        access.push((jwt::sign_to_string(&key, &refreshed.grant.access.claims(None, subjects[s])).unwrap(), f, now));
+                        access.push((
+                            jwt::sign_to_string(
+                                &key,
+                                &refreshed.grant.access.claims(None, subjects[s]),
+                            )
+                            .unwrap(),
+                            f,
+                            now,
+                        ));
                         tokens.push((refreshed.grant.refresh, f, fam.generation));
                     }
                     Err(RefreshError::Superseded) => {
                         assert!(live && g + 1 == fam.generation && now <= fam.rotated_at + GRACE);
                     }
                     Err(RefreshError::Reused { family }) => {
-                        assert!(live && g != fam.generation, "a current token counted as reused");
+                        assert!(
+                            live && g != fam.generation,
+                            "a current token counted as reused"
+                        );
                         assert!(!(g + 1 == fam.generation && now <= fam.rotated_at + GRACE));
                         assert!(family == tokens[i].0.family());
                         families[f].ended = true;
@@ -1122,7 +1147,8 @@ pub fn refresh_flow(data: &[u8]) {
                 let i = usize::from(a) % tokens.len();
                 let f = tokens[i].1;
                 let fam = &families[f];
-                let live = !fam.ended && now < fam.created + FAMILY && now < fam.rotated_at + REFRESH;
+                let live =
+                    !fam.ended && now < fam.created + FAMILY && now < fam.rotated_at + REFRESH;
                 let existed = block_on(policy.logout(&mut store, &tokens[i].0, t)).unwrap();
                 // A dead family the store still holds counts too.
                 assert!(existed || !live, "logout missed a live family");
@@ -1130,10 +1156,12 @@ pub fn refresh_flow(data: &[u8]) {
             }
             4 => {
                 let s = usize::from(a) % subjects.len();
-                let ended = block_on(policy.logout_everywhere(&mut store, None, subjects[s], t)).unwrap();
+                let ended =
+                    block_on(policy.logout_everywhere(&mut store, None, subjects[s], t)).unwrap();
                 let mut live = 0;
                 for fam in families.iter_mut().filter(|f| f.subject == s) {
-                    let alive = !fam.ended && now < fam.created + FAMILY && now < fam.rotated_at + REFRESH;
+                    let alive =
+                        !fam.ended && now < fam.created + FAMILY && now < fam.rotated_at + REFRESH;
                     live += usize::from(alive);
                     fam.ended = true;
                 }
@@ -1148,7 +1176,12 @@ pub fn refresh_flow(data: &[u8]) {
                 let expected = now < iat + ACCESS && !fam.ended && !logged_out;
                 let mut scratch = [0u8; 512];
                 let result = block_on(jwt::verify_not_revoked::<serde::de::IgnoredAny, _, _>(
-                    &key, token, &validation, &mut store, t, &mut scratch,
+                    &key,
+                    token,
+                    &validation,
+                    &mut store,
+                    t,
+                    &mut scratch,
                 ));
                 assert_eq!(result.is_ok(), expected, "{result:?}");
             }
@@ -1168,7 +1201,10 @@ impl rand_core::TryRng for CounterRng {
     }
 
     fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         Ok(self.0 ^ (self.0 >> 29))
     }
 
