@@ -510,8 +510,8 @@ pub trait SessionStore<D: Send + Sync>: Store {
         out: &mut O,
     ) -> impl Future<Output = Result<usize, Self::Error>> + Send;
 
-    /// Deletes the session filed under `key` only if it belongs to `subject`, and reports
-    /// whether it did.
+    /// Deletes the live session filed under `key` only if it belongs to `subject`, and
+    /// reports whether it did.
     ///
     /// The default reads the session and removes it if the subject matches. That is
     /// atomic enough, because a key never changes owner (see the trait docs).
