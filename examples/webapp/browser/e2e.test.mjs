@@ -277,3 +277,32 @@ test('the single page: 200 with the token, 401 without, 403 tampered, 403 after 
   assert.equal(await me(elsewhere.page, elsewhere.token), 403, 'every token of alice is refused');
   assert.equal(await me(again.page, again.token), 403);
 });
+
+test('with Redis down: 503, never logged in, no internals shown', async () => {
+  const redisPid = Number(process.env.REDIS_PID);
+  assert.ok(redisPid, 'REDIS_PID must be set');
+  const page = await aliceElsewhere.newPage();
+  await formLogin(page);
+  const spa = await spaLogin(aliceElsewhere);
+  assert.equal(await me(spa.page, spa.token), 200);
+
+  process.kill(redisPid, 'SIGTERM');
+  for (let i = 0; i < 50; i++) {
+    try { process.kill(redisPid, 0); } catch { break; }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  const dashboard = await page.goto(`${APP}/dashboard`);
+  assert.equal(dashboard.status(), 503);
+  assert.equal(await page.textContent('body'), 'service unavailable, try again later\n');
+  assert.equal(await me(spa.page, spa.token), 503, 'no token is accepted while revocations cannot be checked');
+
+  const fresh = await profile();
+  const login = await fresh.newPage();
+  await login.goto(`${APP}/login`);
+  await login.fill('input[name=username]', 'bob');
+  await login.fill('input[name=password]', 'builder');
+  const [answer] = await Promise.all([login.waitForResponse(`${APP}/login`), login.click('#login button')]);
+  assert.equal(answer.status(), 503);
+  assert.equal(await sessionCookie(fresh), undefined, 'never logged in');
+});
