@@ -26,7 +26,6 @@ use alloc::sync::Arc;
 use core::fmt;
 use core::task::{Context, Poll};
 
-use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, header};
 use axum::response::{IntoResponse, Response};
 use tower_layer::Layer;
@@ -151,9 +150,11 @@ impl<I> fmt::Debug for Csrf<I> {
     }
 }
 
-impl<I> Service<Request<Body>> for Csrf<I>
+/// Any request body: only the method and the headers are read, so the layer also wraps
+/// plain tower or hyper services whose answers are `http::Response<axum::body::Body>`.
+impl<I, B> Service<Request<B>> for Csrf<I>
 where
-    I: Service<Request<Body>, Response = Response> + Send + 'static,
+    I: Service<Request<B>, Response = Response> + Send + 'static,
     I::Future: Send + 'static,
 {
     type Response = Response;
@@ -164,7 +165,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
+    fn call(&mut self, request: Request<B>) -> Self::Future {
         let bearer = request.headers().contains_key(header::AUTHORIZATION);
         if !bearer
             && !self

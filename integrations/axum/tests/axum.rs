@@ -10,157 +10,9 @@
     clippy::std_instead_of_core
 )]
 
-use std::sync::{Arc, Mutex};
+mod common;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use tokenstile::UnixTime;
-use tokenstile::jwt::{Hs256Key, Validation};
-use tokenstile::store::{
-    CreateOutcome, LookupKey, RevocationStore, SessionRecord, SessionSink, SessionStore,
-    SharedStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
-};
-use tokenstile_axum::{
-    Auth, Bearer, BearerMode, Refusal, Rejection, Session, StandardClaims, StatelessBearer, testing,
-};
-use tower::ServiceExt;
-
-#[derive(Clone, Debug, PartialEq)]
-struct User {
-    name: String,
-    note: String,
-}
-
-fn alice() -> User {
-    User {
-        name: "Alice".into(),
-        note: String::new(),
-    }
-}
-
-async fn page(session: Session<User>) -> String {
-    format!("{}:{}", session.data().name, session.data().note)
-}
-
-async fn maybe(session: Option<Session<User>>) -> String {
-    session.map_or_else(|| "anonymous".into(), |s| s.data().name.clone())
-}
-
-async fn note(mut session: Session<User>, body: String) -> Result<&'static str, Rejection> {
-    session.data_mut().note = body;
-    session.save().await?;
-    Ok("saved")
-}
-
-async fn login(
-    State(auth): State<Auth<User>>,
-    headers: HeaderMap,
-    body: String,
-) -> Result<Response, Rejection> {
-    let cookie = auth
-        .login(
-            &headers,
-            &body,
-            User {
-                name: body.clone(),
-                note: String::new(),
-            },
-        )
-        .await?;
-    Ok((cookie, "welcome").into_response())
-}
-
-async fn logout(session: Session<User>) -> Result<Response, Rejection> {
-    Ok((session.logout().await?, "bye").into_response())
-}
-
-async fn everywhere(session: Session<User>) -> Result<Response, Rejection> {
-    let subject = session.data().name.clone();
-    let (_ended, cookie) = session.logout_everywhere(&subject).await?;
-    Ok((cookie, "bye everywhere").into_response())
-}
-
-async fn sudo(mut session: Session<User>) -> Result<Response, Rejection> {
-    Ok((session.rotate().await?, "rotated").into_response())
-}
-
-async fn me(token: Bearer<StandardClaims>) -> String {
-    token.claims().sub.clone()
-}
-
-async fn me_stateless(token: StatelessBearer<StandardClaims>) -> String {
-    token.claims().sub.clone()
-}
-
-async fn api_logout(token: Bearer<StandardClaims>) -> Result<&'static str, Rejection> {
-    token.revoke().await?;
-    Ok("revoked")
-}
-
-async fn api_everywhere(token: Bearer<StandardClaims>) -> Result<&'static str, Rejection> {
-    token.revoke_everywhere().await?;
-    Ok("revoked everywhere")
-}
-
-fn app(auth: Auth<User>) -> Router {
-    Router::new()
-        .route("/page", get(page))
-        .route("/maybe", get(maybe))
-        .route("/note", post(note))
-        .route("/login", post(login))
-        .route("/logout", post(logout))
-        .route("/everywhere", post(everywhere))
-        .route("/sudo", post(sudo))
-        .route("/api/me", get(me))
-        .route("/api/me-stateless", get(me_stateless))
-        .route("/api/logout", post(api_logout))
-        .route("/api/everywhere", post(api_everywhere))
-        .route("/plain", post(|| async { "plain post" }))
-        .layer(auth.csrf_layer())
-        .with_state(auth)
-}
-
-/// Sends a request and returns the status, headers and body.
-async fn send(
-    app: &Router,
-    method: &str,
-    uri: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (StatusCode, HeaderMap, String) {
-    let mut request = Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::from(body.to_owned())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
-}
-
-fn set_cookie(headers: &HeaderMap) -> String {
-    headers
-        .get(header::SET_COOKIE)
-        .expect("a Set-Cookie header")
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn cookie_pair(headers: &HeaderMap) -> String {
-    set_cookie(headers).split(';').next().unwrap().to_owned()
-}
+use common::*;
 
 #[tokio::test]
 async fn login_sets_a_host_cookie_that_opens_the_page() {
@@ -559,138 +411,13 @@ async fn concurrent_saves_conflict_instead_of_overwriting() {
     assert_eq!(body, "Alice:first");
 }
 
-/// A store whose backend is always down.
-#[derive(Clone, Debug)]
-struct Down;
-
-impl Store for Down {
-    type Error = StoreErrorKind;
-    async fn purge_expired(&mut self, _: UnixTime) -> Result<usize, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-}
-
-impl<D: Send + Sync> SessionStore<D> for Down {
-    async fn create(
-        &mut self,
-        _: &LookupKey,
-        _: SessionRecord<D>,
-        _: Option<SubjectLimit>,
-        _: UnixTime,
-    ) -> Result<CreateOutcome, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    async fn get(
-        &mut self,
-        _: &LookupKey,
-        _: UnixTime,
-    ) -> Result<Option<SessionRecord<D>>, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    async fn update(
-        &mut self,
-        _: &LookupKey,
-        _: u64,
-        _: &D,
-        _: UnixTime,
-        _: UnixTime,
-    ) -> Result<UpdateOutcome, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    async fn touch(
-        &mut self,
-        _: &LookupKey,
-        _: UnixTime,
-        _: UnixTime,
-    ) -> Result<bool, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    async fn remove(&mut self, _: &LookupKey) -> Result<bool, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    async fn rotate(
-        &mut self,
-        _: &LookupKey,
-        _: &LookupKey,
-        _: UnixTime,
-    ) -> Result<Option<SessionRecord<D>>, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    async fn remove_subject(
-        &mut self,
-        _: &SubjectKey,
-        _: Option<&LookupKey>,
-    ) -> Result<usize, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    async fn list_subject<O: SessionSink<D> + Send>(
-        &mut self,
-        _: &SubjectKey,
-        _: UnixTime,
-        _: &mut O,
-    ) -> Result<usize, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-}
-
-impl RevocationStore for Down {
-    async fn revoke(
-        &mut self,
-        _: &LookupKey,
-        _: UnixTime,
-        _: UnixTime,
-    ) -> Result<(), StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    async fn is_revoked(&mut self, _: &LookupKey, _: UnixTime) -> Result<bool, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    async fn raise_watermark(
-        &mut self,
-        _: &LookupKey,
-        _: Watermark,
-        _: UnixTime,
-    ) -> Result<(), StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    async fn watermark(
-        &mut self,
-        _: &LookupKey,
-        _: UnixTime,
-    ) -> Result<Option<Watermark>, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-}
-
-/// Captures what the `tracing` events say.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
-async fn a_failing_store_is_503_never_logged_in_and_logged_without_secrets() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
+async fn a_failing_store_is_503_and_never_logged_in() {
     let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
     let down: Auth<User> = Auth::builder(Down)
         .jwt(key.clone(), Validation::new())
         .build();
-    let app_down = app(down.clone());
+    let app_down = app(down);
     let (status, headers, body) = send(&app_down, "POST", "/login", &[], "alice").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(headers.get(header::SET_COOKIE).is_none(), "never logged in");
@@ -702,19 +429,15 @@ async fn a_failing_store_is_503_never_logged_in_and_logged_without_secrets() {
         .build();
     let cookie = testing::login_cookie(&up, "alice", alice()).await.unwrap();
     let token = testing::bearer_header(&up, "alice").unwrap();
-    let (status, _, _) = send(&app_down, "GET", "/page", &[("cookie", &cookie)], "").await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    let (status, _, _) = send(&app_down, "GET", "/maybe", &[("cookie", &cookie)], "").await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    let (status, _, _) = send(
-        &app_down,
-        "GET",
-        "/api/me",
-        &[("authorization", &token)],
-        "",
-    )
-    .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    for (uri, header) in [
+        ("/page", ("cookie", cookie.as_str())),
+        ("/maybe", ("cookie", cookie.as_str())),
+        ("/api/me", ("authorization", token.as_str())),
+    ] {
+        let (status, _, body) = send(&app_down, "GET", uri, &[header], "").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{uri}");
+        assert!(!body.contains("Backend"), "no internals: {body}");
+    }
     // The stateless check doesn't need the store.
     let (status, _, _) = send(
         &app_down,
@@ -725,61 +448,6 @@ async fn a_failing_store_is_503_never_logged_in_and_logged_without_secrets() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-
-    // And on the working store: login, refusals, logout, revocation.
-    let app_up = app(up);
-    let (_, headers, _) = send(&app_up, "POST", "/login", &[], "alice").await;
-    let pair = cookie_pair(&headers);
-    send(
-        &app_up,
-        "GET",
-        "/page",
-        &[(
-            "cookie",
-            "__Host-session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        )],
-        "",
-    )
-    .await;
-    send(
-        &app_up,
-        "POST",
-        "/note",
-        &[("cookie", &pair), ("sec-fetch-site", "same-site")],
-        "",
-    )
-    .await;
-    send(
-        &app_up,
-        "POST",
-        "/api/logout",
-        &[("authorization", &token)],
-        "",
-    )
-    .await;
-    send(&app_up, "GET", "/api/me", &[("authorization", &token)], "").await;
-    send(&app_up, "POST", "/logout", &[("cookie", &pair)], "").await;
-
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    for expected in [
-        "event=\"store_error\"",
-        "kind=Backend",
-        "event=\"login\"",
-        "event=\"logout\"",
-        "event=\"revoke_token\"",
-        "reason=\"no_session\"",
-        "reason=\"cross_origin\"",
-        "reason=\"revoked_token\"",
-    ] {
-        assert!(log.contains(expected), "{expected} not logged in:\n{log}");
-    }
-    let session_value = pair.trim_start_matches("__Host-session=");
-    let token_value = token.trim_start_matches("Bearer ");
-    let cookie_value = cookie.trim_start_matches("__Host-session=");
-    for secret in [session_value, cookie_value, token_value, "Alice"] {
-        assert!(
-            !log.contains(secret),
-            "a secret leaked into the log:\n{log}"
-        );
-    }
+    let (status, _, _) = send(&app_down, "POST", "/logout", &[("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
