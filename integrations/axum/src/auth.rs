@@ -55,7 +55,7 @@ pub struct Auth<D> {
 }
 
 struct Inner<D> {
-    sessions: alloc::boxed::Box<dyn SessionBackend<D>>,
+    sessions: Arc<dyn SessionBackend<D>>,
     policy: SessionPolicy,
     settings: Arc<Settings>,
     jwt: Jwt,
@@ -453,76 +453,15 @@ impl<S> AuthBuilder<S> {
             Arc::clone(&settings),
             Arc::clone(&store) as _,
         );
+        let store: Arc<dyn SessionBackend<D>> = store;
         Auth {
             inner: Arc::new(Inner {
-                sessions: alloc::boxed::Box::new(ArcBackend(store)),
+                sessions: store,
                 policy: self.policy,
                 settings,
                 jwt,
             }),
         }
-    }
-}
-
-/// An erased store shared by the session and JWT halves.
-struct ArcBackend<S>(Arc<Erased<S>>);
-
-impl<S, D> SessionBackend<D> for ArcBackend<S>
-where
-    Erased<S>: SessionBackend<D>,
-{
-    fn create<'a>(
-        &'a self,
-        policy: SessionPolicy,
-        subject: &'a str,
-        data: D,
-        now: UnixTime,
-    ) -> crate::backend::BoxFuture<'a, Result<SessionId, Refusal>> {
-        self.0.create(policy, subject, data, now)
-    }
-
-    fn load<'a>(
-        &'a self,
-        policy: SessionPolicy,
-        id: &'a SessionId,
-        now: UnixTime,
-    ) -> crate::backend::BoxFuture<'a, Result<SessionRecord<D>, Refusal>> {
-        self.0.load(policy, id, now)
-    }
-
-    fn save<'a>(
-        &'a self,
-        policy: SessionPolicy,
-        id: &'a SessionId,
-        record: &'a mut SessionRecord<D>,
-        now: UnixTime,
-    ) -> crate::backend::BoxFuture<'a, Result<(), Refusal>> {
-        self.0.save(policy, id, record, now)
-    }
-
-    fn rotate<'a>(
-        &'a self,
-        policy: SessionPolicy,
-        id: &'a SessionId,
-        now: UnixTime,
-    ) -> crate::backend::BoxFuture<'a, Result<tokenstile::session::Rotated<D>, Refusal>> {
-        self.0.rotate(policy, id, now)
-    }
-
-    fn destroy<'a>(
-        &'a self,
-        policy: SessionPolicy,
-        id: &'a SessionId,
-    ) -> crate::backend::BoxFuture<'a, Result<bool, Refusal>> {
-        self.0.destroy(policy, id)
-    }
-
-    fn destroy_subject<'a>(
-        &'a self,
-        policy: SessionPolicy,
-        subject: &'a str,
-    ) -> crate::backend::BoxFuture<'a, Result<usize, Refusal>> {
-        self.0.destroy_subject(policy, subject)
     }
 }
 
