@@ -168,7 +168,6 @@ impl<D: Send + Sync + 'static> Auth<D> {
         let now = settings.now();
         let backend = &self.inner.sessions;
         let policy = self.inner.policy;
-        let mut data = Some(data);
         if let Some(old) = self.presented(headers) {
             match backend.load(policy, &old, now).await {
                 Ok(record) if record.belongs_to(subject) => {
@@ -177,9 +176,7 @@ impl<D: Send + Sync + 'static> Auth<D> {
                         .await
                         .map_err(|r| settings.refuse(r, None))?;
                     let mut record = rotated.record;
-                    if let Some(data) = data.take() {
-                        *record.data_mut() = data;
-                    }
+                    *record.data_mut() = data;
                     backend
                         .save(policy, &rotated.id, &mut record, now)
                         .await
@@ -197,9 +194,6 @@ impl<D: Send + Sync + 'static> Auth<D> {
                 Err(other) => return Err(settings.refuse(other, None)),
             }
         }
-        let Some(data) = data else {
-            return Err(settings.refuse(Refusal::Internal, None));
-        };
         let id = backend
             .create(policy, subject, data, now)
             .await
@@ -211,8 +205,8 @@ impl<D: Send + Sync + 'static> Auth<D> {
 
     /// Ends the session presented in `headers`, if any, and returns the cookie that
     /// clears it in the browser. Works when the session is already gone, so a logout
-    /// link always leaves the browser logged out. [`Session::logout`](crate::Session::logout) is the same for a
-    /// handler that extracted the session.
+    /// link always leaves the browser logged out. [`Session::logout`](crate::Session::logout)
+    /// is the same for a handler that extracted the session.
     ///
     /// # Errors
     ///
