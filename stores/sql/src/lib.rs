@@ -1,4 +1,4 @@
-//! SQL stores for [tokenstile](tokenstile) sessions and JWT revocations, on
+//! SQL stores for [`tokenstile`] sessions and JWT revocations, on
 //! [`sqlx`]: PostgreSQL (feature `postgres`), MySQL and MariaDB (feature `mysql`) and
 //! SQLite (feature `sqlite`).
 //!
@@ -20,7 +20,7 @@
 //! let policy = SessionPolicy::new();
 //! let now = UnixTime::from_secs(1_700_000_000);
 //! let id = policy
-//!     .create(&mut store, &mut getrandom::SysRng, "alice", 42_u32, now)
+//!     .create(&mut store, &mut rand::rng(), "alice", 42_u32, now)
 //!     .await?;
 //! let session = policy.load::<u32, _>(&mut store, &id, now).await?;
 //! assert_eq!(*session.data(), 42);
@@ -76,11 +76,16 @@
 //! defaults of PostgreSQL (`fsync = on`, `synchronous_commit = on`) and of InnoDB
 //! (`innodb_flush_log_at_trx_commit = 1`). The SQLite store's own constructors set WAL
 //! mode and `synchronous = FULL`.
+//!
+//! [`SessionStore<D>`]: tokenstile::store::SessionStore
+//! [`RevocationStore`]: tokenstile::store::RevocationStore
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
     allow(dead_code, unused_imports)
 )]
+
+extern crate alloc;
 
 mod error;
 mod options;

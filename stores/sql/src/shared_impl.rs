@@ -2,7 +2,7 @@
 // (the sqlx database), `PLACEHOLDERS`, `TEMPLATES`, `MIGRATIONS`, `begin`, `is_retryable`
 // and `migrate`.
 
-use std::sync::Arc;
+use alloc::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
