@@ -124,6 +124,19 @@ fn wait_for_port(child: &mut Child, port: u16, name: &str, log: &dyn Fn() -> Str
     );
 }
 
+/// The server binary: `$MARIADBD`, or `mariadbd` in `/usr/sbin` or on `PATH`.
+fn mariadbd() -> PathBuf {
+    if let Some(path) = std::env::var_os("MARIADBD") {
+        return path.into();
+    }
+    let sbin = PathBuf::from("/usr/sbin/mariadbd");
+    if sbin.exists() {
+        sbin
+    } else {
+        PathBuf::from("mariadbd")
+    }
+}
+
 /// A MariaDB (or MySQL) server, `mariadbd`, on a data directory of its own.
 pub(crate) struct MariaDb {
     child: Option<Child>,
@@ -161,7 +174,7 @@ impl MariaDb {
     pub(crate) fn restart(&mut self) {
         assert!(self.child.is_none(), "the server is running");
         let data = self.dir.join("data");
-        let mut child = Command::new("mariadbd")
+        let mut child = Command::new(mariadbd())
             .arg("--no-defaults")
             .arg("--user=mysql")
             .arg(format!("--datadir={}", data.display()))
