@@ -141,7 +141,7 @@ include!("shared_impl.rs");
 impl SqlStore {
     /// Connects a pool to the PostgreSQL database at `url`
     /// (`postgres://user:password@host:port/database`, or
-    /// `postgres:///database?host=/run/postgresql` for a unix socket), with the default
+    /// `postgres://user@localhost/database?host=/run/postgresql` for a unix socket), with the default
     /// [`Options`]. Call [`migrate`](Self::migrate) before use.
     ///
     /// # Errors

@@ -142,10 +142,11 @@ impl SqlStore {
         Ok(store)
     }
 
-    /// Connects a pool to the SQLite database named by `url` (`sqlite://path/to/file.db`,
-    /// `sqlite::memory:` is refused by nothing but is private to one connection), with
-    /// the default [`Options`], in WAL mode with `synchronous = FULL` and the file
-    /// created if missing. Call [`migrate`](Self::migrate) before use.
+    /// Connects a pool to the SQLite database file named by `url`
+    /// (`sqlite://path/to/file.db`), with the default [`Options`], in WAL mode with
+    /// `synchronous = FULL`, creating the file if missing. Call
+    /// [`migrate`](Self::migrate) before use. (`sqlite::memory:` gives each connection of
+    /// the pool a database of its own: use a file.)
     ///
     /// # Errors
     ///
