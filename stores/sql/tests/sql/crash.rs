@@ -60,7 +60,15 @@ pub(crate) async fn write_until_killed<S: TestStore>(store: &S, kill: impl FnOnc
     let tasks: Vec<_> = (0..6)
         .map(|id| tokio::spawn(writer(store.clone(), Arc::clone(&acked), id)))
         .collect();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Kill once the writers are well under way, whatever the machine's speed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while acked.lock().unwrap().sessions.len() < ENOUGH {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writers acknowledged fewer than {ENOUGH} sessions in 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     kill();
     for task in tasks {
         tokio::time::timeout(Duration::from_secs(60), task)
@@ -117,21 +125,34 @@ pub(crate) async fn sqlite(path: &std::path::Path) {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut acked = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(hex) = line.strip_prefix("ACK ") {
-                acked.push(hex.to_owned());
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let acked = Arc::clone(&acked);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(hex) = line.strip_prefix("ACK ") {
+                    acked.lock().unwrap().push(hex.to_owned());
+                }
             }
+        })
+    };
+    // Kill it once it is well under way: wherever it is, it is writing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while acked.lock().unwrap().len() < ENOUGH {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the SQLite writer exited early with {status}");
         }
-        acked
-    });
-    // Let it write for a while, then kill it wherever it is.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the SQLite writer acknowledged fewer than {ENOUGH} writes in 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     child.kill().unwrap();
     child.wait().unwrap();
-    let acked = reader.join().unwrap();
+    reader.join().unwrap();
+    let acked = acked.lock().unwrap().clone();
     assert!(
         acked.len() >= 10,
         "the SQLite writer wrote too little ({})",
@@ -165,6 +186,9 @@ pub(crate) async fn sqlite(path: &std::path::Path) {
         acked.len()
     );
 }
+
+/// How many writes to see acknowledged before the crash.
+const ENOUGH: usize = 100;
 
 pub(crate) const CHILD_ENV: &str = "TOKENSTILE_SQL_CRASH_CHILD";
 
