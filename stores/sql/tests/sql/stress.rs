@@ -24,6 +24,9 @@ const OPS: usize = 60;
 const MORTAL: usize = 3;
 /// Sessions created up front for a subject whose sessions are never destroyed.
 const KEEPERS: u32 = 8;
+/// Concurrent logins of one subject against a limit of 3, and how many times.
+const LOGINS: usize = 12;
+const ROUNDS: usize = 5;
 
 #[derive(Clone, Copy)]
 struct Entry {
@@ -105,17 +108,20 @@ pub(crate) async fn run<DB: Database>(db: &DB) {
         }
     }
 
-    let mut tasks = Vec::new();
+    // Half the tasks share one pool, the others have one each: several servers. All
+    // pools are open before any task starts, so the tasks overlap.
+    let mut stores = Vec::new();
     for task in 0..TASKS {
-        // Half the tasks share one pool, the others open their own: two servers.
-        let store = if task % 2 == 0 {
+        stores.push(if task % 2 == 0 {
             store.clone()
         } else {
             db.open("stress_").await
-        };
-        let shared = Arc::clone(&shared);
-        tasks.push(tokio::spawn(worker(store, shared, keeper)));
+        });
     }
+    let tasks: Vec<_> = stores
+        .into_iter()
+        .map(|s| tokio::spawn(worker(s, Arc::clone(&shared), keeper)))
+        .collect();
     for task in tasks {
         task.await.unwrap();
     }
@@ -369,51 +375,62 @@ async fn worker<S: TestStore>(mut s: S, shared: Arc<Shared>, keeper: usize) {
 /// exactly 3; an ending one leaves exactly 3, having ended the rest.
 async fn limits<DB: Database>(db: &DB) {
     let name = db.name();
-    let store = db.open("stress_").await;
+    let mut stores: Vec<DB::Store> = Vec::new();
+    for n in 0..LOGINS {
+        stores.push(if n % 2 == 0 && n > 0 {
+            stores[0].clone()
+        } else {
+            db.open("stress_").await
+        });
+    }
     let t = now();
-    for when_full in [WhenFull::Refuse, WhenFull::EndOldest] {
-        let subject = subject();
-        let limit = SubjectLimit::new(NonZeroUsize::new(3).unwrap(), when_full);
-        let mut tasks = Vec::new();
-        for n in 0..12u32 {
-            let mut s = if n % 2 == 0 {
-                store.clone()
-            } else {
-                db.open("stress_").await
-            };
-            tasks.push(tokio::spawn(async move {
-                let r = record(&subject, Data::new(n), t.saturating_add(u64::from(n)), 3600);
-                SessionStore::<Data>::create(&mut s, &key(), r, Some(limit), t)
-                    .await
-                    .unwrap()
-            }));
-        }
-        let (mut created, mut refused, mut ended) = (0, 0, 0);
-        for task in tasks {
-            match task.await.unwrap() {
-                CreateOutcome::Created { ended: e } => {
-                    created += 1;
-                    ended += e;
-                }
-                CreateOutcome::LimitReached => refused += 1,
-                other => panic!("{other:?}"),
+    for round in 0..ROUNDS {
+        for when_full in [WhenFull::Refuse, WhenFull::EndOldest] {
+            let subject = subject();
+            let limit = SubjectLimit::new(NonZeroUsize::new(3).unwrap(), when_full);
+            // Every login starts at once.
+            let barrier = Arc::new(tokio::sync::Barrier::new(LOGINS));
+            let mut tasks = Vec::new();
+            for (n, store) in stores.iter().enumerate() {
+                let mut s = store.clone();
+                let barrier = Arc::clone(&barrier);
+                tasks.push(tokio::spawn(async move {
+                    let n = u32::try_from(n).unwrap();
+                    let r = record(&subject, Data::new(n), t.saturating_add(u64::from(n)), 3600);
+                    let k = key();
+                    barrier.wait().await;
+                    SessionStore::<Data>::create(&mut s, &k, r, Some(limit), t)
+                        .await
+                        .unwrap()
+                }));
             }
+            let (mut created, mut refused, mut ended) = (0, 0, 0);
+            for task in tasks {
+                match task.await.unwrap() {
+                    CreateOutcome::Created { ended: e } => {
+                        created += 1;
+                        ended += e;
+                    }
+                    CreateOutcome::LimitReached => refused += 1,
+                    other => panic!("{other:?}"),
+                }
+            }
+            let mut s = stores[0].clone();
+            let mut listed: Vec<(SessionHandle, SessionRecord<Data>)> = Vec::new();
+            let live = SessionStore::<Data>::list_subject(&mut s, &subject, t, &mut listed)
+                .await
+                .unwrap();
+            assert_eq!(
+                live, 3,
+                "{name} {when_full:?} round {round}: the limit must hold under concurrency"
+            );
+            match when_full {
+                WhenFull::Refuse => assert_eq!((created, refused), (3, LOGINS - 3), "{name}"),
+                _ => assert_eq!((created, ended), (LOGINS, LOGINS - 3), "{name}"),
+            }
+            SessionStore::<Data>::remove_subject(&mut s, &subject, None)
+                .await
+                .unwrap();
         }
-        let mut s = store.clone();
-        let mut listed: Vec<(SessionHandle, SessionRecord<Data>)> = Vec::new();
-        let live = SessionStore::<Data>::list_subject(&mut s, &subject, t, &mut listed)
-            .await
-            .unwrap();
-        assert_eq!(
-            live, 3,
-            "{name} {when_full:?}: the limit must hold under concurrency"
-        );
-        match when_full {
-            WhenFull::Refuse => assert_eq!((created, refused), (3, 9), "{name}"),
-            _ => assert_eq!((created, ended), (12, 9), "{name}"),
-        }
-        SessionStore::<Data>::remove_subject(&mut s, &subject, None)
-            .await
-            .unwrap();
     }
 }
