@@ -50,6 +50,8 @@ impl Param {
 }
 
 /// How a database spells placeholders.
+// With one database feature, the other styles are unused.
+#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Placeholders {
     /// `$1`, `$2`, ...: each name once, numbered (PostgreSQL).

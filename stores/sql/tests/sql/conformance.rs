@@ -1,12 +1,13 @@
 //! The public conformance suite, and what it can't see: several data types in one
 //! store, data of the wrong type, purging in batches, migrations run twice.
 
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 
 use tokenstile::UnixTime;
 use tokenstile::store::conformance::{check_revocations, check_sessions, check_store};
 use tokenstile::store::{
-    LookupKey, SessionRecord, SessionStore, Store, StoreErrorKind, SubjectKey,
+    LookupKey, SessionRecord, SessionStore, Store, StoreErrorKind, SubjectKey, SubjectLimit,
+    WhenFull,
 };
 
 use crate::support::{Data, Database, now};
@@ -119,5 +120,44 @@ pub(crate) async fn extras<DB: Database>(db: &DB) {
         batched.purge_expired(t.saturating_add(10)).await.unwrap(),
         0,
         "{name}"
+    );
+
+    // Another prefix is another set of tables.
+    let elsewhere = SessionStore::<Data>::get(&mut batched, &k, t)
+        .await
+        .unwrap();
+    assert!(
+        elsewhere.is_none(),
+        "{name}: prefixes must not share tables"
+    );
+
+    // Failed means unchanged: a create that ends the oldest session for the limit and
+    // then finds its key taken is rolled back, the oldest session with it.
+    let s2 = subject();
+    let limit = Some(SubjectLimit::new(
+        NonZeroUsize::new(2).unwrap(),
+        WhenFull::EndOldest,
+    ));
+    let (oldest, newer) = (key(), key());
+    for (n, k) in [(0, &oldest), (1, &newer)] {
+        let r = record(&s2, Data::new(n), t.saturating_add(u64::from(n)), 600);
+        SessionStore::<Data>::create(&mut store, k, r, limit, t)
+            .await
+            .unwrap();
+    }
+    let r = record(&s2, Data::new(9), t.saturating_add(5), 600);
+    let taken = SessionStore::<Data>::create(&mut store, &newer, r, limit, t).await;
+    assert_eq!(
+        taken.map_err(|e| e.kind()),
+        Err(StoreErrorKind::Conflict),
+        "{name}: a create onto a live key must fail with Conflict"
+    );
+    let kept = SessionStore::<Data>::get(&mut store, &oldest, t)
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.map(|r| r.into_data()),
+        Some(Data::new(0)),
+        "{name}: a failed create must not have ended the oldest session"
     );
 }
