@@ -63,8 +63,9 @@
 //!   session of the subject whose creation returned before it, with nothing created
 //!   half-way. A key collision fails on the primary key and is reported as
 //!   [`StoreErrorKind::Conflict`](tokenstile::store::StoreErrorKind::Conflict).
-//! - A transaction that fails is rolled back (failed means unchanged); one that lost a
-//!   deadlock or a serialization race is retried a few times.
+//! - A transaction that fails is rolled back (failed means unchanged). A transaction or a
+//!   single statement that lost a deadlock or a serialization race (which the database
+//!   rolled back whole) is retried a few times.
 //! - `purge_expired` deletes dead rows in batches of [`Options::purge_batch`] rows, each
 //!   batch one statement whose condition is evaluated on the row it deletes, so a
 //!   session touched meanwhile is never purged.

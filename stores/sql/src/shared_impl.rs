@@ -160,6 +160,20 @@ fn retryable(error: &Error) -> bool {
     error.sqlx_error().is_some_and(is_retryable)
 }
 
+/// Runs `$attempt` (an expression producing a future of `Result<_, Error>`) until it
+/// succeeds, fails for good, or has lost [`RETRIES`] deadlocks or serialization races.
+macro_rules! with_retries {
+    ($attempt:expr) => {{
+        let mut tries = 0u32;
+        loop {
+            match $attempt.await {
+                Err(e) if retryable(&e) && tries < RETRIES => tries = tries.saturating_add(1),
+                done => break done,
+            }
+        }
+    }};
+}
+
 impl SqlStore {
     /// A store on `pool`, with its tables named as `options` say. Call
     /// [`migrate`](Self::migrate) once before use.
@@ -320,6 +334,19 @@ impl SqlStore {
         Ok(usize::try_from(removed.rows_affected()).unwrap_or(usize::MAX))
     }
 
+    /// Runs one write statement outside a transaction, retrying it if it lost a deadlock
+    /// (a single statement can: InnoDB then rolls it back whole), and returns how many
+    /// rows it affected.
+    async fn write(&self, statement: &Statement, values: &Values<'_>) -> Result<u64, Error> {
+        with_retries!(async {
+            query(statement, values)
+                .execute(&self.pool)
+                .await
+                .map(|done| done.rows_affected())
+                .map_err(Error::from)
+        })
+    }
+
     /// Deletes dead rows with `statement` in batches until a batch comes back short.
     async fn purge(&self, statement: &Statement, now: i64) -> Result<usize, Error> {
         let batch = self.inner.options.purge_batch().get();
@@ -330,28 +357,13 @@ impl SqlStore {
         };
         let mut total = 0usize;
         loop {
-            let done = query(statement, &values).execute(&self.pool).await?;
-            let n = done.rows_affected();
+            let n = self.write(statement, &values).await?;
             total = total.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
             if n < u64::from(batch) {
                 return Ok(total);
             }
         }
     }
-}
-
-/// Runs `$attempt` (an expression producing a future of `Result<_, Error>`) until it
-/// succeeds, fails for good, or has lost [`RETRIES`] deadlocks or serialization races.
-macro_rules! with_retries {
-    ($attempt:expr) => {{
-        let mut tries = 0u32;
-        loop {
-            match $attempt.await {
-                Err(e) if retryable(&e) && tries < RETRIES => tries = tries.saturating_add(1),
-                done => break done,
-            }
-        }
-    }};
 }
 
 impl tokenstile::store::Store for SqlStore {
@@ -440,8 +452,7 @@ where
             ..Values::default()
         };
         let s = self.statements();
-        let updated = query(&s.update, &values).execute(&self.pool).await?;
-        if updated.rows_affected() > 0 {
+        if self.write(&s.update, &values).await? > 0 {
             return Ok(UpdateOutcome::Updated { version: next });
         }
         // Nothing written: tell a stale version from a missing session.
@@ -467,10 +478,7 @@ where
             now: sql::time(now),
             ..Values::default()
         };
-        let touched = query(&self.statements().touch, &values)
-            .execute(&self.pool)
-            .await?;
-        Ok(touched.rows_affected() > 0)
+        Ok(self.write(&self.statements().touch, &values).await? > 0)
     }
 
     async fn remove(&mut self, key: &LookupKey) -> Result<bool, Error> {
@@ -478,10 +486,7 @@ where
             key: key.as_bytes(),
             ..Values::default()
         };
-        let removed = query(&self.statements().delete, &values)
-            .execute(&self.pool)
-            .await?;
-        Ok(removed.rows_affected() > 0)
+        Ok(self.write(&self.statements().delete, &values).await? > 0)
     }
 
     async fn rotate(
@@ -552,10 +557,7 @@ where
             now: sql::time(now),
             ..Values::default()
         };
-        let removed = query(&self.statements().delete_owned, &values)
-            .execute(&self.pool)
-            .await?;
-        Ok(removed.rows_affected() > 0)
+        Ok(self.write(&self.statements().delete_owned, &values).await? > 0)
     }
 }
 
@@ -576,9 +578,7 @@ impl RevocationStore for SqlStore {
             now: sql::time(now),
             ..Values::default()
         };
-        query(&self.statements().revoke, &values)
-            .execute(&self.pool)
-            .await?;
+        self.write(&self.statements().revoke, &values).await?;
         Ok(())
     }
 
@@ -611,8 +611,7 @@ impl RevocationStore for SqlStore {
             now: sql::time(now),
             ..Values::default()
         };
-        query(&self.statements().raise_watermark, &values)
-            .execute(&self.pool)
+        self.write(&self.statements().raise_watermark, &values)
             .await?;
         Ok(())
     }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use rand::{RngExt as _, SeedableRng as _};
 use tokenstile::UnixTime;
 use tokenstile::store::{
-    CreateOutcome, LookupKey, RevocationStore, SessionHandle, SessionRecord, SessionStore,
+    CreateOutcome, LookupKey, RevocationStore, SessionHandle, SessionRecord, SessionStore, Store,
     SubjectKey, SubjectLimit, UpdateOutcome, Watermark, WhenFull,
 };
 
@@ -198,6 +198,7 @@ pub(crate) async fn run<DB: Database>(db: &DB) {
     );
 
     limits(db).await;
+    purge_races_touch(db).await;
 }
 
 async fn worker<S: TestStore>(mut s: S, shared: Arc<Shared>, keeper: usize) {
@@ -237,7 +238,7 @@ async fn worker<S: TestStore>(mut s: S, shared: Arc<Shared>, keeper: usize) {
                         shared.violation(format!("key of {} holds {}", e.id, r.data().id));
                     }
                     Ok(_) => {}
-                    Err(err) => shared.violation(format!("get: {err}")),
+                    Err(err) => shared.violation(format!("get: {err:?}")),
                 }
             }
             // Touch.
@@ -252,7 +253,7 @@ async fn worker<S: TestStore>(mut s: S, shared: Arc<Shared>, keeper: usize) {
                         shared.violation(format!("touch revived session {}", e.id));
                     }
                     Ok(_) => {}
-                    Err(err) => shared.violation(format!("touch: {err}")),
+                    Err(err) => shared.violation(format!("touch: {err:?}")),
                 }
             }
             // Versioned save: load, change, save against the version read.
@@ -280,7 +281,7 @@ async fn worker<S: TestStore>(mut s: S, shared: Arc<Shared>, keeper: usize) {
                         shared.saves[e.id as usize].fetch_add(1, Ordering::SeqCst);
                     }
                     Ok(_) => {}
-                    Err(err) => shared.violation(format!("update: {err}")),
+                    Err(err) => shared.violation(format!("update: {err:?}")),
                 }
             }
             // Rotate.
@@ -301,7 +302,7 @@ async fn worker<S: TestStore>(mut s: S, shared: Arc<Shared>, keeper: usize) {
                         shared.live.lock().unwrap().push(Entry { key: new, ..e });
                     }
                     Ok(None) => {}
-                    Err(err) => shared.violation(format!("rotate: {err}")),
+                    Err(err) => shared.violation(format!("rotate: {err:?}")),
                 }
             }
             // Destroy one (never a keeper's).
@@ -316,7 +317,7 @@ async fn worker<S: TestStore>(mut s: S, shared: Arc<Shared>, keeper: usize) {
                     Ok(_) => {
                         shared.dead.lock().unwrap().insert(*e.key.as_bytes());
                     }
-                    Err(err) => shared.violation(format!("remove: {err}")),
+                    Err(err) => shared.violation(format!("remove: {err:?}")),
                 }
             }
             // Destroy a mortal subject's sessions: every one acknowledged before.
@@ -338,7 +339,7 @@ async fn worker<S: TestStore>(mut s: S, shared: Arc<Shared>, keeper: usize) {
                             dead.insert(*e.key.as_bytes());
                         }
                     }
-                    Err(err) => shared.violation(format!("remove_subject: {err}")),
+                    Err(err) => shared.violation(format!("remove_subject: {err:?}")),
                 }
             }
             // Revoke a token, or raise the watermark.
@@ -351,7 +352,7 @@ async fn worker<S: TestStore>(mut s: S, shared: Arc<Shared>, keeper: usize) {
                             let mut latest = latest.lock().unwrap();
                             *latest = (*latest).max(until);
                         }
-                        Err(err) => shared.violation(format!("revoke: {err}")),
+                        Err(err) => shared.violation(format!("revoke: {err:?}")),
                     }
                 } else {
                     let mark = Watermark::new(
@@ -363,7 +364,7 @@ async fn worker<S: TestStore>(mut s: S, shared: Arc<Shared>, keeper: usize) {
                             let mut merged = shared.watermark.1.lock().unwrap();
                             *merged = Some(merged.map_or(mark, |m| m.merge(mark)));
                         }
-                        Err(err) => shared.violation(format!("raise_watermark: {err}")),
+                        Err(err) => shared.violation(format!("raise_watermark: {err:?}")),
                     }
                 }
             }
@@ -433,4 +434,79 @@ async fn limits<DB: Database>(db: &DB) {
                 .unwrap();
         }
     }
+}
+
+/// Purging while sessions about to die are touched: a session whose touch succeeded is
+/// live at the purge's `now`, and must survive it.
+async fn purge_races_touch<DB: Database>(db: &DB) {
+    const SESSIONS: usize = 150;
+    let name = db.name();
+    let options = crate::support::options("purge_race_")
+        .with_purge_batch(std::num::NonZeroU32::new(5).unwrap());
+    let mut store = db.open_with(options.clone()).await;
+    let t = now();
+    let subject = subject();
+    let mut keys = Vec::new();
+    for n in 0..SESSIONS {
+        let k = key();
+        let r = SessionRecord::new(
+            subject,
+            Data::new(u32::try_from(n).unwrap()),
+            t,
+            t.saturating_add(10),
+            t.saturating_add(10_000),
+        );
+        SessionStore::<Data>::create(&mut store, &k, r, None, t)
+            .await
+            .unwrap();
+        keys.push(k);
+    }
+    let purge_at = t.saturating_add(20);
+    let toucher = {
+        let mut s = db.open_with(options).await;
+        let keys = keys.clone();
+        tokio::spawn(async move {
+            let mut touched = Vec::new();
+            for k in keys {
+                let at = t.saturating_add(5);
+                if SessionStore::<Data>::touch(&mut s, &k, t.saturating_add(1000), at)
+                    .await
+                    .unwrap()
+                {
+                    touched.push(k);
+                }
+            }
+            touched
+        })
+    };
+    let purger = {
+        let mut s = store.clone();
+        tokio::spawn(async move {
+            let mut purged = 0;
+            for _ in 0..40 {
+                purged += s.purge_expired(purge_at).await.unwrap();
+            }
+            purged
+        })
+    };
+    let touched = toucher.await.unwrap();
+    let purged = purger.await.unwrap();
+    for k in &touched {
+        let got = SessionStore::<Data>::get(&mut store, k, purge_at)
+            .await
+            .unwrap();
+        assert!(
+            got.is_some(),
+            "{name}: purge deleted a session touched before it"
+        );
+    }
+    assert_eq!(
+        touched.len() + purged,
+        SESSIONS,
+        "{name}: every session is either touched or purged"
+    );
+    eprintln!(
+        "{name}: purge raced touch: {} touched, {purged} purged",
+        touched.len()
+    );
 }
