@@ -154,6 +154,38 @@ fn encode_data<D: Serialize>(data: &D) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(data).map_err(|_| Error::new(StoreErrorKind::Other))
 }
 
+/// What a transaction's body decided: commit its writes, or roll back having written
+/// nothing that matters (a refusal, an absent session).
+enum Commit<T> {
+    Yes(T),
+    No(T),
+}
+
+/// Ends a transaction as its body decided: commits, or rolls back, explicitly in either
+/// case, so that no lock outlives the call (an error rolls back too: failed means
+/// unchanged).
+async fn finish<T>(
+    tx: sqlx::Transaction<'_, Db>,
+    done: Result<Commit<T>, Error>,
+) -> Result<T, Error> {
+    match done {
+        Ok(Commit::Yes(value)) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Ok(Commit::No(value)) => {
+            tx.rollback().await?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The error is what matters; if the rollback fails too, the connection is
+            // broken and the database rolls the transaction back when it closes.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
 /// Whether an error is a lost deadlock or serialization race, after which the whole
 /// transaction (already rolled back) may be retried.
 fn retryable(error: &Error) -> bool {
@@ -239,10 +271,20 @@ impl SqlStore {
         values: &Values<'_>,
         limit: Option<SubjectLimit>,
     ) -> Result<CreateOutcome, Error> {
-        let s = self.statements();
         let mut conn: PoolConnection<Db> = self.pool.acquire().await?;
         let mut tx = begin(&mut conn).await?;
-        self.lock_subject(&mut tx, values.subject).await?;
+        let done = self.create_in(&mut tx, values, limit).await;
+        finish(tx, done).await
+    }
+
+    async fn create_in(
+        &self,
+        tx: &mut <Db as sqlx::Database>::Connection,
+        values: &Values<'_>,
+        limit: Option<SubjectLimit>,
+    ) -> Result<Commit<CreateOutcome>, Error> {
+        let s = self.statements();
+        self.lock_subject(tx, values.subject).await?;
         let mut ended = 0usize;
         if let Some(limit) = limit {
             let rows = query(&s.live_keys_of_subject, values)
@@ -250,8 +292,7 @@ impl SqlStore {
                 .await?;
             if rows.len() >= limit.max() {
                 if limit.when_full() == WhenFull::Refuse {
-                    tx.rollback().await?;
-                    return Ok(CreateOutcome::LimitReached);
+                    return Ok(Commit::No(CreateOutcome::LimitReached));
                 }
                 let excess = rows.len().saturating_sub(limit.max()).saturating_add(1);
                 for row in rows.iter().take(excess) {
@@ -276,34 +317,40 @@ impl SqlStore {
             // session ended for the limit).
             return Err(Error::conflict());
         }
-        tx.commit().await?;
-        Ok(CreateOutcome::Created { ended })
+        Ok(Commit::Yes(CreateOutcome::Created { ended }))
     }
 
     async fn try_rotate<D: DeserializeOwned>(
         &self,
         values: &Values<'_>,
     ) -> Result<Option<SessionRecord<D>>, Error> {
-        let s = self.statements();
         let mut conn: PoolConnection<Db> = self.pool.acquire().await?;
         let mut tx = begin(&mut conn).await?;
+        let done = self.rotate_in(&mut tx, values).await;
+        finish(tx, done).await
+    }
+
+    async fn rotate_in<D: DeserializeOwned>(
+        &self,
+        tx: &mut <Db as sqlx::Database>::Connection,
+        values: &Values<'_>,
+    ) -> Result<Commit<Option<SessionRecord<D>>>, Error> {
+        let s = self.statements();
         // A key never changes owner, so its subject can be read before taking the
         // subject's lock; the record itself is read again under the lock.
         let Some(row) = query(&s.subject_of, values)
             .fetch_optional(&mut *tx)
             .await?
         else {
-            tx.rollback().await?;
-            return Ok(None);
+            return Ok(Commit::No(None));
         };
         let subject: Vec<u8> = row.try_get(0).map_err(|_| Error::corrupt())?;
-        self.lock_subject(&mut tx, &subject).await?;
+        self.lock_subject(tx, &subject).await?;
         let Some(row) = query(&s.get_for_update, values)
             .fetch_optional(&mut *tx)
             .await?
         else {
-            tx.rollback().await?;
-            return Ok(None);
+            return Ok(Commit::No(None));
         };
         let record = record_from_row(&row, 0)?;
         if values.key == values.new_key {
@@ -318,20 +365,30 @@ impl SqlStore {
         if moved.rows_affected() != 1 {
             return Err(Error::new(StoreErrorKind::Backend));
         }
-        tx.commit().await?;
-        Ok(Some(record))
+        Ok(Commit::Yes(Some(record)))
     }
 
     async fn try_remove_subject(&self, values: &Values<'_>) -> Result<usize, Error> {
-        let s = self.statements();
         let mut conn: PoolConnection<Db> = self.pool.acquire().await?;
         let mut tx = begin(&mut conn).await?;
+        let done = self.remove_subject_in(&mut tx, values).await;
+        finish(tx, done).await
+    }
+
+    async fn remove_subject_in(
+        &self,
+        tx: &mut <Db as sqlx::Database>::Connection,
+        values: &Values<'_>,
+    ) -> Result<Commit<usize>, Error> {
         // Under the subject's lock, no create or rotation of this subject is in flight:
         // every session it has committed is seen and deleted.
-        self.lock_subject(&mut tx, values.subject).await?;
-        let removed = query(&s.delete_subject, values).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(usize::try_from(removed.rows_affected()).unwrap_or(usize::MAX))
+        self.lock_subject(tx, values.subject).await?;
+        let removed = query(&self.statements().delete_subject, values)
+            .execute(&mut *tx)
+            .await?;
+        Ok(Commit::Yes(
+            usize::try_from(removed.rows_affected()).unwrap_or(usize::MAX),
+        ))
     }
 
     /// Runs one write statement outside a transaction, retrying it if it lost a deadlock
