@@ -7,6 +7,7 @@
 //! `D: Serialize + DeserializeOwned` (the data is stored as JSON, as the Redis store
 //! does) and [`RevocationStore`]. A store is a cheap handle around a connection pool:
 //! clone it into each task. Create the tables with `migrate()` once, at start.
+//! [`AnyStore`] picks the database from a URL at run time.
 //!
 //! ```no_run
 //! # #[cfg(feature = "sqlite")]
@@ -88,6 +89,8 @@
 
 extern crate alloc;
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+mod any;
 mod error;
 mod options;
 mod sql;
@@ -102,6 +105,8 @@ pub mod postgres;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod sqlite;
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub use any::AnyStore;
 pub use error::Error;
 #[cfg(feature = "mysql")]
 pub use mysql::SqlStore as MySqlStore;

@@ -152,12 +152,21 @@ impl SqlStore {
     ///
     /// A malformed URL, or the file can't be opened.
     pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::connect_with(url, Options::default()).await
+    }
+
+    /// Connects as [`connect`](Self::connect) does, with `options`.
+    ///
+    /// # Errors
+    ///
+    /// A malformed URL, or the file can't be opened.
+    pub async fn connect_with(url: &str, options: Options) -> Result<Self, Error> {
         let connect = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().connect_with(connect).await?;
-        Ok(Self::from_pool(pool, Options::default()))
+        Ok(Self::from_pool(pool, options))
     }
 }

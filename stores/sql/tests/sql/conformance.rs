@@ -161,3 +161,16 @@ pub(crate) async fn extras<DB: Database>(db: &DB) {
         "{name}: a failed create must not have ended the oldest session"
     );
 }
+
+/// [`tokenstile_sql::AnyStore`] on a URL: the right database, and the whole suite through
+/// it.
+pub(crate) async fn any_store(url: &str, database: &str) {
+    let options = crate::support::options("any_");
+    let mut store = tokenstile_sql::AnyStore::connect(url, options)
+        .await
+        .unwrap_or_else(|e| panic!("{database}: AnyStore::connect: {e:?}"));
+    assert_eq!(store.database(), database);
+    check_store(&mut store, &mut rand::rng(), now(), Data::new)
+        .await
+        .unwrap_or_else(|e| panic!("{database} through AnyStore: {e}"));
+}

@@ -112,6 +112,7 @@ async fn mariadb() {
     };
     conformance::run(&db).await;
     conformance::extras(&db).await;
+    conformance::any_store(&db.url.replacen("mysql", "mariadb", 1), "mysql").await;
     shared::run(&db).await;
     stress::run(&db).await;
     let acked = crash::server(
@@ -133,6 +134,7 @@ async fn postgres() {
     };
     conformance::run(&db).await;
     conformance::extras(&db).await;
+    conformance::any_store(&db.url, "postgres").await;
     shared::run(&db).await;
     stress::run(&db).await;
     let acked = crash::server(
@@ -152,6 +154,8 @@ async fn sqlite() {
     };
     conformance::run(&db).await;
     conformance::extras(&db).await;
+    let url = format!("sqlite://{}", dir.file("any.db").display());
+    conformance::any_store(&url, "sqlite").await;
     shared::run(&db).await;
     stress::run(&db).await;
     crash::sqlite(&dir.file("crash.db")).await;
