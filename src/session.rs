@@ -26,5 +26,6 @@
 mod id;
 mod lifecycle;
 
+pub(crate) use id::decode_secret;
 pub use id::{SessionId, SessionIdError};
 pub use lifecycle::{Rotated, SessionError, SessionPolicy};

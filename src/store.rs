@@ -327,7 +327,11 @@ use crate::time::UnixTime;
 /// it is full of live entries, writing a new one fails with [`StoreErrorKind::Capacity`].
 /// A removal that returns `Ok` has removed: no later read sees the entries.
 ///
-/// **Failed means unchanged.** A call that returns `Err` has changed nothing.
+/// **Failed means unchanged.** A call that returns `Err` has changed nothing. The one
+/// exception is a network store's timeout: the backend may have applied a call whose
+/// answer never arrived, so a `Backend` error after a timeout leaves the state unknown
+/// (retrying is safe: every write is idempotent or refused as a conflict or a stale
+/// version).
 ///
 /// **Atomicity.** Each method is one atomic step with respect to every other call on the
 /// same store, including calls from other processes sharing the backend.
@@ -492,6 +496,10 @@ pub trait SessionStore<D: Send + Sync>: Store {
     /// Hands each live session of `subject` to `out`, with its [`SessionHandle`], in no
     /// particular order, and returns how many there are (even if `out` kept fewer).
     ///
+    /// A store may read a very large subject in pages rather than in one atomic step
+    /// (the Redis store does above a thousand sessions); a session ended or rotated while
+    /// the pages are read may then be missed or listed under both keys.
+    ///
     /// # Errors
     ///
     /// A backend failure, or [`StoreErrorKind::Corrupt`].
@@ -502,8 +510,8 @@ pub trait SessionStore<D: Send + Sync>: Store {
         out: &mut O,
     ) -> impl Future<Output = Result<usize, Self::Error>> + Send;
 
-    /// Deletes the session filed under `key` only if it belongs to `subject`, and reports
-    /// whether it did.
+    /// Deletes the live session filed under `key` only if it belongs to `subject`, and
+    /// reports whether it did.
     ///
     /// The default reads the session and removes it if the subject matches. That is
     /// atomic enough, because a key never changes owner (see the trait docs).

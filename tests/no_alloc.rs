@@ -21,6 +21,7 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, Stats, StatsAlloc};
 use tokenstile::UnixTime;
 use tokenstile::http::{self, CookieOptions};
 use tokenstile::jwt::{self, Hs256Key, KeyRing, Validation};
+use tokenstile::refresh::{Family, RefreshError, RefreshPolicy};
 use tokenstile::session::{SessionId, SessionPolicy};
 use tokenstile::store::{
     MemoryStore, SessionHandle, SessionRecord, SubjectLimit, WhenFull, block_on,
@@ -239,6 +240,37 @@ fn no_heap_allocation() {
         }),
     );
     assert_eq!(created, 101);
+
+    // Refresh tokens: login, refresh, the access token's revocation check, and the reuse
+    // that ends the family.
+    let refresh_policy = RefreshPolicy::new();
+    let mut families: MemoryStore<Family<u64>, 8, 128> = MemoryStore::new();
+    let mut access_buf = [0u8; 512];
+    assert_none(
+        "refresh-token issue, refresh, access check and reuse detection",
+        count(|| {
+            let grant =
+                block_on(refresh_policy.issue(&mut families, &mut rng, "user-42", 7, now)).unwrap();
+            let refreshed =
+                block_on(refresh_policy.refresh(&mut families, &mut rng, &grant.refresh, now))
+                    .unwrap();
+            let claims = refreshed.grant.access.claims(None, "user-42");
+            let access = jwt::sign(&key, &claims, &mut access_buf).unwrap();
+            let checked = block_on(jwt::verify_not_revoked::<serde::de::IgnoredAny, _, _>(
+                &key,
+                access,
+                &Validation::new(),
+                &mut families,
+                now,
+                &mut scratch,
+            ));
+            assert!(checked.is_ok());
+            let later = now.saturating_add(60);
+            let reused =
+                block_on(refresh_policy.refresh(&mut families, &mut rng, &grant.refresh, later));
+            assert!(matches!(reused, Err(RefreshError::Reused { .. })));
+        }),
+    );
 
     let header = format!("Bearer {token}");
     let cookie = format!("theme=dark; __Host-session={token}; lang=fr");

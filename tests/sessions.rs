@@ -42,6 +42,23 @@ fn store_error<T, E: StoreError>(result: Result<T, SessionError<E>>) -> Option<S
     }
 }
 
+/// Three sessions of Alice, created at 0, 1 and 2 with data 0, 1 and 2, and one of Bob.
+fn alice_and_bob(store: &mut Store, rng: &mut TestRng) -> (Vec<SessionId>, SessionId) {
+    let alice = (0..3)
+        .map(|n| {
+            POLICY
+                .create(&mut *store, &mut *rng, "alice", data(n), at(n.into()))
+                .wait()
+                .unwrap()
+        })
+        .collect();
+    let bob = POLICY
+        .create(store, rng, "bob", data(9), at(0))
+        .wait()
+        .unwrap();
+    (alice, bob)
+}
+
 #[test]
 fn defaults_are_documented_values() {
     assert_eq!(POLICY.idle_timeout, 30 * 60);
@@ -306,18 +323,7 @@ fn destroy_is_immediate() {
 fn log_out_everywhere_ends_every_session_of_the_subject_only() {
     let mut store = Store::new();
     let mut rng = TestRng::new(13);
-    let alice: Vec<SessionId> = (0..3)
-        .map(|n| {
-            POLICY
-                .create(&mut store, &mut rng, "alice", data(n), at(n.into()))
-                .wait()
-                .unwrap()
-        })
-        .collect();
-    let bob = POLICY
-        .create(&mut store, &mut rng, "bob", data(9), at(0))
-        .wait()
-        .unwrap();
+    let (alice, bob) = alice_and_bob(&mut store, &mut rng);
     // One of Alice's sessions was rotated since.
     let rotated = POLICY
         .rotate(&mut store, &mut rng, &alice[0], at(5))
@@ -773,18 +779,7 @@ fn save_writes_the_data_only() {
 fn listing_and_ending_sessions_by_handle() {
     let mut store = Store::new();
     let mut rng = TestRng::new(32);
-    let ids: Vec<SessionId> = (0..3)
-        .map(|n| {
-            POLICY
-                .create(&mut store, &mut rng, "alice", data(n), at(n.into()))
-                .wait()
-                .unwrap()
-        })
-        .collect();
-    let bob = POLICY
-        .create(&mut store, &mut rng, "bob", data(9), at(0))
-        .wait()
-        .unwrap();
+    let (ids, bob) = alice_and_bob(&mut store, &mut rng);
     let mut listed: Vec<(SessionHandle, SessionRecord<Data>)> = Vec::new();
     assert_eq!(
         POLICY

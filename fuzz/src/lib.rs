@@ -31,6 +31,7 @@ use sha2::Sha256;
 use tokenstile::http::{self, BearerError, CookieError, CookieOptions};
 use tokenstile::jwt::RegisteredClaims;
 use tokenstile::jwt::{self, Audience, ClaimSet, Hs256Key, KeyRing, Validation};
+use tokenstile::refresh::{Family, RefreshError, RefreshPolicy, RefreshToken};
 use tokenstile::session::{SessionId, SessionIdError};
 use tokenstile::store::{
     CreateOutcome, MemoryStore, SessionHandle, SessionRecord, SessionStore as _, Store as _,
@@ -49,6 +50,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("http_headers", http_headers),
     ("session_id_parse", session_id_parse),
     ("memory_store", memory_store),
+    ("refresh_flow", refresh_flow),
 ];
 
 /// The secret every target signs and verifies with.
@@ -1023,6 +1025,199 @@ impl Model {
         }
     }
 }
+
+/// Refresh-token families driven by arbitrary operations, checked against a model.
+///
+/// Input: one byte of operation and two bytes of arguments per step. Logins start families
+/// for three subjects; every refresh token and access token ever issued is kept, so the
+/// operations present current, just-replaced and long-replaced tokens, in any order, at
+/// times that only move forwards.
+///
+/// Invariants after every step: a refresh succeeds exactly for the current token of a live
+/// family; the token replaced within the grace period gets `Superseded` and changes
+/// nothing; any other token of a live family gets `Reused` and ends it; an access token is
+/// accepted exactly while it is unexpired, its family was never ended and its subject was
+/// not logged out everywhere after it was issued.
+pub fn refresh_flow(data: &[u8]) {
+    const ACCESS: u64 = 60;
+    const REFRESH: u64 = 600;
+    const FAMILY: u64 = 2000;
+    const GRACE: u64 = 10;
+    let policy = RefreshPolicy::new()
+        .with_access_lifetime(ACCESS)
+        .with_refresh_lifetime(REFRESH)
+        .with_family_lifetime(FAMILY)
+        .with_grace_period(GRACE)
+        .with_leeway(0);
+    let validation = Validation::new().with_leeway(0);
+    let key = Hs256Key::new_from_slice(SECRET).unwrap();
+    let mut store: MemoryStore<Family<u8>, 64, 64> = MemoryStore::new();
+    let mut rng = CounterRng(0x2545_f491_4f6c_dd1d);
+    let subjects = ["alice", "bob", "carol"];
+
+    // The model: families, every refresh token (family, generation), every access token.
+    struct ModelFamily {
+        subject: usize,
+        data: u8,
+        created: u64,
+        generation: u32,
+        rotated_at: u64,
+        ended: bool,
+    }
+    let mut families: Vec<ModelFamily> = Vec::new();
+    let mut tokens: Vec<(RefreshToken, usize, u32)> = Vec::new();
+    let mut access: Vec<(String, usize, u64)> = Vec::new(); // token, family, iat
+    let mut everywhere: [Option<u64>; 3] = [None; 3];
+    let mut now = NOW;
+
+    let mut r = Reader(data);
+    let mut steps = 0;
+    while !r.0.is_empty() && steps < 128 {
+        steps += 1;
+        let (op, a, b) = (r.byte(), r.byte(), r.byte());
+        let t = UnixTime::from_secs(now);
+        match op % 6 {
+            0 => now += u64::from(a) * if b & 1 == 0 { 1 } else { 16 },
+            1 if families.len() < 16 => {
+                let s = usize::from(a) % subjects.len();
+                let grant =
+                    block_on(policy.issue(&mut store, &mut rng, subjects[s], a, t)).unwrap();
+                let f = families.len();
+                families.push(ModelFamily {
+                    subject: s,
+                    data: a,
+                    created: now,
+                    generation: 1,
+                    rotated_at: now,
+                    ended: false,
+                });
+                access.push((
+                    jwt::sign_to_string(&key, &grant.access.claims(None, subjects[s])).unwrap(),
+                    f,
+                    now,
+                ));
+                tokens.push((grant.refresh, f, 1));
+            }
+            2 if !tokens.is_empty() => {
+                let i = usize::from(a) % tokens.len();
+                let (f, g) = (tokens[i].1, tokens[i].2);
+                let fam = &families[f];
+                let live =
+                    !fam.ended && now < fam.created + FAMILY && now < fam.rotated_at + REFRESH;
+                let result = block_on(policy.refresh(&mut store, &mut rng, &tokens[i].0, t));
+                match result {
+                    Ok(refreshed) => {
+                        assert!(
+                            live && g == fam.generation,
+                            "refreshed a token that is not current"
+                        );
+                        assert_eq!(refreshed.data, fam.data, "the family's data");
+                        let fam = &mut families[f];
+                        fam.generation += 1;
+                        fam.rotated_at = now;
+                        let s = fam.subject;
+                        access.push((
+                            jwt::sign_to_string(
+                                &key,
+                                &refreshed.grant.access.claims(None, subjects[s]),
+                            )
+                            .unwrap(),
+                            f,
+                            now,
+                        ));
+                        tokens.push((refreshed.grant.refresh, f, fam.generation));
+                    }
+                    Err(RefreshError::Superseded) => {
+                        assert!(live && g + 1 == fam.generation && now <= fam.rotated_at + GRACE);
+                    }
+                    Err(RefreshError::Reused { family }) => {
+                        assert!(
+                            live && g != fam.generation,
+                            "a current token counted as reused"
+                        );
+                        assert!(!(g + 1 == fam.generation && now <= fam.rotated_at + GRACE));
+                        assert!(family == tokens[i].0.family());
+                        families[f].ended = true;
+                    }
+                    Err(RefreshError::Invalid) => assert!(!live, "a live family was not found"),
+                    Err(e) => panic!("refresh: {e:?}"),
+                }
+            }
+            3 if !tokens.is_empty() => {
+                let i = usize::from(a) % tokens.len();
+                let f = tokens[i].1;
+                let fam = &families[f];
+                let live =
+                    !fam.ended && now < fam.created + FAMILY && now < fam.rotated_at + REFRESH;
+                let existed = block_on(policy.logout(&mut store, &tokens[i].0, t)).unwrap();
+                // A dead family the store still holds counts too.
+                assert!(existed || !live, "logout missed a live family");
+                families[f].ended = true;
+            }
+            4 => {
+                let s = usize::from(a) % subjects.len();
+                let ended =
+                    block_on(policy.logout_everywhere(&mut store, None, subjects[s], t)).unwrap();
+                let mut live = 0;
+                for fam in families.iter_mut().filter(|f| f.subject == s) {
+                    let alive =
+                        !fam.ended && now < fam.created + FAMILY && now < fam.rotated_at + REFRESH;
+                    live += usize::from(alive);
+                    fam.ended = true;
+                }
+                assert!(ended >= live, "{ended} of {live} live families ended");
+                everywhere[s] = Some(now);
+            }
+            _ if !access.is_empty() => {
+                let i = usize::from(b) % access.len();
+                let (token, f, iat) = &access[i];
+                let fam = &families[*f];
+                let logged_out = everywhere[fam.subject].is_some_and(|c| *iat <= c);
+                let expected = now < iat + ACCESS && !fam.ended && !logged_out;
+                let mut scratch = [0u8; 512];
+                let result = block_on(jwt::verify_not_revoked::<serde::de::IgnoredAny, _, _>(
+                    &key,
+                    token,
+                    &validation,
+                    &mut store,
+                    t,
+                    &mut scratch,
+                ));
+                assert_eq!(result.is_ok(), expected, "{result:?}");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// NOT A RANDOM NUMBER GENERATOR: distinct values from a counter, so fuzz runs replay.
+struct CounterRng(u64);
+
+impl rand_core::TryRng for CounterRng {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(self.try_next_u64()? as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        Ok(self.0 ^ (self.0 >> 29))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let bytes = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for CounterRng {}
 
 /// `cookie-octet` of RFC 6265 §4.1.1.
 fn is_cookie_octet(b: u8) -> bool {

@@ -6,7 +6,10 @@
 //!   token's `exp` (plus leeway), after which verification refuses it anyway;
 //! - **all tokens of a subject** from an issuer issued at or before a cutoff
 //!   ([`revoke_subject`]), the "log out everywhere" of JWTs, kept until no such token can
-//!   still be valid.
+//!   still be valid;
+//! - **all tokens of a session** (their `sid` claim): a [refresh-token
+//!   family](crate::refresh) that is logged out, or whose refresh token was reused, revokes
+//!   every access token issued from it at once.
 //!
 //! [`check_not_revoked`] consults both after a token is verified, and
 //! [`verify_not_revoked`] does both steps in one call. They are `async fn`s over any
@@ -93,12 +96,12 @@ where
         .map_err(RevocationError::Store)
 }
 
-/// Checks that a verified token has not been revoked, by `jti` or by a watermark on its
-/// subject.
+/// Checks that a verified token has not been revoked: by `jti`, by its session (`sid`), or
+/// by a watermark on its subject.
 ///
 /// Fails closed: a token without `iat` whose subject has a watermark is revoked, and a
-/// store failure is an error, not a pass. A token with neither `jti` nor `sub` can't have
-/// been revoked and passes.
+/// store failure is an error, not a pass. A token with neither `jti`, `sid` nor `sub`
+/// can't have been revoked and passes.
 ///
 /// # Errors
 ///
@@ -114,6 +117,16 @@ where
 {
     if let Some(jti) = claims.jti {
         let key = LookupKey::for_revoked_token(claims.iss, jti);
+        if store
+            .is_revoked(&key, now)
+            .await
+            .map_err(RevocationError::Store)?
+        {
+            return Err(RevocationError::REVOKED);
+        }
+    }
+    if let Some(sid) = claims.sid {
+        let key = LookupKey::for_revoked_family(sid);
         if store
             .is_revoked(&key, now)
             .await

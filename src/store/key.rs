@@ -45,6 +45,16 @@ impl LookupKey {
         ))
     }
 
+    /// The key of the refresh-token family whose ID has these bytes.
+    pub(crate) fn for_family(id: &[u8; 32]) -> Self {
+        Self(digest(DOMAIN_FAMILY, &[Some(id)]))
+    }
+
+    /// The key of "every access token naming this family (`sid`) is revoked".
+    pub(crate) fn for_revoked_family(sid: &str) -> Self {
+        Self(digest(DOMAIN_REVOKED_FAMILY, &[Some(sid.as_bytes())]))
+    }
+
     /// The key of the revocation watermark for the tokens of `subject` from `issuer`.
     pub(crate) fn for_watermark(issuer: Option<&str>, subject: &str) -> Self {
         Self(digest(
@@ -190,6 +200,12 @@ impl SubjectKey {
         Self(digest(DOMAIN_SUBJECT, &[Some(subject.as_bytes())]))
     }
 
+    /// The key under which a subject's refresh-token families are indexed: apart from
+    /// its sessions, so listing one never shows the other.
+    pub(crate) fn for_families(subject: &str) -> Self {
+        Self(digest(DOMAIN_FAMILY_SUBJECT, &[Some(subject.as_bytes())]))
+    }
+
     /// A key restored from the bytes [`as_bytes`](Self::as_bytes) returned.
     #[must_use]
     pub const fn from_bytes(bytes: [u8; 32]) -> Self {
@@ -260,6 +276,9 @@ const DOMAIN_SESSION: &[u8] = b"tokenstile session lookup v1\0";
 const DOMAIN_SUBJECT: &[u8] = b"tokenstile session subject v1\0";
 const DOMAIN_REVOKED_TOKEN: &[u8] = b"tokenstile revoked jwt v1\0";
 const DOMAIN_WATERMARK: &[u8] = b"tokenstile jwt watermark v1\0";
+const DOMAIN_FAMILY: &[u8] = b"tokenstile refresh family v1\0";
+const DOMAIN_FAMILY_SUBJECT: &[u8] = b"tokenstile refresh subject v1\0";
+const DOMAIN_REVOKED_FAMILY: &[u8] = b"tokenstile revoked family v1\0";
 
 #[cfg(test)]
 mod tests {
@@ -275,6 +294,9 @@ mod tests {
         assert_ne!(session, token);
         assert_ne!(token, watermark);
         assert_ne!(SubjectKey::new("a").as_bytes(), watermark.as_bytes());
+        assert_ne!(SubjectKey::new("a"), SubjectKey::for_families("a"));
+        assert_ne!(session, LookupKey::for_family(&[0; 32]));
+        assert_ne!(token, LookupKey::for_revoked_family("a"));
     }
 
     #[test]

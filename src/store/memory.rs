@@ -154,9 +154,9 @@ impl<D: Clone + Send + Sync, const S: usize, const R: usize> SessionStore<D>
         &mut self,
         key: &LookupKey,
         subject: &SubjectKey,
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<bool, Self::Error> {
-        Ok(table::remove_owned(&mut self.sessions, key, subject))
+        Ok(table::remove_owned(&mut self.sessions, key, subject, now))
     }
 
     fn session_capacity(&self) -> Option<usize> {

@@ -201,9 +201,14 @@ impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
         &mut self,
         key: &LookupKey,
         subject: &SubjectKey,
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<bool, Self::Error> {
-        Ok(table::remove_owned(&mut self.lock().sessions, key, subject))
+        Ok(table::remove_owned(
+            &mut self.lock().sessions,
+            key,
+            subject,
+            now,
+        ))
     }
 
     fn session_capacity(&self) -> Option<usize> {

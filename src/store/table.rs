@@ -201,11 +201,9 @@ pub(super) fn remove_owned<D, M: Sessions<D>>(
     map: &mut M,
     key: &LookupKey,
     subject: &SubjectKey,
+    now: UnixTime,
 ) -> bool {
-    if map
-        .get(key)
-        .is_some_and(|record| record.subject() == subject)
-    {
+    if live(map, key, now).is_some_and(|record| record.subject() == subject) {
         return map.remove(key).is_some();
     }
     false

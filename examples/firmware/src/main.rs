@@ -7,9 +7,12 @@
 //! 1. verifies a token that the host signed (embedded from `shared.rs`), and sees a
 //!    tampered copy and the same token at its expiry refused;
 //! 2. signs a token of its own and verifies it back;
-//! 3. creates, validates and destroys sessions in the fixed-capacity `MemoryStore`, sees
-//!    a full store refuse a new session rather than drop a live one, and revokes the host
-//!    token through the same store;
+//! 3. creates, validates, saves and destroys sessions in the fixed-capacity `MemoryStore`,
+//!    sees a stale save and a session beyond the capacity refused (no live session is
+//!    dropped), and revokes the host token through the same store while it is full of
+//!    sessions;
+//! 4. keeps a short access token alive with a refresh token, and catches the replaced
+//!    refresh token when it is presented again (the family ends, its access token too);
 //!
 //! printing each step over semihosting, and ends the emulation with a semihosting exit
 //! code: 0 when every check passed, 1 otherwise (a failed check, a panic or a HardFault).
@@ -29,6 +32,7 @@ use panic_semihosting as _;
 use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
 use tokenstile::jwt::{self, Hs256Key, RevocationError, Validation};
+use tokenstile::refresh::{Family, RefreshError, RefreshPolicy};
 use tokenstile::session::{SessionError, SessionId, SessionPolicy};
 use tokenstile::store::{MemoryStore, StoreErrorKind, block_on};
 use tokenstile::{EncodeError, Error, KeyError, UnixTime, VerifyError};
@@ -81,6 +85,7 @@ fn run() -> Result<(), Failure> {
     verify_host_token(&key, now)?;
     sign_on_device(&key, &mut rng, now)?;
     sessions(&key, &mut rng, now)?;
+    refresh_tokens(&key, &mut rng, now)?;
     Ok(())
 }
 
@@ -285,6 +290,64 @@ fn sessions(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), 
     }
 }
 
+/// A short-lived access token kept alive by a refresh token, and a stolen refresh token
+/// caught on reuse.
+fn refresh_tokens(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), Failure> {
+    hprintln!("[4] refresh tokens, in a MemoryStore of 4 families");
+    let mut store: MemoryStore<Family<Operator>, 4, 4> = MemoryStore::new();
+    let policy = RefreshPolicy::new();
+    let grant = block_on(policy.issue(&mut store, rng, "operator", Operator { level: 1 }, now))
+        .map_err(|e| Failure::new("issue a refresh token").with(e))?;
+    let mut buf = [0u8; 512];
+    let access = jwt::sign(key, &grant.access.claims(None, "operator"), &mut buf)
+        .map_err(|e| Failure::new("sign the access token").with(e))?;
+    let mut copy = [0u8; 512];
+    let access = copy_str(access, &mut copy).ok_or(Failure::new("copy the access token"))?;
+
+    let later = now.saturating_add(15 * 60);
+    let refreshed = block_on(policy.refresh(&mut store, rng, &grant.refresh, later))
+        .map_err(|e| Failure::new("refresh").with(e))?;
+    hprintln!(
+        "    refreshed 15 minutes later: generation 2, level {}",
+        refreshed.data.level
+    );
+
+    // The first refresh token again, after the grace period: it was stolen.
+    let replay = later.saturating_add(60);
+    match block_on(policy.refresh(&mut store, rng, &grant.refresh, replay)) {
+        Err(RefreshError::Reused { .. }) => {
+            hprintln!("    the replaced refresh token again: reused, family ended")
+        }
+        Err(e) => return Err(Failure::new("reuse").with(e)),
+        Ok(_) => return Err(Failure::new("reuse")),
+    }
+    let mut scratch = [0u8; 512];
+    let result = block_on(jwt::verify_not_revoked::<serde::de::IgnoredAny, _, _>(
+        key,
+        access,
+        &Validation::new(),
+        &mut store,
+        now,
+        &mut scratch,
+    ));
+    match result {
+        Err(RevocationError::Token(e)) => expect_refused(
+            "an access token of the ended family",
+            Err(e),
+            VerifyError::Revoked,
+        ),
+        Err(e) => Err(Failure::new("access token of the ended family").with(e)),
+        Ok(_) => Err(Failure::new("access token of the ended family")),
+    }
+}
+
+/// Copies `s` into `out` and returns the copy, or `None` if it doesn't fit.
+fn copy_str<'o>(s: &str, out: &'o mut [u8]) -> Option<&'o str> {
+    let out = out.get_mut(..s.len())?;
+    out.copy_from_slice(s.as_bytes());
+    core::str::from_utf8(out).ok()
+}
+
 fn expect_refused(
     what: &'static str,
     result: Result<(), Error>,
@@ -436,6 +499,7 @@ enum Cause {
     Token(Error),
     Session(SessionError<StoreErrorKind>),
     Revocation(RevocationError<StoreErrorKind>),
+    Refresh(RefreshError<StoreErrorKind>),
 }
 
 impl Failure {
@@ -463,8 +527,18 @@ impl fmt::Display for Failure {
                 write!(f, "{}: {}", self.step, kind)
             }
             Some(Cause::Revocation(e)) => write!(f, "{}: {}", self.step, e),
+            Some(Cause::Refresh(RefreshError::Store(kind))) => {
+                write!(f, "{}: {}", self.step, kind)
+            }
+            Some(Cause::Refresh(e)) => write!(f, "{}: {}", self.step, e),
             None => write!(f, "{}: unexpected result", self.step),
         }
+    }
+}
+
+impl From<RefreshError<StoreErrorKind>> for Cause {
+    fn from(e: RefreshError<StoreErrorKind>) -> Self {
+        Self::Refresh(e)
     }
 }
 

@@ -509,7 +509,17 @@ where
             removed,
             &false,
             "remove_owned of a removed session to return false",
-        )
+        )?;
+        // A dead session is no session: ending it by handle reports nothing ended.
+        let short = self.record(&alice, 2, 0, 50, 50);
+        self.create(c, &key, short).await?;
+        let removed = self.store.remove_owned(&key, &alice, self.t(60)).await;
+        c.equal(
+            removed,
+            &false,
+            "remove_owned of an expired session to return false",
+        )?;
+        self.remove_all(c, &[key]).await
     }
 
     async fn limit_refuses(&mut self) -> Result<(), ConformanceFailure> {
