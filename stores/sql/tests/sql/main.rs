@@ -1,0 +1,171 @@
+//! Integration tests against real servers: MariaDB and PostgreSQL installed and started
+//! by the tests themselves (see `sql/servers.rs`), and SQLite files in a temp dir.
+//!
+//! One test per database runs every scenario on one server, in turn: the public
+//! conformance suite, two pools sharing the database, a concurrency stress, and a
+//! crash (the server SIGKILLed mid-run, or for SQLite a writer process killed
+//! mid-write).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod conformance;
+mod crash;
+mod servers;
+mod shared;
+mod stress;
+mod support;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use tokenstile_sql::sqlx::mysql::MySqlPoolOptions;
+use tokenstile_sql::sqlx::postgres::PgPoolOptions;
+use tokenstile_sql::{MySqlStore, Options, PostgresStore, SqliteStore};
+
+use crate::servers::{MariaDb, Postgres, SqliteDir};
+use crate::support::Database;
+
+/// How long a call waits for a connection: short, so that writers notice a crashed
+/// server quickly.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+struct MariaDbDatabase {
+    server: Mutex<MariaDb>,
+    url: String,
+}
+
+impl Database for MariaDbDatabase {
+    type Store = MySqlStore;
+
+    async fn open_with(&self, options: Options) -> MySqlStore {
+        let pool = MySqlPoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(&self.url)
+            .await
+            .unwrap();
+        let store = MySqlStore::from_pool(pool, options);
+        store.migrate().await.unwrap();
+        store
+    }
+
+    fn name(&self) -> &'static str {
+        "mariadb"
+    }
+}
+
+struct PostgresDatabase {
+    server: Mutex<Postgres>,
+    url: String,
+}
+
+impl Database for PostgresDatabase {
+    type Store = PostgresStore;
+
+    async fn open_with(&self, options: Options) -> PostgresStore {
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(&self.url)
+            .await
+            .unwrap();
+        let store = PostgresStore::from_pool(pool, options);
+        store.migrate().await.unwrap();
+        store
+    }
+
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+struct SqliteDatabase {
+    path: PathBuf,
+}
+
+impl Database for SqliteDatabase {
+    type Store = SqliteStore;
+
+    async fn open_with(&self, options: Options) -> SqliteStore {
+        SqliteStore::open(&self.path, 8, options).await.unwrap()
+    }
+
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mariadb() {
+    let server = MariaDb::start();
+    server.create_database("tokenstile").await;
+    let db = MariaDbDatabase {
+        url: server.url("tokenstile"),
+        server: Mutex::new(server),
+    };
+    conformance::run(&db).await;
+    conformance::extras(&db).await;
+    conformance::any_store(&db.url.replacen("mysql", "mariadb", 1), "mysql").await;
+    shared::run(&db).await;
+    stress::run(&db).await;
+    let acked = crash::server(
+        &db,
+        || db.server.lock().unwrap().kill(),
+        || db.server.lock().unwrap().restart(),
+    )
+    .await;
+    crash::verify(db.name(), db.open("crash_").await, &acked).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres() {
+    let server = Postgres::start();
+    server.create_database("tokenstile").await;
+    let db = PostgresDatabase {
+        url: server.url("tokenstile"),
+        server: Mutex::new(server),
+    };
+    conformance::run(&db).await;
+    conformance::extras(&db).await;
+    conformance::any_store(&db.url, "postgres").await;
+    shared::run(&db).await;
+    stress::run(&db).await;
+    let acked = crash::server(
+        &db,
+        || db.server.lock().unwrap().kill(),
+        || db.server.lock().unwrap().restart(),
+    )
+    .await;
+    crash::verify(db.name(), db.open("crash_").await, &acked).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite() {
+    let dir = SqliteDir::new();
+    let db = SqliteDatabase {
+        path: dir.file("store.db"),
+    };
+    conformance::run(&db).await;
+    conformance::extras(&db).await;
+    let url = format!("sqlite://{}", dir.file("any.db").display());
+    conformance::any_store(&url, "sqlite").await;
+    shared::run(&db).await;
+    stress::run(&db).await;
+    crash::sqlite(&dir.file("crash.db")).await;
+}
+
+/// The child process of the SQLite crash test: when started by it (with the database
+/// path in the environment), writes until killed. Run on its own, it does nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_crash_child() {
+    if let Some(path) = std::env::var_os(crash::CHILD_ENV) {
+        crash::sqlite_child(std::path::Path::new(&path)).await;
+    }
+}
