@@ -3,7 +3,8 @@
 //! one tokenstile store.
 //!
 //! `cargo run -p tokenstile-webapp` serves on <http://localhost:3000> with the in-process
-//! store; `--redis redis://127.0.0.1/` (or `TOKENSTILE_REDIS`) switches to Redis.
+//! store; `--redis redis://127.0.0.1/` (or `TOKENSTILE_REDIS`) switches to Redis, and
+//! `--database URL` (`sqlite://demo.db`, `postgres://...`, `mysql://...`) to a SQL database.
 
 mod pages;
 mod users;
@@ -25,6 +26,7 @@ use tokenstile_axum::{
     Auth, AuthBuilder, Bearer, Jwt, Rejection, Session, StandardClaims, StatelessBearer,
 };
 use tokenstile_redis::{Durability, OnWeakServer, Options, RedisStore};
+use tokenstile_sql::{AnyStore, Options as SqlOptions};
 
 use crate::users::Users;
 
@@ -58,14 +60,16 @@ impl FromRef<App> for Jwt {
     }
 }
 
-/// Where sessions and revocations live. A SQL store is one more variant and one more arm
-/// in [`Backend::auth`].
+/// Where sessions and revocations live. Another store is one more variant here, in
+/// [`Store`], and one more arm in [`Backend::auth`] and in `serve`.
 #[derive(Debug)]
 enum Backend {
     /// The in-process `SharedStore`: everything is lost when the process exits.
     Memory,
     /// Redis at this URL.
     Redis(String),
+    /// The SQL database this URL names (SQLite, PostgreSQL, MySQL/MariaDB).
+    Sql(String),
 }
 
 struct Config {
@@ -89,6 +93,9 @@ fn parse_args() -> Result<Config, String> {
                 config.port = port.parse().map_err(|_| format!("bad port {port:?}"))?;
             }
             "--redis" => config.backend = Backend::Redis(args.next().ok_or("--redis needs a URL")?),
+            "--database" => {
+                config.backend = Backend::Sql(args.next().ok_or("--database needs a URL")?);
+            }
             "--memory" => config.backend = Backend::Memory,
             "-h" | "--help" => {
                 return Err(
@@ -123,6 +130,13 @@ impl Backend {
                 }
                 Ok(builder(Store::Redis(store)))
             }
+            Self::Sql(url) => {
+                // Connects, then creates or upgrades the tables.
+                let store = AnyStore::connect(url, SqlOptions::new())
+                    .await
+                    .map_err(|e| format!("connecting to the database: {e}"))?;
+                Ok(builder(Store::Sql(store)))
+            }
         }
     }
 }
@@ -131,6 +145,7 @@ impl Backend {
 enum Store {
     Memory(SharedStore<User>),
     Redis(RedisStore),
+    Sql(AnyStore),
 }
 
 /// The same configuration for every store.
@@ -199,6 +214,7 @@ async fn serve(config: Config) -> Result<(), String> {
         .auth(|store| match store {
             Store::Memory(s) => configure(Auth::builder(s), ring.clone(), port),
             Store::Redis(s) => configure(Auth::builder(s), ring.clone(), port),
+            Store::Sql(s) => configure(Auth::builder(s), ring.clone(), port),
         })
         .await?;
     let users = Arc::new(Users::demo().await?);
@@ -211,6 +227,8 @@ async fn serve(config: Config) -> Result<(), String> {
     let store = match &config.backend {
         Backend::Memory => "the in-process store".to_owned(),
         Backend::Redis(url) => format!("Redis at {url}"),
+        // The scheme only: the rest of the URL may hold a password.
+        Backend::Sql(url) => format!("a {} database", url.split(':').next().unwrap_or("SQL")),
     };
     println!("tokenstile demo on {store}: http://localhost:{port}/");
     axum::serve(listener, app)
