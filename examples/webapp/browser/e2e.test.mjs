@@ -237,6 +237,8 @@ test('another origin of the same site gets the cookie, and the server refuses it
 async function spaLogin(context) {
   const page = await context.newPage();
   await page.goto(`${APP}/spa`);
+  // A token an earlier test left in this profile must not pass for the new one.
+  await page.evaluate(() => localStorage.removeItem('token'));
   await page.fill('#username', 'alice');
   await page.fill('#password', 'wonderland');
   await page.click('#login button');
@@ -283,6 +285,9 @@ test('with Redis down: 503, never logged in, no internals shown', async () => {
   assert.ok(redisPid, 'REDIS_PID must be set');
   const page = await aliceElsewhere.newPage();
   await formLogin(page);
+  // Log-out-everywhere (the test before) revokes alice's tokens issued up to its second,
+  // including that second: a token needs a later `iat` to be accepted.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
   const spa = await spaLogin(aliceElsewhere);
   assert.equal(await me(spa.page, spa.token), 200);
 
