@@ -251,7 +251,12 @@ async function me(page, token) {
   return page.evaluate((t) => window.api('GET', '/api/me', t), token);
 }
 
+/** Waits past the current second: a log-out-everywhere revokes the tokens issued up to
+ * and including its second. */
+const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
 test('the single page: 200 with the token, 401 without, 403 tampered, 403 after logout, log out everywhere', async () => {
+  await nextSecond(); // the log-out-everywhere of the session tests revoked alice's tokens too
   const { page, token } = await spaLogin(alice);
   await page.click('#me');
   await page.waitForFunction(() => document.getElementById('status').textContent === '200');
@@ -285,9 +290,7 @@ test('with Redis down: 503, never logged in, no internals shown', async () => {
   assert.ok(redisPid, 'REDIS_PID must be set');
   const page = await aliceElsewhere.newPage();
   await formLogin(page);
-  // Log-out-everywhere (the test before) revokes alice's tokens issued up to its second,
-  // including that second: a token needs a later `iat` to be accepted.
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await nextSecond(); // after the log-out-everywhere of the test before
   const spa = await spaLogin(aliceElsewhere);
   assert.equal(await me(spa.page, spa.token), 200);
 
