@@ -45,6 +45,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("http_headers", http_headers),
     ("session_id_parse", session_id_parse),
     ("memory_store", memory_store),
+    ("mac_differential", mac_differential),
+    ("base64_differential", base64_differential),
 ];
 
 /// The secret every target signs and verifies with.
@@ -289,6 +291,122 @@ fn oracle(json: &[u8]) -> Result<Option<serde_json::Value>, serde_json::Error> {
         Ok(value) => Ok(Some(value)),
         Err(e) if e.to_string().starts_with("number out of range") => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// The library's HMAC, on SHA-256's compression function with precomputed pad states,
+/// against the `hmac` crate, which it goes around.
+///
+/// Input: `secret_len, secret..., sub...` (the secret is 32 to 159 bytes, repeated from the
+/// input when it is shorter; the rest is a claim string of any length).
+///
+/// Invariants:
+/// - the signature `sign` writes is the `hmac` crate's tag of the signing input;
+/// - a token forged with the `hmac` crate's tag over arbitrary payload bytes is never refused
+///   as a bad signature, and the same token with any one bit of its tag flipped always is.
+pub fn mac_differential(data: &[u8]) {
+    let Some((&len, rest)) = data.split_first() else {
+        return;
+    };
+    let secret_len = 32 + usize::from(len) % 128;
+    let secret: Vec<u8> = rest
+        .iter()
+        .chain(SECRET)
+        .copied()
+        .cycle()
+        .take(secret_len)
+        .collect();
+    let body = rest.get(secret_len.min(rest.len())..).unwrap_or_default();
+    let key = Hs256Key::new_from_slice(&secret).unwrap();
+
+    #[derive(Serialize)]
+    struct Claims<'a> {
+        sub: &'a str,
+        exp: u64,
+    }
+    let sub = String::from_utf8_lossy(body);
+    let claims = Claims { sub: &sub, exp: NOW + 60 };
+    let mut out = vec![0u8; 64 + 8 * body.len() + 256];
+    let token = jwt::sign(&key, &claims, &mut out).unwrap();
+    let (input, tag) = token.rsplit_once('.').unwrap();
+    assert_eq!(tag, reference_tag(&secret, input.as_bytes()), "{token}");
+
+    // Arbitrary payload bytes (not JSON, most of the time) behind the reference MAC.
+    let forged = forge(&secret, br#"{"alg":"HS256"}"#, body);
+    let policy = Validation::new().with_max_token_len(usize::MAX);
+    let now = UnixTime::from_secs(NOW);
+    let mut scratch = vec![0u8; forged.len() * 3 + 64];
+    let result = jwt::verify::<serde::de::IgnoredAny, _>(&key, &forged, &policy, now, &mut scratch);
+    assert_ne!(result.err(), Some(Error::Verify(VerifyError::Signature)));
+    let (input, tag) = forged.rsplit_once('.').unwrap();
+    let mut mac = Base64UrlUnpadded::decode_vec(tag).unwrap();
+    let bit = usize::from(len) % 256;
+    mac[bit / 8] ^= 1 << (bit % 8);
+    let flipped = format!("{input}.{}", Base64UrlUnpadded::encode_string(&mac));
+    let result = jwt::verify::<serde::de::IgnoredAny, _>(&key, &flipped, &policy, now, &mut scratch);
+    assert_eq!(result.err(), Some(Error::Verify(VerifyError::Signature)));
+}
+
+/// The library's constant-time base64url codec against `base64ct`, which it goes around.
+///
+/// Input: text used as the payload segment of a token, and (when it is 43 characters) as
+/// its signature segment, each time behind the reference MAC; and as a claim string to sign.
+///
+/// Invariants:
+/// - a payload segment is refused as bad base64 exactly when `base64ct` refuses it;
+/// - a 43-character signature segment is refused as bad base64 exactly when `base64ct`
+///   refuses it, and is otherwise a MAC mismatch unless it is the right tag;
+/// - what `sign` writes decodes with `base64ct` and encodes back to the same characters.
+pub fn base64_differential(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    if text.contains('.') {
+        return;
+    }
+    let key = key();
+    let policy = Validation::new()
+        .with_required_set(ClaimSet::EMPTY)
+        .with_max_token_len(usize::MAX);
+    let now = UnixTime::from_secs(NOW);
+    let header = Base64UrlUnpadded::encode_string(br#"{"alg":"HS256"}"#);
+    let base64 = Error::Decode(DecodeError::Base64);
+
+    let input = format!("{header}.{text}");
+    let token = format!("{input}.{}", reference_tag(SECRET, input.as_bytes()));
+    let mut scratch = vec![0u8; token.len() * 3 + 64];
+    let ours = jwt::verify::<serde::de::IgnoredAny, _>(&key, &token, &policy, now, &mut scratch);
+    let theirs = Base64UrlUnpadded::decode_vec(text);
+    assert_eq!(
+        ours.as_ref().err() == Some(&base64),
+        theirs.is_err(),
+        "{text:?}: {ours:?} vs {theirs:?}"
+    );
+
+    if text.len() == 43 {
+        let payload = Base64UrlUnpadded::encode_string(br#"{"exp":1}"#);
+        let token = format!("{header}.{payload}.{text}");
+        let ours = jwt::verify::<serde::de::IgnoredAny, _>(&key, &token, &policy, now, &mut scratch);
+        match Base64UrlUnpadded::decode_vec(text) {
+            Err(_) => assert_eq!(ours.err(), Some(base64), "{text:?}"),
+            Ok(_) => {
+                let right = reference_tag(SECRET, format!("{header}.{payload}").as_bytes());
+                if text != right {
+                    assert_eq!(ours.err(), Some(Error::Verify(VerifyError::Signature)));
+                }
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Claims<'a> {
+        s: &'a str,
+    }
+    let mut out = vec![0u8; 64 + 8 * text.len() + 256];
+    let token = jwt::sign(&key, &Claims { s: text }, &mut out).unwrap();
+    for segment in token.split('.') {
+        let bytes = Base64UrlUnpadded::decode_vec(segment).unwrap();
+        assert_eq!(Base64UrlUnpadded::encode_string(&bytes), segment);
     }
 }
 
