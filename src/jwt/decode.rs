@@ -187,15 +187,16 @@ fn registered_claims<'s>(
     let mut claims = RegisteredClaims::default();
     let mut members = json::members(payload);
     for (name, value) in members.by_ref() {
-        let Some(name) = name.as_str() else { continue };
+        // Canonical names have one spelling, so escaped names are never registered ones.
+        let Some(name) = name.plain() else { continue };
         match name {
-            "iss" => claims.iss = Some(string_claim(value, Claim::Iss, spare)?),
-            "sub" => claims.sub = Some(string_claim(value, Claim::Sub, spare)?),
-            "jti" => claims.jti = Some(string_claim(value, Claim::Jti, spare)?),
-            "exp" => claims.exp = Some(time_claim(value, Claim::Exp)?),
-            "nbf" => claims.nbf = Some(time_claim(value, Claim::Nbf)?),
-            "iat" => claims.iat = Some(time_claim(value, Claim::Iat)?),
-            "aud" => claims.aud = Some(audience_claim(value, spare)?),
+            b"iss" => claims.iss = Some(string_claim(value, Claim::Iss, spare)?),
+            b"sub" => claims.sub = Some(string_claim(value, Claim::Sub, spare)?),
+            b"jti" => claims.jti = Some(string_claim(value, Claim::Jti, spare)?),
+            b"exp" => claims.exp = Some(time_claim(value, Claim::Exp)?),
+            b"nbf" => claims.nbf = Some(time_claim(value, Claim::Nbf)?),
+            b"iat" => claims.iat = Some(time_claim(value, Claim::Iat)?),
+            b"aud" => claims.aud = Some(audience_claim(value, spare)?),
             _ => {}
         }
     }
@@ -282,8 +283,11 @@ fn audience_claim<'s>(
 /// The unescaped text of a canonical string: borrowed from the payload when it has no
 /// escapes, otherwise written into the front of `spare`.
 fn unescape<'s>(s: JsonStr<'s>, spare: &mut &'s mut [u8]) -> Result<&'s str, VerifyError> {
-    if let Some(plain) = s.as_str() {
-        return Ok(plain);
+    if let Some(plain) = s.plain() {
+        // The payload was checked to be UTF-8 as a whole, so this cannot fail; the check
+        // is on the few strings handed out, not on every string read.
+        return core::str::from_utf8(plain)
+            .map_err(|_| VerifyError::Payload(crate::JsonError::InvalidUtf8));
     }
     let (dst, tail) = core::mem::take(spare)
         .split_at_mut_checked(s.unescaped_len())

@@ -166,12 +166,12 @@ pub(crate) fn check<'a>(
     let (mut crit, mut enc) = (false, false);
     let mut members = json::members(canonical);
     for (name, value) in members.by_ref() {
-        match name.as_str() {
-            Some("alg") => alg = Some(value),
-            Some("crit") => crit = true,
-            Some("enc") => enc = true,
-            Some("kid") => kid = Some(value),
-            Some("typ") => typ = Some(value),
+        match name.plain() {
+            Some(b"alg") => alg = Some(value),
+            Some(b"crit") => crit = true,
+            Some(b"enc") => enc = true,
+            Some(b"kid") => kid = Some(value),
+            Some(b"typ") => typ = Some(value),
             _ => {}
         }
     }
@@ -201,7 +201,7 @@ pub(crate) fn check<'a>(
     }
     let kid = match kid {
         None => None,
-        Some(Value::String(s)) => Some(s.raw()),
+        Some(Value::String(s)) => Some(s.raw().ok_or(DecodeError::Header(JsonError::InvalidUtf8))?),
         Some(_) => return Err(DecodeError::HeaderMember),
     };
     Ok(Checked { kid })
