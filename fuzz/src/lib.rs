@@ -325,7 +325,10 @@ pub fn mac_differential(data: &[u8]) {
         exp: u64,
     }
     let sub = String::from_utf8_lossy(body);
-    let claims = Claims { sub: &sub, exp: NOW + 60 };
+    let claims = Claims {
+        sub: &sub,
+        exp: NOW + 60,
+    };
     let mut out = vec![0u8; 64 + 8 * body.len() + 256];
     let token = jwt::sign(&key, &claims, &mut out).unwrap();
     let (input, tag) = token.rsplit_once('.').unwrap();
@@ -343,7 +346,8 @@ pub fn mac_differential(data: &[u8]) {
     let bit = usize::from(len) % 256;
     mac[bit / 8] ^= 1 << (bit % 8);
     let flipped = format!("{input}.{}", Base64UrlUnpadded::encode_string(&mac));
-    let result = jwt::verify::<serde::de::IgnoredAny, _>(&key, &flipped, &policy, now, &mut scratch);
+    let result =
+        jwt::verify::<serde::de::IgnoredAny, _>(&key, &flipped, &policy, now, &mut scratch);
     assert_eq!(result.err(), Some(Error::Verify(VerifyError::Signature)));
 }
 
@@ -386,7 +390,8 @@ pub fn base64_differential(data: &[u8]) {
     if text.len() == 43 {
         let payload = Base64UrlUnpadded::encode_string(br#"{"exp":1}"#);
         let token = format!("{header}.{payload}.{text}");
-        let ours = jwt::verify::<serde::de::IgnoredAny, _>(&key, &token, &policy, now, &mut scratch);
+        let ours =
+            jwt::verify::<serde::de::IgnoredAny, _>(&key, &token, &policy, now, &mut scratch);
         match Base64UrlUnpadded::decode_vec(text) {
             Err(_) => assert_eq!(ours.err(), Some(base64), "{text:?}"),
             Ok(_) => {
