@@ -47,6 +47,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("memory_store", memory_store),
     ("mac_differential", mac_differential),
     ("base64_differential", base64_differential),
+    ("sign_json_differential", sign_json_differential),
 ];
 
 /// The secret every target signs and verifies with.
@@ -412,6 +413,130 @@ pub fn base64_differential(data: &[u8]) {
     for segment in token.split('.') {
         let bytes = Base64UrlUnpadded::decode_vec(segment).unwrap();
         assert_eq!(Base64UrlUnpadded::encode_string(&bytes), segment);
+    }
+}
+
+/// The library's claims writer (a `serde` serializer that writes canonical JSON and checks
+/// it as it goes) against `serde_json`, whose output is the canonical form.
+///
+/// Input: a small program building a JSON value: each byte picks an action (open an object
+/// or array, close one, add a string, an integer, a bool or null), strings and names are
+/// taken from the following bytes, so names repeat, nesting gets deep and every character
+/// (controls, quotes, backslashes, non-ASCII) shows up.
+///
+/// Invariants:
+/// - when the value is an object within the limits verification applies (nesting 16, 128
+///   open names), `sign` succeeds and the payload is byte for byte `serde_json`'s output;
+/// - otherwise `sign` fails with `EncodeError::Serialize`, never with a token.
+pub fn sign_json_differential(data: &[u8]) {
+    use serde_json::{Map, Value};
+    // The containers being built, innermost last, each with its pending name.
+    let mut stack: Vec<(Value, Option<String>)> = vec![(Value::Object(Map::new()), None)];
+    let mut r = Reader(data);
+    let text = |r: &mut Reader<'_>| -> String {
+        let len = usize::from(r.byte() % 8);
+        String::from_utf8_lossy(r.take(len)).into_owned()
+    };
+    let mut steps = 0;
+    while !r.0.is_empty() && steps < 400 {
+        steps += 1;
+        let op = r.byte();
+        let value = match op % 8 {
+            0 => Some(Value::Object(Map::new())),
+            1 => Some(Value::Array(Vec::new())),
+            2 if stack.len() > 1 => {
+                let (done, _) = stack.pop().unwrap();
+                insert(&mut stack, done);
+                None
+            }
+            3 => Some(Value::String(text(&mut r))),
+            4 => Some(Value::from(i64::from(i32::from_le_bytes([
+                r.byte(),
+                r.byte(),
+                r.byte(),
+                op,
+            ])))),
+            5 => Some(Value::Bool(op & 0x80 != 0)),
+            6 => Some(Value::Null),
+            _ => Some(Value::from(u64::from(r.byte()) << 56)),
+        };
+        // A member's name, drawn before its value, so that names repeat.
+        if let Some((Value::Object(_), name @ None)) = stack.last_mut() {
+            *name = Some(text(&mut r));
+        }
+        match value {
+            Some(v @ (Value::Object(_) | Value::Array(_))) => stack.push((v, None)),
+            Some(v) => insert(&mut stack, v),
+            None => {}
+        }
+    }
+    while stack.len() > 1 {
+        let (done, _) = stack.pop().unwrap();
+        insert(&mut stack, done);
+    }
+    let (claims, _) = stack.pop().unwrap();
+
+    let expected = serde_json::to_string(&claims).unwrap();
+    let within_limits = depth(&claims) <= 16 && open_names(&claims) <= 128;
+    let key = key();
+    let mut out = vec![0u8; expected.len() * 2 + 256];
+    match jwt::sign(&key, &claims, &mut out) {
+        Ok(token) => {
+            assert!(within_limits, "signed beyond the limits: {expected}");
+            let payload = token.split('.').nth(1).unwrap();
+            let json = Base64UrlUnpadded::decode_vec(payload).unwrap();
+            assert_eq!(String::from_utf8(json).unwrap(), expected);
+            // And verification reads back what signing wrote.
+            let policy = Validation::new()
+                .with_required_set(ClaimSet::EMPTY)
+                .with_max_token_len(usize::MAX);
+            let mut scratch = vec![0u8; token.len() * 3 + 64];
+            let now = UnixTime::from_secs(NOW);
+            let verified =
+                jwt::verify::<serde::de::IgnoredAny, _>(&key, token, &policy, now, &mut scratch);
+            assert!(
+                verified.is_ok()
+                    || matches!(verified, Err(Error::Verify(VerifyError::InvalidClaim(_)))),
+                "{verified:?} for {expected}"
+            );
+        }
+        Err(e) => {
+            assert_eq!(e, EncodeError::Serialize, "{expected}");
+            assert!(!within_limits, "refused within the limits: {expected}");
+        }
+    }
+
+    fn insert(stack: &mut [(serde_json::Value, Option<String>)], v: serde_json::Value) {
+        match stack.last_mut().unwrap() {
+            (serde_json::Value::Object(m), name) => {
+                // A repeated name replaces the earlier member, as in any JSON object.
+                m.insert(name.take().unwrap_or_default(), v);
+            }
+            (serde_json::Value::Array(a), _) => a.push(v),
+            _ => unreachable!(),
+        }
+    }
+    fn depth(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Object(m) => 1 + m.values().map(depth).max().unwrap_or(0),
+            serde_json::Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    /// The most member names open at once: an object's names plus those of every object
+    /// enclosing it that come before it (the names after it are not written yet).
+    fn open_names(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Object(m) => m
+                .values()
+                .enumerate()
+                .map(|(i, child)| i + 1 + open_names(child))
+                .chain([m.len()])
+                .max()
+                .unwrap_or(0),
+            serde_json::Value::Array(a) => a.iter().map(open_names).max().unwrap_or(0),
+            _ => 0,
+        }
     }
 }
 

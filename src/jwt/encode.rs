@@ -5,10 +5,9 @@ use serde::Serialize;
 use crate::error::EncodeError;
 use crate::jwt::b64;
 use crate::jwt::header::{self, Header};
-use crate::jwt::json;
 use crate::jwt::key::SigningKey;
 
-mod guard;
+mod writer;
 
 /// Signs `claims` with `key` and writes the compact token into `out`.
 ///
@@ -102,17 +101,11 @@ where
     let room = out
         .get_mut(payload_start..room_end)
         .ok_or(EncodeError::BufferTooSmall)?;
-    // `serde-json-core` panics on a few types rather than failing: refuse them first.
-    guard::check(claims).map_err(|_| EncodeError::Serialize)?;
-    let json_len = serde_json_core::to_slice(claims, room).map_err(|e| match e {
-        serde_json_core::ser::Error::BufferFull => EncodeError::BufferTooSmall,
-        _ => EncodeError::Serialize,
+    // Written canonical and checked as it is written (see `writer`), so never re-read.
+    let json_len = writer::write(claims, room).map_err(|e| match e {
+        writer::WriteError::Full => EncodeError::BufferTooSmall,
+        writer::WriteError::Unsupported => EncodeError::Serialize,
     })?;
-    let json = room
-        .get_mut(..json_len)
-        .ok_or(EncodeError::BufferTooSmall)?;
-    let json_len = json::canonicalize(json, crate::jwt::Validation::DEFAULT_MAX_DEPTH)
-        .map_err(|_| EncodeError::Serialize)?;
     let payload_b64_len = b64::encoded_len(json_len).ok_or(EncodeError::BufferTooSmall)?;
     if payload_b64_len > room.len() {
         return Err(EncodeError::BufferTooSmall);
