@@ -172,42 +172,45 @@ pub(crate) fn encode(src: &[u8], dst: &mut [u8]) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// Encodes `buf[src..src + len]` into `buf[..encoded_len(len)]`, front to back.
+/// Encodes `buf[..len]` in place into `buf[..encoded_len(len)]`, back to front.
 ///
-/// Each group of six input bytes is read before its eight characters are written. Group
-/// `i` is read from `src + 6i..src + 6i + 6` and written to `8i..8i + 8`; the write never
-/// reaches an unread byte as long as `8i + 8 <= src + 6i + 6`, that is `2i + 2 <= src` for
-/// every full group, `i <= len / 6 - 1`: `src >= len / 3`. The caller places the input at
-/// the end of a buffer of at least `encoded_len(len)` bytes, so
-/// `src >= ceil(4 len / 3) - len >= len / 3`. The last, partial group is read before it
-/// is written, and nothing follows it.
-pub(crate) fn encode_in_place(buf: &mut [u8], src: usize, len: usize) -> Result<(), Invalid> {
+/// Group `i` of six input bytes is read from `6i..6i + 6` and written to `8i..8i + 8`.
+/// Going from the last group to the first, the bytes of every group not yet encoded,
+/// `..6i`, lie before `8i`, so a write never reaches input that is still needed. Groups are
+/// taken eight at a time, each block copied out (48 bytes) before its characters are
+/// written over it; the last, partial group first.
+pub(crate) fn encode_in_place(buf: &mut [u8], len: usize) -> Result<(), Invalid> {
+    const GROUPS: usize = 8;
     let out_len = encoded_len(len).ok_or(Invalid)?;
-    let end = src.checked_add(len).ok_or(Invalid)?;
-    if end > buf.len() || out_len > buf.len() || src < len / 3 {
+    if len > buf.len() || out_len > buf.len() {
         return Err(Invalid);
     }
-    let groups = len / 6;
-    for i in 0..groups {
-        let from = src.wrapping_add(i.wrapping_mul(6));
-        let group: [u8; 6] = buf
-            .get(from..from.wrapping_add(6))
-            .and_then(|g| g.try_into().ok())
-            .ok_or(Invalid)?;
-        let at = i.wrapping_mul(8);
-        let out = buf.get_mut(at..at.wrapping_add(8)).ok_or(Invalid)?;
-        out.copy_from_slice(&encode_word(group));
-    }
-    let done = groups.wrapping_mul(6);
+    let full = len / 6;
+    let done = full.wrapping_mul(6);
     let mut padded = [0u8; 6];
-    let tail = buf.get(src.wrapping_add(done)..end).ok_or(Invalid)?;
-    for (p, b) in padded.iter_mut().zip(tail) {
+    for (p, b) in padded.iter_mut().zip(buf.get(done..len).ok_or(Invalid)?) {
         *p = *b;
     }
     let chars = encode_word(padded);
-    let at = groups.wrapping_mul(8);
+    let at = full.wrapping_mul(8);
     let out = buf.get_mut(at..out_len).ok_or(Invalid)?;
     out.copy_from_slice(chars.get(..out.len()).ok_or(Invalid)?);
+
+    let mut end = full;
+    let mut block = [0u8; 6 * GROUPS];
+    while end > 0 {
+        let start = end.saturating_sub(GROUPS);
+        let input = buf
+            .get(start.wrapping_mul(6)..end.wrapping_mul(6))
+            .ok_or(Invalid)?;
+        let copy = block.get_mut(..input.len()).ok_or(Invalid)?;
+        copy.copy_from_slice(input);
+        let out = buf
+            .get_mut(start.wrapping_mul(8)..end.wrapping_mul(8))
+            .ok_or(Invalid)?;
+        encode(copy, out)?;
+        end = start;
+    }
     Ok(())
 }
 
@@ -292,12 +295,17 @@ mod tests {
             prop_assert_eq!(&out[..], expected.as_bytes());
             prop_assert_eq!(ours(&out), Some(bytes.clone()));
 
-            // In place, from the end of a buffer just long enough, as signing does.
+            // In place, in a buffer just long enough, as signing does.
             let mut buf = vec![0u8; expected.len()];
-            let src = buf.len() - bytes.len();
-            buf[src..].copy_from_slice(&bytes);
-            encode_in_place(&mut buf, src, bytes.len()).unwrap();
+            buf[..bytes.len()].copy_from_slice(&bytes);
+            encode_in_place(&mut buf, bytes.len()).unwrap();
             prop_assert_eq!(&buf[..], expected.as_bytes());
+            if !expected.is_empty() {
+                let mut short = vec![0u8; expected.len() - 1];
+                let n = bytes.len().min(short.len());
+                short[..n].copy_from_slice(&bytes[..n]);
+                prop_assert_eq!(encode_in_place(&mut short, bytes.len()), Err(Invalid));
+            }
         }
     }
 }

@@ -91,9 +91,8 @@ where
             .ok_or(EncodeError::BufferTooSmall)? = b'.';
     }
 
-    // 2. The claims JSON, serialized after the header and then moved to the end of the room
-    //    left for the payload, so it can be encoded forwards in place
-    //    (see `b64::encode_in_place`).
+    // 2. The claims JSON, written after the header and encoded there in place, back to
+    //    front (see `b64::encode_in_place`).
     let room_end = out
         .len()
         .checked_sub(SIGNATURE_PART_LEN)
@@ -110,9 +109,7 @@ where
     if payload_b64_len > room.len() {
         return Err(EncodeError::BufferTooSmall);
     }
-    let json_start = room.len().saturating_sub(json_len);
-    room.copy_within(..json_len, json_start);
-    b64::encode_in_place(room, json_start, json_len).map_err(|_| EncodeError::BufferTooSmall)?;
+    b64::encode_in_place(room, json_len).map_err(|_| EncodeError::BufferTooSmall)?;
 
     // 3. The MAC over `header.payload`, then `.signature`.
     let signing_input_len = payload_start.saturating_add(payload_b64_len);
