@@ -124,6 +124,10 @@ impl<'o> Writer<'o> {
     /// The content of a string, escaped canonically (without the quotes).
     fn escaped(&mut self, s: &str) -> Result {
         let bytes = s.as_bytes();
+        // Most strings need no escape at all: one copy.
+        if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+            return self.extend(bytes);
+        }
         let mut from = 0usize;
         for (i, &b) in bytes.iter().enumerate() {
             let short = match b {
@@ -223,8 +227,9 @@ impl<'o> Writer<'o> {
             let other_end = other.saturating_add(name.len());
             // Both names are complete canonical strings, so an earlier name that begins with
             // this one's bytes and then closes is the same name.
-            if self.out.get(other..other_end) == Some(name)
-                && self.out.get(other_end) == Some(&b'"')
+            // The closing quote first: names of other lengths stop there.
+            if self.out.get(other_end) == Some(&b'"')
+                && self.out.get(other..other_end) == Some(name)
             {
                 return Err(WriteError::Unsupported);
             }
