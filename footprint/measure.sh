@@ -89,7 +89,7 @@ breakdown() { # $1 = ELF
     }' <<<"$syms" | sort -n -r | awk '{ n = $1; $1 = ""; printf "  %7d B %s\n", n, $0 }'
   printf '\nlargest symbols of the full firmware\n'
   awk '$3 ~ /^[tTrR]$/ { name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name);
-       printf "%d %s\n", $2 + 0, substr(name, 1, 110) }' <<<"$syms" | sort -n -r | head -n 30 |
+       printf "%d %s\n", $2 + 0, substr(name, 1, 110) }' <<<"$syms" | sort -n -r | awk 'NR <= 30' |
     awk '{ n = $1; $1 = ""; printf "  %6d B %s\n", n, $0 }'
 }
 
