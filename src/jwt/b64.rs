@@ -10,8 +10,8 @@
 //! Decoding is as strict as `base64ct`'s `Base64UrlUnpadded`, which stays in the test suite
 //! and in the `base64_differential` fuzz target as the reference: no padding, no
 //! whitespace, no `+` or `/`, no final group of one character, and no non-zero unused bits
-//! in the last character. It is about twice as fast as `base64ct` on token-sized input,
-//! which decodes one character at a time with about 30 instructions each.
+//! in the last character. On a token it takes about 17 instructions per character on
+//! x86-64, against about 30 for `base64ct`, which decodes one character at a time.
 //!
 //! [RFC 4648 §5]: https://www.rfc-editor.org/rfc/rfc4648#section-5
 

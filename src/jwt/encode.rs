@@ -13,9 +13,11 @@ mod writer;
 ///
 /// The header is `{"alg":"HS256","typ":"JWT"}`, plus `"kid"` when `key` is a
 /// [`KeyRing`](crate::jwt::KeyRing); [`sign_with`] writes another `typ` or none. The claims
-/// are serialized with `serde-json-core`, checked to be a JSON object that
-/// [`verify`](crate::jwt::verify) accepts (no duplicate members, within the default nesting
-/// limit), and never leave `out`: nothing is allocated.
+/// are written straight into `out` as the canonical JSON that [`verify`](crate::jwt::verify)
+/// reads, by a serializer that refuses, as it writes, anything verification would not
+/// accept: a value that is not an object, duplicate member names, nesting deeper than
+/// [`Validation::DEFAULT_MAX_DEPTH`](crate::jwt::Validation::DEFAULT_MAX_DEPTH), more than
+/// 128 member names open at once. Nothing is allocated.
 ///
 /// Size `out` with [`encoded_len`] once the claims' JSON length is known; a buffer as long
 /// as the expected token plus a little slack works in practice.
@@ -24,8 +26,9 @@ mod writer;
 ///
 /// - [`EncodeError::BufferTooSmall`] if the token does not fit in `out`;
 /// - [`EncodeError::Serialize`] if the claims do not serialize to a JSON object that
-///   verification would accept, or hold a type the JSON serializer does not support (a
-///   `char`, or an enum variant with unnamed fields);
+///   verification would accept, or hold a value that is not written (a `char`, an enum
+///   variant with unnamed fields, a map key that is not a string), or their `Serialize`
+///   impl fails;
 /// - [`EncodeError::Key`] if `key` has no signing key.
 pub fn sign<'o, C, K>(key: &K, claims: &C, out: &'o mut [u8]) -> Result<&'o str, EncodeError>
 where
