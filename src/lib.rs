@@ -11,6 +11,7 @@ extern crate std;
 mod error;
 pub mod http;
 pub mod jwt;
+pub mod refresh;
 pub mod session;
 pub mod store;
 mod time;

@@ -193,6 +193,7 @@ fn registered_claims<'s>(
             b"iss" => claims.iss = Some(string_claim(value, Claim::Iss, spare)?),
             b"sub" => claims.sub = Some(string_claim(value, Claim::Sub, spare)?),
             b"jti" => claims.jti = Some(string_claim(value, Claim::Jti, spare)?),
+            b"sid" => claims.sid = Some(string_claim(value, Claim::Sid, spare)?),
             b"exp" => claims.exp = Some(time_claim(value, Claim::Exp)?),
             b"nbf" => claims.nbf = Some(time_claim(value, Claim::Nbf)?),
             b"iat" => claims.iat = Some(time_claim(value, Claim::Iat)?),
