@@ -1,3 +1,23 @@
+// README.md links to items with full docs.rs URLs, so that its links also work on the
+// repository page; these definitions come first and so win in the crate docs, pointing at
+// the items of this build.
+//! [`Hs256Key`]: jwt::Hs256Key
+//! [`KeyRing`]: jwt::KeyRing
+//! [`SessionId`]: session::SessionId
+//! [`LookupKey`]: store::LookupKey
+//! [`SessionPolicy`]: session::SessionPolicy
+//! [`http::find_cookie`]: http::find_cookie
+//! [`CookieOptions`]: http::CookieOptions
+//! [`jwt::revoke_token`]: jwt::revoke_token
+//! [`jwt::revoke_subject`]: jwt::revoke_subject
+//! [`jwt::verify_not_revoked`]: jwt::verify_not_revoked
+//! [`store::SessionStore`]: store::SessionStore
+//! [`store::AsyncSessionStore`]: store::AsyncSessionStore
+//! [`store::SharedStore`]: store::SharedStore
+//! [manual-targets]: manual::targets
+//! [manual-benchmarks]: manual::benchmarks
+//! [manual-testing]: manual::testing
+
 #![no_std]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -11,6 +31,7 @@ extern crate std;
 mod error;
 pub mod http;
 pub mod jwt;
+pub mod manual;
 pub mod session;
 pub mod store;
 mod time;
