@@ -13,11 +13,11 @@
 //! [`jwt::verify_not_revoked`]: jwt::verify_not_revoked
 //! [`store::SessionStore`]: store::SessionStore
 //! [`store::AsyncSessionStore`]: store::AsyncSessionStore
-//! [`store::SharedStore`]: store::SharedStore
 //! [manual-targets]: manual::targets
 //! [manual-benchmarks]: manual::benchmarks
 //! [manual-testing]: manual::testing
-
+// Without `std` there is no `SharedStore`, and README's docs.rs link stands.
+#![cfg_attr(feature = "std", doc = "[`store::SharedStore`]: store::SharedStore")]
 #![no_std]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

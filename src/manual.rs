@@ -1,7 +1,9 @@
 //! Pages beyond the API reference: where the crate runs, what it costs, how it is tested.
 //!
-//! This module holds no code. Each page is also a Markdown file in the repository, named
-//! below, and its figures are checked against fresh measurements by `.ci/figures`.
+//! This module holds no code. Each page is a Markdown file of the repository, shown here
+//! as it reads there: [`targets`] is `docs/targets.md`, [`benchmarks`] is
+//! `BENCHMARKING.md`, and [`testing`] is `docs/testing.md`. The sizes and stack figures
+//! in [`targets`] are compared with fresh measurements in CI.
 
 #[doc = include_str!("../docs/targets.md")]
 pub mod targets {}
