@@ -48,7 +48,7 @@ use sha2::Sha256;
 use tokenstile::UnixTime;
 use tokenstile::jwt::{self, Hs256Key, RegisteredClaims, Validation};
 use tokenstile::session::{SessionId, SessionPolicy};
-use tokenstile::store::MemoryStore;
+use tokenstile::store::{MemoryStore, block_on};
 
 const SECRET: &[u8; 32] = b"a 32-byte secret for benchmarks!";
 const ISSUER: &str = "https://auth.example";
@@ -311,7 +311,7 @@ fn revocation(c: &mut Criterion, f: &Fixture) {
     let policy = Validation::new()
         .with_issuer(ISSUER)
         .with_audiences(AUDIENCES);
-    let mut store: Box<MemoryStore<u64, 16384>> = Box::new(MemoryStore::new());
+    let mut store: Box<MemoryStore<u64, 2, 16384>> = Box::new(MemoryStore::new());
     let mut revoked = HashSet::new();
     for i in 0..10_000u32 {
         let jti = format!("revoked-{i}");
@@ -319,7 +319,9 @@ fn revocation(c: &mut Criterion, f: &Fixture) {
         claims.iss = Some(ISSUER);
         claims.jti = Some(&jti);
         claims.exp = Some(now.saturating_add(3600));
-        jwt::revoke_token(&mut *store, &claims, 0, now).unwrap();
+        jwt::revoke_token(&mut *store, &claims, 0, now)
+            .wait()
+            .unwrap();
         revoked.insert(jti);
     }
     group.bench_function("tokenstile/10000-revoked", |b| {
@@ -333,6 +335,7 @@ fn revocation(c: &mut Criterion, f: &Fixture) {
                 now,
                 &mut scratch,
             )
+            .wait()
             .unwrap();
             black_box(v.claims.role.len());
         });
@@ -367,17 +370,19 @@ fn sessions(c: &mut Criterion, f: &Fixture) {
     let policy = SessionPolicy::new();
     let mut rng = StandInRng(0x9e37_79b9_7f4a_7c15);
 
-    let mut small: Box<MemoryStore<u64, 16>> = Box::new(MemoryStore::new());
-    let mut large: Box<MemoryStore<u64, 16384>> = Box::new(MemoryStore::new());
+    let mut small: Box<MemoryStore<u64, 16, 16>> = Box::new(MemoryStore::new());
+    let mut large: Box<MemoryStore<u64, 16384, 16384>> = Box::new(MemoryStore::new());
     let mut cookie_small = String::new();
     let mut cookie_large = String::new();
     for i in 0..10_000u64 {
         let id = policy
             .create(&mut *large, &mut rng, "user-42", i, now)
+            .wait()
             .unwrap();
         if i < 10 {
             let small_id = policy
                 .create(&mut *small, &mut rng, "user-42", i, now)
+                .wait()
                 .unwrap();
             cookie_small = small_id.encode_string();
         }
@@ -388,33 +393,35 @@ fn sessions(c: &mut Criterion, f: &Fixture) {
         b.iter(|| {
             let id = policy
                 .create(&mut *small, &mut rng, "user-42", black_box(7), now)
+                .wait()
                 .unwrap();
             let mut text = [0u8; SessionId::ENCODED_LEN];
             black_box(id.encode(&mut text));
-            policy.destroy(&mut *small, &id).unwrap();
+            policy.destroy(&mut *small, &id).wait().unwrap();
         });
     });
     group.bench_function("create+destroy/10000", |b| {
         b.iter(|| {
             let id = policy
                 .create(&mut *large, &mut rng, "user-42", black_box(7), now)
+                .wait()
                 .unwrap();
             let mut text = [0u8; SessionId::ENCODED_LEN];
             black_box(id.encode(&mut text));
-            policy.destroy(&mut *large, &id).unwrap();
+            policy.destroy(&mut *large, &id).wait().unwrap();
         });
     });
     group.bench_function("validate/10", |b| {
         b.iter(|| {
             let id = SessionId::parse(black_box(&cookie_small)).unwrap();
-            let record = policy.load(&mut *small, &id, now).unwrap();
+            let record = policy.load(&mut *small, &id, now).wait().unwrap();
             black_box(*record.data());
         });
     });
     group.bench_function("validate/10000", |b| {
         b.iter(|| {
             let id = SessionId::parse(black_box(&cookie_large)).unwrap();
-            let record = policy.load(&mut *large, &id, now).unwrap();
+            let record = policy.load(&mut *large, &id, now).wait().unwrap();
             black_box(*record.data());
         });
     });
@@ -519,3 +526,12 @@ fn compact_custom() -> CompactCustom {
 fn datetime(secs: u64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(secs as i64, 0).unwrap()
 }
+
+/// Drives a future over an in-memory store with [`block_on`], written after the call.
+trait Wait: Future + Sized {
+    fn wait(self) -> Self::Output {
+        block_on(self)
+    }
+}
+
+impl<F: Future> Wait for F {}

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokenstile::http::{self, BearerError, CookieOptions};
 use tokenstile::jwt::{self, Hs256Key, RevocationError, Validation};
 use tokenstile::session::{SessionId, SessionPolicy};
-use tokenstile::store::SharedStore;
+use tokenstile::store::{SharedStore, block_on};
 use tokenstile::{Clock, Error, SystemClock, UnixTime, VerifyError};
 
 fn main() -> ExitCode {
@@ -151,8 +151,8 @@ fn jwt_flow(app: &App, now: UnixTime) -> Result<(), String> {
 
 /// The app: one store for sessions and JWT revocations, and the policies.
 struct App {
-    /// The thread-safe store of the `std` feature; `&SharedStore` implements the store
-    /// trait, so each handler passes `&mut &self.store`.
+    /// The thread-safe store of the `std` feature. It is a handle: each handler works on
+    /// a clone of it, as a web framework's handlers would.
     store: SharedStore<User>,
     sessions: SessionPolicy,
     cookies: CookieOptions<'static>,
@@ -191,7 +191,7 @@ struct Response {
 impl App {
     fn new() -> Result<Self, getrandom::Error> {
         Ok(Self {
-            store: SharedStore::with_max_entries(100_000),
+            store: SharedStore::with_capacity(100_000, 100_000),
             sessions: SessionPolicy::new(),
             cookies: CookieOptions::new(),
             // A fresh random key per run. A real service loads its key from a secret store,
@@ -209,10 +209,10 @@ impl App {
             name: name.to_owned(),
             admin: false,
         };
-        match self
-            .sessions
-            .create(&mut &self.store, &mut SysRng, name, user, now)
-        {
+        match block_on(
+            self.sessions
+                .create(&mut self.store.clone(), &mut SysRng, name, user, now),
+        ) {
             Ok(id) => self.with_session_cookie("logged in", &id, self.sessions.absolute_timeout),
             Err(e) => Response::new(500, e.to_string()),
         }
@@ -224,7 +224,7 @@ impl App {
             Ok(id) => id,
             Err(refused) => return refused,
         };
-        match self.sessions.load(&mut &self.store, &id, now) {
+        match block_on(self.sessions.load(&mut self.store.clone(), &id, now)) {
             Ok(record) => {
                 let user = record.data();
                 let role = if user.admin { "admin" } else { "user" };
@@ -241,19 +241,22 @@ impl App {
             Ok(id) => id,
             Err(refused) => return refused,
         };
-        let mut rotated = match self
-            .sessions
-            .rotate(&mut &self.store, &mut SysRng, &id, now)
-        {
-            Ok(rotated) => rotated,
-            Err(e) => return Response::new(401, e.to_string()),
-        };
+        let mut rotated =
+            match block_on(
+                self.sessions
+                    .rotate(&mut self.store.clone(), &mut SysRng, &id, now),
+            ) {
+                Ok(rotated) => rotated,
+                Err(e) => return Response::new(401, e.to_string()),
+            };
         rotated.record.data_mut().admin = true;
         let remaining = rotated.record.absolute_deadline().secs_since(now);
-        match self
-            .sessions
-            .save(&mut &self.store, &rotated.id, rotated.record, now)
-        {
+        match block_on(self.sessions.save(
+            &mut self.store.clone(),
+            &rotated.id,
+            &mut rotated.record,
+            now,
+        )) {
             Ok(()) => self.with_session_cookie(
                 "admin now, under a new session ID",
                 &rotated.id,
@@ -270,7 +273,7 @@ impl App {
             Err(refused) => return refused,
         };
         match (
-            self.sessions.destroy(&mut &self.store, &id),
+            block_on(self.sessions.destroy(&mut self.store.clone(), &id)),
             self.cookies.clear_cookie_string(),
         ) {
             (Ok(_), Ok(clear)) => {
@@ -338,23 +341,23 @@ impl App {
             Err(e) => return refuse_credentials(e),
         };
         let mut scratch = [0u8; 1024];
-        let verified = match jwt::verify_not_revoked::<Claims, _, _>(
+        let verified = match block_on(jwt::verify_not_revoked::<Claims, _, _>(
             &self.key,
             token,
             &self.tokens,
-            &mut &self.store,
+            &mut self.store.clone(),
             now,
             &mut scratch,
-        ) {
+        )) {
             Ok(verified) => verified,
             Err(e) => return refuse_token(&e),
         };
-        match jwt::revoke_token(
-            &mut &self.store,
+        match block_on(jwt::revoke_token(
+            &mut self.store.clone(),
             &verified.registered,
             self.tokens.leeway,
             now,
-        ) {
+        )) {
             Ok(()) => Response::new(200, "logged out: this token is revoked".to_owned()),
             Err(e) => Response::new(500, e.to_string()),
         }
@@ -369,7 +372,14 @@ impl App {
         };
         // Kept until every token issued up to now has expired.
         let until = now.saturating_add(TOKEN_LIFETIME.saturating_add(self.tokens.leeway));
-        match jwt::revoke_subject(&mut &self.store, Some(ISSUER), subject, now, until, now) {
+        match block_on(jwt::revoke_subject(
+            &mut self.store.clone(),
+            Some(ISSUER),
+            subject,
+            now,
+            until,
+            now,
+        )) {
             Ok(()) => Response::new(
                 200,
                 format!("every token of {subject} issued until now is revoked"),
@@ -387,14 +397,14 @@ impl App {
         scratch: &'s mut [u8],
     ) -> Result<Claims<'s>, Response> {
         let token = http::bearer_token(authorization).map_err(refuse_credentials)?;
-        jwt::verify_not_revoked::<Claims, _, _>(
+        block_on(jwt::verify_not_revoked::<Claims, _, _>(
             &self.key,
             token,
             &self.tokens,
-            &mut &self.store,
+            &mut self.store.clone(),
             now,
             scratch,
-        )
+        ))
         .map(|verified| verified.claims)
         .map_err(|e| refuse_token(&e))
     }

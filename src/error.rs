@@ -32,6 +32,8 @@ pub enum Claim {
     Jti,
     /// `nbf`: not before.
     Nbf,
+    /// `sid`: session ID.
+    Sid,
     /// `sub`: subject.
     Sub,
 }
@@ -47,6 +49,7 @@ impl Claim {
             Self::Iss => "iss",
             Self::Jti => "jti",
             Self::Nbf => "nbf",
+            Self::Sid => "sid",
             Self::Sub => "sub",
         }
     }

@@ -29,8 +29,6 @@ pub use encode::sign_to_string;
 pub use encode::{encoded_len, sign};
 pub use key::{Hs256Key, KeyId, KeyRing, SigningKey, VerifyingKeys};
 pub use revocation::{
-    RevocationError, check_not_revoked, check_not_revoked_async, revoke_subject,
-    revoke_subject_async, revoke_token, revoke_token_async, verify_not_revoked,
-    verify_not_revoked_async,
+    RevocationError, check_not_revoked, revoke_subject, revoke_token, verify_not_revoked,
 };
 pub use validation::{ClaimSet, Validation};

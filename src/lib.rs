@@ -11,8 +11,17 @@
 //! [`jwt::revoke_token`]: jwt::revoke_token
 //! [`jwt::revoke_subject`]: jwt::revoke_subject
 //! [`jwt::verify_not_revoked`]: jwt::verify_not_revoked
-//! [`store::SessionStore`]: store::SessionStore
-//! [`store::AsyncSessionStore`]: store::AsyncSessionStore
+//! [`SessionHandle`]: store::SessionHandle
+//! [`refresh::RefreshPolicy::issue`]: refresh::RefreshPolicy::issue
+//! [`refresh::RefreshPolicy::refresh`]: refresh::RefreshPolicy::refresh
+//! [`refresh::RefreshPolicy::logout`]: refresh::RefreshPolicy::logout
+//! [`refresh::RefreshPolicy::logout_everywhere`]: refresh::RefreshPolicy::logout_everywhere
+//! [`refresh::cookie_options`]: refresh::cookie_options
+//! [`store::block_on`]: store::block_on
+//! [`store::Store`]: store::Store
+//! [`store::SessionStore<D>`]: store::SessionStore
+//! [`store::RevocationStore`]: store::RevocationStore
+//! [`store::MemoryStore`]: store::MemoryStore
 //! [manual-targets]: manual::targets
 //! [manual-benchmarks]: manual::benchmarks
 //! [manual-testing]: manual::testing
@@ -32,6 +41,7 @@ mod error;
 pub mod http;
 pub mod jwt;
 pub mod manual;
+pub mod refresh;
 pub mod session;
 pub mod store;
 mod time;

@@ -1,48 +1,66 @@
-//! One storage trait for sessions and JWT revocations.
+//! The storage traits for sessions and JWT revocations, the values they carry, and the
+//! in-memory stores.
 //!
-//! A [`SessionStore`] holds three kinds of entries, each filed under a [`LookupKey`]
-//! that tokenstile derives:
+//! # The model
 //!
-//! - **sessions**: a [`SessionRecord`] under the key of its session ID;
-//! - **revoked tokens**: "the token with this `iss` and `jti` is revoked until *t*";
-//! - **watermarks**: "tokens of this subject from this issuer issued at or before *c*
-//!   are revoked", kept until a time of their own ([`Watermark`]).
+//! One store holds everything that makes logout instant, for sessions and for JWTs alike.
+//! It is described by three small traits that share one error type, in the way
+//! embedded-hal's bus traits share `ErrorType`:
 //!
-//! Every entry carries the time after which it is dead, so a store can hand expiry to its
-//! backend (a Redis TTL) or purge it itself. The trait is synchronous, `no_std` and takes
-//! `&mut self` for every call, because a microcontroller has no `Mutex`; a thread-safe
-//! store implements it for a shared reference instead (see [`SharedStore`] with feature
-//! `std`). [`AsyncSessionStore`] is the same contract with `async fn`s, and every
-//! `SessionStore` is also an `AsyncSessionStore`.
+//! | trait | holds | used by |
+//! |---|---|---|
+//! | [`Store`] | the error type, and purging of dead entries | everything below |
+//! | [`SessionStore<D>`] | [`SessionRecord<D>`]s under the [`LookupKey`] of their ID, indexed by [`SubjectKey`] | [`SessionPolicy`] |
+//! | [`RevocationStore`] | revoked tokens and per-subject [`Watermark`]s | [`jwt::revoke_token`] and its siblings |
 //!
-//! Stores in this crate: [`MemoryStore`] (fixed capacity, no allocator) and, with feature
-//! `std`, [`SharedStore`]. With feature `conformance`, the `conformance` module holds the
-//! test suite every store must pass.
+//! A device that only verifies JWTs implements [`RevocationStore`] and nothing else; a
+//! server store implements both and stays *one* store, so "log out" means the same place
+//! whichever credential the client holds. The in-crate stores ([`MemoryStore`],
+//! [`SharedStore`]) and the Redis store implement every trait.
+//!
+//! **Why async, once.** Every method returns a future, and every future is `Send`: a
+//! network store (Redis, SQL) needs the first, a multi-threaded web server the second,
+//! and code generic over `S: SessionStore<D>` gets both without extra bounds. An in-memory
+//! store writes plain code inside `async fn`s and its futures are ready at once, so the
+//! lifecycle and revocation functions are written once, as `async fn`s, and a program
+//! without an executor (a bare-metal firmware, a test) drives them with [`block_on`]:
+//!
+//! ```
+//! # use tokenstile::store::{block_on, MemoryStore, Store};
+//! # use tokenstile::UnixTime;
+//! let mut store: MemoryStore<(), 8, 8> = MemoryStore::new();
+//! let purged = block_on(store.purge_expired(UnixTime::from_secs(10)))?;
+//! assert_eq!(purged, 0);
+//! # Ok::<(), tokenstile::store::StoreErrorKind>(())
+//! ```
+//!
+//! Methods take `&mut self`, because a microcontroller has no `Mutex`. A store shared by
+//! many threads is a cheap handle that each task clones ([`SharedStore`], the Redis
+//! store), with the locking or the connection inside.
+//!
+//! **Why hashed keys.** Stores never see a session ID or a token: they see a
+//! [`LookupKey`], a SHA-256 digest only tokenstile can derive. A leaked store holds no
+//! bearer secrets, and a variable-time lookup compares digests, not secrets.
+//!
+//! **Why versions.** Two requests that load the same session and both save must not
+//! silently overwrite each other (the second save could put back a privilege the first
+//! removed, or undo a logout). Every record carries a version, and
+//! [`SessionStore::update`] is a compare-and-swap on it: a save based on a stale read
+//! fails with [`SessionError::Stale`], and the application loads again and retries.
 //!
 //! # For framework authors
 //!
-//! Don't call the store directly for sessions: [`SessionPolicy`] implements the session
-//! lifecycle over any store (timeouts, throttled touch, rotation, log out everywhere), and
-//! [`jwt::revoke_token`](crate::jwt::revoke_token) and its siblings implement token
-//! revocation. Keep one store per application and pass it to each call.
+//! Don't call the store methods for sessions: [`SessionPolicy`] implements the lifecycle
+//! over any [`SessionStore`] (timeouts, throttled touch, rotation, versioned saves,
+//! listing a subject's sessions, ending one or all of them, a per-subject limit), and
+//! [`jwt::revoke_token`], [`jwt::revoke_subject`] and [`jwt::verify_not_revoked`]
+//! implement JWT revocation over any [`RevocationStore`]. Keep one store per application
+//! and pass `&mut store` (or a clone of a shared handle) to each call.
 //!
 //! ```
 //! use tokenstile::UnixTime;
-//! use tokenstile::session::{Rotated, SessionError, SessionId, SessionPolicy};
-//! use tokenstile::store::MemoryStore;
-//! # struct Rng(u8);
-//! # impl rand_core::TryRng for Rng {
-//! #     type Error = core::convert::Infallible;
-//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { let mut b = [0; 4]; self.try_fill_bytes(&mut b)?; Ok(u32::from_le_bytes(b)) }
-//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { let mut b = [0; 8]; self.try_fill_bytes(&mut b)?; Ok(u64::from_le_bytes(b)) }
-//! #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-//! #         self.0 = self.0.wrapping_add(1);
-//! #         dst.fill(self.0);
-//! #         Ok(())
-//! #     }
-//! # }
-//! # impl rand_core::TryCryptoRng for Rng {}
-//! # let mut rng = Rng(0); // Use the platform's CSPRNG or hardware TRNG.
+//! use tokenstile::session::{SessionError, SessionId, SessionPolicy};
+//! use tokenstile::store::{block_on, MemoryStore};
 //!
 //! // Application data: small and fixed-size.
 //! #[derive(Clone, Debug, PartialEq)]
@@ -51,230 +69,245 @@
 //!     admin: bool,
 //! }
 //!
-//! // 64 entries, no allocator.
-//! let mut store: MemoryStore<Data, 64> = MemoryStore::new();
+//! let mut rng = getrandom::SysRng; // the OS's CSPRNG; a TRNG on a device
+//! // 64 sessions and 64 revocations, no allocator.
+//! let mut store: MemoryStore<Data, 64, 64> = MemoryStore::new();
 //! let policy = SessionPolicy::new(); // idle 30 min, absolute 8 h, touch every 60 s
 //! let now = UnixTime::from_secs(1_700_000_000);
 //!
 //! // Log in: a new session for user 42, its ID goes into the cookie.
-//! let id = policy.create(&mut store, &mut rng, "42", Data { user_id: 42, admin: false }, now)?;
+//! let data = Data { user_id: 42, admin: false };
+//! let id = block_on(policy.create(&mut store, &mut rng, "42", data, now))?;
 //! let mut cookie = [0u8; SessionId::ENCODED_LEN];
 //! let cookie = id.encode(&mut cookie);
 //!
 //! // A later request presents the cookie.
 //! let presented = SessionId::parse(cookie).map_err(|_| "bad cookie")?;
 //! let later = now.saturating_add(300);
-//! let session = policy.load(&mut store, &presented, later)?;
+//! let session = block_on(policy.load(&mut store, &presented, later))?;
 //! assert_eq!(session.data().user_id, 42);
 //!
-//! // Privilege change: new ID, same data, the old ID is dead at once.
-//! let Rotated { id: new_id, mut record } = policy.rotate(&mut store, &mut rng, &presented, later)?;
+//! // Privilege change: a new ID, the old one is dead at once; then save the new data.
+//! let rotated = block_on(policy.rotate(&mut store, &mut rng, &presented, later))?;
+//! let mut record = rotated.record;
 //! record.data_mut().admin = true;
-//! policy.save(&mut store, &new_id, record, later)?;
-//! assert!(matches!(policy.load(&mut store, &presented, later), Err(SessionError::NotFound)));
+//! block_on(policy.save(&mut store, &rotated.id, &mut record, later))?;
+//! assert!(matches!(
+//!     block_on(policy.load(&mut store, &presented, later)),
+//!     Err(SessionError::NotFound)
+//! ));
 //!
 //! // Log out everywhere.
-//! assert_eq!(policy.destroy_subject(&mut store, "42")?, 1);
-//! assert!(matches!(policy.load(&mut store, &new_id, later), Err(SessionError::NotFound)));
+//! assert_eq!(block_on(policy.destroy_subject(&mut store, "42"))?, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # For store implementors
 //!
-//! Implement [`SessionStore`] (or [`AsyncSessionStore`] for an async backend) and read
-//! its contract; run the conformance suite (feature `conformance`) from your tests. This
-//! store keeps everything in a `BTreeMap`; it is complete, if not fast:
+//! Implement [`Store`], then [`SessionStore<D>`] and [`RevocationStore`], reading their
+//! contracts; run the conformance suite (feature `conformance`) from your tests. An
+//! in-memory store writes ordinary code inside `async fn`s; a network store awaits its
+//! client. This store keeps everything in `BTreeMap`s; it is complete, if not fast:
 //!
 //! ```
 //! use std::collections::BTreeMap;
-//! use std::convert::Infallible;
 //!
 //! use tokenstile::UnixTime;
-//! use tokenstile::session::SessionRecord;
-//! use tokenstile::store::{LookupKey, SessionStore, StoreErrorKind, SubjectKey, Watermark};
+//! use tokenstile::store::{
+//!     CreateOutcome, LookupKey, RevocationStore, SessionHandle, SessionRecord, SessionSink,
+//!     SessionStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome,
+//!     Watermark, WhenFull,
+//! };
 //!
-//! enum Entry<D> {
-//!     Session(SessionRecord<D>),
-//!     Revoked(UnixTime),
-//!     Watermark(Watermark),
+//! #[derive(Default)]
+//! struct MapStore<D> {
+//!     sessions: BTreeMap<[u8; 32], SessionRecord<D>>,
+//!     revoked: BTreeMap<[u8; 32], UnixTime>,
+//!     watermarks: BTreeMap<[u8; 32], Watermark>,
 //! }
 //!
-//! impl<D> Entry<D> {
-//!     fn expires_at(&self) -> UnixTime {
-//!         match self {
-//!             Entry::Session(r) => r.expires_at(),
-//!             Entry::Revoked(until) => *until,
-//!             Entry::Watermark(w) => w.expires_at(),
-//!         }
+//! impl<D> MapStore<D> {
+//!     /// The keys and records of `subject`'s live sessions.
+//!     fn of_subject(&self, subject: &SubjectKey, now: UnixTime)
+//!         -> impl Iterator<Item = (&[u8; 32], &SessionRecord<D>)> {
+//!         self.sessions.iter().filter(move |(_, r)| r.subject() == subject && r.is_live(now))
+//!     }
+//!
+//!     fn live_mut(&mut self, key: &LookupKey, now: UnixTime) -> Option<&mut SessionRecord<D>> {
+//!         self.sessions.get_mut(key.as_bytes()).filter(|r| r.is_live(now))
 //!     }
 //! }
 //!
-//! struct MapStore<D>(BTreeMap<[u8; 32], Entry<D>>);
-//!
-//! impl<D: Clone> MapStore<D> {
-//!     fn live(&self, key: &LookupKey, now: UnixTime) -> Option<&Entry<D>> {
-//!         self.0.get(key.as_bytes()).filter(|e| now < e.expires_at())
-//!     }
-//!
-//!     fn live_session(&mut self, key: &LookupKey, now: UnixTime) -> Option<&mut SessionRecord<D>> {
-//!         match self.0.get_mut(key.as_bytes()) {
-//!             Some(Entry::Session(r)) if r.is_live(now) => Some(r),
-//!             _ => None,
-//!         }
-//!     }
-//! }
-//!
-//! impl<D: Clone> SessionStore for MapStore<D> {
-//!     type Data = D;
+//! impl<D: Send> Store for MapStore<D> {
 //!     // A real backend has failures: map them to a type implementing `StoreError`.
 //!     type Error = StoreErrorKind;
 //!
-//!     fn create(&mut self, key: &LookupKey, record: SessionRecord<D>, now: UnixTime)
-//!         -> Result<(), StoreErrorKind> {
-//!         if self.live(key, now).is_some() {
-//!             return Err(StoreErrorKind::Conflict); // never overwrite, whatever kind is there
+//!     async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, StoreErrorKind> {
+//!         let before = self.sessions.len() + self.revoked.len() + self.watermarks.len();
+//!         self.sessions.retain(|_, r| r.is_live(now));
+//!         self.revoked.retain(|_, until| now < *until);
+//!         self.watermarks.retain(|_, w| now < w.expires_at());
+//!         Ok(before - self.sessions.len() - self.revoked.len() - self.watermarks.len())
+//!     }
+//! }
+//!
+//! impl<D: Clone + Send + Sync> SessionStore<D> for MapStore<D> {
+//!     async fn create(&mut self, key: &LookupKey, record: SessionRecord<D>,
+//!         limit: Option<SubjectLimit>, now: UnixTime) -> Result<CreateOutcome, StoreErrorKind> {
+//!         if self.live_mut(key, now).is_some() {
+//!             return Err(StoreErrorKind::Conflict); // never overwrite
 //!         }
-//!         self.0.insert(*key.as_bytes(), Entry::Session(record));
-//!         Ok(())
-//!     }
-//!
-//!     fn get(&mut self, key: &LookupKey, now: UnixTime)
-//!         -> Result<Option<SessionRecord<D>>, StoreErrorKind> {
-//!         Ok(self.live_session(key, now).map(|r| r.clone()))
-//!     }
-//!
-//!     fn update(&mut self, key: &LookupKey, record: SessionRecord<D>, now: UnixTime)
-//!         -> Result<bool, StoreErrorKind> {
-//!         Ok(self.live_session(key, now).map(|r| *r = record).is_some())
-//!     }
-//!
-//!     fn touch(&mut self, key: &LookupKey, idle_deadline: UnixTime, now: UnixTime)
-//!         -> Result<bool, StoreErrorKind> {
-//!         Ok(self.live_session(key, now).map(|r| r.touch(idle_deadline, now)).is_some())
-//!     }
-//!
-//!     fn remove(&mut self, key: &LookupKey) -> Result<bool, StoreErrorKind> {
-//!         if !matches!(self.0.get(key.as_bytes()), Some(Entry::Session(_))) {
-//!             return Ok(false);
-//!         }
-//!         Ok(self.0.remove(key.as_bytes()).is_some())
-//!     }
-//!
-//!     fn rotate(&mut self, old: &LookupKey, new: &LookupKey, now: UnixTime)
-//!         -> Result<Option<SessionRecord<D>>, StoreErrorKind> {
-//!         if self.live(new, now).is_some() {
-//!             return Err(StoreErrorKind::Conflict);
-//!         }
-//!         if self.live_session(old, now).is_none() {
-//!             return Ok(None);
-//!         }
-//!         match self.0.remove(old.as_bytes()) {
-//!             Some(Entry::Session(record)) => {
-//!                 self.0.insert(*new.as_bytes(), Entry::Session(record.clone()));
-//!                 Ok(Some(record))
+//!         let mut ended = 0;
+//!         if let Some(limit) = limit {
+//!             while self.of_subject(record.subject(), now).count() >= limit.max() {
+//!                 if limit.when_full() == WhenFull::Refuse {
+//!                     return Ok(CreateOutcome::LimitReached);
+//!                 }
+//!                 let oldest = self.of_subject(record.subject(), now)
+//!                     .min_by_key(|(k, r)| (r.created(), **k))
+//!                     .map(|(k, _)| *k);
+//!                 if let Some(oldest) = oldest {
+//!                     self.sessions.remove(&oldest);
+//!                     ended += 1;
+//!                 }
 //!             }
-//!             _ => Ok(None),
 //!         }
+//!         self.sessions.insert(*key.as_bytes(), record);
+//!         Ok(CreateOutcome::Created { ended })
 //!     }
 //!
-//!     fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, StoreErrorKind> {
-//!         let before = self.0.len();
-//!         self.0.retain(|_, e| !matches!(e, Entry::Session(r) if r.subject() == subject));
-//!         Ok(before - self.0.len())
+//!     async fn get(&mut self, key: &LookupKey, now: UnixTime)
+//!         -> Result<Option<SessionRecord<D>>, StoreErrorKind> {
+//!         Ok(self.live_mut(key, now).map(|r| r.clone()))
 //!     }
 //!
-//!     fn revoke(&mut self, key: &LookupKey, until: UnixTime, now: UnixTime)
-//!         -> Result<(), StoreErrorKind> {
-//!         let until = match self.live(key, now) {
-//!             Some(Entry::Revoked(old)) => until.max(*old),
-//!             Some(_) => return Err(StoreErrorKind::Conflict),
-//!             None => until,
-//!         };
-//!         self.0.insert(*key.as_bytes(), Entry::Revoked(until));
-//!         Ok(())
-//!     }
-//!
-//!     fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, StoreErrorKind> {
-//!         Ok(matches!(self.live(key, now), Some(Entry::Revoked(_))))
-//!     }
-//!
-//!     fn raise_watermark(&mut self, key: &LookupKey, mark: Watermark, now: UnixTime)
-//!         -> Result<(), StoreErrorKind> {
-//!         let mark = match self.live(key, now) {
-//!             Some(Entry::Watermark(old)) => mark.merge(*old),
-//!             Some(_) => return Err(StoreErrorKind::Conflict),
-//!             None => mark,
-//!         };
-//!         self.0.insert(*key.as_bytes(), Entry::Watermark(mark));
-//!         Ok(())
-//!     }
-//!
-//!     fn watermark(&mut self, key: &LookupKey, now: UnixTime)
-//!         -> Result<Option<Watermark>, StoreErrorKind> {
-//!         Ok(match self.live(key, now) {
-//!             Some(Entry::Watermark(mark)) => Some(*mark),
-//!             _ => None,
+//!     async fn update(&mut self, key: &LookupKey, version: u64, data: &D,
+//!         idle_deadline: UnixTime, now: UnixTime) -> Result<UpdateOutcome, StoreErrorKind> {
+//!         Ok(match self.live_mut(key, now) {
+//!             None => UpdateOutcome::NotFound,
+//!             Some(r) => match r.apply_update(version, data.clone(), idle_deadline, now) {
+//!                 Some(version) => UpdateOutcome::Updated { version },
+//!                 None => UpdateOutcome::Stale,
+//!             },
 //!         })
 //!     }
 //!
-//!     fn purge_expired(&mut self, now: UnixTime) -> Result<usize, StoreErrorKind> {
-//!         let before = self.0.len();
-//!         self.0.retain(|_, e| now < e.expires_at());
-//!         Ok(before - self.0.len())
+//!     async fn touch(&mut self, key: &LookupKey, idle_deadline: UnixTime, now: UnixTime)
+//!         -> Result<bool, StoreErrorKind> {
+//!         Ok(self.live_mut(key, now).map(|r| r.touch(idle_deadline, now)).is_some())
+//!     }
+//!
+//!     async fn remove(&mut self, key: &LookupKey) -> Result<bool, StoreErrorKind> {
+//!         Ok(self.sessions.remove(key.as_bytes()).is_some())
+//!     }
+//!
+//!     async fn rotate(&mut self, old: &LookupKey, new: &LookupKey, now: UnixTime)
+//!         -> Result<Option<SessionRecord<D>>, StoreErrorKind> {
+//!         if self.live_mut(new, now).is_some() {
+//!             return Err(StoreErrorKind::Conflict);
+//!         }
+//!         if self.live_mut(old, now).is_none() {
+//!             return Ok(None);
+//!         }
+//!         let record = self.sessions.remove(old.as_bytes());
+//!         if let Some(record) = &record {
+//!             self.sessions.insert(*new.as_bytes(), record.clone());
+//!         }
+//!         Ok(record)
+//!     }
+//!
+//!     async fn remove_subject(&mut self, subject: &SubjectKey, keep: Option<&LookupKey>)
+//!         -> Result<usize, StoreErrorKind> {
+//!         let before = self.sessions.len();
+//!         let keep = keep.map(LookupKey::as_bytes);
+//!         self.sessions.retain(|k, r| r.subject() != subject || Some(k) == keep);
+//!         Ok(before - self.sessions.len())
+//!     }
+//!
+//!     async fn list_subject<O: SessionSink<D> + Send>(&mut self, subject: &SubjectKey,
+//!         now: UnixTime, out: &mut O) -> Result<usize, StoreErrorKind> {
+//!         let mut n = 0;
+//!         for (key, record) in self.of_subject(subject, now) {
+//!             out.push(SessionHandle::from_bytes(*key), record.clone());
+//!             n += 1;
+//!         }
+//!         Ok(n)
+//!     }
+//! }
+//!
+//! impl<D: Send> RevocationStore for MapStore<D> {
+//!     async fn revoke(&mut self, key: &LookupKey, until: UnixTime, _now: UnixTime)
+//!         -> Result<(), StoreErrorKind> {
+//!         let stored = self.revoked.entry(*key.as_bytes()).or_insert(until);
+//!         *stored = until.max(*stored); // never lowered
+//!         Ok(())
+//!     }
+//!
+//!     async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime)
+//!         -> Result<bool, StoreErrorKind> {
+//!         Ok(self.revoked.get(key.as_bytes()).is_some_and(|until| now < *until))
+//!     }
+//!
+//!     async fn raise_watermark(&mut self, key: &LookupKey, mark: Watermark, now: UnixTime)
+//!         -> Result<(), StoreErrorKind> {
+//!         let merged = match self.watermarks.get(key.as_bytes()) {
+//!             Some(old) if now < old.expires_at() => mark.merge(*old),
+//!             _ => mark,
+//!         };
+//!         self.watermarks.insert(*key.as_bytes(), merged);
+//!         Ok(())
+//!     }
+//!
+//!     async fn watermark(&mut self, key: &LookupKey, now: UnixTime)
+//!         -> Result<Option<Watermark>, StoreErrorKind> {
+//!         Ok(self.watermarks.get(key.as_bytes()).filter(|w| now < w.expires_at()).copied())
 //!     }
 //! }
 //!
 //! # #[cfg(feature = "conformance")]
 //! # {
-//! # use tokenstile::store::conformance;
-//! # struct Rng(u64);
-//! # impl rand_core::TryRng for Rng {
-//! #     type Error = Infallible;
-//! #     fn try_next_u32(&mut self) -> Result<u32, Infallible> { let mut b = [0; 4]; self.try_fill_bytes(&mut b)?; Ok(u32::from_le_bytes(b)) }
-//! #     fn try_next_u64(&mut self) -> Result<u64, Infallible> { let mut b = [0; 8]; self.try_fill_bytes(&mut b)?; Ok(u64::from_le_bytes(b)) }
-//! #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-//! #         for b in dst { self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1); *b = (self.0 >> 56) as u8; }
-//! #         Ok(())
-//! #     }
-//! # }
-//! # impl rand_core::TryCryptoRng for Rng {}
+//! use tokenstile::store::conformance;
 //! // In your tests (feature `conformance`):
-//! let mut store = MapStore::<u32>(BTreeMap::new());
-//! conformance::check_store(&mut store, &mut Rng(1), UnixTime::from_secs(1_700_000_000), |n| n)?;
+//! let now = UnixTime::from_secs(1_700_000_000);
+//! let mut store = MapStore::<u32>::default();
+//! tokenstile::store::block_on(conformance::check_store(&mut store, &mut getrandom::SysRng, now, |n| n))?;
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! [`SessionRecord`]: crate::session::SessionRecord
 //! [`SessionPolicy`]: crate::session::SessionPolicy
-//! [`SharedStore`]: crate::store::SharedStore
+//! [`SessionError::Stale`]: crate::session::SessionError::Stale
+//! [`jwt::revoke_token`]: crate::jwt::revoke_token
+//! [`jwt::revoke_subject`]: crate::jwt::revoke_subject
+//! [`jwt::verify_not_revoked`]: crate::jwt::verify_not_revoked
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod error;
 mod key;
 mod memory;
+mod record;
 #[cfg(feature = "std")]
 mod shared;
 mod table;
 
-pub use key::{LookupKey, SubjectKey, Watermark};
+pub use error::{StoreError, StoreErrorKind};
+pub use key::{InvalidHandle, LookupKey, SessionHandle, SubjectKey};
 pub use memory::MemoryStore;
+pub use record::{SessionRecord, Watermark};
 #[cfg(feature = "std")]
 pub use shared::SharedStore;
 
-use core::convert::Infallible;
-use core::fmt;
+use core::num::NonZeroUsize;
 
-use crate::session::SessionRecord;
 use crate::time::UnixTime;
 
-/// Storage for sessions, revoked tokens and revocation watermarks.
+/// What every store has: an error type, and a way to delete dead entries.
 ///
-/// # Contract
+/// # Contract shared by every store trait
 ///
-/// **Keys are untrusted input.** A key passed to [`get`](Self::get),
-/// [`touch`](Self::touch), [`remove`](Self::remove) or [`rotate`](Self::rotate) is
-/// derived from whatever a client sent; it may name nothing. Answer "absent" for it, in
+/// **Keys are untrusted input.** A key passed to a read, a touch, a removal or a rotation
+/// is derived from whatever a client sent; it may name nothing. Answer "absent" for it, in
 /// time that doesn't depend on how much of it matches stored keys beyond what a hash table
 /// lookup on a SHA-256 digest reveals.
 ///
@@ -285,112 +318,147 @@ use crate::time::UnixTime;
 /// [`expires_at`](SessionRecord::expires_at), a revocation's `until`, a watermark's
 /// [`expires_at`](Watermark::expires_at). An entry is *live* at `now` when `now` is
 /// before that time. Reads must not return dead entries, and writes that need a live
-/// entry ([`update`](Self::update), [`touch`](Self::touch), [`rotate`](Self::rotate)) must
-/// treat dead ones as absent, judged by the `now` passed in: a backend with its own clock
-/// has to compare the stored expiry with `now` too (in the Lua script, for Redis), not only
-/// rely on its TTLs. Dead entries may linger until [`purge_expired`](Self::purge_expired) or vanish at
-/// any time: a backend with its own clock (Redis TTLs) may drop them by that clock.
+/// entry must treat dead ones as absent, judged by the `now` passed in: a backend with its
+/// own clock has to compare the stored expiry with `now` too, not only rely on its TTLs.
+/// Dead entries may linger until [`purge_expired`](Self::purge_expired), or vanish at any
+/// time.
 ///
-/// **Nothing live is lost silently.** A store must never drop a live entry to make room:
-/// when it is full of live entries, writing a new one fails with
-/// [`StoreErrorKind::Capacity`]. [`remove`](Self::remove) and
-/// [`remove_subject`](Self::remove_subject) must reliably delete: once they return `Ok`,
-/// no later read may see the entries.
+/// **Nothing live is lost silently.** A store never drops a live entry to make room: when
+/// it is full of live entries, writing a new one fails with [`StoreErrorKind::Capacity`].
+/// A removal that returns `Ok` has removed: no later read sees the entries.
 ///
-/// **May be lossy:** a [`touch`](Self::touch) may be dropped under contention (the session
-/// then ends earlier, never later), dead entries may linger, and `purge_expired` may do
-/// nothing if the backend expires entries itself.
+/// **Failed means unchanged.** A call that returns `Err` has changed nothing. The one
+/// exception is a network store's timeout: the backend may have applied a call whose
+/// answer never arrived, so a `Backend` error after a timeout leaves the state unknown
+/// (retrying is safe: every write is idempotent or refused as a conflict or a stale
+/// version).
 ///
 /// **Atomicity.** Each method is one atomic step with respect to every other call on the
-/// same store, including calls from other processes sharing the backend:
-/// [`create`](Self::create) is check-and-insert (`SET NX`), [`update`](Self::update) and
-/// [`touch`](Self::touch) never recreate a removed entry (`SET XX`), [`rotate`](Self::rotate)
-/// moves an entry so that no reader sees both keys or neither, [`revoke`](Self::revoke)
-/// and [`raise_watermark`](Self::raise_watermark) never lower what is stored, and
-/// [`remove_subject`](Self::remove_subject) leaves no session of the subject behind, even
-/// one created concurrently before it returned. On Redis each is one command or one Lua
-/// script; entries can be given `PEXPIREAT` at their expiry.
+/// same store, including calls from other processes sharing the backend.
 ///
-/// **Kinds.** Keys of different kinds never collide, so a store may keep sessions,
-/// revocations and watermarks in separate namespaces or in one. In one, an entry of another
-/// kind under a key counts as absent for reads and as a conflict for writes.
-///
-/// `&mut self` everywhere: an embedded store needs no locking, and a thread-safe store
-/// implements the trait for `&Store` (the blanket impl for `&mut T` covers passing a
-/// store by reference).
-pub trait SessionStore {
-    /// The application data kept in each session.
-    type Data;
-
+/// **Futures.** Every method returns a `Send` future. Stores whose futures never wait
+/// (in-memory ones) are driven by [`block_on`] where there is no executor.
+pub trait Store: Send {
     /// What can go wrong, classified by [`StoreError::kind`].
     type Error: StoreError;
 
-    /// Files a new session under `key`.
+    /// Deletes entries that are dead at `now`, of every kind, and reports how many. Never
+    /// deletes a live entry.
+    ///
+    /// The default does nothing and returns `Ok(0)`, which is right for a backend that
+    /// expires entries on its own (Redis TTLs).
+    ///
+    /// # Errors
+    ///
+    /// A backend failure.
+    fn purge_expired(
+        &mut self,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
+        let _ = now;
+        async { Ok(0) }
+    }
+}
+
+/// Sessions: [`SessionRecord<D>`]s filed under the [`LookupKey`] of their ID and indexed
+/// by their [`SubjectKey`].
+///
+/// Read the contract of [`Store`] first; this trait adds:
+///
+/// - [`create`](Self::create) is check-and-insert: it never overwrites a live session, and
+///   it enforces a per-subject limit in the same step;
+/// - [`update`](Self::update) is compare-and-swap on the record's version and writes the
+///   data alone, never the subject, the creation time or the absolute deadline;
+///   [`update`](Self::update) and [`touch`](Self::touch) never recreate a removed session;
+/// - [`rotate`](Self::rotate) moves a session so that no reader sees both keys or neither;
+/// - [`remove_subject`](Self::remove_subject) leaves no session of the subject behind
+///   (except the one it was asked to keep), even one created concurrently before it
+///   returned;
+/// - a [`touch`](Self::touch) may be dropped under contention: the session then ends
+///   earlier, never later.
+///
+/// A session key never changes owner: keys are digests of 256-bit random IDs and
+/// `create` never overwrites, so a key filed for one subject is never filed for another.
+pub trait SessionStore<D: Send + Sync>: Store {
+    /// Files a new session under `key`, within `limit` live sessions of its subject.
     ///
     /// Never overwrites: if a live session is filed under `key`, nothing changes and the
-    /// call fails with [`StoreErrorKind::Conflict`]. A dead entry may be replaced,
-    /// or reported as a conflict if the backend still holds it.
+    /// call fails with [`StoreErrorKind::Conflict`]. A dead entry may be replaced, or
+    /// reported as a conflict if the backend still holds it.
+    ///
+    /// With a `limit`, the subject's live sessions are counted in the same atomic step:
+    /// when there are already [`max`](SubjectLimit::max), the store either refuses
+    /// ([`CreateOutcome::LimitReached`], nothing changed) or ends the oldest ones (by
+    /// creation time) to make room, as [`when_full`](SubjectLimit::when_full) says.
     ///
     /// # Errors
     ///
     /// [`StoreErrorKind::Conflict`] as above, [`StoreErrorKind::Capacity`] if the store is
-    /// full of live entries, or a backend failure.
+    /// full of live sessions, or a backend failure.
     fn create(
         &mut self,
         key: &LookupKey,
-        record: SessionRecord<Self::Data>,
+        record: SessionRecord<D>,
+        limit: Option<SubjectLimit>,
         now: UnixTime,
-    ) -> Result<(), Self::Error>;
+    ) -> impl Future<Output = Result<CreateOutcome, Self::Error>> + Send;
 
     /// The live session filed under `key`, if any.
     ///
     /// # Errors
     ///
-    /// A backend failure, or [`StoreErrorKind::Corrupt`] for a record that can't be
-    /// decoded.
+    /// A backend failure, or [`StoreErrorKind::Corrupt`] for a record that can't be read.
     fn get(
         &mut self,
         key: &LookupKey,
         now: UnixTime,
-    ) -> Result<Option<SessionRecord<Self::Data>>, Self::Error>;
+    ) -> impl Future<Output = Result<Option<SessionRecord<D>>, Self::Error>> + Send;
 
-    /// Replaces the live session filed under `key` with `record`, which has the same
-    /// subject and creation time. Returns `false`, and writes nothing, if no live session
-    /// is filed under `key`: an update never resurrects a removed session.
+    /// Replaces the data of the live session filed under `key`, if its version is
+    /// `version`, as [`SessionRecord::apply_update`] does: activity is recorded at `now`,
+    /// the idle deadline becomes at least `idle_deadline`, and the version is incremented.
+    /// Nothing else about the record changes.
+    ///
+    /// Returns [`UpdateOutcome::Stale`] if the stored version differs (another write came
+    /// first) and [`UpdateOutcome::NotFound`] if no live session is filed under `key`;
+    /// both change nothing.
     ///
     /// # Errors
     ///
-    /// A backend failure.
+    /// A backend failure, or [`StoreErrorKind::Corrupt`].
     fn update(
         &mut self,
         key: &LookupKey,
-        record: SessionRecord<Self::Data>,
+        version: u64,
+        data: &D,
+        idle_deadline: UnixTime,
         now: UnixTime,
-    ) -> Result<bool, Self::Error>;
+    ) -> impl Future<Output = Result<UpdateOutcome, Self::Error>> + Send;
 
     /// Records activity on the live session filed under `key`, as
     /// [`SessionRecord::touch`] does: `last_seen` becomes at least `now` and the idle
-    /// deadline at least `idle_deadline`; the data and the absolute deadline are left as
-    /// they are. Returns `false`, and writes nothing, if no live session is filed under
-    /// `key`.
+    /// deadline at least `idle_deadline`; the data, the version and the absolute deadline
+    /// are left as they are. Returns `false`, and writes nothing, if no live session is
+    /// filed under `key`.
     ///
     /// # Errors
     ///
-    /// A backend failure.
+    /// A backend failure, or [`StoreErrorKind::Corrupt`].
     fn touch(
         &mut self,
         key: &LookupKey,
         idle_deadline: UnixTime,
         now: UnixTime,
-    ) -> Result<bool, Self::Error>;
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
     /// Deletes the session filed under `key`, live or dead, and reports whether there was
-    /// one. Entries of other kinds are not touched.
+    /// one.
     ///
     /// # Errors
     ///
-    /// A backend failure. `Ok` means the entry is gone.
-    fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error>;
+    /// A backend failure. `Ok` means the session is gone.
+    fn remove(&mut self, key: &LookupKey)
+    -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
     /// Moves the live session filed under `old` to `new`, unchanged, and returns it.
     ///
@@ -401,56 +469,122 @@ pub trait SessionStore {
     /// # Errors
     ///
     /// [`StoreErrorKind::Conflict`], changing nothing, if a live session is filed under
-    /// `new` (including `new == old`); or a backend failure.
+    /// `new` (including `new == old`); [`StoreErrorKind::Corrupt`] for a record that can't
+    /// be read (nothing moved); or a backend failure.
     fn rotate(
         &mut self,
         old: &LookupKey,
         new: &LookupKey,
         now: UnixTime,
-    ) -> Result<Option<SessionRecord<Self::Data>>, Self::Error>;
+    ) -> impl Future<Output = Result<Option<SessionRecord<D>>, Self::Error>> + Send;
 
-    /// Deletes every session of `subject`, live or dead, and reports how many live ones
-    /// there were (dead ones may be counted too).
+    /// Deletes every session of `subject`, live or dead, except the one filed under
+    /// `keep`, and reports how many live ones there were (dead ones may be counted too).
+    ///
+    /// `keep: None` is "log out everywhere"; `keep: Some(current)` is "log out my other
+    /// sessions".
     ///
     /// # Errors
     ///
     /// A backend failure. `Ok` means they are all gone.
-    fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, Self::Error>;
+    fn remove_subject(
+        &mut self,
+        subject: &SubjectKey,
+        keep: Option<&LookupKey>,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send;
 
+    /// Hands each live session of `subject` to `out`, with its [`SessionHandle`], in no
+    /// particular order, and returns how many there are (even if `out` kept fewer).
+    ///
+    /// A store may read a very large subject in pages rather than in one atomic step
+    /// (the Redis store does above a thousand sessions); a session ended or rotated while
+    /// the pages are read may then be missed or listed under both keys.
+    ///
+    /// # Errors
+    ///
+    /// A backend failure, or [`StoreErrorKind::Corrupt`].
+    fn list_subject<O: SessionSink<D> + Send>(
+        &mut self,
+        subject: &SubjectKey,
+        now: UnixTime,
+        out: &mut O,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send;
+
+    /// Deletes the live session filed under `key` only if it belongs to `subject`, and
+    /// reports whether it did.
+    ///
+    /// The default reads the session and removes it if the subject matches. That is
+    /// atomic enough, because a key never changes owner (see the trait docs).
+    ///
+    /// # Errors
+    ///
+    /// A backend failure.
+    fn remove_owned(
+        &mut self,
+        key: &LookupKey,
+        subject: &SubjectKey,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        async move {
+            match self.get(key, now).await? {
+                Some(record) if record.subject() == subject => self.remove(key).await,
+                _ => Ok(false),
+            }
+        }
+    }
+
+    /// How many sessions the store can hold at most, if it has a fixed limit.
+    fn session_capacity(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// JWT revocations: revoked tokens and per-subject watermarks.
+///
+/// Read the contract of [`Store`] first; this trait adds that [`revoke`](Self::revoke)
+/// and [`raise_watermark`](Self::raise_watermark) never lower what is stored, and that a
+/// revocation that was not stored is an error, never silent. A store with a fixed
+/// capacity keeps revocations apart from sessions, so a store full of sessions can still
+/// log a token out.
+pub trait RevocationStore: Store {
     /// Files "revoked until `until`" under `key`. If the key is already revoked, the later
     /// of the two times is kept. Storing nothing is fine when `until` is not after `now`.
     ///
     /// # Errors
     ///
-    /// [`StoreErrorKind::Capacity`] if the store is full of live entries, or a backend
-    /// failure. A revocation that was not stored is an error, never silent.
+    /// [`StoreErrorKind::Capacity`] if the store is full of live revocations, or a backend
+    /// failure.
     fn revoke(
         &mut self,
         key: &LookupKey,
         until: UnixTime,
         now: UnixTime,
-    ) -> Result<(), Self::Error>;
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
     /// Whether a live revocation is filed under `key`.
     ///
     /// # Errors
     ///
-    /// A backend failure.
-    fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error>;
+    /// A backend failure, or [`StoreErrorKind::Corrupt`].
+    fn is_revoked(
+        &mut self,
+        key: &LookupKey,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
     /// Files `watermark` under `key`, merged with the live watermark already there
     /// ([`Watermark::merge`]): a watermark is only ever raised.
     ///
     /// # Errors
     ///
-    /// [`StoreErrorKind::Capacity`] if the store is full of live entries, or a backend
+    /// [`StoreErrorKind::Capacity`] if the store is full of live revocations, or a backend
     /// failure.
     fn raise_watermark(
         &mut self,
         key: &LookupKey,
         watermark: Watermark,
         now: UnixTime,
-    ) -> Result<(), Self::Error>;
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
     /// The live watermark filed under `key`, if any.
     ///
@@ -461,250 +595,146 @@ pub trait SessionStore {
         &mut self,
         key: &LookupKey,
         now: UnixTime,
-    ) -> Result<Option<Watermark>, Self::Error>;
+    ) -> impl Future<Output = Result<Option<Watermark>, Self::Error>> + Send;
 
-    /// Deletes entries that are dead at `now` and reports how many. Never deletes a live
-    /// entry. A backend that expires entries on its own may return `Ok(0)`.
-    ///
-    /// # Errors
-    ///
-    /// A backend failure.
-    fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error>;
-
-    /// How many entries the store can hold at most, if it has a fixed limit.
-    fn capacity(&self) -> Option<usize> {
+    /// How many revocations and watermarks the store can hold at most, if it has a fixed
+    /// limit.
+    fn revocation_capacity(&self) -> Option<usize> {
         None
     }
 }
 
-/// The async form of [`SessionStore`], for backends reached over the network.
-///
-/// The contract is the same, method for method. Every [`SessionStore`] is an
-/// `AsyncSessionStore` whose futures are ready at once, so code written against this
-/// trait accepts both.
-///
-/// The methods are `async fn`s, so their futures are `Send` exactly when the concrete
-/// store's are: a multi-threaded executor accepts them for a concrete store type. Code
-/// generic over `S: AsyncSessionStore` can't require `Send` futures on stable Rust; such
-/// code can add its own trait with `Send` bounds and implement it for the stores it uses.
-///
-/// Because of the blanket impl for `SessionStore`, there is no impl for `&mut T`: pass
-/// `&mut store` where a function takes `&mut S`.
-#[allow(async_fn_in_trait)]
-pub trait AsyncSessionStore {
-    /// The application data kept in each session.
-    type Data;
+/// A per-subject limit on live sessions, enforced by [`SessionStore::create`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SubjectLimit {
+    max: NonZeroUsize,
+    when_full: WhenFull,
+}
 
-    /// What can go wrong, classified by [`StoreError::kind`].
-    type Error: StoreError;
+impl SubjectLimit {
+    /// At most `max` live sessions per subject; `when_full` says what a login beyond that
+    /// does.
+    #[must_use]
+    pub const fn new(max: NonZeroUsize, when_full: WhenFull) -> Self {
+        Self { max, when_full }
+    }
 
-    /// See [`SessionStore::create`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::create`].
-    async fn create(
-        &mut self,
-        key: &LookupKey,
-        record: SessionRecord<Self::Data>,
-        now: UnixTime,
-    ) -> Result<(), Self::Error>;
+    /// The most live sessions a subject may have.
+    #[must_use]
+    pub const fn max(&self) -> usize {
+        self.max.get()
+    }
 
-    /// See [`SessionStore::get`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::get`].
-    async fn get(
-        &mut self,
-        key: &LookupKey,
-        now: UnixTime,
-    ) -> Result<Option<SessionRecord<Self::Data>>, Self::Error>;
-
-    /// See [`SessionStore::update`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::update`].
-    async fn update(
-        &mut self,
-        key: &LookupKey,
-        record: SessionRecord<Self::Data>,
-        now: UnixTime,
-    ) -> Result<bool, Self::Error>;
-
-    /// See [`SessionStore::touch`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::touch`].
-    async fn touch(
-        &mut self,
-        key: &LookupKey,
-        idle_deadline: UnixTime,
-        now: UnixTime,
-    ) -> Result<bool, Self::Error>;
-
-    /// See [`SessionStore::remove`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::remove`].
-    async fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error>;
-
-    /// See [`SessionStore::rotate`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::rotate`].
-    async fn rotate(
-        &mut self,
-        old: &LookupKey,
-        new: &LookupKey,
-        now: UnixTime,
-    ) -> Result<Option<SessionRecord<Self::Data>>, Self::Error>;
-
-    /// See [`SessionStore::remove_subject`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::remove_subject`].
-    async fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, Self::Error>;
-
-    /// See [`SessionStore::revoke`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::revoke`].
-    async fn revoke(
-        &mut self,
-        key: &LookupKey,
-        until: UnixTime,
-        now: UnixTime,
-    ) -> Result<(), Self::Error>;
-
-    /// See [`SessionStore::is_revoked`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::is_revoked`].
-    async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error>;
-
-    /// See [`SessionStore::raise_watermark`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::raise_watermark`].
-    async fn raise_watermark(
-        &mut self,
-        key: &LookupKey,
-        watermark: Watermark,
-        now: UnixTime,
-    ) -> Result<(), Self::Error>;
-
-    /// See [`SessionStore::watermark`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::watermark`].
-    async fn watermark(
-        &mut self,
-        key: &LookupKey,
-        now: UnixTime,
-    ) -> Result<Option<Watermark>, Self::Error>;
-
-    /// See [`SessionStore::purge_expired`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionStore::purge_expired`].
-    async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error>;
-
-    /// See [`SessionStore::capacity`].
-    fn capacity(&self) -> Option<usize> {
-        None
+    /// What happens to a login beyond the limit.
+    #[must_use]
+    pub const fn when_full(&self) -> WhenFull {
+        self.when_full
     }
 }
 
-/// A store error, classified.
-pub trait StoreError: core::error::Error {
-    /// What kind of failure this is.
-    fn kind(&self) -> StoreErrorKind;
-}
-
-/// What kind of failure a [`StoreError`] is.
-///
-/// It is also a `StoreError` itself, for stores whose failures need no more detail.
+/// What a login beyond a [`SubjectLimit`] does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum StoreErrorKind {
-    /// The backend failed or could not be reached. Retrying may help.
-    Backend,
-    /// The store is full of live entries; nothing was dropped to make room.
-    Capacity,
-    /// A live entry is already filed under the key: a session ID collision, or a rotation
-    /// onto an ID in use. Nothing was overwritten.
-    Conflict,
-    /// A stored entry could not be decoded.
-    Corrupt,
-    /// Anything else.
-    Other,
+pub enum WhenFull {
+    /// End the subject's oldest sessions (by creation time) to make room.
+    EndOldest,
+    /// Refuse the login.
+    Refuse,
 }
 
-impl fmt::Display for StoreErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Backend => "store backend failure",
-            Self::Capacity => "store is full",
-            Self::Conflict => "store entry already exists",
-            Self::Corrupt => "stored entry is corrupt",
-            Self::Other => "store failure",
-        })
+/// What [`SessionStore::create`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CreateOutcome {
+    /// The session was filed, after ending `ended` older sessions of its subject to stay
+    /// within the limit.
+    Created {
+        /// How many sessions were ended to make room.
+        ended: usize,
+    },
+    /// The subject already has as many live sessions as the limit allows, and the limit
+    /// refuses more. Nothing changed.
+    LimitReached,
+}
+
+/// What [`SessionStore::update`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UpdateOutcome {
+    /// No live session is filed under the key. Nothing changed.
+    NotFound,
+    /// The stored version is not the one the caller read: another write came first.
+    /// Nothing changed.
+    Stale,
+    /// The data was written; the record is now at `version`.
+    Updated {
+        /// The record's new version.
+        version: u64,
+    },
+}
+
+/// Receives the sessions [`SessionStore::list_subject`] finds.
+///
+/// Implemented for `heapless::Vec` (which keeps as many as fit) and, with feature
+/// `alloc`, for `Vec`.
+pub trait SessionSink<D> {
+    /// Takes one session. A sink that is full drops it; the store goes on counting.
+    fn push(&mut self, handle: SessionHandle, record: SessionRecord<D>);
+}
+
+impl<D, const N: usize> SessionSink<D> for heapless::Vec<(SessionHandle, SessionRecord<D>), N> {
+    fn push(&mut self, handle: SessionHandle, record: SessionRecord<D>) {
+        // A full vector keeps what it has; the count the store returns tells the rest.
+        let _full = heapless::Vec::push(self, (handle, record));
     }
 }
 
-impl core::error::Error for StoreErrorKind {}
-
-impl StoreError for StoreErrorKind {
-    fn kind(&self) -> StoreErrorKind {
-        *self
+#[cfg(feature = "alloc")]
+impl<D> SessionSink<D> for alloc::vec::Vec<(SessionHandle, SessionRecord<D>)> {
+    fn push(&mut self, handle: SessionHandle, record: SessionRecord<D>) {
+        alloc::vec::Vec::push(self, (handle, record));
     }
 }
 
-impl StoreError for Infallible {
-    fn kind(&self) -> StoreErrorKind {
-        match *self {}
-    }
-}
-
-impl<T: SessionStore + ?Sized> SessionStore for &mut T {
-    type Data = T::Data;
+impl<T: Store + ?Sized> Store for &mut T {
     type Error = T::Error;
 
+    fn purge_expired(
+        &mut self,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
+        T::purge_expired(self, now)
+    }
+}
+
+impl<D: Send + Sync, T: SessionStore<D> + ?Sized> SessionStore<D> for &mut T {
     fn create(
         &mut self,
         key: &LookupKey,
-        record: SessionRecord<Self::Data>,
+        record: SessionRecord<D>,
+        limit: Option<SubjectLimit>,
         now: UnixTime,
-    ) -> Result<(), Self::Error> {
-        T::create(self, key, record, now)
+    ) -> impl Future<Output = Result<CreateOutcome, Self::Error>> + Send {
+        T::create(self, key, record, limit, now)
     }
 
     fn get(
         &mut self,
         key: &LookupKey,
         now: UnixTime,
-    ) -> Result<Option<SessionRecord<Self::Data>>, Self::Error> {
+    ) -> impl Future<Output = Result<Option<SessionRecord<D>>, Self::Error>> + Send {
         T::get(self, key, now)
     }
 
     fn update(
         &mut self,
         key: &LookupKey,
-        record: SessionRecord<Self::Data>,
+        version: u64,
+        data: &D,
+        idle_deadline: UnixTime,
         now: UnixTime,
-    ) -> Result<bool, Self::Error> {
-        T::update(self, key, record, now)
+    ) -> impl Future<Output = Result<UpdateOutcome, Self::Error>> + Send {
+        T::update(self, key, version, data, idle_deadline, now)
     }
 
     fn touch(
@@ -712,11 +742,14 @@ impl<T: SessionStore + ?Sized> SessionStore for &mut T {
         key: &LookupKey,
         idle_deadline: UnixTime,
         now: UnixTime,
-    ) -> Result<bool, Self::Error> {
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
         T::touch(self, key, idle_deadline, now)
     }
 
-    fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error> {
+    fn remove(
+        &mut self,
+        key: &LookupKey,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
         T::remove(self, key)
     }
 
@@ -725,24 +758,56 @@ impl<T: SessionStore + ?Sized> SessionStore for &mut T {
         old: &LookupKey,
         new: &LookupKey,
         now: UnixTime,
-    ) -> Result<Option<SessionRecord<Self::Data>>, Self::Error> {
+    ) -> impl Future<Output = Result<Option<SessionRecord<D>>, Self::Error>> + Send {
         T::rotate(self, old, new, now)
     }
 
-    fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, Self::Error> {
-        T::remove_subject(self, subject)
+    fn remove_subject(
+        &mut self,
+        subject: &SubjectKey,
+        keep: Option<&LookupKey>,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
+        T::remove_subject(self, subject, keep)
     }
 
+    fn list_subject<O: SessionSink<D> + Send>(
+        &mut self,
+        subject: &SubjectKey,
+        now: UnixTime,
+        out: &mut O,
+    ) -> impl Future<Output = Result<usize, Self::Error>> + Send {
+        T::list_subject(self, subject, now, out)
+    }
+
+    fn remove_owned(
+        &mut self,
+        key: &LookupKey,
+        subject: &SubjectKey,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        T::remove_owned(self, key, subject, now)
+    }
+
+    fn session_capacity(&self) -> Option<usize> {
+        T::session_capacity(self)
+    }
+}
+
+impl<T: RevocationStore + ?Sized> RevocationStore for &mut T {
     fn revoke(
         &mut self,
         key: &LookupKey,
         until: UnixTime,
         now: UnixTime,
-    ) -> Result<(), Self::Error> {
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
         T::revoke(self, key, until, now)
     }
 
-    fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
+    fn is_revoked(
+        &mut self,
+        key: &LookupKey,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
         T::is_revoked(self, key, now)
     }
 
@@ -751,7 +816,7 @@ impl<T: SessionStore + ?Sized> SessionStore for &mut T {
         key: &LookupKey,
         watermark: Watermark,
         now: UnixTime,
-    ) -> Result<(), Self::Error> {
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
         T::raise_watermark(self, key, watermark, now)
     }
 
@@ -759,127 +824,31 @@ impl<T: SessionStore + ?Sized> SessionStore for &mut T {
         &mut self,
         key: &LookupKey,
         now: UnixTime,
-    ) -> Result<Option<Watermark>, Self::Error> {
+    ) -> impl Future<Output = Result<Option<Watermark>, Self::Error>> + Send {
         T::watermark(self, key, now)
     }
 
-    fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error> {
-        T::purge_expired(self, now)
-    }
-
-    fn capacity(&self) -> Option<usize> {
-        T::capacity(self)
+    fn revocation_capacity(&self) -> Option<usize> {
+        T::revocation_capacity(self)
     }
 }
 
-/// Runs a future made over a synchronous store to completion, without an executor.
+/// Runs `future` to completion on the current thread, without an executor.
 ///
-/// Such a future never suspends: the only `.await`s in it are on the [`AsyncSessionStore`]
-/// methods of a [`SessionStore`], which come from the blanket impl below (no other impl can
-/// exist for a `SessionStore`) and return at once. The first poll therefore completes it,
-/// and the loop only spares the code a panic path. This lets each lifecycle and revocation
-/// operation be written once, as an `async fn`, and still be offered synchronously.
-pub(crate) fn complete<F: Future>(future: F) -> F::Output {
+/// This is how code with no executor (a bare-metal firmware, a test, a synchronous
+/// handler) calls the lifecycle and revocation functions over an in-memory store: those
+/// futures never wait, so the first poll completes them and this returns at once.
+///
+/// A future that does wait is polled again and again (a busy loop, as
+/// `embassy_futures::block_on` does) until it completes; over a network store, use the
+/// application's executor instead.
+pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = core::pin::pin!(future);
     let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
     loop {
         if let core::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return output;
         }
-    }
-}
-
-impl<S: SessionStore> AsyncSessionStore for S {
-    type Data = S::Data;
-    type Error = S::Error;
-
-    async fn create(
-        &mut self,
-        key: &LookupKey,
-        record: SessionRecord<Self::Data>,
-        now: UnixTime,
-    ) -> Result<(), Self::Error> {
-        SessionStore::create(self, key, record, now)
-    }
-
-    async fn get(
-        &mut self,
-        key: &LookupKey,
-        now: UnixTime,
-    ) -> Result<Option<SessionRecord<Self::Data>>, Self::Error> {
-        SessionStore::get(self, key, now)
-    }
-
-    async fn update(
-        &mut self,
-        key: &LookupKey,
-        record: SessionRecord<Self::Data>,
-        now: UnixTime,
-    ) -> Result<bool, Self::Error> {
-        SessionStore::update(self, key, record, now)
-    }
-
-    async fn touch(
-        &mut self,
-        key: &LookupKey,
-        idle_deadline: UnixTime,
-        now: UnixTime,
-    ) -> Result<bool, Self::Error> {
-        SessionStore::touch(self, key, idle_deadline, now)
-    }
-
-    async fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error> {
-        SessionStore::remove(self, key)
-    }
-
-    async fn rotate(
-        &mut self,
-        old: &LookupKey,
-        new: &LookupKey,
-        now: UnixTime,
-    ) -> Result<Option<SessionRecord<Self::Data>>, Self::Error> {
-        SessionStore::rotate(self, old, new, now)
-    }
-
-    async fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, Self::Error> {
-        SessionStore::remove_subject(self, subject)
-    }
-
-    async fn revoke(
-        &mut self,
-        key: &LookupKey,
-        until: UnixTime,
-        now: UnixTime,
-    ) -> Result<(), Self::Error> {
-        SessionStore::revoke(self, key, until, now)
-    }
-
-    async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
-        SessionStore::is_revoked(self, key, now)
-    }
-
-    async fn raise_watermark(
-        &mut self,
-        key: &LookupKey,
-        watermark: Watermark,
-        now: UnixTime,
-    ) -> Result<(), Self::Error> {
-        SessionStore::raise_watermark(self, key, watermark, now)
-    }
-
-    async fn watermark(
-        &mut self,
-        key: &LookupKey,
-        now: UnixTime,
-    ) -> Result<Option<Watermark>, Self::Error> {
-        SessionStore::watermark(self, key, now)
-    }
-
-    async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error> {
-        SessionStore::purge_expired(self, now)
-    }
-
-    fn capacity(&self) -> Option<usize> {
-        SessionStore::capacity(self)
+        core::hint::spin_loop();
     }
 }

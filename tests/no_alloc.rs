@@ -13,6 +13,7 @@
 
 use std::alloc::System;
 use std::hint::black_box;
+use std::num::NonZeroUsize;
 
 use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
@@ -20,8 +21,11 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, Stats, StatsAlloc};
 use tokenstile::UnixTime;
 use tokenstile::http::{self, CookieOptions};
 use tokenstile::jwt::{self, Hs256Key, KeyRing, Validation};
+use tokenstile::refresh::{Family, RefreshError, RefreshPolicy};
 use tokenstile::session::{SessionId, SessionPolicy};
-use tokenstile::store::MemoryStore;
+use tokenstile::store::{
+    MemoryStore, SessionHandle, SessionRecord, SubjectLimit, WhenFull, block_on,
+};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -174,18 +178,18 @@ fn no_heap_allocation() {
         }),
     );
 
-    let mut store: MemoryStore<u64, 64> = MemoryStore::new();
+    let mut store: MemoryStore<u64, 64, 64> = MemoryStore::new();
     assert_none(
         "verify with a revocation check",
         count(|| {
-            let v = jwt::verify_not_revoked::<Claims<'_>, _, _>(
+            let v = block_on(jwt::verify_not_revoked::<Claims<'_>, _, _>(
                 &key,
                 black_box(token),
                 &policy,
                 &mut store,
                 now,
                 &mut scratch,
-            )
+            ))
             .unwrap();
             black_box(v.claims.role);
         }),
@@ -197,39 +201,76 @@ fn no_heap_allocation() {
     assert_none(
         "revoking a token, and the refusal that follows",
         count(|| {
-            jwt::revoke_token(&mut store, &registered, 0, now).unwrap();
-            let refused = jwt::verify_not_revoked::<Claims<'_>, _, _>(
+            block_on(jwt::revoke_token(&mut store, &registered, 0, now)).unwrap();
+            let refused = block_on(jwt::verify_not_revoked::<Claims<'_>, _, _>(
                 &key,
                 black_box(token),
                 &policy,
                 &mut store,
                 now,
                 &mut scratch,
-            );
+            ));
             black_box(refused.is_err());
         }),
     );
 
-    let sessions = SessionPolicy::new();
+    let sessions = SessionPolicy::new().with_subject_limit(SubjectLimit::new(
+        NonZeroUsize::new(4).unwrap(),
+        WhenFull::EndOldest,
+    ));
     let mut rng = Counter(1);
     let mut created = 0usize;
     assert_none(
-        "session create, encode, parse, load, rotate and destroy",
+        "session create, encode, parse, load, save, list, rotate and destroy",
         count(|| {
-            let id = sessions
-                .create(&mut store, &mut rng, "user-42", 7, now)
-                .unwrap();
+            let id = block_on(sessions.create(&mut store, &mut rng, "user-42", 7, now)).unwrap();
             let mut text = [0u8; SessionId::ENCODED_LEN];
             let cookie = id.encode(&mut text);
             let parsed = SessionId::parse(black_box(cookie)).unwrap();
-            let record = sessions.load(&mut store, &parsed, now).unwrap();
-            black_box(record.data());
-            let rotated = sessions.rotate(&mut store, &mut rng, &parsed, now).unwrap();
-            assert!(sessions.destroy(&mut store, &rotated.id).unwrap());
+            let mut record = block_on(sessions.load(&mut store, &parsed, now)).unwrap();
+            *record.data_mut() = 8;
+            block_on(sessions.save(&mut store, &parsed, &mut record, now)).unwrap();
+            let mut listed: heapless::Vec<(SessionHandle, SessionRecord<u64>), 4> =
+                heapless::Vec::new();
+            let n = block_on(sessions.list(&mut store, "user-42", now, &mut listed)).unwrap();
+            black_box((n, listed.len()));
+            let rotated = block_on(sessions.rotate(&mut store, &mut rng, &parsed, now)).unwrap();
+            assert!(block_on(sessions.destroy(&mut store, &rotated.id)).unwrap());
             created += 1;
         }),
     );
     assert_eq!(created, 101);
+
+    // Refresh tokens: login, refresh, the access token's revocation check, and the reuse
+    // that ends the family.
+    let refresh_policy = RefreshPolicy::new();
+    let mut families: MemoryStore<Family<u64>, 8, 128> = MemoryStore::new();
+    let mut access_buf = [0u8; 512];
+    assert_none(
+        "refresh-token issue, refresh, access check and reuse detection",
+        count(|| {
+            let grant =
+                block_on(refresh_policy.issue(&mut families, &mut rng, "user-42", 7, now)).unwrap();
+            let refreshed =
+                block_on(refresh_policy.refresh(&mut families, &mut rng, &grant.refresh, now))
+                    .unwrap();
+            let claims = refreshed.grant.access.claims(None, "user-42");
+            let access = jwt::sign(&key, &claims, &mut access_buf).unwrap();
+            let checked = block_on(jwt::verify_not_revoked::<serde::de::IgnoredAny, _, _>(
+                &key,
+                access,
+                &Validation::new(),
+                &mut families,
+                now,
+                &mut scratch,
+            ));
+            assert!(checked.is_ok());
+            let later = now.saturating_add(60);
+            let reused =
+                block_on(refresh_policy.refresh(&mut families, &mut rng, &grant.refresh, later));
+            assert!(matches!(reused, Err(RefreshError::Reused { .. })));
+        }),
+    );
 
     let header = format!("Bearer {token}");
     let cookie = format!("theme=dark; __Host-session={token}; lang=fr");

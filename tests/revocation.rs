@@ -5,19 +5,17 @@ mod support;
 
 use core::convert::Infallible;
 
-use support::{Suspending, at, block_on};
+use support::{Instrumented, Wait, at};
 use tokenstile::jwt::{
     self, Hs256Key, RegisteredClaims, RevocationError, Validation, check_not_revoked,
-    check_not_revoked_async, revoke_subject, revoke_subject_async, revoke_token,
-    revoke_token_async,
+    revoke_subject, revoke_token,
 };
-use tokenstile::session::SessionRecord;
 use tokenstile::store::{
-    LookupKey, MemoryStore, SessionStore, StoreError, StoreErrorKind, SubjectKey, Watermark,
+    LookupKey, MemoryStore, RevocationStore, Store, StoreError, StoreErrorKind, Watermark,
 };
 use tokenstile::{Claim, Error, UnixTime, VerifyError};
 
-type Store = MemoryStore<(), 32>;
+type Memory = MemoryStore<(), 4, 32>;
 
 fn claims<'a>(
     iss: Option<&'a str>,
@@ -42,29 +40,39 @@ fn is_revoked<E>(result: Result<(), RevocationError<E>>) -> bool {
 
 #[test]
 fn a_revoked_token_stays_revoked_until_exp_plus_leeway() {
-    let mut store = Store::new();
+    let mut store = Memory::new();
     let token = claims(Some("auth"), Some("alice"), Some("t-1"));
-    assert_eq!(check_not_revoked(&mut store, &token, at(1)), Ok(()));
-    revoke_token(&mut store, &token, 30, at(1)).unwrap();
-    assert!(is_revoked(check_not_revoked(&mut store, &token, at(1))));
-    assert!(is_revoked(check_not_revoked(&mut store, &token, at(929))));
+    assert_eq!(check_not_revoked(&mut store, &token, at(1)).wait(), Ok(()));
+    revoke_token(&mut store, &token, 30, at(1)).wait().unwrap();
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &token, at(1)).wait()
+    ));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &token, at(929)).wait()
+    ));
     // By then verification refuses the token as expired; the entry is gone.
-    assert_eq!(check_not_revoked(&mut store, &token, at(930)), Ok(()));
-    assert_eq!(store.purge_expired(at(930)), Ok(1));
+    assert_eq!(
+        check_not_revoked(&mut store, &token, at(930)).wait(),
+        Ok(())
+    );
+    assert_eq!(store.purge_expired(at(930)).wait(), Ok(1));
 }
 
 #[test]
 fn revocation_is_scoped_by_issuer_and_jti() {
-    let mut store = Store::new();
+    let mut store = Memory::new();
     revoke_token(
         &mut store,
         &claims(Some("auth"), None, Some("t-1")),
         0,
         at(0),
     )
+    .wait()
     .unwrap();
     let same = claims(Some("auth"), Some("bob"), Some("t-1"));
-    assert!(is_revoked(check_not_revoked(&mut store, &same, at(1))));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &same, at(1)).wait()
+    ));
     for other in [
         claims(Some("other"), None, Some("t-1")),
         claims(None, None, Some("t-1")),
@@ -73,7 +81,7 @@ fn revocation_is_scoped_by_issuer_and_jti() {
         claims(Some("aut"), None, Some("ht-1")),
     ] {
         assert_eq!(
-            check_not_revoked(&mut store, &other, at(1)),
+            check_not_revoked(&mut store, &other, at(1)).wait(),
             Ok(()),
             "{other:?}"
         );
@@ -82,10 +90,10 @@ fn revocation_is_scoped_by_issuer_and_jti() {
 
 #[test]
 fn revoking_needs_jti_and_exp() {
-    let mut store = Store::new();
+    let mut store = Memory::new();
     let no_jti = claims(Some("auth"), Some("alice"), None);
     assert_eq!(
-        revoke_token(&mut store, &no_jti, 0, at(0)),
+        revoke_token(&mut store, &no_jti, 0, at(0)).wait(),
         Err(RevocationError::Token(Error::Verify(
             VerifyError::MissingClaim(Claim::Jti)
         )))
@@ -93,24 +101,26 @@ fn revoking_needs_jti_and_exp() {
     let mut no_exp = claims(Some("auth"), Some("alice"), Some("t-1"));
     no_exp.exp = None;
     assert_eq!(
-        revoke_token(&mut store, &no_exp, 0, at(0)),
+        revoke_token(&mut store, &no_exp, 0, at(0)).wait(),
         Err(RevocationError::Token(Error::Verify(
             VerifyError::MissingClaim(Claim::Exp)
         )))
     );
-    assert!(store.is_empty());
+    assert_eq!(store.revocations_len(), 0);
 }
 
 #[test]
 fn an_already_expired_token_needs_no_entry() {
-    let mut store = Store::new();
-    revoke_token(&mut store, &claims(None, None, Some("old")), 0, at(900)).unwrap();
-    assert!(store.is_empty());
+    let mut store = Memory::new();
+    revoke_token(&mut store, &claims(None, None, Some("old")), 0, at(900))
+        .wait()
+        .unwrap();
+    assert_eq!(store.revocations_len(), 0);
 }
 
 #[test]
 fn a_watermark_revokes_older_tokens_of_the_subject() {
-    let mut store = Store::new();
+    let mut store = Memory::new();
     revoke_subject(
         &mut store,
         Some("auth"),
@@ -119,6 +129,7 @@ fn a_watermark_revokes_older_tokens_of_the_subject() {
         at(1000),
         at(100),
     )
+    .wait()
     .unwrap();
 
     let mut older = claims(Some("auth"), Some("alice"), None);
@@ -130,94 +141,76 @@ fn a_watermark_revokes_older_tokens_of_the_subject() {
     let mut no_iat = older;
     no_iat.iat = None;
 
-    assert!(is_revoked(check_not_revoked(&mut store, &older, at(200))));
-    assert!(is_revoked(check_not_revoked(
-        &mut store,
-        &same_second,
-        at(200)
-    )));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &older, at(200)).wait()
+    ));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &same_second, at(200)).wait()
+    ));
     assert!(
-        is_revoked(check_not_revoked(&mut store, &no_iat, at(200))),
+        is_revoked(check_not_revoked(&mut store, &no_iat, at(200)).wait()),
         "no iat: fail closed"
     );
-    assert_eq!(check_not_revoked(&mut store, &newer, at(200)), Ok(()));
+    assert_eq!(
+        check_not_revoked(&mut store, &newer, at(200)).wait(),
+        Ok(())
+    );
 
     // Other subjects, and the same subject from another issuer, are unaffected.
     let mut bob = older;
     bob.sub = Some("bob");
-    assert_eq!(check_not_revoked(&mut store, &bob, at(200)), Ok(()));
+    assert_eq!(check_not_revoked(&mut store, &bob, at(200)).wait(), Ok(()));
     let mut elsewhere = older;
     elsewhere.iss = Some("other");
-    assert_eq!(check_not_revoked(&mut store, &elsewhere, at(200)), Ok(()));
+    assert_eq!(
+        check_not_revoked(&mut store, &elsewhere, at(200)).wait(),
+        Ok(())
+    );
 
     // After its expiry the watermark is forgotten.
-    assert_eq!(check_not_revoked(&mut store, &no_iat, at(1000)), Ok(()));
+    assert_eq!(
+        check_not_revoked(&mut store, &no_iat, at(1000)).wait(),
+        Ok(())
+    );
 }
 
 #[test]
 fn watermarks_only_rise() {
-    let mut store = Store::new();
-    revoke_subject(&mut store, None, "alice", at(100), at(1000), at(0)).unwrap();
-    revoke_subject(&mut store, None, "alice", at(10), at(500), at(0)).unwrap();
+    let mut store = Memory::new();
+    revoke_subject(&mut store, None, "alice", at(100), at(1000), at(0))
+        .wait()
+        .unwrap();
+    revoke_subject(&mut store, None, "alice", at(10), at(500), at(0))
+        .wait()
+        .unwrap();
     let mut token = claims(None, Some("alice"), None);
     token.iat = Some(at(90));
-    assert!(is_revoked(check_not_revoked(&mut store, &token, at(600))));
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &token, at(600)).wait()
+    ));
 }
 
 /// A store whose backend is down.
 struct Down;
 
-impl SessionStore for Down {
-    type Data = ();
+impl Store for Down {
     type Error = StoreErrorKind;
+}
 
-    fn create(
+// A device that only checks JWTs implements revocations and nothing else.
+impl RevocationStore for Down {
+    async fn revoke(
         &mut self,
         _: &LookupKey,
-        _: SessionRecord<()>,
+        _: UnixTime,
         _: UnixTime,
     ) -> Result<(), StoreErrorKind> {
         Err(StoreErrorKind::Backend)
     }
-    fn get(
-        &mut self,
-        _: &LookupKey,
-        _: UnixTime,
-    ) -> Result<Option<SessionRecord<()>>, StoreErrorKind> {
+    async fn is_revoked(&mut self, _: &LookupKey, _: UnixTime) -> Result<bool, StoreErrorKind> {
         Err(StoreErrorKind::Backend)
     }
-    fn update(
-        &mut self,
-        _: &LookupKey,
-        _: SessionRecord<()>,
-        _: UnixTime,
-    ) -> Result<bool, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    fn touch(&mut self, _: &LookupKey, _: UnixTime, _: UnixTime) -> Result<bool, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    fn remove(&mut self, _: &LookupKey) -> Result<bool, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    fn rotate(
-        &mut self,
-        _: &LookupKey,
-        _: &LookupKey,
-        _: UnixTime,
-    ) -> Result<Option<SessionRecord<()>>, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    fn remove_subject(&mut self, _: &SubjectKey) -> Result<usize, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    fn revoke(&mut self, _: &LookupKey, _: UnixTime, _: UnixTime) -> Result<(), StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    fn is_revoked(&mut self, _: &LookupKey, _: UnixTime) -> Result<bool, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    fn raise_watermark(
+    async fn raise_watermark(
         &mut self,
         _: &LookupKey,
         _: Watermark,
@@ -225,14 +218,11 @@ impl SessionStore for Down {
     ) -> Result<(), StoreErrorKind> {
         Err(StoreErrorKind::Backend)
     }
-    fn watermark(
+    async fn watermark(
         &mut self,
         _: &LookupKey,
         _: UnixTime,
     ) -> Result<Option<Watermark>, StoreErrorKind> {
-        Err(StoreErrorKind::Backend)
-    }
-    fn purge_expired(&mut self, _: UnixTime) -> Result<usize, StoreErrorKind> {
         Err(StoreErrorKind::Backend)
     }
 }
@@ -240,7 +230,9 @@ impl SessionStore for Down {
 #[test]
 fn a_failing_store_fails_closed() {
     let token = claims(Some("auth"), Some("alice"), Some("t-1"));
-    let err = check_not_revoked(&mut Down, &token, at(0)).unwrap_err();
+    let err = check_not_revoked(&mut Down, &token, at(0))
+        .wait()
+        .unwrap_err();
     assert_eq!(err, RevocationError::Store(StoreErrorKind::Backend));
     assert_eq!(err.to_string(), "revocation store failed");
     let source = core::error::Error::source(&err).unwrap();
@@ -248,30 +240,32 @@ fn a_failing_store_fails_closed() {
     // Only the watermark lookup reaches the store for a token without jti: still an error.
     let no_jti = claims(Some("auth"), Some("alice"), None);
     assert!(matches!(
-        check_not_revoked(&mut Down, &no_jti, at(0)),
+        check_not_revoked(&mut Down, &no_jti, at(0)).wait(),
         Err(RevocationError::Store(e)) if e.kind() == StoreErrorKind::Backend
     ));
     assert_eq!(
-        revoke_token(&mut Down, &token, 0, at(0)),
+        revoke_token(&mut Down, &token, 0, at(0)).wait(),
         Err(RevocationError::Store(StoreErrorKind::Backend))
     );
 }
 
 #[test]
 fn a_full_store_refuses_a_revocation_instead_of_losing_it() {
-    let mut store = MemoryStore::<(), 2>::new();
-    revoke_token(&mut store, &claims(None, None, Some("a")), 0, at(0)).unwrap();
-    revoke_token(&mut store, &claims(None, None, Some("b")), 0, at(0)).unwrap();
+    let mut store = MemoryStore::<(), 2, 2>::new();
+    revoke_token(&mut store, &claims(None, None, Some("a")), 0, at(0))
+        .wait()
+        .unwrap();
+    revoke_token(&mut store, &claims(None, None, Some("b")), 0, at(0))
+        .wait()
+        .unwrap();
     assert_eq!(
-        revoke_token(&mut store, &claims(None, None, Some("c")), 0, at(0)),
+        revoke_token(&mut store, &claims(None, None, Some("c")), 0, at(0)).wait(),
         Err(RevocationError::Store(StoreErrorKind::Capacity))
     );
     for jti in ["a", "b"] {
-        assert!(is_revoked(check_not_revoked(
-            &mut store,
-            &claims(None, None, Some(jti)),
-            at(1)
-        )));
+        assert!(is_revoked(
+            check_not_revoked(&mut store, &claims(None, None, Some(jti)), at(1)).wait()
+        ));
     }
 }
 
@@ -300,7 +294,7 @@ fn verify_then_check_in_one_call() {
     )
     .unwrap();
     let policy = Validation::new().with_leeway(5);
-    let mut store = Store::new();
+    let mut store = Memory::new();
     let mut scratch = [0u8; 512];
 
     let verified = jwt::verify_not_revoked::<Claims, _, _>(
@@ -311,9 +305,12 @@ fn verify_then_check_in_one_call() {
         at(1),
         &mut scratch,
     )
+    .wait()
     .unwrap();
     assert_eq!(verified.claims.sub, "alice");
-    revoke_token(&mut store, &verified.registered, policy.leeway, at(1)).unwrap();
+    revoke_token(&mut store, &verified.registered, policy.leeway, at(1))
+        .wait()
+        .unwrap();
 
     let refused = jwt::verify_not_revoked::<Claims, _, _>(
         &key,
@@ -322,7 +319,8 @@ fn verify_then_check_in_one_call() {
         &mut store,
         at(2),
         &mut scratch,
-    );
+    )
+    .wait();
     assert!(matches!(
         refused,
         Err(RevocationError::Token(Error::Verify(VerifyError::Revoked)))
@@ -335,7 +333,8 @@ fn verify_then_check_in_one_call() {
         &mut store,
         at(905),
         &mut scratch,
-    );
+    )
+    .wait();
     assert!(matches!(
         expired,
         Err(RevocationError::Token(Error::Verify(VerifyError::Expired)))
@@ -348,7 +347,8 @@ fn verify_then_check_in_one_call() {
         &mut store,
         at(2),
         &mut scratch,
-    );
+    )
+    .wait();
     assert!(matches!(
         forged,
         Err(RevocationError::Token(Error::Verify(
@@ -358,35 +358,25 @@ fn verify_then_check_in_one_call() {
 }
 
 #[test]
-fn the_async_functions_match_the_sync_ones() {
-    let mut store = Suspending::new(Store::new());
+fn revocation_runs_on_a_store_that_suspends() {
+    let mut store = Instrumented::suspending(Memory::new());
     let token = claims(Some("auth"), Some("alice"), Some("t-1"));
-    block_on(async {
-        assert_eq!(
-            check_not_revoked_async(&mut store, &token, at(1)).await,
-            Ok(())
-        );
-        revoke_token_async(&mut store, &token, 0, at(1))
-            .await
-            .unwrap();
-        assert!(is_revoked(
-            check_not_revoked_async(&mut store, &token, at(1)).await
-        ));
+    assert_eq!(check_not_revoked(&mut store, &token, at(1)).wait(), Ok(()));
+    revoke_token(&mut store, &token, 0, at(1)).wait().unwrap();
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &token, at(1)).wait()
+    ));
 
-        let mut other = claims(Some("auth"), Some("bob"), None);
-        revoke_subject_async(&mut store, Some("auth"), "bob", at(5), at(100), at(5))
-            .await
-            .unwrap();
-        assert!(is_revoked(
-            check_not_revoked_async(&mut store, &other, at(6)).await
-        ));
-        other.iat = Some(at(6));
-        assert_eq!(
-            check_not_revoked_async(&mut store, &other, at(6)).await,
-            Ok(())
-        );
-    });
-    assert!(store.suspensions.get() >= 5);
+    let mut other = claims(Some("auth"), Some("bob"), None);
+    revoke_subject(&mut store, Some("auth"), "bob", at(5), at(100), at(5))
+        .wait()
+        .unwrap();
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &other, at(6)).wait()
+    ));
+    other.iat = Some(at(6));
+    assert_eq!(check_not_revoked(&mut store, &other, at(6)).wait(), Ok(()));
+    assert!(store.suspensions >= 5);
 }
 
 #[test]

@@ -5,11 +5,14 @@ extern crate alloc;
 
 mod support;
 
-use alloc::sync::Arc;
+use core::num::NonZeroUsize;
 
-use support::{BrokenRng, Counting, RepeatingRng, Suspending, TestRng, at, block_on};
+use support::{BrokenRng, Instrumented, RepeatingRng, TestRng, Wait, at};
 use tokenstile::session::{Rotated, SessionError, SessionId, SessionIdError, SessionPolicy};
-use tokenstile::store::{MemoryStore, SessionStore, SharedStore, StoreError, StoreErrorKind};
+use tokenstile::store::{
+    MemoryStore, SessionHandle, SessionRecord, SessionStore, SharedStore, StoreError,
+    StoreErrorKind, SubjectLimit, WhenFull,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 struct Data {
@@ -24,7 +27,7 @@ fn data(user: u32) -> Data {
     }
 }
 
-type Store = MemoryStore<Data, 64>;
+type Store = MemoryStore<Data, 64, 64>;
 
 const POLICY: SessionPolicy = SessionPolicy::new();
 
@@ -37,6 +40,23 @@ fn store_error<T, E: StoreError>(result: Result<T, SessionError<E>>) -> Option<S
         Err(SessionError::Store(e)) => Some(e.kind()),
         _ => None,
     }
+}
+
+/// Three sessions of Alice, created at 0, 1 and 2 with data 0, 1 and 2, and one of Bob.
+fn alice_and_bob(store: &mut Store, rng: &mut TestRng) -> (Vec<SessionId>, SessionId) {
+    let alice = (0..3)
+        .map(|n| {
+            POLICY
+                .create(&mut *store, &mut *rng, "alice", data(n), at(n.into()))
+                .wait()
+                .unwrap()
+        })
+        .collect();
+    let bob = POLICY
+        .create(store, rng, "bob", data(9), at(0))
+        .wait()
+        .unwrap();
+    (alice, bob)
 }
 
 #[test]
@@ -64,15 +84,22 @@ fn create_then_load_returns_the_data_and_deadlines() {
     let mut store = Store::new();
     let id = POLICY
         .create(&mut store, &mut TestRng::new(1), "alice", data(7), at(0))
+        .wait()
         .unwrap();
-    let record = POLICY.load(&mut store, &id, at(10)).unwrap();
+    let record = POLICY.load(&mut store, &id, at(10)).wait().unwrap();
     assert_eq!(record.data(), &data(7));
     assert!(record.belongs_to("alice"));
     assert_eq!(record.created(), at(0));
     assert_eq!(record.idle_deadline(), at(1800));
     assert_eq!(record.absolute_deadline(), at(28_800));
     // The store holds the lookup key, never the ID.
-    assert!(store.get(&id.lookup_key(), at(10)).unwrap().is_some());
+    assert!(
+        store
+            .get(&id.lookup_key(), at(10))
+            .wait()
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[test]
@@ -80,64 +107,70 @@ fn idle_timeout_ends_a_quiet_session() {
     let mut store = Store::new();
     let id = POLICY
         .create(&mut store, &mut TestRng::new(2), "alice", data(1), at(0))
+        .wait()
         .unwrap();
-    assert!(POLICY.load(&mut store, &id, at(1799)).is_ok());
+    assert!(POLICY.load(&mut store, &id, at(1799)).wait().is_ok());
     // That load was activity: the idle deadline moved to 1799 + 1800.
-    assert!(POLICY.load(&mut store, &id, at(3598)).is_ok());
-    assert!(not_found(POLICY.load(&mut store, &id, at(3598 + 1800))));
+    assert!(POLICY.load(&mut store, &id, at(3598)).wait().is_ok());
+    assert!(not_found(
+        POLICY.load(&mut store, &id, at(3598 + 1800)).wait()
+    ));
 
     let quiet = POLICY
         .create(&mut store, &mut TestRng::new(3), "bob", data(2), at(0))
+        .wait()
         .unwrap();
-    assert!(not_found(POLICY.load(&mut store, &quiet, at(1800))));
+    assert!(not_found(POLICY.load(&mut store, &quiet, at(1800)).wait()));
 }
 
 #[test]
 fn absolute_timeout_ends_a_session_despite_constant_activity() {
-    let mut store = Counting::new(Store::new());
+    let mut store = Instrumented::counting(Store::new());
     let id = POLICY
         .create(&mut store, &mut TestRng::new(4), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     let mut t = 0;
     while t < 28_800 {
-        let record = POLICY.load(&mut store, &id, at(t)).unwrap();
+        let record = POLICY.load(&mut store, &id, at(t)).wait().unwrap();
         assert!(record.expires_at() > at(t));
         t += 30;
     }
     assert!(store.touches > 400, "activity was written back");
-    assert!(not_found(POLICY.load(&mut store, &id, at(28_800))));
+    assert!(not_found(POLICY.load(&mut store, &id, at(28_800)).wait()));
 }
 
 #[test]
 fn touch_is_throttled_to_the_interval() {
-    let mut store = Counting::new(Store::new());
+    let mut store = Instrumented::counting(Store::new());
     let id = POLICY
         .create(&mut store, &mut TestRng::new(5), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     assert_eq!(store.writes(), 1);
     for t in 0..60 {
-        POLICY.load(&mut store, &id, at(t)).unwrap();
+        POLICY.load(&mut store, &id, at(t)).wait().unwrap();
     }
     assert_eq!(
         store.touches, 0,
         "60 loads within the interval write nothing"
     );
-    let record = POLICY.load(&mut store, &id, at(60)).unwrap();
+    let record = POLICY.load(&mut store, &id, at(60)).wait().unwrap();
     assert_eq!(store.touches, 1);
     assert_eq!(record.last_seen(), at(60));
     assert_eq!(record.idle_deadline(), at(60 + 1800));
     for t in 61..120 {
-        POLICY.load(&mut store, &id, at(t)).unwrap();
+        POLICY.load(&mut store, &id, at(t)).wait().unwrap();
     }
     assert_eq!(store.touches, 1);
-    POLICY.load(&mut store, &id, at(120)).unwrap();
+    POLICY.load(&mut store, &id, at(120)).wait().unwrap();
     assert_eq!(store.touches, 2);
     assert_eq!(store.updates, 0, "touching never rewrites the data");
 
     // Interval zero: every load writes.
     let eager = POLICY.with_touch_interval(0);
-    eager.load(&mut store, &id, at(121)).unwrap();
-    eager.load(&mut store, &id, at(121)).unwrap();
+    eager.load(&mut store, &id, at(121)).wait().unwrap();
+    eager.load(&mut store, &id, at(121)).wait().unwrap();
     assert_eq!(store.touches, 4);
 }
 
@@ -146,16 +179,25 @@ fn touch_does_not_clobber_data_saved_concurrently() {
     let mut store = Store::new();
     let id = POLICY
         .create(&mut store, &mut TestRng::new(6), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     // Request A loads; request B saves new data; A's later load touches.
-    let stale = POLICY.load(&mut store, &id, at(10)).unwrap();
-    let mut fresh = POLICY.load(&mut store, &id, at(11)).unwrap();
+    let stale = POLICY.load(&mut store, &id, at(10)).wait().unwrap();
+    let mut fresh = POLICY.load(&mut store, &id, at(11)).wait().unwrap();
     fresh.data_mut().user = 99;
-    POLICY.save(&mut store, &id, fresh, at(12)).unwrap();
-    POLICY.load(&mut store, &id, at(200)).unwrap();
+    POLICY
+        .save(&mut store, &id, &mut fresh, at(12))
+        .wait()
+        .unwrap();
+    POLICY.load(&mut store, &id, at(200)).wait().unwrap();
     assert_eq!(stale.data().user, 1);
     assert_eq!(
-        POLICY.load(&mut store, &id, at(201)).unwrap().data().user,
+        POLICY
+            .load(&mut store, &id, at(201))
+            .wait()
+            .unwrap()
+            .data()
+            .user,
         99
     );
 }
@@ -165,26 +207,29 @@ fn save_keeps_deadlines_and_never_resurrects() {
     let mut store = Store::new();
     let id = POLICY
         .create(&mut store, &mut TestRng::new(7), "alice", data(1), at(0))
+        .wait()
         .unwrap();
-    let mut record = POLICY.load(&mut store, &id, at(100)).unwrap();
+    let mut record = POLICY.load(&mut store, &id, at(100)).wait().unwrap();
     record.data_mut().role = heapless::String::try_from("admin").unwrap();
-    POLICY.save(&mut store, &id, record, at(100)).unwrap();
-    let saved = POLICY.load(&mut store, &id, at(101)).unwrap();
+    POLICY
+        .save(&mut store, &id, &mut record, at(100))
+        .wait()
+        .unwrap();
+    let mut saved = POLICY.load(&mut store, &id, at(101)).wait().unwrap();
     assert_eq!(saved.data().role.as_str(), "admin");
     assert_eq!(saved.absolute_deadline(), at(28_800));
     assert_eq!(saved.idle_deadline(), at(1900));
 
-    assert!(POLICY.destroy(&mut store, &id).unwrap());
-    assert!(not_found(POLICY.save(
-        &mut store,
-        &id,
-        saved.clone(),
-        at(102)
-    )));
-    assert!(not_found(POLICY.load(&mut store, &id, at(102))));
+    assert!(POLICY.destroy(&mut store, &id).wait().unwrap());
+    assert!(not_found(
+        POLICY
+            .save(&mut store, &id, &mut saved.clone(), at(102))
+            .wait()
+    ));
+    assert!(not_found(POLICY.load(&mut store, &id, at(102)).wait()));
     // A record past the policy can't be saved.
     assert!(matches!(
-        POLICY.save(&mut store, &id, saved, at(28_800)),
+        POLICY.save(&mut store, &id, &mut saved, at(28_800)).wait(),
         Err(SessionError::Expired)
     ));
 }
@@ -194,21 +239,23 @@ fn a_tighter_policy_ends_existing_sessions_and_removes_them() {
     let mut store = Store::new();
     let id = POLICY
         .create(&mut store, &mut TestRng::new(8), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     let strict = POLICY.with_idle_timeout(60);
     assert!(matches!(
-        strict.load(&mut store, &id, at(100)),
+        strict.load(&mut store, &id, at(100)).wait(),
         Err(SessionError::Expired)
     ));
-    assert!(not_found(POLICY.load(&mut store, &id, at(100))));
+    assert!(not_found(POLICY.load(&mut store, &id, at(100)).wait()));
 
     let id = POLICY
         .create(&mut store, &mut TestRng::new(9), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     let short = POLICY.with_absolute_timeout(100).with_touch_interval(0);
-    assert!(short.load(&mut store, &id, at(99)).is_ok());
+    assert!(short.load(&mut store, &id, at(99)).wait().is_ok());
     assert!(matches!(
-        short.load(&mut store, &id, at(100)),
+        short.load(&mut store, &id, at(100)).wait(),
         Err(SessionError::Expired)
     ));
 }
@@ -219,13 +266,17 @@ fn rotation_keeps_data_and_kills_the_old_id() {
     let mut rng = TestRng::new(10);
     let old = POLICY
         .create(&mut store, &mut rng, "alice", data(5), at(0))
+        .wait()
         .unwrap();
-    let before = POLICY.load(&mut store, &old, at(100)).unwrap();
-    let Rotated { id: new, record } = POLICY.rotate(&mut store, &mut rng, &old, at(200)).unwrap();
+    let before = POLICY.load(&mut store, &old, at(100)).wait().unwrap();
+    let Rotated { id: new, record } = POLICY
+        .rotate(&mut store, &mut rng, &old, at(200))
+        .wait()
+        .unwrap();
     assert!(new != old);
     assert_eq!(record, before);
-    assert!(not_found(POLICY.load(&mut store, &old, at(200))));
-    let loaded = POLICY.load(&mut store, &new, at(201)).unwrap();
+    assert!(not_found(POLICY.load(&mut store, &old, at(200)).wait()));
+    let loaded = POLICY.load(&mut store, &new, at(201)).wait().unwrap();
     assert_eq!(loaded.data(), &data(5));
     assert_eq!(loaded.created(), at(0));
     assert_eq!(
@@ -234,13 +285,10 @@ fn rotation_keeps_data_and_kills_the_old_id() {
         "rotation never extends the lifetime"
     );
     // The old ID can't be rotated again, nor destroyed.
-    assert!(not_found(POLICY.rotate(
-        &mut store,
-        &mut rng,
-        &old,
-        at(202)
-    )));
-    assert!(!POLICY.destroy(&mut store, &old).unwrap());
+    assert!(not_found(
+        POLICY.rotate(&mut store, &mut rng, &old, at(202)).wait()
+    ));
+    assert!(!POLICY.destroy(&mut store, &old).wait().unwrap());
 }
 
 #[test]
@@ -249,13 +297,14 @@ fn rotating_an_expired_session_fails_and_leaves_nothing() {
     let mut rng = TestRng::new(11);
     let id = POLICY
         .create(&mut store, &mut rng, "alice", data(1), at(0))
+        .wait()
         .unwrap();
     let strict = POLICY.with_absolute_timeout(10);
     assert!(matches!(
-        strict.rotate(&mut store, &mut rng, &id, at(20)),
+        strict.rotate(&mut store, &mut rng, &id, at(20)).wait(),
         Err(SessionError::Expired)
     ));
-    assert!(store.is_empty());
+    assert_eq!(store.sessions_len(), 0);
 }
 
 #[test]
@@ -263,74 +312,87 @@ fn destroy_is_immediate() {
     let mut store = Store::new();
     let id = POLICY
         .create(&mut store, &mut TestRng::new(12), "alice", data(1), at(0))
+        .wait()
         .unwrap();
-    assert!(POLICY.destroy(&mut store, &id).unwrap());
-    assert!(not_found(POLICY.load(&mut store, &id, at(1))));
-    assert!(!POLICY.destroy(&mut store, &id).unwrap());
+    assert!(POLICY.destroy(&mut store, &id).wait().unwrap());
+    assert!(not_found(POLICY.load(&mut store, &id, at(1)).wait()));
+    assert!(!POLICY.destroy(&mut store, &id).wait().unwrap());
 }
 
 #[test]
 fn log_out_everywhere_ends_every_session_of_the_subject_only() {
     let mut store = Store::new();
     let mut rng = TestRng::new(13);
-    let alice: Vec<SessionId> = (0..3)
-        .map(|n| {
-            POLICY
-                .create(&mut store, &mut rng, "alice", data(n), at(n.into()))
-                .unwrap()
-        })
-        .collect();
-    let bob = POLICY
-        .create(&mut store, &mut rng, "bob", data(9), at(0))
-        .unwrap();
+    let (alice, bob) = alice_and_bob(&mut store, &mut rng);
     // One of Alice's sessions was rotated since.
     let rotated = POLICY
         .rotate(&mut store, &mut rng, &alice[0], at(5))
+        .wait()
         .unwrap()
         .id;
 
-    assert_eq!(POLICY.destroy_subject(&mut store, "alice").unwrap(), 3);
+    assert_eq!(
+        POLICY.destroy_subject(&mut store, "alice").wait().unwrap(),
+        3
+    );
     for id in alice.iter().chain([&rotated]) {
-        assert!(not_found(POLICY.load(&mut store, id, at(10))));
+        assert!(not_found(POLICY.load(&mut store, id, at(10)).wait()));
     }
     assert_eq!(
-        POLICY.load(&mut store, &bob, at(10)).unwrap().data(),
+        POLICY.load(&mut store, &bob, at(10)).wait().unwrap().data(),
         &data(9)
     );
-    assert_eq!(POLICY.destroy_subject(&mut store, "alice").unwrap(), 0);
+    assert_eq!(
+        POLICY.destroy_subject(&mut store, "alice").wait().unwrap(),
+        0
+    );
 }
 
 #[test]
 fn a_repeated_id_is_an_error_and_overwrites_nothing() {
-    let mut store = Counting::new(Store::new());
+    let mut store = Instrumented::counting(Store::new());
     let first = POLICY
         .create(&mut store, &mut RepeatingRng(7), "alice", data(1), at(0))
+        .wait()
         .unwrap();
-    let second = POLICY.create(
-        &mut store,
-        &mut RepeatingRng(7),
-        "mallory",
-        data(666),
-        at(1),
-    );
+    let second = POLICY
+        .create(
+            &mut store,
+            &mut RepeatingRng(7),
+            "mallory",
+            data(666),
+            at(1),
+        )
+        .wait();
     assert_eq!(store_error(second), Some(StoreErrorKind::Conflict));
     assert_eq!(store.creates, 2, "no silent retry with another ID");
-    let kept = POLICY.load(&mut store, &first, at(2)).unwrap();
+    let kept = POLICY.load(&mut store, &first, at(2)).wait().unwrap();
     assert_eq!(kept.data(), &data(1));
     assert!(kept.belongs_to("alice"));
 
     // Rotating onto an ID in use fails too, and leaves both sessions where they were.
     let other = POLICY
         .create(&mut store, &mut RepeatingRng(8), "bob", data(2), at(0))
+        .wait()
         .unwrap();
-    let rotated = POLICY.rotate(&mut store, &mut RepeatingRng(7), &other, at(3));
+    let rotated = POLICY
+        .rotate(&mut store, &mut RepeatingRng(7), &other, at(3))
+        .wait();
     assert_eq!(store_error(rotated), Some(StoreErrorKind::Conflict));
     assert_eq!(
-        POLICY.load(&mut store, &other, at(4)).unwrap().data(),
+        POLICY
+            .load(&mut store, &other, at(4))
+            .wait()
+            .unwrap()
+            .data(),
         &data(2)
     );
     assert_eq!(
-        POLICY.load(&mut store, &first, at(4)).unwrap().data(),
+        POLICY
+            .load(&mut store, &first, at(4))
+            .wait()
+            .unwrap()
+            .data(),
         &data(1)
     );
 }
@@ -339,61 +401,73 @@ fn a_repeated_id_is_an_error_and_overwrites_nothing() {
 fn a_failing_rng_is_reported() {
     let mut store = Store::new();
     assert!(matches!(
-        POLICY.create(&mut store, &mut BrokenRng, "alice", data(1), at(0)),
+        POLICY
+            .create(&mut store, &mut BrokenRng, "alice", data(1), at(0))
+            .wait(),
         Err(SessionError::Random)
     ));
-    assert!(store.is_empty());
+    assert_eq!(store.sessions_len(), 0);
     let id = POLICY
         .create(&mut store, &mut TestRng::new(14), "alice", data(1), at(0))
+        .wait()
         .unwrap();
     assert!(matches!(
-        POLICY.rotate(&mut store, &mut BrokenRng, &id, at(1)),
+        POLICY.rotate(&mut store, &mut BrokenRng, &id, at(1)).wait(),
         Err(SessionError::Random)
     ));
-    assert!(POLICY.load(&mut store, &id, at(2)).is_ok());
+    assert!(POLICY.load(&mut store, &id, at(2)).wait().is_ok());
 }
 
 #[test]
 fn a_full_store_refuses_new_sessions_and_keeps_the_live_ones() {
-    let mut store = MemoryStore::<Data, 4>::new();
+    let mut store = MemoryStore::<Data, 4, 4>::new();
     let mut rng = TestRng::new(15);
     let ids: Vec<SessionId> = (0..4)
         .map(|n| {
             POLICY
                 .create(&mut store, &mut rng, "alice", data(n), at(0))
+                .wait()
                 .unwrap()
         })
         .collect();
-    let refused = POLICY.create(&mut store, &mut rng, "bob", data(9), at(1));
+    let refused = POLICY
+        .create(&mut store, &mut rng, "bob", data(9), at(1))
+        .wait();
     assert_eq!(store_error(refused), Some(StoreErrorKind::Capacity));
     for (n, id) in (0..).zip(&ids) {
-        assert_eq!(POLICY.load(&mut store, id, at(2)).unwrap().data(), &data(n));
+        assert_eq!(
+            POLICY.load(&mut store, id, at(2)).wait().unwrap().data(),
+            &data(n)
+        );
     }
 }
 
 #[test]
 fn a_full_store_evicts_an_expired_session_for_a_new_one() {
-    let mut store = MemoryStore::<Data, 4>::new();
+    let mut store = MemoryStore::<Data, 4, 4>::new();
     let mut rng = TestRng::new(16);
     let short = POLICY.with_idle_timeout(100);
     let doomed = short
         .create(&mut store, &mut rng, "alice", data(0), at(0))
+        .wait()
         .unwrap();
     let kept: Vec<SessionId> = (1..4)
         .map(|n| {
             POLICY
                 .create(&mut store, &mut rng, "alice", data(n), at(0))
+                .wait()
                 .unwrap()
         })
         .collect();
-    assert_eq!(store.len(), 4);
+    assert_eq!(store.sessions_len(), 4);
     let newcomer = POLICY
         .create(&mut store, &mut rng, "bob", data(9), at(100))
+        .wait()
         .unwrap();
-    assert_eq!(store.len(), 4);
-    assert!(not_found(POLICY.load(&mut store, &doomed, at(100))));
+    assert_eq!(store.sessions_len(), 4);
+    assert!(not_found(POLICY.load(&mut store, &doomed, at(100)).wait()));
     for id in kept.iter().chain([&newcomer]) {
-        assert!(POLICY.load(&mut store, id, at(101)).is_ok());
+        assert!(POLICY.load(&mut store, id, at(101)).wait().is_ok());
     }
 }
 
@@ -404,13 +478,15 @@ fn purge_removes_only_dead_sessions() {
     POLICY
         .with_idle_timeout(10)
         .create(&mut store, &mut rng, "a", data(0), at(0))
+        .wait()
         .unwrap();
     let live = POLICY
         .create(&mut store, &mut rng, "a", data(1), at(0))
+        .wait()
         .unwrap();
-    assert_eq!(POLICY.purge_expired(&mut store, at(10)).unwrap(), 1);
-    assert_eq!(store.len(), 1);
-    assert!(POLICY.load(&mut store, &live, at(10)).is_ok());
+    assert_eq!(POLICY.purge_expired(&mut store, at(10)).wait().unwrap(), 1);
+    assert_eq!(store.sessions_len(), 1);
+    assert!(POLICY.load(&mut store, &live, at(10)).wait().is_ok());
 }
 
 #[test]
@@ -459,7 +535,7 @@ fn hostile_ids_get_specific_errors() {
     // A valid but unknown ID is simply not found.
     let mut store = Store::new();
     let unknown = SessionId::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
-    assert!(not_found(POLICY.load(&mut store, &unknown, at(0))));
+    assert!(not_found(POLICY.load(&mut store, &unknown, at(0)).wait()));
 }
 
 #[test]
@@ -475,61 +551,47 @@ fn ids_round_trip_and_are_redacted() {
 }
 
 #[test]
-fn the_async_lifecycle_matches_the_sync_one() {
-    let mut store = Suspending::new(Store::new());
+fn the_lifecycle_runs_on_a_store_that_suspends() {
+    let mut store = Instrumented::suspending(Store::new());
     let mut rng = TestRng::new(19);
-    block_on(async {
-        let id = POLICY
-            .create_async(&mut store, &mut rng, "alice", data(1), at(0))
-            .await
-            .unwrap();
-        let mut record = POLICY.load_async(&mut store, &id, at(100)).await.unwrap();
-        record.data_mut().user = 2;
-        POLICY
-            .save_async(&mut store, &id, record, at(100))
-            .await
-            .unwrap();
-        let Rotated { id: new, record } = POLICY
-            .rotate_async(&mut store, &mut rng, &id, at(200))
-            .await
-            .unwrap();
-        assert_eq!(record.data().user, 2);
-        assert!(matches!(
-            POLICY.load_async(&mut store, &id, at(200)).await,
-            Err(SessionError::NotFound)
-        ));
-        assert_eq!(
-            POLICY
-                .destroy_subject_async(&mut store, "alice")
-                .await
-                .unwrap(),
-            1
-        );
-        assert!(!POLICY.destroy_async(&mut store, &new).await.unwrap());
-        assert_eq!(
-            POLICY
-                .purge_expired_async(&mut store, at(300))
-                .await
-                .unwrap(),
-            0
-        );
-    });
-    assert!(store.suspensions.get() >= 8);
+    let id = POLICY
+        .create(&mut store, &mut rng, "alice", data(1), at(0))
+        .wait()
+        .unwrap();
+    let mut record = POLICY.load(&mut store, &id, at(100)).wait().unwrap();
+    record.data_mut().user = 2;
+    POLICY
+        .save(&mut store, &id, &mut record, at(100))
+        .wait()
+        .unwrap();
+    let Rotated { id: new, record } = POLICY
+        .rotate(&mut store, &mut rng, &id, at(200))
+        .wait()
+        .unwrap();
+    assert_eq!(record.data().user, 2);
+    assert!(not_found(POLICY.load(&mut store, &id, at(200)).wait()));
+    assert_eq!(
+        POLICY.destroy_subject(&mut store, "alice").wait().unwrap(),
+        1
+    );
+    assert!(!POLICY.destroy(&mut store, &new).wait().unwrap());
+    assert_eq!(POLICY.purge_expired(&mut store, at(300)).wait().unwrap(), 0);
+    assert!(store.suspensions >= 8);
 }
 
 #[test]
 fn a_shared_store_serves_many_threads() {
-    let store = Arc::new(SharedStore::<Data>::new());
+    let store = SharedStore::<Data>::new();
     let threads: Vec<_> = (0..4u32)
         .map(|t| {
-            let store = Arc::clone(&store);
+            let mut handle = store.clone();
             std::thread::spawn(move || {
                 let mut rng = TestRng::new(100 + u64::from(t));
-                let mut handle = &*store;
                 (0..50)
                     .map(|n| {
                         let id = POLICY
                             .create(&mut handle, &mut rng, "alice", data(t * 100 + n), at(0))
+                            .wait()
                             .unwrap();
                         (id, t * 100 + n)
                     })
@@ -541,25 +603,283 @@ fn a_shared_store_serves_many_threads() {
         .into_iter()
         .flat_map(|t| t.join().unwrap())
         .collect();
-    let mut handle = &*store;
+    let mut handle = store.clone();
     for (id, user) in &created {
         assert_eq!(
-            POLICY.load(&mut handle, id, at(1)).unwrap().data().user,
+            POLICY
+                .load(&mut handle, id, at(1))
+                .wait()
+                .unwrap()
+                .data()
+                .user,
             *user
         );
     }
-    assert_eq!(POLICY.destroy_subject(&mut handle, "alice").unwrap(), 200);
-    assert!(store.is_empty());
+    assert_eq!(
+        POLICY.destroy_subject(&mut handle, "alice").wait().unwrap(),
+        200
+    );
+    assert_eq!(store.sessions_len(), 0);
+}
+
+/// Many threads load, change and save one session at once, retrying when their save is
+/// stale: no update is lost.
+#[test]
+fn concurrent_saves_lose_no_update() {
+    let store = SharedStore::<Data>::new();
+    let id = POLICY
+        .create(
+            &mut store.clone(),
+            &mut TestRng::new(40),
+            "alice",
+            data(0),
+            at(0),
+        )
+        .wait()
+        .unwrap();
+    let id_text = id.encode_string();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let mut handle = store.clone();
+            let id = SessionId::parse(&id_text).unwrap();
+            std::thread::spawn(move || {
+                for _ in 0..250 {
+                    loop {
+                        let mut record = POLICY.load(&mut handle, &id, at(1)).wait().unwrap();
+                        record.data_mut().user += 1;
+                        match POLICY.save(&mut handle, &id, &mut record, at(1)).wait() {
+                            Ok(()) => break,
+                            Err(SessionError::Stale) => continue,
+                            Err(e) => panic!("save: {e}"),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let record = POLICY.load(&mut store.clone(), &id, at(2)).wait().unwrap();
+    assert_eq!(record.data().user, 1000, "every increment is kept");
+    assert_eq!(record.version(), 1001);
 }
 
 #[test]
 fn stores_and_ids_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<SessionId>();
-    send_sync::<MemoryStore<Data, 8>>();
+    send_sync::<MemoryStore<Data, 8, 8>>();
     send_sync::<SharedStore<Data>>();
     send_sync::<SessionPolicy>();
     send_sync::<SessionError<StoreErrorKind>>();
+    send_sync::<SessionHandle>();
+}
+
+/// Generic code over any store gets `Send` futures, as a multi-threaded server needs.
+#[test]
+fn lifecycle_futures_are_send_for_any_store() {
+    fn send<T: Send>(_: &T) {}
+    fn generic<S: SessionStore<Data>>(store: &mut S, id: &SessionId) {
+        let mut rng = TestRng::new(1);
+        send(&POLICY.load(store, id, at(0)));
+        send(&POLICY.create(store, &mut rng, "alice", data(1), at(0)));
+        send(&POLICY.destroy_subject(store, "alice"));
+    }
+    let id = SessionId::generate(&mut TestRng::new(2)).unwrap();
+    generic(&mut Store::new(), &id);
+    generic(&mut SharedStore::new(), &id);
+}
+
+#[test]
+fn a_stale_save_is_refused_and_changes_nothing() {
+    let mut store = Store::new();
+    let id = POLICY
+        .create(&mut store, &mut TestRng::new(30), "alice", data(1), at(0))
+        .wait()
+        .unwrap();
+    // Two requests load version 1. The first demotes the user; the second, still holding
+    // the old privileges, saves something unrelated and must not put them back.
+    let mut first = POLICY.load(&mut store, &id, at(10)).wait().unwrap();
+    let mut second = POLICY.load(&mut store, &id, at(11)).wait().unwrap();
+    first.data_mut().role = heapless::String::try_from("guest").unwrap();
+    POLICY
+        .save(&mut store, &id, &mut first, at(12))
+        .wait()
+        .unwrap();
+    assert_eq!(first.version(), 2);
+    second.data_mut().user = 5;
+    assert!(matches!(
+        POLICY.save(&mut store, &id, &mut second, at(13)).wait(),
+        Err(SessionError::Stale)
+    ));
+    let now = POLICY.load(&mut store, &id, at(14)).wait().unwrap();
+    assert_eq!(now.data().role.as_str(), "guest");
+    assert_eq!(now.data().user, 1);
+    // Reload, reapply, save: it goes through.
+    let mut retry = now;
+    retry.data_mut().user = 5;
+    POLICY
+        .save(&mut store, &id, &mut retry, at(15))
+        .wait()
+        .unwrap();
+    // And the saved copy can be saved again: it follows the version.
+    retry.data_mut().user = 6;
+    POLICY
+        .save(&mut store, &id, &mut retry, at(16))
+        .wait()
+        .unwrap();
+    assert_eq!(
+        POLICY
+            .load(&mut store, &id, at(17))
+            .wait()
+            .unwrap()
+            .version(),
+        4
+    );
+}
+
+#[test]
+fn save_writes_the_data_only() {
+    let mut store = Store::new();
+    let mut rng = TestRng::new(31);
+    let alice = POLICY
+        .create(&mut store, &mut rng, "alice", data(1), at(0))
+        .wait()
+        .unwrap();
+    // A record forged with another subject, a later creation time and a later absolute
+    // deadline, at the current version.
+    let loaded = POLICY.load(&mut store, &alice, at(10)).wait().unwrap();
+    let mut forged = SessionRecord::from_parts(
+        tokenstile::store::SubjectKey::new("mallory"),
+        data(2),
+        at(10),
+        at(10),
+        at(10_000),
+        at(99_999),
+        loaded.version(),
+    );
+    POLICY
+        .save(&mut store, &alice, &mut forged, at(20))
+        .wait()
+        .unwrap();
+    let stored = POLICY.load(&mut store, &alice, at(21)).wait().unwrap();
+    assert_eq!(stored.data(), &data(2));
+    assert!(stored.belongs_to("alice"));
+    assert_eq!(stored.created(), at(0));
+    assert_eq!(stored.absolute_deadline(), at(28_800));
+    // So "log out everywhere" for alice still ends it.
+    assert_eq!(
+        POLICY.destroy_subject(&mut store, "alice").wait().unwrap(),
+        1
+    );
+}
+
+#[test]
+fn listing_and_ending_sessions_by_handle() {
+    let mut store = Store::new();
+    let mut rng = TestRng::new(32);
+    let (ids, bob) = alice_and_bob(&mut store, &mut rng);
+    let mut listed: Vec<(SessionHandle, SessionRecord<Data>)> = Vec::new();
+    assert_eq!(
+        POLICY
+            .list(&mut store, "alice", at(5), &mut listed)
+            .wait()
+            .unwrap(),
+        3
+    );
+    listed.sort_by_key(|(_, r)| r.created());
+    for ((handle, record), (n, id)) in listed.iter().zip((0..).zip(&ids)) {
+        assert!(*handle == id.handle());
+        assert_eq!(record.data(), &data(n));
+    }
+    // Handles survive a round trip through a form field.
+    let mut buf = [0; SessionHandle::ENCODED_LEN];
+    let text = listed[1].0.encode(&mut buf).to_owned();
+    let handle = SessionHandle::parse(&text).unwrap();
+    assert!(SessionHandle::parse("not a handle").is_err());
+    // Bob can't end Alice's session with her handle; Alice can.
+    assert!(
+        !POLICY
+            .end_session(&mut store, "bob", &handle, at(6))
+            .wait()
+            .unwrap()
+    );
+    assert!(POLICY.load(&mut store, &ids[1], at(6)).wait().is_ok());
+    assert!(
+        POLICY
+            .end_session(&mut store, "alice", &handle, at(6))
+            .wait()
+            .unwrap()
+    );
+    assert!(not_found(POLICY.load(&mut store, &ids[1], at(6)).wait()));
+    // "Sign out of all other sessions" keeps the current one only.
+    assert_eq!(
+        POLICY
+            .destroy_others(&mut store, "alice", &ids[2])
+            .wait()
+            .unwrap(),
+        1
+    );
+    assert!(not_found(POLICY.load(&mut store, &ids[0], at(7)).wait()));
+    assert!(POLICY.load(&mut store, &ids[2], at(7)).wait().is_ok());
+    assert!(POLICY.load(&mut store, &bob, at(7)).wait().is_ok());
+    // A fixed-size sink keeps what fits, and the count tells the rest.
+    let mut one: heapless::Vec<(SessionHandle, SessionRecord<Data>), 1> = heapless::Vec::new();
+    assert_eq!(
+        POLICY
+            .list(&mut store, "bob", at(7), &mut one)
+            .wait()
+            .unwrap(),
+        1
+    );
+    assert_eq!(one.len(), 1);
+}
+
+#[test]
+fn a_subject_limit_refuses_or_ends_the_oldest() {
+    let two = NonZeroUsize::new(2).unwrap();
+    let refusing = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::Refuse));
+    let mut store = Store::new();
+    let mut rng = TestRng::new(33);
+    let a = refusing
+        .create(&mut store, &mut rng, "alice", data(1), at(0))
+        .wait()
+        .unwrap();
+    let b = refusing
+        .create(&mut store, &mut rng, "alice", data(2), at(1))
+        .wait()
+        .unwrap();
+    assert!(matches!(
+        refusing
+            .create(&mut store, &mut rng, "alice", data(3), at(2))
+            .wait(),
+        Err(SessionError::LimitReached)
+    ));
+    assert_eq!(store.sessions_len(), 2);
+    // Other subjects are not limited by Alice's sessions.
+    refusing
+        .create(&mut store, &mut rng, "bob", data(4), at(2))
+        .wait()
+        .unwrap();
+    // After a logout there is room again.
+    assert!(refusing.destroy(&mut store, &a).wait().unwrap());
+    let c = refusing
+        .create(&mut store, &mut rng, "alice", data(5), at(3))
+        .wait()
+        .unwrap();
+
+    let evicting = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::EndOldest));
+    let d = evicting
+        .create(&mut store, &mut rng, "alice", data(6), at(4))
+        .wait()
+        .unwrap();
+    assert!(
+        not_found(POLICY.load(&mut store, &b, at(5)).wait()),
+        "the oldest one ended"
+    );
+    assert!(POLICY.load(&mut store, &c, at(5)).wait().is_ok());
+    assert!(POLICY.load(&mut store, &d, at(5)).wait().is_ok());
 }
 
 #[test]

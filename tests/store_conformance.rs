@@ -3,19 +3,17 @@
 #![cfg(feature = "conformance")]
 #![allow(clippy::unwrap_used, clippy::arithmetic_side_effects)]
 
-extern crate alloc;
-
 mod support;
 
-use alloc::sync::Arc;
 use std::collections::HashMap;
 
-use support::{Suspending, TestRng, at, block_on};
+use support::{Instrumented, TestRng, Wait, at};
 use tokenstile::UnixTime;
-use tokenstile::session::SessionRecord;
 use tokenstile::store::conformance::{self, ConformanceFailure};
 use tokenstile::store::{
-    LookupKey, MemoryStore, SessionStore, SharedStore, StoreErrorKind, SubjectKey, Watermark,
+    CreateOutcome, LookupKey, MemoryStore, RevocationStore, SessionRecord, SessionSink,
+    SessionStore, SharedStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome,
+    Watermark, WhenFull,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -32,17 +30,17 @@ fn sample(n: u32) -> Data {
 
 fn check<S>(store: &mut S, seed: u64) -> Result<(), ConformanceFailure>
 where
-    S: SessionStore<Data = Data>,
+    S: SessionStore<Data> + RevocationStore,
 {
-    conformance::check_store(store, &mut TestRng::new(seed), at(0), sample)
+    conformance::check_store(store, &mut TestRng::new(seed), at(0), sample).wait()
 }
 
 #[test]
 fn memory_store_passes() {
-    check(&mut MemoryStore::<Data, 16>::new(), 1).unwrap();
-    check(&mut MemoryStore::<Data, 128>::new(), 2).unwrap();
+    check(&mut MemoryStore::<Data, 16, 16>::new(), 1).unwrap();
+    check(&mut MemoryStore::<Data, 128, 8>::new(), 2).unwrap();
     // Through the blanket impl for `&mut T`, and twice on the same store.
-    let mut store = MemoryStore::<Data, 32>::new();
+    let mut store = MemoryStore::<Data, 32, 32>::new();
     check(&mut &mut store, 3).unwrap();
     check(&mut store, 4).unwrap();
 }
@@ -50,144 +48,203 @@ fn memory_store_passes() {
 #[test]
 fn shared_store_passes() {
     check(&mut SharedStore::<Data>::new(), 5).unwrap();
-    check(&mut SharedStore::<Data>::with_max_entries(24), 6).unwrap();
-    let shared = SharedStore::<Data>::with_max_entries(64);
-    check(&mut &shared, 7).unwrap();
+    check(&mut SharedStore::<Data>::with_capacity(24, 12), 6).unwrap();
+    let shared = SharedStore::<Data>::with_capacity(64, 64);
+    check(&mut shared.clone(), 7).unwrap();
 }
 
 #[test]
-fn shared_store_passes_from_many_threads_at_once() {
-    let shared = Arc::new(SharedStore::<Data>::new());
-    let threads: Vec<_> = (0..4)
-        .map(|seed| {
-            let shared = Arc::clone(&shared);
-            std::thread::spawn(move || check(&mut &*shared, 100 + seed))
-        })
-        .collect();
-    for thread in threads {
-        thread.join().unwrap().unwrap();
-    }
+fn the_parts_run_on_their_own() {
+    let mut store = MemoryStore::<Data, 16, 16>::new();
+    let mut rng = TestRng::new(12);
+    conformance::check_sessions(&mut store, &mut rng, at(0), sample)
+        .wait()
+        .unwrap();
+    conformance::check_revocations(&mut store, &mut rng, at(0))
+        .wait()
+        .unwrap();
 }
 
 #[test]
-fn async_suite_runs_on_a_suspending_store() {
-    let mut store = Suspending::new(MemoryStore::<Data, 16>::new());
-    block_on(conformance::check_async_store(
-        &mut store,
-        &mut TestRng::new(8),
-        at(0),
-        sample,
-    ))
-    .unwrap();
-    assert!(store.suspensions.get() > 50);
-    // Sync stores are async stores too.
-    let mut sync = SharedStore::<Data>::new();
-    block_on(conformance::check_async_store(
-        &mut sync,
-        &mut TestRng::new(9),
-        at(0),
-        sample,
-    ))
-    .unwrap();
+fn the_suite_runs_on_a_store_that_suspends() {
+    let mut store = Instrumented::suspending(MemoryStore::<Data, 16, 16>::new());
+    check(&mut store, 8).unwrap();
+    assert!(store.suspensions > 50);
 }
 
 /// A store with one deliberate defect, to check that the suite notices it.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 enum Defect {
     CreateOverwrites,
+    EndsNewest,
     EvictsLiveSessions,
     GetReturnsExpired,
+    IgnoresLimit,
+    IgnoresKeep,
+    ListsDeadSessions,
+    RemoveOwnedIgnoresSubject,
+    RemoveSubjectMissesRotated,
+    RevocationsShareCapacity,
+    RevokeLowers,
     RotateCopies,
     RotateOverwrites,
     TouchResurrects,
+    UpdateIgnoresVersion,
     UpdateResurrects,
     WatermarkLowers,
-    RemoveSubjectMissesRotated,
 }
 
 struct Faulty {
-    inner: MemoryStore<Data, 16>,
+    inner: MemoryStore<Data, 16, 16>,
     defect: Defect,
     rotated: Vec<LookupKey>,
     marks: HashMap<[u8; 32], Watermark>,
+    revoked: HashMap<[u8; 32], UnixTime>,
+    created: Vec<LookupKey>,
 }
 
-impl SessionStore for Faulty {
-    type Data = Data;
+impl Faulty {
+    fn new(defect: Defect) -> Self {
+        Self {
+            inner: MemoryStore::new(),
+            defect,
+            rotated: Vec::new(),
+            marks: HashMap::new(),
+            revoked: HashMap::new(),
+            created: Vec::new(),
+        }
+    }
+
+    fn has(&self, defect: Defect) -> bool {
+        self.defect == defect
+    }
+}
+
+impl Store for Faulty {
     type Error = StoreErrorKind;
 
-    fn create(
+    async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, StoreErrorKind> {
+        self.inner.purge_expired(now).await
+    }
+}
+
+impl SessionStore<Data> for Faulty {
+    async fn create(
         &mut self,
         key: &LookupKey,
         record: SessionRecord<Data>,
+        limit: Option<SubjectLimit>,
         now: UnixTime,
-    ) -> Result<(), StoreErrorKind> {
-        if self.defect == Defect::CreateOverwrites {
-            self.inner.remove(key)?;
+    ) -> Result<CreateOutcome, StoreErrorKind> {
+        if self.has(Defect::CreateOverwrites) {
+            self.inner.remove(key).await?;
         }
-        match self.inner.create(key, record.clone(), now) {
-            Err(StoreErrorKind::Capacity) if self.defect == Defect::EvictsLiveSessions => {
-                // Drop some live session to make room.
-                let victim = SubjectKey::from_bytes(*record.subject().as_bytes());
-                self.inner.remove_subject(&victim)?;
-                self.inner.create(key, record, now)
+        let limit = match limit {
+            _ if self.has(Defect::IgnoresLimit) => None,
+            Some(limit)
+                if self.has(Defect::EndsNewest) && limit.when_full() == WhenFull::EndOldest =>
+            {
+                // Ends the newest session instead of the oldest.
+                let mut live = Vec::new();
+                for key in self.created.clone() {
+                    if let Some(r) = self.inner.get(&key, now).await?
+                        && r.subject() == record.subject()
+                    {
+                        live.push((r.created(), key));
+                    }
+                }
+                if live.len() >= limit.max() {
+                    live.sort_by_key(|(created, _)| *created);
+                    let (_, newest) = live.last().unwrap();
+                    self.inner.remove(newest).await?;
+                }
+                None
+            }
+            limit => limit,
+        };
+        self.created.push(*key);
+        match self.inner.create(key, record.clone(), limit, now).await {
+            Err(StoreErrorKind::Capacity) if self.has(Defect::EvictsLiveSessions) => {
+                // Drops some live session to make room.
+                let victim = *record.subject();
+                self.inner.remove_subject(&victim, None).await?;
+                self.inner.create(key, record, limit, now).await
             }
             result => result,
         }
     }
 
-    fn get(
+    async fn get(
         &mut self,
         key: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<SessionRecord<Data>>, StoreErrorKind> {
-        if self.defect == Defect::GetReturnsExpired {
-            return self.inner.get(key, UnixTime::EPOCH);
+        if self.has(Defect::GetReturnsExpired) {
+            return self.inner.get(key, UnixTime::EPOCH).await;
         }
-        self.inner.get(key, now)
+        self.inner.get(key, now).await
     }
 
-    fn update(
+    async fn update(
         &mut self,
         key: &LookupKey,
-        record: SessionRecord<Data>,
+        version: u64,
+        data: &Data,
+        idle_deadline: UnixTime,
         now: UnixTime,
-    ) -> Result<bool, StoreErrorKind> {
-        if self.defect == Defect::UpdateResurrects
-            && !self.inner.update(key, record.clone(), now)?
+    ) -> Result<UpdateOutcome, StoreErrorKind> {
+        let current = self.inner.get(key, now).await?;
+        if self.has(Defect::UpdateIgnoresVersion)
+            && let Some(current) = &current
         {
-            self.inner.create(key, record, now)?;
-            return Ok(true);
+            return self
+                .inner
+                .update(key, current.version(), data, idle_deadline, now)
+                .await;
         }
-        self.inner.update(key, record, now)
+        if self.has(Defect::UpdateResurrects) && current.is_none() {
+            let record = SessionRecord::new(
+                SubjectKey::new("ghost"),
+                data.clone(),
+                now,
+                idle_deadline,
+                idle_deadline,
+            );
+            self.inner.create(key, record, None, now).await?;
+            return Ok(UpdateOutcome::Updated {
+                version: version + 1,
+            });
+        }
+        self.inner
+            .update(key, version, data, idle_deadline, now)
+            .await
     }
 
-    fn touch(
+    async fn touch(
         &mut self,
         key: &LookupKey,
         idle_deadline: UnixTime,
         now: UnixTime,
     ) -> Result<bool, StoreErrorKind> {
-        let touched = self.inner.touch(key, idle_deadline, now)?;
-        if !touched && self.defect == Defect::TouchResurrects {
-            let record = SessionRecord::from_parts(
+        let touched = self.inner.touch(key, idle_deadline, now).await?;
+        if !touched && self.has(Defect::TouchResurrects) {
+            let record = SessionRecord::new(
                 SubjectKey::new("ghost"),
                 sample(0),
-                now,
                 now,
                 idle_deadline,
                 idle_deadline,
             );
-            self.inner.create(key, record, now)?;
+            self.inner.create(key, record, None, now).await?;
         }
         Ok(touched)
     }
 
-    fn remove(&mut self, key: &LookupKey) -> Result<bool, StoreErrorKind> {
-        self.inner.remove(key)
+    async fn remove(&mut self, key: &LookupKey) -> Result<bool, StoreErrorKind> {
+        self.inner.remove(key).await
     }
 
-    fn rotate(
+    async fn rotate(
         &mut self,
         old: &LookupKey,
         new: &LookupKey,
@@ -195,91 +252,139 @@ impl SessionStore for Faulty {
     ) -> Result<Option<SessionRecord<Data>>, StoreErrorKind> {
         match self.defect {
             Defect::RotateCopies => {
-                let Some(record) = self.inner.get(old, now)? else {
+                let Some(record) = self.inner.get(old, now).await? else {
                     return Ok(None);
                 };
-                self.inner.create(new, record.clone(), now)?;
+                self.inner.create(new, record.clone(), None, now).await?;
                 Ok(Some(record))
             }
             Defect::RotateOverwrites => {
-                self.inner.remove(new)?;
-                self.inner.rotate(old, new, now)
+                self.inner.remove(new).await?;
+                self.inner.rotate(old, new, now).await
             }
             Defect::RemoveSubjectMissesRotated => {
-                // Moves the session but files it under another subject's index.
-                let Some(record) = self.inner.rotate(old, new, now)? else {
+                let Some(record) = self.inner.rotate(old, new, now).await? else {
                     return Ok(None);
                 };
                 self.rotated.push(*new);
                 Ok(Some(record))
             }
-            _ => self.inner.rotate(old, new, now),
+            _ => self.inner.rotate(old, new, now).await,
         }
     }
 
-    fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, StoreErrorKind> {
-        if self.defect == Defect::RemoveSubjectMissesRotated {
-            // Forget the rotated sessions while deleting: they survive.
+    async fn remove_subject(
+        &mut self,
+        subject: &SubjectKey,
+        keep: Option<&LookupKey>,
+    ) -> Result<usize, StoreErrorKind> {
+        if self.has(Defect::IgnoresKeep) {
+            return self.inner.remove_subject(subject, None).await;
+        }
+        if self.has(Defect::RemoveSubjectMissesRotated) {
+            // Forgets the rotated sessions while deleting: they survive.
             let mut saved = Vec::new();
             for key in &self.rotated {
-                if let Some(record) = self.inner.get(key, UnixTime::EPOCH)? {
+                if let Some(record) = self.inner.get(key, UnixTime::EPOCH).await? {
                     saved.push((*key, record));
                 }
             }
-            let removed = self.inner.remove_subject(subject)?;
+            let removed = self.inner.remove_subject(subject, keep).await?;
             for (key, record) in saved {
-                self.inner.create(&key, record, UnixTime::EPOCH)?;
+                self.inner
+                    .create(&key, record, None, UnixTime::EPOCH)
+                    .await?;
             }
             return Ok(removed);
         }
-        self.inner.remove_subject(subject)
+        self.inner.remove_subject(subject, keep).await
     }
 
-    fn revoke(
+    async fn list_subject<O: SessionSink<Data> + Send>(
+        &mut self,
+        subject: &SubjectKey,
+        now: UnixTime,
+        out: &mut O,
+    ) -> Result<usize, StoreErrorKind> {
+        if self.has(Defect::ListsDeadSessions) {
+            return self.inner.list_subject(subject, UnixTime::EPOCH, out).await;
+        }
+        self.inner.list_subject(subject, now, out).await
+    }
+
+    async fn remove_owned(
+        &mut self,
+        key: &LookupKey,
+        subject: &SubjectKey,
+        now: UnixTime,
+    ) -> Result<bool, StoreErrorKind> {
+        if self.has(Defect::RemoveOwnedIgnoresSubject) {
+            return self.inner.remove(key).await;
+        }
+        self.inner.remove_owned(key, subject, now).await
+    }
+
+    fn session_capacity(&self) -> Option<usize> {
+        self.inner.session_capacity()
+    }
+}
+
+impl RevocationStore for Faulty {
+    async fn revoke(
         &mut self,
         key: &LookupKey,
         until: UnixTime,
         now: UnixTime,
     ) -> Result<(), StoreErrorKind> {
-        self.inner.revoke(key, until, now)
+        if self.has(Defect::RevocationsShareCapacity) && self.inner.sessions_len() >= 16 {
+            return Err(StoreErrorKind::Capacity);
+        }
+        if self.has(Defect::RevokeLowers) {
+            // Overwrites instead of keeping the later end.
+            self.revoked.insert(*key.as_bytes(), until);
+            return Ok(());
+        }
+        self.inner.revoke(key, until, now).await
     }
 
-    fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, StoreErrorKind> {
-        self.inner.is_revoked(key, now)
+    async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, StoreErrorKind> {
+        if self.has(Defect::RevokeLowers) {
+            return Ok(self
+                .revoked
+                .get(key.as_bytes())
+                .is_some_and(|until| now < *until));
+        }
+        self.inner.is_revoked(key, now).await
     }
 
-    fn raise_watermark(
+    async fn raise_watermark(
         &mut self,
         key: &LookupKey,
         watermark: Watermark,
         now: UnixTime,
     ) -> Result<(), StoreErrorKind> {
-        if self.defect == Defect::WatermarkLowers {
+        if self.has(Defect::WatermarkLowers) {
             // Overwrites instead of merging.
             self.marks.insert(*key.as_bytes(), watermark);
             return Ok(());
         }
-        self.inner.raise_watermark(key, watermark, now)
+        self.inner.raise_watermark(key, watermark, now).await
     }
 
-    fn watermark(
+    async fn watermark(
         &mut self,
         key: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<Watermark>, StoreErrorKind> {
-        if self.defect == Defect::WatermarkLowers {
+        if self.has(Defect::WatermarkLowers) {
             let mark = self.marks.get(key.as_bytes()).copied();
             return Ok(mark.filter(|m| now < m.expires_at()));
         }
-        self.inner.watermark(key, now)
+        self.inner.watermark(key, now).await
     }
 
-    fn purge_expired(&mut self, now: UnixTime) -> Result<usize, StoreErrorKind> {
-        self.inner.purge_expired(now)
-    }
-
-    fn capacity(&self) -> Option<usize> {
-        self.inner.capacity()
+    fn revocation_capacity(&self) -> Option<usize> {
+        self.inner.revocation_capacity()
     }
 }
 
@@ -287,45 +392,49 @@ impl SessionStore for Faulty {
 fn suite_catches_each_defect_in_the_right_check() {
     let cases = [
         (Defect::CreateOverwrites, "create_never_overwrites"),
-        (Defect::EvictsLiveSessions, "capacity"),
+        (Defect::EndsNewest, "limit_ends_oldest"),
+        (Defect::EvictsLiveSessions, "session_capacity"),
         (Defect::GetReturnsExpired, "expiry"),
+        (Defect::IgnoresLimit, "limit_refuses"),
+        (Defect::IgnoresKeep, "remove_subject"),
+        (Defect::ListsDeadSessions, "list_subject"),
+        (Defect::RemoveOwnedIgnoresSubject, "remove_owned"),
+        (Defect::RemoveSubjectMissesRotated, "rotate"),
+        (
+            Defect::RevocationsShareCapacity,
+            "sessions_never_block_revocations",
+        ),
+        (Defect::RevokeLowers, "revoke"),
         (Defect::RotateCopies, "rotate"),
         (Defect::RotateOverwrites, "rotate"),
         // Caught reviving an expired session before the touch check proper.
         (Defect::TouchResurrects, "expiry"),
+        (Defect::UpdateIgnoresVersion, "update_is_versioned"),
         (Defect::UpdateResurrects, "create_get_update_remove"),
         (Defect::WatermarkLowers, "watermark"),
-        (Defect::RemoveSubjectMissesRotated, "remove_subject"),
     ];
     for (defect, check_name) in cases {
-        let mut store = Faulty {
-            inner: MemoryStore::new(),
-            defect,
-            rotated: Vec::new(),
-            marks: HashMap::new(),
-        };
-        let failure = check(&mut store, 10).unwrap_err();
-        assert_eq!(failure.check(), check_name, "{failure}");
+        let failure = check(&mut Faulty::new(defect), 10).unwrap_err();
+        assert_eq!(failure.check(), check_name, "{defect:?}: {failure}");
     }
 }
 
 #[test]
 fn failure_reports_the_check_and_the_store_error() {
-    let mut store = MemoryStore::<Data, 16>::new();
+    let mut store = MemoryStore::<Data, 16, 16>::new();
     // Fill the store completely so the very first create fails with Capacity.
     for n in 0..16u8 {
         let key = tokenstile::session::SessionId::parse(&format!("{:A<42}E", char::from(b'a' + n)))
             .unwrap()
             .lookup_key();
-        let record = SessionRecord::from_parts(
+        let record = SessionRecord::new(
             SubjectKey::new("x"),
             sample(0),
-            at(0),
             at(0),
             at(1_000_000),
             at(1_000_000),
         );
-        store.create(&key, record, at(0)).unwrap();
+        store.create(&key, record, None, at(0)).wait().unwrap();
     }
     let failure = check(&mut store, 11).unwrap_err();
     assert_eq!(failure.check(), "create_get_update_remove");

@@ -320,6 +320,7 @@ fn mistyped_registered_claims_are_errors_not_absent() {
         (Claim::Iss, &["1", "null", "[\"a\"]", "{}"][..]),
         (Claim::Sub, &["1", "null", "true"][..]),
         (Claim::Jti, &["1", "null"][..]),
+        (Claim::Sid, &["1", "null", "[\"a\"]"][..]),
         (
             Claim::Aud,
             &["1", "null", "[1]", "[\"a\",null]", "{}", "[[\"a\"]]"][..],

@@ -22,6 +22,7 @@
 )]
 
 use std::borrow::Cow;
+use std::num::NonZeroUsize;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use hmac::{Hmac, KeyInit, Mac};
@@ -30,8 +31,12 @@ use sha2::Sha256;
 use tokenstile::http::{self, BearerError, CookieError, CookieOptions};
 use tokenstile::jwt::RegisteredClaims;
 use tokenstile::jwt::{self, Audience, ClaimSet, Hs256Key, KeyRing, Validation};
-use tokenstile::session::{SessionId, SessionIdError, SessionRecord};
-use tokenstile::store::{MemoryStore, SessionStore, StoreErrorKind, SubjectKey};
+use tokenstile::refresh::{Family, RefreshError, RefreshPolicy, RefreshToken};
+use tokenstile::session::{SessionId, SessionIdError};
+use tokenstile::store::{
+    CreateOutcome, MemoryStore, SessionHandle, SessionRecord, SessionStore as _, Store as _,
+    StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, WhenFull, block_on,
+};
 use tokenstile::{DecodeError, EncodeError, Error, UnixTime, VerifyError};
 
 /// A target body: any bytes in, a panic out only on a finding.
@@ -45,6 +50,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("http_headers", http_headers),
     ("session_id_parse", session_id_parse),
     ("memory_store", memory_store),
+    ("refresh_flow", refresh_flow),
 ];
 
 /// The secret every target signs and verifies with.
@@ -602,15 +608,17 @@ pub fn session_id_parse(data: &[u8]) {
 ///
 /// Input: one byte of operation and a few bytes of arguments per step, read until the
 /// input ends. Keys come from small pools so that operations collide; time only moves
-/// forwards; the store holds at most [`STORE_N`] entries, so it fills up.
+/// forwards; the store holds at most [`STORE_SESSIONS`] sessions and, apart,
+/// [`STORE_REVOCATIONS`] revocations, so both fill up.
 ///
 /// Invariants after every step: no live session, revocation or watermark is ever lost
-/// or changed except by an operation on it; a dead one is never returned; the store
-/// never holds more than its capacity; `Capacity` is reported only when the store
-/// really is full of live entries; every result matches the model.
+/// or changed except by an operation on it; a dead one is never returned; neither table
+/// holds more than its capacity; `Capacity` is reported only when the table written to
+/// really is full of live entries (sessions never block a revocation); versioned updates,
+/// per-subject limits and listings match the model.
 pub fn memory_store(data: &[u8]) {
     let mut r = Reader(data);
-    let mut store: MemoryStore<u16, STORE_N> = MemoryStore::new();
+    let mut store: MemoryStore<u16, STORE_SESSIONS, STORE_REVOCATIONS> = MemoryStore::new();
     let mut model = Model::default();
     let mut now = NOW;
     let ids: Vec<SessionId> = (0..SESSION_KEYS)
@@ -629,9 +637,9 @@ pub fn memory_store(data: &[u8]) {
         let t = UnixTime::from_secs(now);
         let k = usize::from(a) % SESSION_KEYS;
         let key = ids[k].lookup_key();
-        let live = model.live_count(now);
-        let full = live >= STORE_N;
-        match op % 12 {
+        let live_sessions = model.live_sessions(now);
+        let live_revocations = model.live_revocations(now);
+        match op % 14 {
             // Time passes: up to 255 s, or up to ~18 h.
             0 => {
                 now += if b & 1 == 0 {
@@ -641,44 +649,102 @@ pub fn memory_store(data: &[u8]) {
                 }
             }
             1 => {
-                let subject = subjects[usize::from(b) % subjects.len()];
-                let record = SessionRecord::from_parts(
-                    SubjectKey::new(subject),
+                let s = usize::from(b) % subjects.len();
+                let record = SessionRecord::new(
+                    SubjectKey::new(subjects[s]),
                     u16::from_be_bytes([b, c]),
-                    t,
                     t,
                     t.saturating_add(u64::from(b)),
                     t.saturating_add(u64::from(c) * 64),
                 );
+                // Bits of `a` above the key pick a limit: none, refuse or end the oldest.
+                let limit = match (a >> 4) % 3 {
+                    0 => None,
+                    n => Some(SubjectLimit::new(
+                        NonZeroUsize::new(usize::from(c % 3) + 1).unwrap(),
+                        if n == 1 {
+                            WhenFull::Refuse
+                        } else {
+                            WhenFull::EndOldest
+                        },
+                    )),
+                };
                 let was_live = model.session(k, now).is_some();
-                match store.create(&key, record.clone(), t) {
-                    Ok(()) => {
+                let of_subject = model.live_of(s, now);
+                let over = limit.filter(|l| of_subject.len() >= l.max());
+                match block_on(store.create(&key, record.clone(), limit, t)) {
+                    Ok(CreateOutcome::Created { ended }) => {
                         assert!(!was_live, "create overwrote a live session");
-                        model.sessions[k] = Some((subject, record));
+                        match over {
+                            Some(l) => {
+                                assert_eq!(l.when_full(), WhenFull::EndOldest, "limit ignored");
+                                let excess = of_subject.len() + 1 - l.max();
+                                assert_eq!(ended, excess);
+                                // The oldest by creation time, ties by key bytes.
+                                let mut by_age: Vec<usize> = of_subject.clone();
+                                by_age.sort_by_key(|&i| {
+                                    let created = model.sessions[i].as_ref().unwrap().1.created();
+                                    (created, *ids[i].lookup_key().as_bytes())
+                                });
+                                for &i in &by_age[..excess] {
+                                    model.sessions[i] = None;
+                                }
+                            }
+                            None => assert_eq!(ended, 0),
+                        }
+                        if limit.is_some() {
+                            model.drop_dead_of(s, now);
+                        }
+                        model.sessions[k] = Some((s, record));
                     }
+                    Ok(CreateOutcome::LimitReached) => {
+                        assert!(over.is_some_and(|l| l.when_full() == WhenFull::Refuse));
+                        assert!(!was_live);
+                        model.drop_dead_of(s, now);
+                    }
+                    Ok(other) => panic!("create: {other:?}"),
                     Err(StoreErrorKind::Conflict) => assert!(was_live, "spurious conflict"),
                     Err(StoreErrorKind::Capacity) => {
-                        assert!(full && !was_live, "Capacity with {live} live entries");
+                        assert!(
+                            live_sessions >= STORE_SESSIONS && !was_live && over.is_none(),
+                            "Capacity with {live_sessions} live sessions"
+                        );
                     }
                     Err(e) => panic!("create: {e:?}"),
                 }
             }
             2 => {
-                let got = store.get(&key, t).unwrap();
+                let got = block_on(store.get(&key, t)).unwrap();
                 assert_eq!(got.as_ref(), model.session(k, now).map(|(_, r)| r));
             }
             3 => {
-                let Some((subject, mut record)) = model.session(k, now).cloned() else {
-                    assert!(!store.update(&key, dummy_record(t), t).unwrap());
-                    continue;
+                // A version near the current one: stale, current or ahead.
+                let data = u16::from_be_bytes([b, c]);
+                let deadline = t.saturating_add(u64::from(b) * 16);
+                let (version, current) = match model.session(k, now) {
+                    Some((_, record)) => {
+                        let v = record.version();
+                        (
+                            v.saturating_add(u64::from(c % 3)).saturating_sub(1),
+                            Some(v),
+                        )
+                    }
+                    None => (u64::from(c % 3), None),
                 };
-                *record.data_mut() = u16::from_be_bytes([b, c]);
-                assert!(store.update(&key, record.clone(), t).unwrap());
-                model.sessions[k] = Some((subject, record));
+                let outcome = block_on(store.update(&key, version, &data, deadline, t)).unwrap();
+                match current {
+                    None => assert_eq!(outcome, UpdateOutcome::NotFound),
+                    Some(v) if v != version => assert_eq!(outcome, UpdateOutcome::Stale),
+                    Some(v) => {
+                        assert_eq!(outcome, UpdateOutcome::Updated { version: v + 1 });
+                        let record = &mut model.sessions[k].as_mut().unwrap().1;
+                        assert_eq!(record.apply_update(v, data, deadline, t), Some(v + 1));
+                    }
+                }
             }
             4 => {
                 let deadline = t.saturating_add(u64::from(b) * 16);
-                let touched = store.touch(&key, deadline, t).unwrap();
+                let touched = block_on(store.touch(&key, deadline, t)).unwrap();
                 match model.sessions[k].as_mut().filter(|(_, r)| r.is_live(t)) {
                     Some((_, record)) => {
                         assert!(touched);
@@ -688,7 +754,7 @@ pub fn memory_store(data: &[u8]) {
                 }
             }
             5 => {
-                let removed = store.remove(&key).unwrap();
+                let removed = block_on(store.remove(&key)).unwrap();
                 match model.sessions[k].take() {
                     Some((_, record)) if record.is_live(t) => assert!(removed),
                     Some(_) => {}
@@ -700,7 +766,7 @@ pub fn memory_store(data: &[u8]) {
                 let new_key = ids[n].lookup_key();
                 let old_live = model.session(k, now).is_some();
                 let new_live = model.session(n, now).is_some();
-                match store.rotate(&key, &new_key, t) {
+                match block_on(store.rotate(&key, &new_key, t)) {
                     Ok(Some(record)) => {
                         assert!(old_live && !new_live);
                         let moved = model.sessions[k].take().unwrap();
@@ -709,16 +775,21 @@ pub fn memory_store(data: &[u8]) {
                     }
                     Ok(None) => assert!(!old_live, "rotate lost a live session"),
                     Err(StoreErrorKind::Conflict) => assert!(new_live, "spurious conflict"),
-                    Err(StoreErrorKind::Capacity) => assert!(full, "Capacity with {live} live"),
                     Err(e) => panic!("rotate: {e:?}"),
                 }
             }
             7 => {
-                let subject = subjects[usize::from(b) % subjects.len()];
-                let removed = store.remove_subject(&SubjectKey::new(subject)).unwrap();
+                // Log out everywhere, or everywhere but session `k`.
+                let s = usize::from(b) % subjects.len();
+                let keep = (c & 1 == 1).then_some(k);
+                let keep_key = keep.map(|i| ids[i].lookup_key());
+                let removed = block_on(
+                    store.remove_subject(&SubjectKey::new(subjects[s]), keep_key.as_ref()),
+                )
+                .unwrap();
                 let (mut live_n, mut all_n) = (0, 0);
-                for slot in &mut model.sessions {
-                    if slot.as_ref().is_some_and(|(s, _)| *s == subject) {
+                for (i, slot) in model.sessions.iter_mut().enumerate() {
+                    if Some(i) != keep && slot.as_ref().is_some_and(|(x, _)| *x == s) {
                         all_n += 1;
                         live_n += usize::from(slot.as_ref().unwrap().1.is_live(t));
                         *slot = None;
@@ -737,7 +808,7 @@ pub fn memory_store(data: &[u8]) {
                 claims.exp = Some(t.saturating_add(u64::from(c) * 8));
                 let until = claims.exp.unwrap();
                 let was_live = model.revoked[j].is_some_and(|u| t < u);
-                match jwt::revoke_token(&mut store, &claims, 0, t) {
+                match block_on(jwt::revoke_token(&mut store, &claims, 0, t)) {
                     Ok(()) => {
                         if until > t {
                             model.revoked[j] =
@@ -745,7 +816,10 @@ pub fn memory_store(data: &[u8]) {
                         }
                     }
                     Err(jwt::RevocationError::Store(StoreErrorKind::Capacity)) => {
-                        assert!(full && !was_live && until > t, "Capacity with {live} live");
+                        assert!(
+                            live_revocations >= STORE_REVOCATIONS && !was_live && until > t,
+                            "Capacity with {live_revocations} live revocations"
+                        );
                     }
                     Err(e) => panic!("revoke: {e:?}"),
                 }
@@ -757,14 +831,14 @@ pub fn memory_store(data: &[u8]) {
                     t.saturating_add(u64::from(c) * 8),
                 );
                 let was_live = model.marks[s].is_some_and(|(_, e)| t < e);
-                match jwt::revoke_subject(
+                match block_on(jwt::revoke_subject(
                     &mut store,
                     Some("https://issuer.example"),
                     subjects[s],
                     mark.0,
                     mark.1,
                     t,
-                ) {
+                )) {
                     // Merged into a live watermark (so its cutoff can rise even when the new
                     // one is already dead), otherwise stored only if it is live.
                     Ok(()) => match model.marks[s].filter(|(_, e)| t < *e) {
@@ -773,15 +847,45 @@ pub fn memory_store(data: &[u8]) {
                         None => {}
                     },
                     Err(jwt::RevocationError::Store(StoreErrorKind::Capacity)) => {
-                        assert!(full && !was_live && mark.1 > t, "Capacity with {live} live");
+                        assert!(
+                            live_revocations >= STORE_REVOCATIONS && !was_live && mark.1 > t,
+                            "Capacity with {live_revocations} live revocations"
+                        );
                     }
                     Err(e) => panic!("revoke_subject: {e:?}"),
                 }
             }
             10 => {
-                let purged = store.purge_expired(t).unwrap();
+                let purged = block_on(store.purge_expired(t)).unwrap();
                 assert!(purged <= model.dead_count(now), "purged {purged}");
                 model.forget_dead(now);
+            }
+            11 => {
+                // List a subject's sessions: exactly the live ones, under their handles.
+                let s = usize::from(b) % subjects.len();
+                let mut listed: Vec<(SessionHandle, SessionRecord<u16>)> = Vec::new();
+                let count =
+                    block_on(store.list_subject(&SubjectKey::new(subjects[s]), t, &mut listed))
+                        .unwrap();
+                let expected = model.live_of(s, now);
+                assert_eq!(count, expected.len());
+                assert_eq!(listed.len(), expected.len());
+                for i in expected {
+                    let handle = ids[i].handle();
+                    let record = &model.sessions[i].as_ref().unwrap().1;
+                    assert!(listed.iter().any(|(h, r)| *h == handle && r == record));
+                }
+            }
+            12 => {
+                // End session `k` by handle, as subject `b`: only its owner can.
+                let s = usize::from(b) % subjects.len();
+                let removed =
+                    block_on(store.remove_owned(&key, &SubjectKey::new(subjects[s]), t)).unwrap();
+                let owned = model.session(k, now).is_some_and(|(x, _)| *x == s);
+                assert_eq!(removed, owned);
+                if owned {
+                    model.sessions[k] = None;
+                }
             }
             _ => {
                 // Ask about one token: revoked by `jti`, by its subject's watermark, or not.
@@ -794,16 +898,17 @@ pub fn memory_store(data: &[u8]) {
                 claims.iat = Some(iat);
                 let by_jti = model.revoked[j].is_some_and(|u| t < u);
                 let by_mark = model.marks[s].is_some_and(|(cutoff, e)| t < e && iat <= cutoff);
-                let result = jwt::check_not_revoked(&mut store, &claims, t);
+                let result = block_on(jwt::check_not_revoked(&mut store, &claims, t));
                 assert_eq!(result.is_err(), by_jti || by_mark, "{result:?}");
             }
         }
 
         // After every step: within capacity, and nothing live lost or changed.
-        assert!(store.len() <= STORE_N);
+        assert!(store.sessions_len() <= STORE_SESSIONS);
+        assert!(store.revocations_len() <= STORE_REVOCATIONS);
         let t = UnixTime::from_secs(now);
         for (i, id) in ids.iter().enumerate() {
-            let got = store.get(&id.lookup_key(), t).unwrap();
+            let got = block_on(store.get(&id.lookup_key(), t)).unwrap();
             assert_eq!(
                 got.as_ref(),
                 model.session(i, now).map(|(_, r)| r),
@@ -814,7 +919,7 @@ pub fn memory_store(data: &[u8]) {
             let mut claims = RegisteredClaims::default();
             claims.iss = Some("https://issuer.example");
             claims.jti = Some(jti);
-            let revoked = jwt::check_not_revoked(&mut store, &claims, t).is_err();
+            let revoked = block_on(jwt::check_not_revoked(&mut store, &claims, t)).is_err();
             assert_eq!(
                 revoked,
                 model.revoked[j].is_some_and(|u| t < u),
@@ -826,7 +931,7 @@ pub fn memory_store(data: &[u8]) {
             claims.iss = Some("https://issuer.example");
             claims.sub = Some(subject);
             // No `iat`: any live watermark revokes the token.
-            let revoked = jwt::check_not_revoked(&mut store, &claims, t).is_err();
+            let revoked = block_on(jwt::check_not_revoked(&mut store, &claims, t)).is_err();
             assert_eq!(
                 revoked,
                 model.marks[s].is_some_and(|(_, e)| t < e),
@@ -836,32 +941,57 @@ pub fn memory_store(data: &[u8]) {
     }
 }
 
-/// Capacity of the store under test: small, so that it fills.
-pub const STORE_N: usize = 8;
+/// Session capacity of the store under test: small, so that it fills.
+pub const STORE_SESSIONS: usize = 8;
+/// Revocation capacity of the store under test: small, so that it fills.
+pub const STORE_REVOCATIONS: usize = 4;
 const SESSION_KEYS: usize = 12;
 
+/// What the store should hold: sessions by key index (with their subject's index),
+/// revocations by `jti` index, watermarks by subject index.
 #[derive(Default)]
 struct Model {
-    sessions: [Option<(&'static str, SessionRecord<u16>)>; SESSION_KEYS],
+    sessions: [Option<(usize, SessionRecord<u16>)>; SESSION_KEYS],
     revoked: [Option<UnixTime>; 6],
     marks: [Option<(UnixTime, UnixTime)>; 3],
 }
 
 impl Model {
-    fn session(&self, k: usize, now: u64) -> Option<&(&'static str, SessionRecord<u16>)> {
+    fn session(&self, k: usize, now: u64) -> Option<&(usize, SessionRecord<u16>)> {
         self.sessions[k]
             .as_ref()
             .filter(|(_, r)| r.is_live(UnixTime::from_secs(now)))
     }
 
-    fn live_count(&self, now: u64) -> usize {
+    /// The key indices of subject `s`'s live sessions.
+    fn live_of(&self, s: usize, now: u64) -> Vec<usize> {
+        (0..SESSION_KEYS)
+            .filter(|&i| self.session(i, now).is_some_and(|(x, _)| *x == s))
+            .collect()
+    }
+
+    /// A create under a limit drops the subject's dead sessions.
+    fn drop_dead_of(&mut self, s: usize, now: u64) {
+        let t = UnixTime::from_secs(now);
+        for slot in &mut self.sessions {
+            if slot.as_ref().is_some_and(|(x, r)| *x == s && !r.is_live(t)) {
+                *slot = None;
+            }
+        }
+    }
+
+    fn live_sessions(&self, now: u64) -> usize {
         let t = UnixTime::from_secs(now);
         self.sessions
             .iter()
             .flatten()
             .filter(|(_, r)| r.is_live(t))
             .count()
-            + self.revoked.iter().flatten().filter(|u| t < **u).count()
+    }
+
+    fn live_revocations(&self, now: u64) -> usize {
+        let t = UnixTime::from_secs(now);
+        self.revoked.iter().flatten().filter(|u| t < **u).count()
             + self.marks.iter().flatten().filter(|(_, e)| t < *e).count()
     }
 
@@ -896,9 +1026,198 @@ impl Model {
     }
 }
 
-fn dummy_record(t: UnixTime) -> SessionRecord<u16> {
-    SessionRecord::from_parts(SubjectKey::new("nobody"), 0, t, t, t, t)
+/// Refresh-token families driven by arbitrary operations, checked against a model.
+///
+/// Input: one byte of operation and two bytes of arguments per step. Logins start families
+/// for three subjects; every refresh token and access token ever issued is kept, so the
+/// operations present current, just-replaced and long-replaced tokens, in any order, at
+/// times that only move forwards.
+///
+/// Invariants after every step: a refresh succeeds exactly for the current token of a live
+/// family; the token replaced within the grace period gets `Superseded` and changes
+/// nothing; any other token of a live family gets `Reused` and ends it; an access token is
+/// accepted exactly while it is unexpired, its family was never ended and its subject was
+/// not logged out everywhere after it was issued.
+pub fn refresh_flow(data: &[u8]) {
+    const ACCESS: u64 = 60;
+    const REFRESH: u64 = 600;
+    const FAMILY: u64 = 2000;
+    const GRACE: u64 = 10;
+    let policy = RefreshPolicy::new()
+        .with_access_lifetime(ACCESS)
+        .with_refresh_lifetime(REFRESH)
+        .with_family_lifetime(FAMILY)
+        .with_grace_period(GRACE)
+        .with_leeway(0);
+    let validation = Validation::new().with_leeway(0);
+    let key = Hs256Key::new_from_slice(SECRET).unwrap();
+    let mut store: MemoryStore<Family<u8>, 64, 64> = MemoryStore::new();
+    let mut rng = CounterRng(0x2545_f491_4f6c_dd1d);
+    let subjects = ["alice", "bob", "carol"];
+
+    // The model: families, every refresh token (family, generation), every access token.
+    struct ModelFamily {
+        subject: usize,
+        data: u8,
+        created: u64,
+        generation: u32,
+        rotated_at: u64,
+        ended: bool,
+    }
+    let mut families: Vec<ModelFamily> = Vec::new();
+    let mut tokens: Vec<(RefreshToken, usize, u32)> = Vec::new();
+    let mut access: Vec<(String, usize, u64)> = Vec::new(); // token, family, iat
+    let mut everywhere: [Option<u64>; 3] = [None; 3];
+    let mut now = NOW;
+
+    let mut r = Reader(data);
+    let mut steps = 0;
+    while !r.0.is_empty() && steps < 128 {
+        steps += 1;
+        let (op, a, b) = (r.byte(), r.byte(), r.byte());
+        let t = UnixTime::from_secs(now);
+        match op % 6 {
+            0 => now += u64::from(a) * if b & 1 == 0 { 1 } else { 16 },
+            1 if families.len() < 16 => {
+                let s = usize::from(a) % subjects.len();
+                let grant =
+                    block_on(policy.issue(&mut store, &mut rng, subjects[s], a, t)).unwrap();
+                let f = families.len();
+                families.push(ModelFamily {
+                    subject: s,
+                    data: a,
+                    created: now,
+                    generation: 1,
+                    rotated_at: now,
+                    ended: false,
+                });
+                access.push((
+                    jwt::sign_to_string(&key, &grant.access.claims(None, subjects[s])).unwrap(),
+                    f,
+                    now,
+                ));
+                tokens.push((grant.refresh, f, 1));
+            }
+            2 if !tokens.is_empty() => {
+                let i = usize::from(a) % tokens.len();
+                let (f, g) = (tokens[i].1, tokens[i].2);
+                let fam = &families[f];
+                let live =
+                    !fam.ended && now < fam.created + FAMILY && now < fam.rotated_at + REFRESH;
+                let result = block_on(policy.refresh(&mut store, &mut rng, &tokens[i].0, t));
+                match result {
+                    Ok(refreshed) => {
+                        assert!(
+                            live && g == fam.generation,
+                            "refreshed a token that is not current"
+                        );
+                        assert_eq!(refreshed.data, fam.data, "the family's data");
+                        let fam = &mut families[f];
+                        fam.generation += 1;
+                        fam.rotated_at = now;
+                        let s = fam.subject;
+                        access.push((
+                            jwt::sign_to_string(
+                                &key,
+                                &refreshed.grant.access.claims(None, subjects[s]),
+                            )
+                            .unwrap(),
+                            f,
+                            now,
+                        ));
+                        tokens.push((refreshed.grant.refresh, f, fam.generation));
+                    }
+                    Err(RefreshError::Superseded) => {
+                        assert!(live && g + 1 == fam.generation && now <= fam.rotated_at + GRACE);
+                    }
+                    Err(RefreshError::Reused { family }) => {
+                        assert!(
+                            live && g != fam.generation,
+                            "a current token counted as reused"
+                        );
+                        assert!(!(g + 1 == fam.generation && now <= fam.rotated_at + GRACE));
+                        assert!(family == tokens[i].0.family());
+                        families[f].ended = true;
+                    }
+                    Err(RefreshError::Invalid) => assert!(!live, "a live family was not found"),
+                    Err(e) => panic!("refresh: {e:?}"),
+                }
+            }
+            3 if !tokens.is_empty() => {
+                let i = usize::from(a) % tokens.len();
+                let f = tokens[i].1;
+                let fam = &families[f];
+                let live =
+                    !fam.ended && now < fam.created + FAMILY && now < fam.rotated_at + REFRESH;
+                let existed = block_on(policy.logout(&mut store, &tokens[i].0, t)).unwrap();
+                // A dead family the store still holds counts too.
+                assert!(existed || !live, "logout missed a live family");
+                families[f].ended = true;
+            }
+            4 => {
+                let s = usize::from(a) % subjects.len();
+                let ended =
+                    block_on(policy.logout_everywhere(&mut store, None, subjects[s], t)).unwrap();
+                let mut live = 0;
+                for fam in families.iter_mut().filter(|f| f.subject == s) {
+                    let alive =
+                        !fam.ended && now < fam.created + FAMILY && now < fam.rotated_at + REFRESH;
+                    live += usize::from(alive);
+                    fam.ended = true;
+                }
+                assert!(ended >= live, "{ended} of {live} live families ended");
+                everywhere[s] = Some(now);
+            }
+            _ if !access.is_empty() => {
+                let i = usize::from(b) % access.len();
+                let (token, f, iat) = &access[i];
+                let fam = &families[*f];
+                let logged_out = everywhere[fam.subject].is_some_and(|c| *iat <= c);
+                let expected = now < iat + ACCESS && !fam.ended && !logged_out;
+                let mut scratch = [0u8; 512];
+                let result = block_on(jwt::verify_not_revoked::<serde::de::IgnoredAny, _, _>(
+                    &key,
+                    token,
+                    &validation,
+                    &mut store,
+                    t,
+                    &mut scratch,
+                ));
+                assert_eq!(result.is_ok(), expected, "{result:?}");
+            }
+            _ => {}
+        }
+    }
 }
+
+/// NOT A RANDOM NUMBER GENERATOR: distinct values from a counter, so fuzz runs replay.
+struct CounterRng(u64);
+
+impl rand_core::TryRng for CounterRng {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(self.try_next_u64()? as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        Ok(self.0 ^ (self.0 >> 29))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let bytes = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for CounterRng {}
 
 /// `cookie-octet` of RFC 6265 §4.1.1.
 fn is_cookie_octet(b: u8) -> bool {

@@ -26,6 +26,13 @@ pub struct RegisteredClaims<'a> {
     pub iat: Option<UnixTime>,
     /// `jti`: a unique identifier for the token.
     pub jti: Option<&'a str>,
+    /// `sid`: the session the token was issued in ([OpenID Connect Front-Channel Logout
+    /// §3], registered with IANA). Tokens issued from a
+    /// [refresh-token family](crate::refresh) name it here, so revoking the family
+    /// revokes them all.
+    ///
+    /// [OpenID Connect Front-Channel Logout §3]: https://openid.net/specs/openid-connect-frontchannel-1_0.html#ClaimsContents
+    pub sid: Option<&'a str>,
 }
 
 /// The `aud` claim: one string, or an array of strings.

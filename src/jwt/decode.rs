@@ -199,6 +199,7 @@ fn registered_claims<'s>(
             "iss" => claims.iss = Some(string_claim(value, Claim::Iss, spare)?),
             "sub" => claims.sub = Some(string_claim(value, Claim::Sub, spare)?),
             "jti" => claims.jti = Some(string_claim(value, Claim::Jti, spare)?),
+            "sid" => claims.sid = Some(string_claim(value, Claim::Sid, spare)?),
             "exp" => claims.exp = Some(time_claim(value, Claim::Exp)?),
             "nbf" => claims.nbf = Some(time_claim(value, Claim::Nbf)?),
             "iat" => claims.iat = Some(time_claim(value, Claim::Iat)?),

@@ -1,4 +1,4 @@
-//! JWT revocation through a [`SessionStore`], keyed on decoded claims.
+//! JWT revocation through a [`RevocationStore`], keyed on decoded claims.
 //!
 //! Two mechanisms, both stored as entries that expire on their own:
 //!
@@ -6,10 +6,15 @@
 //!   token's `exp` (plus leeway), after which verification refuses it anyway;
 //! - **all tokens of a subject** from an issuer issued at or before a cutoff
 //!   ([`revoke_subject`]), the "log out everywhere" of JWTs, kept until no such token can
-//!   still be valid.
+//!   still be valid;
+//! - **all tokens of a session** (their `sid` claim): a [refresh-token
+//!   family](crate::refresh) that is logged out, or whose refresh token was reused, revokes
+//!   every access token issued from it at once.
 //!
 //! [`check_not_revoked`] consults both after a token is verified, and
-//! [`verify_not_revoked`] does both steps in one call.
+//! [`verify_not_revoked`] does both steps in one call. They are `async fn`s over any
+//! [`RevocationStore`]; over an in-memory store, drive them with
+//! [`block_on`](crate::store::block_on) where there is no executor.
 //!
 //! Keys are SHA-256 digests over a domain-separation label and the length-prefixed
 //! decoded claim values, never over the token text: a token re-encoded differently (which
@@ -22,7 +27,7 @@ use serde::Deserialize;
 
 use crate::error::{Claim, Error, VerifyError};
 use crate::jwt::{RegisteredClaims, Validation, Verified, VerifyingKeys};
-use crate::store::{AsyncSessionStore, LookupKey, SessionStore, StoreError, Watermark, complete};
+use crate::store::{LookupKey, RevocationStore, StoreError, Watermark};
 use crate::time::UnixTime;
 
 /// Revokes the token with these claims, by its `iss` and `jti`, until its `exp` plus
@@ -32,21 +37,29 @@ use crate::time::UnixTime;
 /// as long as verification could still accept the token. A token already past that time
 /// needs no entry, and none is written.
 ///
+/// The key is the pair (`iss`, `jti`), with an absent `iss` kept apart from every issuer:
+/// tokens without `iss` share one namespace of `jti`s, so an application that mints such
+/// tokens in several places must keep their `jti`s unique across them (random `jti`s do).
+///
 /// # Errors
 ///
 /// [`RevocationError::Token`] with [`VerifyError::MissingClaim`] if the token has no `jti`
 /// or no `exp` (revoke such tokens with [`revoke_subject`]); [`RevocationError::Store`] if
 /// the store fails, including `Capacity`: the token is then **not** revoked.
-pub fn revoke_token<S>(
+pub async fn revoke_token<S>(
     store: &mut S,
     claims: &RegisteredClaims<'_>,
     leeway: u64,
     now: UnixTime,
 ) -> Result<(), RevocationError<S::Error>>
 where
-    S: SessionStore + ?Sized,
+    S: RevocationStore + ?Sized,
 {
-    complete(revoke_token_async(&mut &mut *store, claims, leeway, now))
+    let (key, until) = token_entry(claims, leeway)?;
+    store
+        .revoke(&key, until, now)
+        .await
+        .map_err(RevocationError::Store)
 }
 
 /// Revokes every token from `issuer` (`None`: tokens without `iss`) about `subject` that
@@ -62,7 +75,7 @@ where
 ///
 /// [`RevocationError::Store`] if the store fails, including `Capacity`: nothing is then
 /// revoked.
-pub fn revoke_subject<S>(
+pub async fn revoke_subject<S>(
     store: &mut S,
     issuer: Option<&str>,
     subject: &str,
@@ -71,131 +84,7 @@ pub fn revoke_subject<S>(
     now: UnixTime,
 ) -> Result<(), RevocationError<S::Error>>
 where
-    S: SessionStore + ?Sized,
-{
-    complete(revoke_subject_async(
-        &mut &mut *store,
-        issuer,
-        subject,
-        cutoff,
-        expires_at,
-        now,
-    ))
-}
-
-/// Checks that a verified token has not been revoked, by `jti` or by a watermark on its
-/// subject.
-///
-/// Fails closed: a token without `iat` whose subject has a watermark is revoked, and a
-/// store failure is an error, not a pass. A token with neither `jti` nor `sub` can't have
-/// been revoked and passes.
-///
-/// # Errors
-///
-/// [`RevocationError::Token`] with [`VerifyError::Revoked`] if it is revoked;
-/// [`RevocationError::Store`] if the store fails (refuse the token then).
-pub fn check_not_revoked<S>(
-    store: &mut S,
-    claims: &RegisteredClaims<'_>,
-    now: UnixTime,
-) -> Result<(), RevocationError<S::Error>>
-where
-    S: SessionStore + ?Sized,
-{
-    complete(check_not_revoked_async(&mut &mut *store, claims, now))
-}
-
-/// [`verify`](crate::jwt::verify)s a token, then [`check_not_revoked`].
-///
-/// ```
-/// use tokenstile::jwt::{self, Hs256Key, RevocationError, Validation};
-/// use tokenstile::store::MemoryStore;
-/// use tokenstile::{Error, UnixTime, VerifyError};
-///
-/// #[derive(serde::Serialize, serde::Deserialize)]
-/// struct Claims<'a> { sub: &'a str, jti: &'a str, iat: u64, exp: u64 }
-///
-/// let key = Hs256Key::new_from_slice(&[7u8; 32])?;
-/// let now = UnixTime::from_secs(1_700_000_000);
-/// let mut buf = [0u8; 256];
-/// let claims = Claims { sub: "alice", jti: "t-1", iat: now.as_secs(), exp: now.as_secs() + 900 };
-/// let token = jwt::sign(&key, &claims, &mut buf)?;
-///
-/// let mut store: MemoryStore<(), 64> = MemoryStore::new();
-/// let policy = Validation::new();
-/// let mut scratch = [0u8; 256];
-/// let verified = jwt::verify_not_revoked::<Claims, _, _>(&key, token, &policy, &mut store, now, &mut scratch)?;
-///
-/// // Log out: revoke this token until it expires.
-/// jwt::revoke_token(&mut store, &verified.registered, policy.leeway, now)?;
-/// let refused = jwt::verify_not_revoked::<Claims, _, _>(&key, token, &policy, &mut store, now, &mut scratch);
-/// assert!(matches!(refused, Err(RevocationError::Token(Error::Verify(VerifyError::Revoked)))));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-///
-/// # Errors
-///
-/// [`RevocationError::Token`] with the error of [`verify`](crate::jwt::verify), or with
-/// [`VerifyError::Revoked`]; [`RevocationError::Store`] if the store fails.
-pub fn verify_not_revoked<'s, T, K, S>(
-    keys: &K,
-    token: &str,
-    policy: &Validation<'_>,
-    store: &mut S,
-    now: UnixTime,
-    scratch: &'s mut [u8],
-) -> Result<Verified<'s, T>, RevocationError<S::Error>>
-where
-    T: Deserialize<'s>,
-    K: VerifyingKeys + ?Sized,
-    S: SessionStore + ?Sized,
-{
-    complete(verify_not_revoked_async(
-        keys,
-        token,
-        policy,
-        &mut &mut *store,
-        now,
-        scratch,
-    ))
-}
-
-/// [`revoke_token`] over an async store.
-///
-/// # Errors
-///
-/// As [`revoke_token`].
-pub async fn revoke_token_async<S>(
-    store: &mut S,
-    claims: &RegisteredClaims<'_>,
-    leeway: u64,
-    now: UnixTime,
-) -> Result<(), RevocationError<S::Error>>
-where
-    S: AsyncSessionStore + ?Sized,
-{
-    let (key, until) = token_entry(claims, leeway)?;
-    store
-        .revoke(&key, until, now)
-        .await
-        .map_err(RevocationError::Store)
-}
-
-/// [`revoke_subject`] over an async store.
-///
-/// # Errors
-///
-/// As [`revoke_subject`].
-pub async fn revoke_subject_async<S>(
-    store: &mut S,
-    issuer: Option<&str>,
-    subject: &str,
-    cutoff: UnixTime,
-    expires_at: UnixTime,
-    now: UnixTime,
-) -> Result<(), RevocationError<S::Error>>
-where
-    S: AsyncSessionStore + ?Sized,
+    S: RevocationStore + ?Sized,
 {
     store
         .raise_watermark(
@@ -207,21 +96,37 @@ where
         .map_err(RevocationError::Store)
 }
 
-/// [`check_not_revoked`] over an async store.
+/// Checks that a verified token has not been revoked: by `jti`, by its session (`sid`), or
+/// by a watermark on its subject.
+///
+/// Fails closed: a token without `iat` whose subject has a watermark is revoked, and a
+/// store failure is an error, not a pass. A token with neither `jti`, `sid` nor `sub`
+/// can't have been revoked and passes.
 ///
 /// # Errors
 ///
-/// As [`check_not_revoked`].
-pub async fn check_not_revoked_async<S>(
+/// [`RevocationError::Token`] with [`VerifyError::Revoked`] if it is revoked;
+/// [`RevocationError::Store`] if the store fails (refuse the token then).
+pub async fn check_not_revoked<S>(
     store: &mut S,
     claims: &RegisteredClaims<'_>,
     now: UnixTime,
 ) -> Result<(), RevocationError<S::Error>>
 where
-    S: AsyncSessionStore + ?Sized,
+    S: RevocationStore + ?Sized,
 {
     if let Some(jti) = claims.jti {
         let key = LookupKey::for_revoked_token(claims.iss, jti);
+        if store
+            .is_revoked(&key, now)
+            .await
+            .map_err(RevocationError::Store)?
+        {
+            return Err(RevocationError::REVOKED);
+        }
+    }
+    if let Some(sid) = claims.sid {
+        let key = LookupKey::for_revoked_family(sid);
         if store
             .is_revoked(&key, now)
             .await
@@ -243,12 +148,43 @@ where
     Ok(())
 }
 
-/// [`verify_not_revoked`] over an async store.
+/// [`verify`](crate::jwt::verify)s a token, then [`check_not_revoked`].
+///
+/// ```
+/// use tokenstile::jwt::{self, Hs256Key, RevocationError, Validation};
+/// use tokenstile::store::{block_on, MemoryStore};
+/// use tokenstile::{Error, UnixTime, VerifyError};
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Claims<'a> { sub: &'a str, jti: &'a str, iat: u64, exp: u64 }
+///
+/// let key = Hs256Key::new_from_slice(&[7u8; 32])?;
+/// let now = UnixTime::from_secs(1_700_000_000);
+/// let mut buf = [0u8; 256];
+/// let claims = Claims { sub: "alice", jti: "t-1", iat: now.as_secs(), exp: now.as_secs() + 900 };
+/// let token = jwt::sign(&key, &claims, &mut buf)?;
+///
+/// let mut store: MemoryStore<(), 8, 64> = MemoryStore::new();
+/// let policy = Validation::new();
+/// let mut scratch = [0u8; 256];
+/// let verified = block_on(jwt::verify_not_revoked::<Claims, _, _>(
+///     &key, token, &policy, &mut store, now, &mut scratch,
+/// ))?;
+///
+/// // Log out: revoke this token until it expires.
+/// block_on(jwt::revoke_token(&mut store, &verified.registered, policy.leeway, now))?;
+/// let refused = block_on(jwt::verify_not_revoked::<Claims, _, _>(
+///     &key, token, &policy, &mut store, now, &mut scratch,
+/// ));
+/// assert!(matches!(refused, Err(RevocationError::Token(Error::Verify(VerifyError::Revoked)))));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 ///
-/// As [`verify_not_revoked`].
-pub async fn verify_not_revoked_async<'s, T, K, S>(
+/// [`RevocationError::Token`] with the error of [`verify`](crate::jwt::verify), or with
+/// [`VerifyError::Revoked`]; [`RevocationError::Store`] if the store fails.
+pub async fn verify_not_revoked<'s, T, K, S>(
     keys: &K,
     token: &str,
     policy: &Validation<'_>,
@@ -259,10 +195,10 @@ pub async fn verify_not_revoked_async<'s, T, K, S>(
 where
     T: Deserialize<'s>,
     K: VerifyingKeys + ?Sized,
-    S: AsyncSessionStore + ?Sized,
+    S: RevocationStore + ?Sized,
 {
     let verified = crate::jwt::verify(keys, token, policy, now, scratch)?;
-    check_not_revoked_async(store, &verified.registered, now).await?;
+    check_not_revoked(store, &verified.registered, now).await?;
     Ok(verified)
 }
 

@@ -229,6 +229,7 @@ impl<'a> Validation<'a> {
             (Claim::Iss, claims.iss.is_some()),
             (Claim::Jti, claims.jti.is_some()),
             (Claim::Nbf, claims.nbf.is_some()),
+            (Claim::Sid, claims.sid.is_some()),
             (Claim::Sub, claims.sub.is_some()),
         ];
         match present
@@ -282,6 +283,7 @@ impl ClaimSet {
             Claim::Jti => 1 << 4,
             Claim::Nbf => 1 << 5,
             Claim::Sub => 1 << 6,
+            Claim::Sid => 1 << 7,
         }
     }
 }

@@ -8,7 +8,7 @@ use rand_core::TryCryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::store::LookupKey;
+use crate::store::{LookupKey, SessionHandle};
 
 /// A session ID: 256 bits from a cryptographic RNG, the bearer secret a client presents
 /// (typically in a cookie).
@@ -66,17 +66,9 @@ impl SessionId {
     /// [`SessionIdError::Alphabet`] for a character outside the alphabet, and
     /// [`SessionIdError::NonCanonical`] when the last character has non-zero unused bits.
     pub fn parse(s: &str) -> Result<Self, SessionIdError> {
-        if s.len() != Self::ENCODED_LEN {
-            return Err(SessionIdError::Length);
-        }
         let mut id = Self([0; 32]);
-        match Base64UrlUnpadded::decode(s, &mut id.0) {
-            Ok(decoded) if decoded.len() == 32 => Ok(id),
-            Ok(_) => Err(SessionIdError::Length),
-            // Only failed input reaches this scan, so valid IDs decode in constant time.
-            Err(_) if s.bytes().all(is_base64url) => Err(SessionIdError::NonCanonical),
-            Err(_) => Err(SessionIdError::Alphabet),
-        }
+        decode_secret(s, &mut id.0)?;
+        Ok(id)
     }
 
     /// Writes the text form into `out` and returns it.
@@ -94,6 +86,13 @@ impl SessionId {
         let s = alloc::string::String::from(self.encode(&mut buf));
         buf.zeroize();
         s
+    }
+
+    /// The handle of this session, as [`SessionPolicy::list`](super::SessionPolicy::list)
+    /// shows it: compare it with a listed handle to find the current session.
+    #[must_use]
+    pub fn handle(&self) -> SessionHandle {
+        SessionHandle::new(self.lookup_key())
     }
 
     /// The key a store files this session under: SHA-256 over a domain-separation label
@@ -170,6 +169,24 @@ impl fmt::Display for SessionIdError {
 }
 
 impl core::error::Error for SessionIdError {}
+
+/// Decodes exactly `out.len()` bytes from their canonical unpadded base64url text, as
+/// untrusted input: the length is checked first, then the alphabet and the unused bits. On
+/// error, `out` may hold part of the bytes; callers zeroize it (it lives in a type that
+/// does so on drop).
+pub(crate) fn decode_secret(s: &str, out: &mut [u8]) -> Result<(), SessionIdError> {
+    let len = out.len();
+    if s.len() != Base64UrlUnpadded::encoded_len(out) {
+        return Err(SessionIdError::Length);
+    }
+    match Base64UrlUnpadded::decode(s, out) {
+        Ok(decoded) if decoded.len() == len => Ok(()),
+        Ok(_) => Err(SessionIdError::Length),
+        // Only failed input reaches this scan, so valid text decodes in constant time.
+        Err(_) if s.bytes().all(is_base64url) => Err(SessionIdError::NonCanonical),
+        Err(_) => Err(SessionIdError::Alphabet),
+    }
+}
 
 fn is_base64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'

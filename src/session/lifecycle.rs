@@ -4,8 +4,11 @@ use core::fmt;
 
 use rand_core::TryCryptoRng;
 
-use super::{SessionId, SessionRecord};
-use crate::store::{AsyncSessionStore, SessionStore, StoreError, SubjectKey, complete};
+use super::SessionId;
+use crate::store::{
+    CreateOutcome, SessionHandle, SessionRecord, SessionSink, SessionStore, Store, StoreError,
+    SubjectKey, SubjectLimit, UpdateOutcome,
+};
 use crate::time::UnixTime;
 
 /// How long sessions live and how often activity is written back; the lifecycle
@@ -28,8 +31,9 @@ use crate::time::UnixTime;
 /// Deadlines are stored in each record, and loading checks them **and** this policy, so
 /// shortening a timeout also ends existing sessions that exceed it.
 ///
-/// All times are whole seconds. The methods with an `_async` suffix do the same over an
-/// [`AsyncSessionStore`].
+/// All times are whole seconds. The operations are `async fn`s over any
+/// [`SessionStore`]; over an in-memory store, drive them with
+/// [`block_on`](crate::store::block_on) where there is no executor.
 ///
 /// ```
 /// use tokenstile::session::SessionPolicy;
@@ -51,6 +55,8 @@ pub struct SessionPolicy {
     /// Minimum seconds between two write-backs of activity. Default: 60. Zero writes on
     /// every load.
     pub touch_interval: u64,
+    /// At most this many live sessions per subject, or no limit. Default: none.
+    pub subject_limit: Option<SubjectLimit>,
 }
 
 impl SessionPolicy {
@@ -68,6 +74,7 @@ impl SessionPolicy {
             idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
             absolute_timeout: Self::DEFAULT_ABSOLUTE_TIMEOUT,
             touch_interval: Self::DEFAULT_TOUCH_INTERVAL,
+            subject_limit: None,
         }
     }
 
@@ -92,38 +99,66 @@ impl SessionPolicy {
         self
     }
 
+    /// The same policy with a limit on live sessions per subject, enforced atomically by
+    /// the store when a session is created.
+    #[must_use]
+    pub const fn with_subject_limit(mut self, limit: SubjectLimit) -> Self {
+        self.subject_limit = Some(limit);
+        self
+    }
+
     /// Starts a session for `subject` (typically a user ID) holding `data`, and returns
     /// its new ID.
     ///
-    /// The ID comes from `rng`. If the store already holds a live entry under it, nothing
-    /// is overwritten and no other ID is tried: the collision is reported, because with
-    /// 256 random bits it means the RNG is broken.
+    /// The ID comes from `rng`. If the store already holds a live session under it,
+    /// nothing is overwritten and no other ID is tried: the collision is reported, because
+    /// with 256 random bits it means the RNG is broken. With a
+    /// [subject limit](Self::with_subject_limit), the store refuses the login or ends the
+    /// subject's oldest sessions, in the same atomic step.
     ///
     /// # Errors
     ///
-    /// [`SessionError::Random`] if the RNG fails; [`SessionError::Store`] if the store
-    /// does, including [`StoreErrorKind::Conflict`](crate::store::StoreErrorKind::Conflict)
-    /// for a collision and `Capacity` for a full store.
-    pub fn create<S, R>(
+    /// [`SessionError::Random`] if the RNG fails; [`SessionError::LimitReached`] if the
+    /// limit refuses; [`SessionError::Store`] if the store fails, including
+    /// [`StoreErrorKind::Conflict`](crate::store::StoreErrorKind::Conflict) for a
+    /// collision and `Capacity` for a full store.
+    pub async fn create<D, S, R>(
         &self,
         store: &mut S,
         rng: &mut R,
         subject: &str,
-        data: S::Data,
+        data: D,
         now: UnixTime,
     ) -> Result<SessionId, SessionError<S::Error>>
     where
-        S: SessionStore + ?Sized,
+        D: Send + Sync,
+        S: SessionStore<D> + ?Sized,
         R: TryCryptoRng + ?Sized,
     {
-        complete(self.create_async(&mut &mut *store, rng, subject, data, now))
+        let id = SessionId::generate(rng).map_err(|_| SessionError::Random)?;
+        let record = SessionRecord::new(
+            SubjectKey::new(subject),
+            data,
+            now,
+            now.saturating_add(self.idle_timeout),
+            now.saturating_add(self.absolute_timeout),
+        );
+        match store
+            .create(&id.lookup_key(), record, self.subject_limit, now)
+            .await
+            .map_err(SessionError::Store)?
+        {
+            CreateOutcome::LimitReached => Err(SessionError::LimitReached),
+            _ => Ok(id),
+        }
     }
 
     /// The live session `id` names, after recording this as activity.
     ///
     /// The activity is written back (with [`SessionStore::touch`], which leaves the data
     /// alone) only when the last write is at least the touch interval old. The returned
-    /// record shows the deadlines as they now are.
+    /// record shows the deadlines as they now are, and the version to
+    /// [`save`](Self::save) against.
     ///
     /// # Errors
     ///
@@ -131,153 +166,15 @@ impl SessionPolicy {
     /// destroyed, rotated away, or dropped by the store after its deadline);
     /// [`SessionError::Expired`] if the record is past this policy's timeouts (the session
     /// is then removed); [`SessionError::Store`] if the store fails.
-    pub fn load<S>(
+    pub async fn load<D, S>(
         &self,
         store: &mut S,
         id: &SessionId,
         now: UnixTime,
-    ) -> Result<SessionRecord<S::Data>, SessionError<S::Error>>
+    ) -> Result<SessionRecord<D>, SessionError<S::Error>>
     where
-        S: SessionStore + ?Sized,
-    {
-        complete(self.load_async(&mut &mut *store, id, now))
-    }
-
-    /// Writes `record` (as returned by [`load`](Self::load) or [`rotate`](Self::rotate),
-    /// with changed data) back under `id`, recording activity at `now`.
-    ///
-    /// The subject, creation time and absolute deadline stay as they are. A session
-    /// destroyed in the meantime is not brought back.
-    ///
-    /// # Errors
-    ///
-    /// [`SessionError::NotFound`] if no live session is stored under `id`;
-    /// [`SessionError::Expired`] if `record` is past this policy's timeouts;
-    /// [`SessionError::Store`] if the store fails.
-    pub fn save<S>(
-        &self,
-        store: &mut S,
-        id: &SessionId,
-        record: SessionRecord<S::Data>,
-        now: UnixTime,
-    ) -> Result<(), SessionError<S::Error>>
-    where
-        S: SessionStore + ?Sized,
-    {
-        complete(self.save_async(&mut &mut *store, id, record, now))
-    }
-
-    /// Moves the session `id` names to a fresh ID and returns the new ID with the
-    /// session, data and deadlines unchanged. The old ID is dead from this moment.
-    ///
-    /// Rotate at login and at every privilege change, so an ID an attacker planted or
-    /// observed before is worthless afterwards (session fixation). The absolute deadline
-    /// does not move.
-    ///
-    /// # Errors
-    ///
-    /// As [`load`](Self::load), and [`SessionError::Random`] if the RNG fails. A new ID
-    /// that collides is reported as a store
-    /// [`Conflict`](crate::store::StoreErrorKind::Conflict), and the session stays under
-    /// the old ID.
-    pub fn rotate<S, R>(
-        &self,
-        store: &mut S,
-        rng: &mut R,
-        id: &SessionId,
-        now: UnixTime,
-    ) -> Result<Rotated<S::Data>, SessionError<S::Error>>
-    where
-        S: SessionStore + ?Sized,
-        R: TryCryptoRng + ?Sized,
-    {
-        complete(self.rotate_async(&mut &mut *store, rng, id, now))
-    }
-
-    /// Ends the session `id` names (logout), and reports whether there was one.
-    ///
-    /// # Errors
-    ///
-    /// [`SessionError::Store`] if the store fails; the session may then still exist.
-    pub fn destroy<S>(&self, store: &mut S, id: &SessionId) -> Result<bool, SessionError<S::Error>>
-    where
-        S: SessionStore + ?Sized,
-    {
-        complete(self.destroy_async(&mut &mut *store, id))
-    }
-
-    /// Ends every session of `subject` ("log out everywhere") and reports how many there
-    /// were.
-    ///
-    /// # Errors
-    ///
-    /// [`SessionError::Store`] if the store fails; sessions may then still exist.
-    pub fn destroy_subject<S>(
-        &self,
-        store: &mut S,
-        subject: &str,
-    ) -> Result<usize, SessionError<S::Error>>
-    where
-        S: SessionStore + ?Sized,
-    {
-        complete(self.destroy_subject_async(&mut &mut *store, subject))
-    }
-
-    /// Removes every entry that is dead at `now` from the store, and reports how many.
-    /// Run it now and then for stores that don't expire entries on their own.
-    ///
-    /// # Errors
-    ///
-    /// [`SessionError::Store`] if the store fails.
-    pub fn purge_expired<S>(
-        &self,
-        store: &mut S,
-        now: UnixTime,
-    ) -> Result<usize, SessionError<S::Error>>
-    where
-        S: SessionStore + ?Sized,
-    {
-        complete(self.purge_expired_async(&mut &mut *store, now))
-    }
-
-    /// [`create`](Self::create) over an async store.
-    ///
-    /// # Errors
-    ///
-    /// As [`create`](Self::create).
-    pub async fn create_async<S, R>(
-        &self,
-        store: &mut S,
-        rng: &mut R,
-        subject: &str,
-        data: S::Data,
-        now: UnixTime,
-    ) -> Result<SessionId, SessionError<S::Error>>
-    where
-        S: AsyncSessionStore + ?Sized,
-        R: TryCryptoRng + ?Sized,
-    {
-        let (id, record) = self.new_session(rng, subject, data, now)?;
-        store
-            .create(&id.lookup_key(), record, now)
-            .await
-            .map_err(SessionError::Store)?;
-        Ok(id)
-    }
-
-    /// [`load`](Self::load) over an async store.
-    ///
-    /// # Errors
-    ///
-    /// As [`load`](Self::load).
-    pub async fn load_async<S>(
-        &self,
-        store: &mut S,
-        id: &SessionId,
-        now: UnixTime,
-    ) -> Result<SessionRecord<S::Data>, SessionError<S::Error>>
-    where
-        S: AsyncSessionStore + ?Sized,
+        D: Send + Sync,
+        S: SessionStore<D> + ?Sized,
     {
         let key = id.lookup_key();
         let mut record = store
@@ -302,47 +199,82 @@ impl SessionPolicy {
         Ok(record)
     }
 
-    /// [`save`](Self::save) over an async store.
+    /// Writes the data of `record` (as returned by [`load`](Self::load) or
+    /// [`rotate`](Self::rotate), with changed data) back under `id`, recording activity
+    /// at `now`.
+    ///
+    /// Only the data is written: the subject, the creation time and the absolute deadline
+    /// stay as the store has them, whatever `record` says. The write succeeds only if the
+    /// stored version is still `record`'s: on success `record` takes the new version (so
+    /// it can be saved again), and a save based on a stale read fails with
+    /// [`SessionError::Stale`] and changes nothing. A session destroyed in the meantime is
+    /// not brought back.
     ///
     /// # Errors
     ///
-    /// As [`save`](Self::save).
-    pub async fn save_async<S>(
+    /// [`SessionError::Stale`] if another write came first (load again, reapply the
+    /// change, save again); [`SessionError::NotFound`] if no live session is stored under
+    /// `id`; [`SessionError::Expired`] if `record` is past this policy's timeouts;
+    /// [`SessionError::Store`] if the store fails.
+    pub async fn save<D, S>(
         &self,
         store: &mut S,
         id: &SessionId,
-        record: SessionRecord<S::Data>,
+        record: &mut SessionRecord<D>,
         now: UnixTime,
     ) -> Result<(), SessionError<S::Error>>
     where
-        S: AsyncSessionStore + ?Sized,
+        D: Send + Sync,
+        S: SessionStore<D> + ?Sized,
     {
-        let record = self.prepare_save(record, now)?;
-        if store
-            .update(&id.lookup_key(), record, now)
+        if !self.is_live(record, now) {
+            return Err(SessionError::Expired);
+        }
+        let idle_deadline = now.saturating_add(self.idle_timeout);
+        let outcome = store
+            .update(
+                &id.lookup_key(),
+                record.version(),
+                record.data(),
+                idle_deadline,
+                now,
+            )
             .await
-            .map_err(SessionError::Store)?
-        {
-            Ok(())
-        } else {
-            Err(SessionError::NotFound)
+            .map_err(SessionError::Store)?;
+        match outcome {
+            UpdateOutcome::Updated { version } => {
+                record.touch(idle_deadline, now);
+                record.set_version(version);
+                Ok(())
+            }
+            UpdateOutcome::Stale => Err(SessionError::Stale),
+            _ => Err(SessionError::NotFound),
         }
     }
 
-    /// [`rotate`](Self::rotate) over an async store.
+    /// Moves the session `id` names to a fresh ID and returns the new ID with the
+    /// session, data and deadlines unchanged. The old ID is dead from this moment.
+    ///
+    /// Rotate at login and at every privilege change, so an ID an attacker planted or
+    /// observed before is worthless afterwards (session fixation). The absolute deadline
+    /// does not move.
     ///
     /// # Errors
     ///
-    /// As [`rotate`](Self::rotate).
-    pub async fn rotate_async<S, R>(
+    /// As [`load`](Self::load), and [`SessionError::Random`] if the RNG fails. A new ID
+    /// that collides is reported as a store
+    /// [`Conflict`](crate::store::StoreErrorKind::Conflict), and the session stays under
+    /// the old ID.
+    pub async fn rotate<D, S, R>(
         &self,
         store: &mut S,
         rng: &mut R,
         id: &SessionId,
         now: UnixTime,
-    ) -> Result<Rotated<S::Data>, SessionError<S::Error>>
+    ) -> Result<Rotated<D>, SessionError<S::Error>>
     where
-        S: AsyncSessionStore + ?Sized,
+        D: Send + Sync,
+        S: SessionStore<D> + ?Sized,
         R: TryCryptoRng + ?Sized,
     {
         let new_id = SessionId::generate(rng).map_err(|_| SessionError::Random)?;
@@ -359,18 +291,19 @@ impl SessionPolicy {
         Ok(Rotated { id: new_id, record })
     }
 
-    /// [`destroy`](Self::destroy) over an async store.
+    /// Ends the session `id` names (logout), and reports whether there was one.
     ///
     /// # Errors
     ///
-    /// As [`destroy`](Self::destroy).
-    pub async fn destroy_async<S>(
+    /// [`SessionError::Store`] if the store fails; the session may then still exist.
+    pub async fn destroy<D, S>(
         &self,
         store: &mut S,
         id: &SessionId,
     ) -> Result<bool, SessionError<S::Error>>
     where
-        S: AsyncSessionStore + ?Sized,
+        D: Send + Sync,
+        S: SessionStore<D> + ?Sized,
     {
         store
             .remove(&id.lookup_key())
@@ -378,62 +311,138 @@ impl SessionPolicy {
             .map_err(SessionError::Store)
     }
 
-    /// [`destroy_subject`](Self::destroy_subject) over an async store.
+    /// Ends every session of `subject` ("log out everywhere") and reports how many there
+    /// were.
     ///
     /// # Errors
     ///
-    /// As [`destroy_subject`](Self::destroy_subject).
-    pub async fn destroy_subject_async<S>(
+    /// [`SessionError::Store`] if the store fails; sessions may then still exist.
+    pub async fn destroy_subject<D, S>(
         &self,
         store: &mut S,
         subject: &str,
     ) -> Result<usize, SessionError<S::Error>>
     where
-        S: AsyncSessionStore + ?Sized,
+        D: Send + Sync,
+        S: SessionStore<D> + ?Sized,
     {
         store
-            .remove_subject(&SubjectKey::new(subject))
+            .remove_subject(&SubjectKey::new(subject), None)
             .await
             .map_err(SessionError::Store)
     }
 
-    /// [`purge_expired`](Self::purge_expired) over an async store.
+    /// Ends every session of `subject` except `current` ("sign out of all other
+    /// sessions"), and reports how many it ended.
     ///
     /// # Errors
     ///
-    /// As [`purge_expired`](Self::purge_expired).
-    pub async fn purge_expired_async<S>(
+    /// [`SessionError::Store`] if the store fails; sessions may then still exist.
+    pub async fn destroy_others<D, S>(
+        &self,
+        store: &mut S,
+        subject: &str,
+        current: &SessionId,
+    ) -> Result<usize, SessionError<S::Error>>
+    where
+        D: Send + Sync,
+        S: SessionStore<D> + ?Sized,
+    {
+        store
+            .remove_subject(&SubjectKey::new(subject), Some(&current.lookup_key()))
+            .await
+            .map_err(SessionError::Store)
+    }
+
+    /// Lists the live sessions of `subject` ("where you're signed in") into `out`, and
+    /// returns how many there are (`out` may keep fewer). Each comes with a
+    /// [`SessionHandle`] that names it without being its ID: compare it with
+    /// [`SessionId::handle`] to mark the current one, and pass it to
+    /// [`end_session`](Self::end_session) to end that one.
+    ///
+    /// ```
+    /// use tokenstile::UnixTime;
+    /// use tokenstile::session::SessionPolicy;
+    /// use tokenstile::store::{block_on, MemoryStore, SessionHandle, SessionRecord};
+    ///
+    /// let (policy, mut rng) = (SessionPolicy::new(), getrandom::SysRng);
+    /// let mut store: MemoryStore<&str, 8, 8> = MemoryStore::new();
+    /// let now = UnixTime::from_secs(1_700_000_000);
+    /// let laptop = block_on(policy.create(&mut store, &mut rng, "alice", "laptop", now))?;
+    /// let phone = block_on(policy.create(&mut store, &mut rng, "alice", "phone", now))?;
+    ///
+    /// let mut sessions: heapless::Vec<(SessionHandle, SessionRecord<&str>), 8> = heapless::Vec::new();
+    /// assert_eq!(block_on(policy.list(&mut store, "alice", now, &mut sessions))?, 2);
+    /// let (handle, _) = sessions.iter().find(|(_, r)| *r.data() == "phone").ok_or("missing")?;
+    /// assert!(*handle == phone.handle());
+    ///
+    /// // "Sign out of this device", from the laptop's account page.
+    /// assert!(block_on(policy.end_session(&mut store, "alice", handle, now))?);
+    /// assert!(block_on(policy.load(&mut store, &phone, now)).is_err());
+    /// assert!(block_on(policy.load(&mut store, &laptop, now)).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Store`] if the store fails.
+    pub async fn list<D, S, O>(
+        &self,
+        store: &mut S,
+        subject: &str,
+        now: UnixTime,
+        out: &mut O,
+    ) -> Result<usize, SessionError<S::Error>>
+    where
+        D: Send + Sync,
+        S: SessionStore<D> + ?Sized,
+        O: SessionSink<D> + Send,
+    {
+        store
+            .list_subject(&SubjectKey::new(subject), now, out)
+            .await
+            .map_err(SessionError::Store)
+    }
+
+    /// Ends the session `handle` names, if it is one of `subject`'s ("sign out of this
+    /// device" on an account page), and reports whether it did. A handle of another
+    /// subject's session ends nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Store`] if the store fails; the session may then still exist.
+    pub async fn end_session<D, S>(
+        &self,
+        store: &mut S,
+        subject: &str,
+        handle: &SessionHandle,
+        now: UnixTime,
+    ) -> Result<bool, SessionError<S::Error>>
+    where
+        D: Send + Sync,
+        S: SessionStore<D> + ?Sized,
+    {
+        store
+            .remove_owned(handle.lookup_key(), &SubjectKey::new(subject), now)
+            .await
+            .map_err(SessionError::Store)
+    }
+
+    /// Removes every entry that is dead at `now` from the store, and reports how many.
+    /// Run it now and then for stores that don't expire entries on their own.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Store`] if the store fails.
+    pub async fn purge_expired<S>(
         &self,
         store: &mut S,
         now: UnixTime,
     ) -> Result<usize, SessionError<S::Error>>
     where
-        S: AsyncSessionStore + ?Sized,
+        S: Store + ?Sized,
     {
         store.purge_expired(now).await.map_err(SessionError::Store)
-    }
-
-    /// A fresh ID and the record of a session starting at `now`.
-    fn new_session<D, E, R>(
-        &self,
-        rng: &mut R,
-        subject: &str,
-        data: D,
-        now: UnixTime,
-    ) -> Result<(SessionId, SessionRecord<D>), SessionError<E>>
-    where
-        R: TryCryptoRng + ?Sized,
-    {
-        let id = SessionId::generate(rng).map_err(|_| SessionError::Random)?;
-        let record = SessionRecord::from_parts(
-            SubjectKey::new(subject),
-            data,
-            now,
-            now,
-            now.saturating_add(self.idle_timeout),
-            now.saturating_add(self.absolute_timeout),
-        );
-        Ok((id, record))
     }
 
     /// Whether `record` is alive at `now` by its own deadlines and by this policy.
@@ -447,19 +456,6 @@ impl SessionPolicy {
     fn touch_due<D>(&self, record: &SessionRecord<D>, now: UnixTime) -> Option<UnixTime> {
         (now.secs_since(record.last_seen()) >= self.touch_interval)
             .then(|| now.saturating_add(self.idle_timeout))
-    }
-
-    /// `record` with activity recorded at `now`, if it is still alive.
-    fn prepare_save<D, E>(
-        &self,
-        mut record: SessionRecord<D>,
-        now: UnixTime,
-    ) -> Result<SessionRecord<D>, SessionError<E>> {
-        if !self.is_live(&record, now) {
-            return Err(SessionError::Expired);
-        }
-        record.touch(now.saturating_add(self.idle_timeout), now);
-        Ok(record)
     }
 }
 
@@ -487,11 +483,18 @@ pub struct Rotated<D> {
 pub enum SessionError<E> {
     /// The session is past its idle or absolute timeout.
     Expired,
+    /// The subject already has as many live sessions as the policy's
+    /// [subject limit](SessionPolicy::with_subject_limit) allows, and the limit refuses
+    /// more.
+    LimitReached,
     /// No live session has this ID.
     NotFound,
     /// The random number generator failed, so no ID could be made. Its own error is not
     /// kept.
     Random,
+    /// The session was written by someone else since it was loaded, so this save was
+    /// refused and changed nothing. Load it again, reapply the change, and save again.
+    Stale,
     /// The store failed; see its [`kind`](StoreError::kind).
     Store(E),
 }
@@ -500,8 +503,10 @@ impl<E> fmt::Display for SessionError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Expired => "session expired",
+            Self::LimitReached => "too many sessions for this subject",
             Self::NotFound => "no such session",
             Self::Random => "random number generator failed",
+            Self::Stale => "session changed since it was loaded",
             Self::Store(_) => "session store failed",
         })
     }

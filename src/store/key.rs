@@ -1,4 +1,4 @@
-//! Keys under which stores file entries, and the revocation watermark value.
+//! Keys under which stores file entries, and the handles that name sessions in listings.
 //!
 //! Every key is a SHA-256 digest over a domain-separation label followed by length-prefixed
 //! fields, so keys of different kinds can never collide and no two inputs share a key.
@@ -6,10 +6,9 @@
 use core::fmt;
 use core::hash::{Hash, Hasher};
 
+use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-
-use crate::time::UnixTime;
 
 /// The key under which a store files one entry: a session, a revoked token or a
 /// revocation watermark.
@@ -44,6 +43,16 @@ impl LookupKey {
             DOMAIN_REVOKED_TOKEN,
             &[issuer.map(str::as_bytes), Some(jti.as_bytes())],
         ))
+    }
+
+    /// The key of the refresh-token family whose ID has these bytes.
+    pub(crate) fn for_family(id: &[u8; 32]) -> Self {
+        Self(digest(DOMAIN_FAMILY, &[Some(id)]))
+    }
+
+    /// The key of "every access token naming this family (`sid`) is revoked".
+    pub(crate) fn for_revoked_family(sid: &str) -> Self {
+        Self(digest(DOMAIN_REVOKED_FAMILY, &[Some(sid.as_bytes())]))
     }
 
     /// The key of the revocation watermark for the tokens of `subject` from `issuer`.
@@ -83,6 +92,96 @@ impl fmt::Debug for LookupKey {
     }
 }
 
+/// Names one session of a subject in a listing, without being a credential.
+///
+/// A handle is the session's [`LookupKey`]: a SHA-256 digest of its ID, from which the ID
+/// can't be recovered. Show it to the session's owner ("signed in on 3 devices") and take
+/// it back to end that one session: [`SessionPolicy::end_session`] accepts a handle only
+/// together with the subject it belongs to, so a handle of someone else's session ends
+/// nothing.
+///
+/// Its text form is 43 characters of unpadded base64url, for a form field or a URL.
+/// Equality is constant-time.
+///
+/// [`SessionPolicy::end_session`]: crate::session::SessionPolicy::end_session
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionHandle(LookupKey);
+
+impl SessionHandle {
+    /// Length of the text form.
+    pub const ENCODED_LEN: usize = 43;
+
+    /// The handle of the session filed under the key with these bytes, for stores that
+    /// keep keys as bytes ([`LookupKey::as_bytes`]).
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(LookupKey(bytes))
+    }
+
+    /// The handle of the session filed under `key`.
+    pub(crate) const fn new(key: LookupKey) -> Self {
+        Self(key)
+    }
+
+    /// The key of the session this handle names. Not public: a handle comes from
+    /// untrusted input, and only tokenstile turns it into a key, for an operation that
+    /// also checks the subject.
+    pub(crate) const fn lookup_key(&self) -> &LookupKey {
+        &self.0
+    }
+
+    /// The digest bytes, as [`LookupKey::as_bytes`] gives them.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    /// Writes the text form into `out`.
+    pub fn encode<'o>(&self, out: &'o mut [u8; Self::ENCODED_LEN]) -> &'o str {
+        // 32 bytes always encode to exactly 43 characters, so this can't fail.
+        Base64UrlUnpadded::encode(self.0.as_bytes(), out).unwrap_or_default()
+    }
+
+    /// Parses the text form, as untrusted input.
+    ///
+    /// Exactly [`ENCODED_LEN`](Self::ENCODED_LEN) characters of canonical unpadded
+    /// base64url are accepted, as for session IDs.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidHandle`] for anything else.
+    pub fn parse(s: &str) -> Result<Self, InvalidHandle> {
+        if s.len() != Self::ENCODED_LEN {
+            return Err(InvalidHandle);
+        }
+        let mut bytes = [0; 32];
+        match Base64UrlUnpadded::decode(s, &mut bytes) {
+            Ok(decoded) if decoded.len() == 32 => Ok(Self(LookupKey(bytes))),
+            _ => Err(InvalidHandle),
+        }
+    }
+}
+
+/// A [`SessionHandle`]'s text form was malformed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InvalidHandle;
+
+impl fmt::Display for InvalidHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid session handle")
+    }
+}
+
+impl core::error::Error for InvalidHandle {}
+
+impl fmt::Debug for SessionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionHandle(")?;
+        write_hex_prefix(f, self.0.as_bytes())?;
+        f.write_str("..)")
+    }
+}
+
 /// Whom a session belongs to, as a SHA-256 digest of the subject (typically a user ID).
 ///
 /// Session records keep this key rather than the subject itself: it is fixed-size, it is
@@ -99,6 +198,12 @@ impl SubjectKey {
     #[must_use]
     pub fn new(subject: &str) -> Self {
         Self(digest(DOMAIN_SUBJECT, &[Some(subject.as_bytes())]))
+    }
+
+    /// The key under which a subject's refresh-token families are indexed: apart from
+    /// its sessions, so listing one never shows the other.
+    pub(crate) fn for_families(subject: &str) -> Self {
+        Self(digest(DOMAIN_FAMILY_SUBJECT, &[Some(subject.as_bytes())]))
     }
 
     /// A key restored from the bytes [`as_bytes`](Self::as_bytes) returned.
@@ -142,54 +247,6 @@ impl fmt::Debug for SubjectKey {
     }
 }
 
-/// A per-subject JWT revocation watermark: every token of the subject issued at or before
-/// [`cutoff`](Self::cutoff) is revoked, and a token without `iat` is revoked too.
-///
-/// The watermark itself is kept until [`expires_at`](Self::expires_at), chosen as the
-/// moment no token issued at or before the cutoff can still be valid.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Watermark {
-    cutoff: UnixTime,
-    expires_at: UnixTime,
-}
-
-impl Watermark {
-    /// A watermark revoking tokens issued at or before `cutoff`, kept until `expires_at`.
-    #[must_use]
-    pub const fn new(cutoff: UnixTime, expires_at: UnixTime) -> Self {
-        Self { cutoff, expires_at }
-    }
-
-    /// Tokens issued at or before this time are revoked.
-    #[must_use]
-    pub const fn cutoff(&self) -> UnixTime {
-        self.cutoff
-    }
-
-    /// When the watermark may be forgotten.
-    #[must_use]
-    pub const fn expires_at(&self) -> UnixTime {
-        self.expires_at
-    }
-
-    /// The watermark that revokes everything either one revokes, for as long as either
-    /// is kept: the later cutoff and the later expiry. Stores use this to raise a
-    /// watermark, which never lowers one.
-    #[must_use]
-    pub fn merge(self, other: Self) -> Self {
-        Self {
-            cutoff: self.cutoff.max(other.cutoff),
-            expires_at: self.expires_at.max(other.expires_at),
-        }
-    }
-
-    /// Whether a token issued at `iat` is revoked. A token without `iat` is.
-    #[must_use]
-    pub fn revokes(&self, iat: Option<UnixTime>) -> bool {
-        iat.is_none_or(|iat| iat <= self.cutoff)
-    }
-}
-
 /// SHA-256 over `domain`, then each field as a presence byte (0 absent, 1 present) and,
 /// when present, its length as 8 big-endian bytes followed by its bytes.
 fn digest(domain: &[u8], fields: &[Option<&[u8]>]) -> [u8; 32] {
@@ -219,6 +276,9 @@ const DOMAIN_SESSION: &[u8] = b"tokenstile session lookup v1\0";
 const DOMAIN_SUBJECT: &[u8] = b"tokenstile session subject v1\0";
 const DOMAIN_REVOKED_TOKEN: &[u8] = b"tokenstile revoked jwt v1\0";
 const DOMAIN_WATERMARK: &[u8] = b"tokenstile jwt watermark v1\0";
+const DOMAIN_FAMILY: &[u8] = b"tokenstile refresh family v1\0";
+const DOMAIN_FAMILY_SUBJECT: &[u8] = b"tokenstile refresh subject v1\0";
+const DOMAIN_REVOKED_FAMILY: &[u8] = b"tokenstile revoked family v1\0";
 
 #[cfg(test)]
 mod tests {
@@ -234,6 +294,9 @@ mod tests {
         assert_ne!(session, token);
         assert_ne!(token, watermark);
         assert_ne!(SubjectKey::new("a").as_bytes(), watermark.as_bytes());
+        assert_ne!(SubjectKey::new("a"), SubjectKey::for_families("a"));
+        assert_ne!(session, LookupKey::for_family(&[0; 32]));
+        assert_ne!(token, LookupKey::for_revoked_family("a"));
     }
 
     #[test]
@@ -266,15 +329,20 @@ mod tests {
     }
 
     #[test]
-    fn watermark_merges_upward_and_fails_closed() {
-        let a = Watermark::new(UnixTime::from_secs(10), UnixTime::from_secs(100));
-        let b = Watermark::new(UnixTime::from_secs(20), UnixTime::from_secs(50));
-        let m = a.merge(b);
-        assert_eq!(m.cutoff(), UnixTime::from_secs(20));
-        assert_eq!(m.expires_at(), UnixTime::from_secs(100));
-        assert!(m.revokes(None));
-        assert!(m.revokes(Some(UnixTime::from_secs(20))));
-        assert!(!m.revokes(Some(UnixTime::from_secs(21))));
+    fn handle_round_trips_and_refuses_junk() {
+        let handle = SessionHandle::new(LookupKey::for_session(&[9; 32]));
+        let mut buf = [0; SessionHandle::ENCODED_LEN];
+        let text = handle.encode(&mut buf);
+        assert_eq!(SessionHandle::parse(text), Ok(handle));
+        assert_eq!(SessionHandle::parse(&text[1..]), Err(InvalidHandle));
+        let mut bad = [b'A'; SessionHandle::ENCODED_LEN];
+        bad[3] = b'+';
+        let bad = core::str::from_utf8(&bad).unwrap_or_default();
+        assert_eq!(SessionHandle::parse(bad), Err(InvalidHandle));
+        let mut noncanonical = [b'A'; SessionHandle::ENCODED_LEN];
+        noncanonical[42] = b'B';
+        let noncanonical = core::str::from_utf8(&noncanonical).unwrap_or_default();
+        assert_eq!(SessionHandle::parse(noncanonical), Err(InvalidHandle));
     }
 
     #[test]

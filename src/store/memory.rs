@@ -4,186 +4,265 @@ use core::fmt;
 
 use heapless::index_map::FnvIndexMap;
 
-use super::table::{self, Entry};
-use crate::session::SessionRecord;
-use crate::store::{LookupKey, SessionStore, StoreErrorKind, SubjectKey, Watermark};
+use super::table::{self, Revocation};
+use super::{
+    CreateOutcome, LookupKey, RevocationStore, SessionRecord, SessionSink, SessionStore, Store,
+    StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
+};
 use crate::time::UnixTime;
 
-/// An in-memory store for up to `N` entries (sessions, revoked tokens and watermarks
-/// together), in a fixed-size table with no allocator.
+/// An in-memory store for up to `S` sessions and, separately, up to `R` revoked tokens and
+/// watermarks, in fixed-size tables with no allocator.
 ///
-/// - `N` must be a power of two, at least 2 and at most 65 536 (checked at compile time).
+/// - `S` and `R` must be powers of two, at least 2 and at most 65 536 (checked at compile
+///   time).
 /// - Lookups hash the key (FNV over the 32-byte digest) and take about the same time
 ///   however full the table is.
-/// - When the table is full, writing a new entry first purges the expired ones; if none
+/// - When a table is full, writing a new entry first purges its expired entries; if none
 ///   is expired the write fails with [`StoreErrorKind::Capacity`]. A live session, a live
-///   revocation or a live watermark is never dropped to make room.
+///   revocation or a live watermark is never dropped to make room, and because the two
+///   tables are separate, a table full of sessions never blocks a logout.
 /// - Everything is lost when the store is dropped (on a reboot, for example): sessions
 ///   end, which is safe, but **revocations are forgotten too**, so revoked JWTs that have
 ///   not expired become usable again. Keep JWT lifetimes short, or rotate the signing key
 ///   after a restart, if that matters.
 ///
-/// Each slot holds a 32-byte key plus a [`SessionRecord<D>`] (about 72 bytes plus `D`),
-/// so the table takes roughly `N × (110 + size_of::<D>())` bytes. Put it in a `static` or
-/// on the heap if the stack is small.
+/// A session slot holds a 32-byte key plus a [`SessionRecord<D>`] (about 80 bytes plus
+/// `D`), a revocation slot about 56 bytes, so the store takes roughly
+/// `S × (120 + size_of::<D>()) + R × 60` bytes. Put it in a `static` or on the heap if the
+/// stack is small.
 ///
-/// Removing a subject's sessions and purging walk the whole table.
-pub struct MemoryStore<D, const N: usize> {
-    map: FnvIndexMap<LookupKey, Entry<D>, N>,
+/// Operations on a subject's sessions (listing them, the per-subject limit, ending them)
+/// and purging walk the whole session table.
+pub struct MemoryStore<D, const S: usize, const R: usize> {
+    sessions: FnvIndexMap<LookupKey, SessionRecord<D>, S>,
+    revocations: FnvIndexMap<LookupKey, Revocation, R>,
 }
 
-impl<D, const N: usize> MemoryStore<D, N> {
+impl<D, const S: usize, const R: usize> MemoryStore<D, S, R> {
     /// An empty store.
     #[must_use]
     pub const fn new() -> Self {
         Self {
-            map: FnvIndexMap::new(),
+            sessions: FnvIndexMap::new(),
+            revocations: FnvIndexMap::new(),
         }
     }
 
-    /// How many entries, live or dead, the store holds.
+    /// How many sessions, live or dead, the store holds.
     #[must_use]
-    pub fn len(&self) -> usize {
-        self.map.len()
+    pub fn sessions_len(&self) -> usize {
+        self.sessions.len()
     }
 
-    /// Whether the store holds no entries.
+    /// How many revoked tokens and watermarks, live or dead, the store holds.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+    pub fn revocations_len(&self) -> usize {
+        self.revocations.len()
     }
 }
 
-impl<D: Clone, const N: usize> SessionStore for MemoryStore<D, N> {
-    type Data = D;
+impl<D: Send, const S: usize, const R: usize> Store for MemoryStore<D, S, R> {
     type Error = StoreErrorKind;
 
-    fn create(
+    async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error> {
+        let sessions = table::purge_sessions(&mut self.sessions, now);
+        let revocations = table::purge_revocations(&mut self.revocations, now);
+        Ok(sessions.saturating_add(revocations))
+    }
+}
+
+impl<D: Clone + Send + Sync, const S: usize, const R: usize> SessionStore<D>
+    for MemoryStore<D, S, R>
+{
+    async fn create(
         &mut self,
         key: &LookupKey,
         record: SessionRecord<D>,
+        limit: Option<SubjectLimit>,
         now: UnixTime,
-    ) -> Result<(), Self::Error> {
-        table::create(&mut self.map, key, record, now)
+    ) -> Result<CreateOutcome, Self::Error> {
+        table::create(&mut self.sessions, key, record, limit, now)
     }
 
-    fn get(
+    async fn get(
         &mut self,
         key: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<SessionRecord<D>>, Self::Error> {
-        Ok(table::get(&self.map, key, now))
+        Ok(table::get(&self.sessions, key, now))
     }
 
-    fn update(
+    async fn update(
         &mut self,
         key: &LookupKey,
-        record: SessionRecord<D>,
+        version: u64,
+        data: &D,
+        idle_deadline: UnixTime,
         now: UnixTime,
-    ) -> Result<bool, Self::Error> {
-        Ok(table::update(&mut self.map, key, record, now))
+    ) -> Result<UpdateOutcome, Self::Error> {
+        Ok(table::update(
+            &mut self.sessions,
+            key,
+            version,
+            data,
+            idle_deadline,
+            now,
+        ))
     }
 
-    fn touch(
+    async fn touch(
         &mut self,
         key: &LookupKey,
         idle_deadline: UnixTime,
         now: UnixTime,
     ) -> Result<bool, Self::Error> {
-        Ok(table::touch(&mut self.map, key, idle_deadline, now))
+        Ok(table::touch(&mut self.sessions, key, idle_deadline, now))
     }
 
-    fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error> {
-        Ok(table::remove(&mut self.map, key))
+    async fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error> {
+        Ok(table::remove(&mut self.sessions, key))
     }
 
-    fn rotate(
+    async fn rotate(
         &mut self,
         old: &LookupKey,
         new: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<SessionRecord<D>>, Self::Error> {
-        table::rotate(&mut self.map, old, new, now)
+        table::rotate(&mut self.sessions, old, new, now)
     }
 
-    fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, Self::Error> {
-        Ok(table::remove_subject(&mut self.map, subject))
+    async fn remove_subject(
+        &mut self,
+        subject: &SubjectKey,
+        keep: Option<&LookupKey>,
+    ) -> Result<usize, Self::Error> {
+        Ok(table::remove_subject(&mut self.sessions, subject, keep))
     }
 
-    fn revoke(
+    async fn list_subject<O: SessionSink<D> + Send>(
+        &mut self,
+        subject: &SubjectKey,
+        now: UnixTime,
+        out: &mut O,
+    ) -> Result<usize, Self::Error> {
+        Ok(table::list_subject(&self.sessions, subject, now, out))
+    }
+
+    async fn remove_owned(
+        &mut self,
+        key: &LookupKey,
+        subject: &SubjectKey,
+        now: UnixTime,
+    ) -> Result<bool, Self::Error> {
+        Ok(table::remove_owned(&mut self.sessions, key, subject, now))
+    }
+
+    fn session_capacity(&self) -> Option<usize> {
+        Some(S)
+    }
+}
+
+impl<D: Send, const S: usize, const R: usize> RevocationStore for MemoryStore<D, S, R> {
+    async fn revoke(
         &mut self,
         key: &LookupKey,
         until: UnixTime,
         now: UnixTime,
     ) -> Result<(), Self::Error> {
-        table::revoke(&mut self.map, key, until, now)
+        table::revoke(&mut self.revocations, key, until, now)
     }
 
-    fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
-        Ok(table::is_revoked(&self.map, key, now))
+    async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
+        Ok(table::is_revoked(&self.revocations, key, now))
     }
 
-    fn raise_watermark(
+    async fn raise_watermark(
         &mut self,
         key: &LookupKey,
         watermark: Watermark,
         now: UnixTime,
     ) -> Result<(), Self::Error> {
-        table::raise_watermark(&mut self.map, key, watermark, now)
+        table::raise_watermark(&mut self.revocations, key, watermark, now)
     }
 
-    fn watermark(
+    async fn watermark(
         &mut self,
         key: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<Watermark>, Self::Error> {
-        Ok(table::watermark(&self.map, key, now))
+        Ok(table::watermark(&self.revocations, key, now))
     }
 
-    fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error> {
-        Ok(table::purge_expired(&mut self.map, now))
-    }
-
-    fn capacity(&self) -> Option<usize> {
-        Some(N)
+    fn revocation_capacity(&self) -> Option<usize> {
+        Some(R)
     }
 }
 
-impl<D, const N: usize> Default for MemoryStore<D, N> {
+impl<D, const S: usize, const R: usize> Default for MemoryStore<D, S, R> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<D, const N: usize> fmt::Debug for MemoryStore<D, N> {
+impl<D, const S: usize, const R: usize> fmt::Debug for MemoryStore<D, S, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("len", &self.map.len())
-            .field("capacity", &N)
+            .field("sessions", &self.sessions.len())
+            .field("session_capacity", &S)
+            .field("revocations", &self.revocations.len())
+            .field("revocation_capacity", &R)
             .finish_non_exhaustive()
     }
 }
 
-impl<D, const N: usize> table::Map<D> for FnvIndexMap<LookupKey, Entry<D>, N> {
-    fn get(&self, key: &LookupKey) -> Option<&Entry<D>> {
+impl<D, const N: usize> table::Sessions<D> for FnvIndexMap<LookupKey, SessionRecord<D>, N> {
+    fn get(&self, key: &LookupKey) -> Option<&SessionRecord<D>> {
         FnvIndexMap::get(self, key)
     }
 
-    fn get_mut(&mut self, key: &LookupKey) -> Option<&mut Entry<D>> {
+    fn get_mut(&mut self, key: &LookupKey) -> Option<&mut SessionRecord<D>> {
         FnvIndexMap::get_mut(self, key)
     }
 
-    fn remove(&mut self, key: &LookupKey) -> Option<Entry<D>> {
+    fn insert(&mut self, key: LookupKey, record: SessionRecord<D>) -> Result<(), SessionRecord<D>> {
+        FnvIndexMap::insert(self, key, record)
+            .map(drop)
+            .map_err(|(_, record)| record)
+    }
+
+    fn remove(&mut self, key: &LookupKey) -> Option<SessionRecord<D>> {
         self.swap_remove(key)
     }
 
-    fn insert(&mut self, key: LookupKey, entry: Entry<D>) -> Result<(), Entry<D>> {
+    fn retain(&mut self, mut keep: impl FnMut(&LookupKey, &SessionRecord<D>) -> bool) {
+        FnvIndexMap::retain(self, |key, record| keep(key, record));
+    }
+
+    fn for_subject(&self, subject: &SubjectKey, mut f: impl FnMut(&LookupKey, &SessionRecord<D>)) {
+        self.iter()
+            .filter(|(_, record)| record.subject() == subject)
+            .for_each(|(key, record)| f(key, record));
+    }
+
+    fn len(&self) -> usize {
+        FnvIndexMap::len(self)
+    }
+}
+
+impl<const N: usize> table::Revocations for FnvIndexMap<LookupKey, Revocation, N> {
+    fn get(&self, key: &LookupKey) -> Option<&Revocation> {
+        FnvIndexMap::get(self, key)
+    }
+
+    fn insert(&mut self, key: LookupKey, entry: Revocation) -> Result<(), Revocation> {
         FnvIndexMap::insert(self, key, entry)
             .map(drop)
             .map_err(|(_, entry)| entry)
     }
 
-    fn retain(&mut self, mut keep: impl FnMut(&Entry<D>) -> bool) {
+    fn retain(&mut self, mut keep: impl FnMut(&Revocation) -> bool) {
         FnvIndexMap::retain(self, |_, entry| keep(entry));
     }
 
@@ -195,12 +274,12 @@ impl<D, const N: usize> table::Map<D> for FnvIndexMap<LookupKey, Entry<D>, N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::block_on;
 
     fn record(expires: u64) -> SessionRecord<u8> {
-        SessionRecord::from_parts(
+        SessionRecord::new(
             SubjectKey::new("s"),
             1,
-            UnixTime::EPOCH,
             UnixTime::EPOCH,
             UnixTime::from_secs(expires),
             UnixTime::from_secs(expires),
@@ -208,27 +287,32 @@ mod tests {
     }
 
     #[test]
-    fn full_of_live_entries_refuses_and_keeps_them() {
-        let mut store: MemoryStore<u8, 2> = MemoryStore::new();
+    fn full_of_live_sessions_refuses_them_but_still_revokes() {
+        let mut store: MemoryStore<u8, 2, 2> = MemoryStore::new();
         let keys = [1, 2, 3].map(|b| LookupKey::for_session(&[b; 32]));
         let now = UnixTime::from_secs(10);
         for key in &keys[..2] {
-            assert_eq!(store.create(key, record(100), now), Ok(()));
+            let created = block_on(store.create(key, record(100), None, now));
+            assert_eq!(created, Ok(CreateOutcome::Created { ended: 0 }));
         }
         assert_eq!(
-            store.create(&keys[2], record(100), now),
+            block_on(store.create(&keys[2], record(100), None, now)),
             Err(StoreErrorKind::Capacity)
         );
+        // Revocations have their own table: a store full of sessions still logs out.
+        let token = LookupKey::for_revoked_token(None, "t");
         assert_eq!(
-            store.revoke(&keys[2], UnixTime::from_secs(100), now),
-            Err(StoreErrorKind::Capacity)
+            block_on(store.revoke(&token, UnixTime::from_secs(100), now)),
+            Ok(())
         );
+        assert_eq!(block_on(store.is_revoked(&token, now)), Ok(true));
         for key in &keys[..2] {
-            assert!(matches!(store.get(key, now), Ok(Some(_))));
+            assert!(matches!(block_on(store.get(key, now)), Ok(Some(_))));
         }
         // Once one has expired, its slot is reused.
         let later = UnixTime::from_secs(100);
-        assert_eq!(store.create(&keys[2], record(200), later), Ok(()));
-        assert_eq!(store.len(), 1);
+        let created = block_on(store.create(&keys[2], record(200), None, later));
+        assert_eq!(created, Ok(CreateOutcome::Created { ended: 0 }));
+        assert_eq!(store.sessions_len(), 1);
     }
 }

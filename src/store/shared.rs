@@ -1,282 +1,263 @@
 //! A thread-safe in-memory store (feature `std`).
 
+use alloc::sync::Arc;
 use core::fmt;
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::table::{self, Entry};
-use crate::session::SessionRecord;
-use crate::store::{LookupKey, SessionStore, StoreErrorKind, SubjectKey, Watermark};
+use super::table::{self, Revocation};
+use super::{
+    CreateOutcome, LookupKey, RevocationStore, SessionRecord, SessionSink, SessionStore, Store,
+    StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
+};
 use crate::time::UnixTime;
 
 /// An in-memory store behind a `Mutex`, for servers with many threads (feature `std`).
 ///
-/// The trait is implemented for `&SharedStore<D>`, so one store can be shared by
-/// reference (or through an `Arc`) and each thread passes `&mut &store`. Each call takes
-/// the lock once and is atomic. It is also implemented for `SharedStore<D>` itself, for a
-/// single owner.
+/// A `SharedStore` is a handle: clones share one store, so clone it into each task or
+/// request handler and pass `&mut handle` to each call. Each call takes the lock once and
+/// is atomic.
 ///
-/// Without a limit the store grows with the number of live entries; with
-/// [`with_max_entries`](Self::with_max_entries) it behaves like
+/// Sessions are indexed by subject, so listing a subject's sessions, enforcing the
+/// per-subject limit and "log out everywhere" cost time in proportion to that subject's
+/// sessions, not to the whole store.
+///
+/// Without limits the store grows with the number of live entries; with
+/// [`with_capacity`](Self::with_capacity) it behaves like
 /// [`MemoryStore`](super::MemoryStore) when full: dead entries are purged, live ones are
-/// never dropped, and writing fails with [`StoreErrorKind::Capacity`]. Everything is lost
+/// never dropped, and writing fails with [`StoreErrorKind::Capacity`]. Sessions and
+/// revocations have separate limits, so sessions never block a logout. Everything is lost
 /// when the process exits, revocations included.
 ///
 /// A panic in another thread while it held the lock doesn't disable the store: every
-/// operation leaves the map consistent, so the lock is simply taken over.
+/// operation leaves the maps consistent, so the lock is simply taken over.
 ///
 /// ```
-/// use std::sync::Arc;
 /// use tokenstile::UnixTime;
-/// use tokenstile::store::{SessionStore, SharedStore};
+/// use tokenstile::store::{block_on, SharedStore, Store};
 ///
-/// let store: Arc<SharedStore<u32>> = Arc::new(SharedStore::with_max_entries(100_000));
+/// let store: SharedStore<u32> = SharedStore::with_capacity(100_000, 100_000);
 /// let worker = {
-///     let store = Arc::clone(&store);
-///     std::thread::spawn(move || {
-///         let mut store = &*store;
-///         store.purge_expired(UnixTime::from_secs(1_700_000_000))
-///     })
+///     let mut store = store.clone();
+///     std::thread::spawn(move || block_on(store.purge_expired(UnixTime::from_secs(1_700_000_000))))
 /// };
 /// assert_eq!(worker.join().ok(), Some(Ok(0)));
 /// ```
 pub struct SharedStore<D> {
-    map: Mutex<Limited<D>>,
-    max_entries: Option<usize>,
+    inner: Arc<Mutex<Inner<D>>>,
 }
 
 impl<D> SharedStore<D> {
-    /// An empty store without a size limit.
+    /// An empty store without size limits.
     #[must_use]
     pub fn new() -> Self {
+        Self::with_capacity(usize::MAX, usize::MAX)
+    }
+
+    /// An empty store that holds at most `sessions` sessions and, separately, at most
+    /// `revocations` revoked tokens and watermarks.
+    #[must_use]
+    pub fn with_capacity(sessions: usize, revocations: usize) -> Self {
         Self {
-            map: Mutex::new(Limited {
-                map: HashMap::new(),
-                max: usize::MAX,
-            }),
-            max_entries: None,
+            inner: Arc::new(Mutex::new(Inner {
+                sessions: Indexed {
+                    map: HashMap::new(),
+                    by_subject: HashMap::new(),
+                    max: sessions,
+                },
+                revocations: Limited {
+                    map: HashMap::new(),
+                    max: revocations,
+                },
+            })),
         }
     }
 
-    /// An empty store that holds at most `max` entries of all kinds together.
+    /// How many sessions, live or dead, the store holds.
     #[must_use]
-    pub fn with_max_entries(max: usize) -> Self {
-        Self {
-            map: Mutex::new(Limited {
-                map: HashMap::new(),
-                max,
-            }),
-            max_entries: Some(max),
-        }
+    pub fn sessions_len(&self) -> usize {
+        self.lock().sessions.map.len()
     }
 
-    /// How many entries, live or dead, the store holds.
+    /// How many revoked tokens and watermarks, live or dead, the store holds.
     #[must_use]
-    pub fn len(&self) -> usize {
-        self.lock().map.len()
+    pub fn revocations_len(&self) -> usize {
+        self.lock().revocations.map.len()
     }
 
-    /// Whether the store holds no entries.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.lock().map.is_empty()
+    fn lock(&self) -> MutexGuard<'_, Inner<D>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Limited<D>> {
-        self.map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn limits(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.sessions.max, inner.revocations.max)
     }
 }
 
-impl<D: Clone> SessionStore for &SharedStore<D> {
-    type Data = D;
+impl<D: Send> Store for SharedStore<D> {
     type Error = StoreErrorKind;
 
-    fn create(
+    async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error> {
+        let mut inner = self.lock();
+        let sessions = table::purge_sessions(&mut inner.sessions, now);
+        let revocations = table::purge_revocations(&mut inner.revocations, now);
+        Ok(sessions.saturating_add(revocations))
+    }
+}
+
+impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
+    async fn create(
         &mut self,
         key: &LookupKey,
         record: SessionRecord<D>,
+        limit: Option<SubjectLimit>,
         now: UnixTime,
-    ) -> Result<(), Self::Error> {
-        table::create(&mut *self.lock(), key, record, now)
+    ) -> Result<CreateOutcome, Self::Error> {
+        table::create(&mut self.lock().sessions, key, record, limit, now)
     }
 
-    fn get(
+    async fn get(
         &mut self,
         key: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<SessionRecord<D>>, Self::Error> {
-        Ok(table::get(&*self.lock(), key, now))
+        Ok(table::get(&self.lock().sessions, key, now))
     }
 
-    fn update(
+    async fn update(
         &mut self,
         key: &LookupKey,
-        record: SessionRecord<D>,
+        version: u64,
+        data: &D,
+        idle_deadline: UnixTime,
         now: UnixTime,
-    ) -> Result<bool, Self::Error> {
-        Ok(table::update(&mut *self.lock(), key, record, now))
+    ) -> Result<UpdateOutcome, Self::Error> {
+        let mut inner = self.lock();
+        Ok(table::update(
+            &mut inner.sessions,
+            key,
+            version,
+            data,
+            idle_deadline,
+            now,
+        ))
     }
 
-    fn touch(
+    async fn touch(
         &mut self,
         key: &LookupKey,
         idle_deadline: UnixTime,
         now: UnixTime,
     ) -> Result<bool, Self::Error> {
-        Ok(table::touch(&mut *self.lock(), key, idle_deadline, now))
+        Ok(table::touch(
+            &mut self.lock().sessions,
+            key,
+            idle_deadline,
+            now,
+        ))
     }
 
-    fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error> {
-        Ok(table::remove(&mut *self.lock(), key))
+    async fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error> {
+        Ok(table::remove(&mut self.lock().sessions, key))
     }
 
-    fn rotate(
+    async fn rotate(
         &mut self,
         old: &LookupKey,
         new: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<SessionRecord<D>>, Self::Error> {
-        table::rotate(&mut *self.lock(), old, new, now)
+        table::rotate(&mut self.lock().sessions, old, new, now)
     }
 
-    fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, Self::Error> {
-        Ok(table::remove_subject(&mut *self.lock(), subject))
+    async fn remove_subject(
+        &mut self,
+        subject: &SubjectKey,
+        keep: Option<&LookupKey>,
+    ) -> Result<usize, Self::Error> {
+        Ok(table::remove_subject(
+            &mut self.lock().sessions,
+            subject,
+            keep,
+        ))
     }
 
-    fn revoke(
+    async fn list_subject<O: SessionSink<D> + Send>(
+        &mut self,
+        subject: &SubjectKey,
+        now: UnixTime,
+        out: &mut O,
+    ) -> Result<usize, Self::Error> {
+        Ok(table::list_subject(
+            &self.lock().sessions,
+            subject,
+            now,
+            out,
+        ))
+    }
+
+    async fn remove_owned(
         &mut self,
         key: &LookupKey,
-        until: UnixTime,
+        subject: &SubjectKey,
         now: UnixTime,
-    ) -> Result<(), Self::Error> {
-        table::revoke(&mut *self.lock(), key, until, now)
+    ) -> Result<bool, Self::Error> {
+        Ok(table::remove_owned(
+            &mut self.lock().sessions,
+            key,
+            subject,
+            now,
+        ))
     }
 
-    fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
-        Ok(table::is_revoked(&*self.lock(), key, now))
-    }
-
-    fn raise_watermark(
-        &mut self,
-        key: &LookupKey,
-        watermark: Watermark,
-        now: UnixTime,
-    ) -> Result<(), Self::Error> {
-        table::raise_watermark(&mut *self.lock(), key, watermark, now)
-    }
-
-    fn watermark(
-        &mut self,
-        key: &LookupKey,
-        now: UnixTime,
-    ) -> Result<Option<Watermark>, Self::Error> {
-        Ok(table::watermark(&*self.lock(), key, now))
-    }
-
-    fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error> {
-        Ok(table::purge_expired(&mut *self.lock(), now))
-    }
-
-    fn capacity(&self) -> Option<usize> {
-        self.max_entries
+    fn session_capacity(&self) -> Option<usize> {
+        Some(self.limits().0).filter(|&max| max != usize::MAX)
     }
 }
 
-/// Forwards to the impl for `&SharedStore<D>`.
-impl<D: Clone> SessionStore for SharedStore<D> {
-    type Data = D;
-    type Error = StoreErrorKind;
-
-    fn create(
-        &mut self,
-        key: &LookupKey,
-        record: SessionRecord<D>,
-        now: UnixTime,
-    ) -> Result<(), Self::Error> {
-        (&*self).create(key, record, now)
-    }
-
-    fn get(
-        &mut self,
-        key: &LookupKey,
-        now: UnixTime,
-    ) -> Result<Option<SessionRecord<D>>, Self::Error> {
-        (&*self).get(key, now)
-    }
-
-    fn update(
-        &mut self,
-        key: &LookupKey,
-        record: SessionRecord<D>,
-        now: UnixTime,
-    ) -> Result<bool, Self::Error> {
-        (&*self).update(key, record, now)
-    }
-
-    fn touch(
-        &mut self,
-        key: &LookupKey,
-        idle_deadline: UnixTime,
-        now: UnixTime,
-    ) -> Result<bool, Self::Error> {
-        (&*self).touch(key, idle_deadline, now)
-    }
-
-    fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error> {
-        (&*self).remove(key)
-    }
-
-    fn rotate(
-        &mut self,
-        old: &LookupKey,
-        new: &LookupKey,
-        now: UnixTime,
-    ) -> Result<Option<SessionRecord<D>>, Self::Error> {
-        (&*self).rotate(old, new, now)
-    }
-
-    fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, Self::Error> {
-        (&*self).remove_subject(subject)
-    }
-
-    fn revoke(
+impl<D: Send> RevocationStore for SharedStore<D> {
+    async fn revoke(
         &mut self,
         key: &LookupKey,
         until: UnixTime,
         now: UnixTime,
     ) -> Result<(), Self::Error> {
-        (&*self).revoke(key, until, now)
+        table::revoke(&mut self.lock().revocations, key, until, now)
     }
 
-    fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
-        (&*self).is_revoked(key, now)
+    async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
+        Ok(table::is_revoked(&self.lock().revocations, key, now))
     }
 
-    fn raise_watermark(
+    async fn raise_watermark(
         &mut self,
         key: &LookupKey,
         watermark: Watermark,
         now: UnixTime,
     ) -> Result<(), Self::Error> {
-        (&*self).raise_watermark(key, watermark, now)
+        table::raise_watermark(&mut self.lock().revocations, key, watermark, now)
     }
 
-    fn watermark(
+    async fn watermark(
         &mut self,
         key: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<Watermark>, Self::Error> {
-        (&*self).watermark(key, now)
+        Ok(table::watermark(&self.lock().revocations, key, now))
     }
 
-    fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error> {
-        (&*self).purge_expired(now)
+    fn revocation_capacity(&self) -> Option<usize> {
+        Some(self.limits().1).filter(|&max| max != usize::MAX)
     }
+}
 
-    fn capacity(&self) -> Option<usize> {
-        self.max_entries
+impl<D> Clone for SharedStore<D> {
+    /// Another handle to the same store.
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
     }
 }
 
@@ -288,33 +269,128 @@ impl<D> Default for SharedStore<D> {
 
 impl<D> fmt::Debug for SharedStore<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.lock();
         f.debug_struct("SharedStore")
-            .field("len", &self.len())
-            .field("max_entries", &self.max_entries)
+            .field("sessions", &inner.sessions.map.len())
+            .field("revocations", &inner.revocations.map.len())
             .finish_non_exhaustive()
     }
 }
 
-/// A `HashMap` that refuses new keys beyond `max` entries.
-struct Limited<D> {
-    map: HashMap<LookupKey, Entry<D>>,
+struct Inner<D> {
+    sessions: Indexed<D>,
+    revocations: Limited,
+}
+
+/// Sessions with an index by subject, refusing new keys beyond `max`.
+struct Indexed<D> {
+    map: HashMap<LookupKey, SessionRecord<D>>,
+    by_subject: HashMap<SubjectKey, HashSet<LookupKey>>,
     max: usize,
 }
 
-impl<D> table::Map<D> for Limited<D> {
-    fn get(&self, key: &LookupKey) -> Option<&Entry<D>> {
+impl<D> Indexed<D> {
+    fn unindex(&mut self, subject: &SubjectKey, key: &LookupKey) {
+        if let Some(keys) = self.by_subject.get_mut(subject) {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.by_subject.remove(subject);
+            }
+        }
+    }
+}
+
+impl<D> table::Sessions<D> for Indexed<D> {
+    fn get(&self, key: &LookupKey) -> Option<&SessionRecord<D>> {
         self.map.get(key)
     }
 
-    fn get_mut(&mut self, key: &LookupKey) -> Option<&mut Entry<D>> {
+    fn get_mut(&mut self, key: &LookupKey) -> Option<&mut SessionRecord<D>> {
         self.map.get_mut(key)
     }
 
-    fn remove(&mut self, key: &LookupKey) -> Option<Entry<D>> {
-        self.map.remove(key)
+    fn insert(&mut self, key: LookupKey, record: SessionRecord<D>) -> Result<(), SessionRecord<D>> {
+        if self.map.len() >= self.max && !self.map.contains_key(&key) {
+            return Err(record);
+        }
+        let subject = *record.subject();
+        if let Some(replaced) = self.map.insert(key, record) {
+            let old = *replaced.subject();
+            self.unindex(&old, &key);
+        }
+        self.by_subject.entry(subject).or_default().insert(key);
+        Ok(())
     }
 
-    fn insert(&mut self, key: LookupKey, entry: Entry<D>) -> Result<(), Entry<D>> {
+    fn remove(&mut self, key: &LookupKey) -> Option<SessionRecord<D>> {
+        let record = self.map.remove(key)?;
+        let subject = *record.subject();
+        self.unindex(&subject, key);
+        Some(record)
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&LookupKey, &SessionRecord<D>) -> bool) {
+        let by_subject = &mut self.by_subject;
+        self.map.retain(|key, record| {
+            let kept = keep(key, record);
+            if !kept && let Some(keys) = by_subject.get_mut(record.subject()) {
+                keys.remove(key);
+            }
+            kept
+        });
+        by_subject.retain(|_, keys| !keys.is_empty());
+    }
+
+    fn for_subject(&self, subject: &SubjectKey, mut f: impl FnMut(&LookupKey, &SessionRecord<D>)) {
+        let Some(keys) = self.by_subject.get(subject) else {
+            return;
+        };
+        for key in keys {
+            if let Some(record) = self.map.get(key) {
+                f(key, record);
+            }
+        }
+    }
+
+    fn retain_subject(
+        &mut self,
+        subject: &SubjectKey,
+        mut keep: impl FnMut(&LookupKey, &SessionRecord<D>) -> bool,
+    ) {
+        let Some(mut keys) = self.by_subject.remove(subject) else {
+            return;
+        };
+        let map = &mut self.map;
+        keys.retain(|key| match map.get(key) {
+            Some(record) if keep(key, record) => true,
+            Some(_) => {
+                map.remove(key);
+                false
+            }
+            None => false,
+        });
+        if !keys.is_empty() {
+            self.by_subject.insert(*subject, keys);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+/// A `HashMap` of revocations that refuses new keys beyond `max` entries.
+struct Limited {
+    map: HashMap<LookupKey, Revocation>,
+    max: usize,
+}
+
+impl table::Revocations for Limited {
+    fn get(&self, key: &LookupKey) -> Option<&Revocation> {
+        self.map.get(key)
+    }
+
+    fn insert(&mut self, key: LookupKey, entry: Revocation) -> Result<(), Revocation> {
         if self.map.len() >= self.max && !self.map.contains_key(&key) {
             return Err(entry);
         }
@@ -322,7 +398,7 @@ impl<D> table::Map<D> for Limited<D> {
         Ok(())
     }
 
-    fn retain(&mut self, mut keep: impl FnMut(&Entry<D>) -> bool) {
+    fn retain(&mut self, mut keep: impl FnMut(&Revocation) -> bool) {
         self.map.retain(|_, entry| keep(entry));
     }
 

@@ -1,99 +1,143 @@
-//! The store semantics, written once over a map from lookup keys to entries.
+//! The store semantics, written once over two maps: sessions, and revocations.
 //!
-//! [`MemoryStore`](super::MemoryStore) and `SharedStore` differ only in the map they use
-//! and in locking; both call these functions, so they behave identically.
+//! [`MemoryStore`](super::MemoryStore) and `SharedStore` differ only in the maps they use
+//! and in locking; both call these functions, so they behave identically. Sessions and
+//! revocations live in separate maps with separate capacities, so sessions can never
+//! crowd out a logout.
 
-use crate::session::SessionRecord;
-use crate::store::{LookupKey, StoreErrorKind, SubjectKey, Watermark};
+use super::{
+    CreateOutcome, LookupKey, SessionHandle, SessionRecord, SessionSink, StoreErrorKind,
+    SubjectKey, SubjectLimit, UpdateOutcome, Watermark, WhenFull,
+};
 use crate::time::UnixTime;
 
-/// One stored entry.
-#[derive(Clone)]
-pub(super) enum Entry<D> {
-    Session(SessionRecord<D>),
-    Revoked(UnixTime),
-    Watermark(Watermark),
-}
-
-impl<D> Entry<D> {
-    fn expires_at(&self) -> UnixTime {
-        match self {
-            Self::Session(record) => record.expires_at(),
-            Self::Revoked(until) => *until,
-            Self::Watermark(mark) => mark.expires_at(),
-        }
+/// A session map: what the semantics need from it.
+pub(super) trait Sessions<D> {
+    fn get(&self, key: &LookupKey) -> Option<&SessionRecord<D>>;
+    fn get_mut(&mut self, key: &LookupKey) -> Option<&mut SessionRecord<D>>;
+    /// Inserts or replaces. Fails, giving the record back, only when the key is absent
+    /// and the map is full.
+    fn insert(&mut self, key: LookupKey, record: SessionRecord<D>) -> Result<(), SessionRecord<D>>;
+    fn remove(&mut self, key: &LookupKey) -> Option<SessionRecord<D>>;
+    /// Keeps the sessions for which `keep` is true.
+    fn retain(&mut self, keep: impl FnMut(&LookupKey, &SessionRecord<D>) -> bool);
+    /// Calls `f` for each session of `subject`, live or dead.
+    fn for_subject(&self, subject: &SubjectKey, f: impl FnMut(&LookupKey, &SessionRecord<D>));
+    /// Keeps the sessions of `subject` for which `keep` is true, and every other session.
+    fn retain_subject(
+        &mut self,
+        subject: &SubjectKey,
+        mut keep: impl FnMut(&LookupKey, &SessionRecord<D>) -> bool,
+    ) {
+        self.retain(|key, record| record.subject() != subject || keep(key, record));
     }
-
-    fn is_live(&self, now: UnixTime) -> bool {
-        now < self.expires_at()
-    }
-}
-
-/// What the semantics need from a map.
-pub(super) trait Map<D> {
-    fn get(&self, key: &LookupKey) -> Option<&Entry<D>>;
-    fn get_mut(&mut self, key: &LookupKey) -> Option<&mut Entry<D>>;
-    fn remove(&mut self, key: &LookupKey) -> Option<Entry<D>>;
-    /// Inserts or replaces. Fails, giving the entry back, only when the key is absent and
-    /// the map is full.
-    fn insert(&mut self, key: LookupKey, entry: Entry<D>) -> Result<(), Entry<D>>;
-    fn retain(&mut self, keep: impl FnMut(&Entry<D>) -> bool);
     fn len(&self) -> usize;
 }
 
-pub(super) fn create<D, M: Map<D>>(
+/// A revocation map: what the semantics need from it.
+pub(super) trait Revocations {
+    fn get(&self, key: &LookupKey) -> Option<&Revocation>;
+    /// Inserts or replaces. Fails, giving the entry back, only when the key is absent and
+    /// the map is full.
+    fn insert(&mut self, key: LookupKey, entry: Revocation) -> Result<(), Revocation>;
+    fn retain(&mut self, keep: impl FnMut(&Revocation) -> bool);
+    fn len(&self) -> usize;
+}
+
+/// One entry of the revocation map. Keys of the two kinds come from different hash
+/// domains, so they share one map without colliding.
+#[derive(Clone, Copy)]
+pub(super) enum Revocation {
+    Token(UnixTime),
+    Watermark(Watermark),
+}
+
+impl Revocation {
+    fn is_live(&self, now: UnixTime) -> bool {
+        now < match self {
+            Self::Token(until) => *until,
+            Self::Watermark(mark) => mark.expires_at(),
+        }
+    }
+}
+
+pub(super) fn create<D, M: Sessions<D>>(
     map: &mut M,
     key: &LookupKey,
     record: SessionRecord<D>,
+    limit: Option<SubjectLimit>,
     now: UnixTime,
-) -> Result<(), StoreErrorKind> {
+) -> Result<CreateOutcome, StoreErrorKind> {
     if live(map, key, now).is_some() {
         return Err(StoreErrorKind::Conflict);
     }
-    insert(map, key, Entry::Session(record), now)
+    let subject = *record.subject();
+    let mut ended = 0usize;
+    if let Some(limit) = limit {
+        // Dead sessions of the subject don't count; drop them.
+        map.retain_subject(&subject, |_, r| r.is_live(now));
+        let mut count = 0usize;
+        map.for_subject(&subject, |_, _| count = count.saturating_add(1));
+        if count >= limit.max() {
+            if limit.when_full() == WhenFull::Refuse {
+                return Ok(CreateOutcome::LimitReached);
+            }
+            // Ending the oldest frees at least one slot, so the insert below fits.
+            while count >= limit.max() {
+                let Some(oldest) = oldest_of(map, &subject) else {
+                    break;
+                };
+                map.remove(&oldest);
+                count = count.saturating_sub(1);
+                ended = ended.saturating_add(1);
+            }
+        }
+    }
+    insert_session(map, key, record, now)?;
+    Ok(CreateOutcome::Created { ended })
 }
 
-pub(super) fn get<D: Clone, M: Map<D>>(
+pub(super) fn get<D: Clone, M: Sessions<D>>(
     map: &M,
     key: &LookupKey,
     now: UnixTime,
 ) -> Option<SessionRecord<D>> {
-    match live(map, key, now) {
-        Some(Entry::Session(record)) => Some(record.clone()),
-        _ => None,
+    live(map, key, now).cloned()
+}
+
+pub(super) fn update<D: Clone, M: Sessions<D>>(
+    map: &mut M,
+    key: &LookupKey,
+    version: u64,
+    data: &D,
+    idle_deadline: UnixTime,
+    now: UnixTime,
+) -> UpdateOutcome {
+    let Some(stored) = live_mut(map, key, now) else {
+        return UpdateOutcome::NotFound;
+    };
+    match stored.apply_update(version, data.clone(), idle_deadline, now) {
+        Some(version) => UpdateOutcome::Updated { version },
+        None => UpdateOutcome::Stale,
     }
 }
 
-pub(super) fn update<D, M: Map<D>>(
-    map: &mut M,
-    key: &LookupKey,
-    record: SessionRecord<D>,
-    now: UnixTime,
-) -> bool {
-    live_session(map, key, now)
-        .map(|stored| *stored = record)
-        .is_some()
-}
-
-pub(super) fn touch<D, M: Map<D>>(
+pub(super) fn touch<D, M: Sessions<D>>(
     map: &mut M,
     key: &LookupKey,
     idle_deadline: UnixTime,
     now: UnixTime,
 ) -> bool {
-    live_session(map, key, now)
+    live_mut(map, key, now)
         .map(|stored| stored.touch(idle_deadline, now))
         .is_some()
 }
 
-pub(super) fn remove<D, M: Map<D>>(map: &mut M, key: &LookupKey) -> bool {
-    match map.get(key) {
-        Some(Entry::Session(_)) => map.remove(key).is_some(),
-        _ => false,
-    }
+pub(super) fn remove<D, M: Sessions<D>>(map: &mut M, key: &LookupKey) -> bool {
+    map.remove(key).is_some()
 }
 
-pub(super) fn rotate<D: Clone, M: Map<D>>(
+pub(super) fn rotate<D: Clone, M: Sessions<D>>(
     map: &mut M,
     old: &LookupKey,
     new: &LookupKey,
@@ -102,109 +146,199 @@ pub(super) fn rotate<D: Clone, M: Map<D>>(
     if live(map, new, now).is_some() {
         return Err(StoreErrorKind::Conflict);
     }
-    if live_session(map, old, now).is_none() {
+    if live(map, old, now).is_none() {
         return Ok(None);
     }
     // `old` holds a live session, checked just above.
-    let Some(Entry::Session(record)) = map.remove(old) else {
+    let Some(record) = map.remove(old) else {
         return Ok(None);
     };
     // A slot was just freed, so this insert can't run out of room. Should it anyway, the
     // session goes back where it was rather than being lost.
-    match map.insert(*new, Entry::Session(record.clone())) {
+    match map.insert(*new, record.clone()) {
         Ok(()) => Ok(Some(record)),
-        Err(entry) => {
+        Err(record) => {
             // Re-filing under the key just vacated fits in the slot just freed.
-            let _refiled = map.insert(*old, entry);
+            let _refiled = map.insert(*old, record);
             Err(StoreErrorKind::Capacity)
         }
     }
 }
 
-pub(super) fn remove_subject<D, M: Map<D>>(map: &mut M, subject: &SubjectKey) -> usize {
-    let before = map.len();
-    map.retain(|entry| !matches!(entry, Entry::Session(record) if record.subject() == subject));
-    before.saturating_sub(map.len())
+pub(super) fn remove_subject<D, M: Sessions<D>>(
+    map: &mut M,
+    subject: &SubjectKey,
+    keep: Option<&LookupKey>,
+) -> usize {
+    let mut removed = 0usize;
+    map.retain_subject(subject, |key, _| {
+        let kept = keep.is_some_and(|keep| keep == key);
+        if !kept {
+            removed = removed.saturating_add(1);
+        }
+        kept
+    });
+    removed
 }
 
-pub(super) fn revoke<D, M: Map<D>>(
+pub(super) fn list_subject<D: Clone, M: Sessions<D>, O: SessionSink<D>>(
+    map: &M,
+    subject: &SubjectKey,
+    now: UnixTime,
+    out: &mut O,
+) -> usize {
+    let mut count = 0usize;
+    map.for_subject(subject, |key, record| {
+        if record.is_live(now) {
+            out.push(SessionHandle::new(*key), record.clone());
+            count = count.saturating_add(1);
+        }
+    });
+    count
+}
+
+pub(super) fn remove_owned<D, M: Sessions<D>>(
     map: &mut M,
+    key: &LookupKey,
+    subject: &SubjectKey,
+    now: UnixTime,
+) -> bool {
+    if live(map, key, now).is_some_and(|record| record.subject() == subject) {
+        return map.remove(key).is_some();
+    }
+    false
+}
+
+pub(super) fn revoke<R: Revocations>(
+    map: &mut R,
     key: &LookupKey,
     until: UnixTime,
     now: UnixTime,
 ) -> Result<(), StoreErrorKind> {
-    let until = match live(map, key, now) {
-        Some(Entry::Revoked(stored)) => until.max(*stored),
-        Some(_) => return Err(StoreErrorKind::Conflict),
+    let until = match live_revocation(map, key, now) {
+        Some(Revocation::Token(stored)) => until.max(*stored),
+        // Keys of the two kinds never collide; a watermark here is a broken invariant.
+        Some(Revocation::Watermark(_)) => return Err(StoreErrorKind::Conflict),
         None if until <= now => return Ok(()),
         None => until,
     };
-    insert(map, key, Entry::Revoked(until), now)
+    insert_revocation(map, key, Revocation::Token(until), now)
 }
 
-pub(super) fn is_revoked<D, M: Map<D>>(map: &M, key: &LookupKey, now: UnixTime) -> bool {
-    matches!(live(map, key, now), Some(Entry::Revoked(_)))
+pub(super) fn is_revoked<R: Revocations>(map: &R, key: &LookupKey, now: UnixTime) -> bool {
+    matches!(live_revocation(map, key, now), Some(Revocation::Token(_)))
 }
 
-pub(super) fn raise_watermark<D, M: Map<D>>(
-    map: &mut M,
+pub(super) fn raise_watermark<R: Revocations>(
+    map: &mut R,
     key: &LookupKey,
     watermark: Watermark,
     now: UnixTime,
 ) -> Result<(), StoreErrorKind> {
-    let watermark = match live(map, key, now) {
-        Some(Entry::Watermark(stored)) => watermark.merge(*stored),
-        Some(_) => return Err(StoreErrorKind::Conflict),
+    let watermark = match live_revocation(map, key, now) {
+        Some(Revocation::Watermark(stored)) => watermark.merge(*stored),
+        Some(Revocation::Token(_)) => return Err(StoreErrorKind::Conflict),
         None if watermark.expires_at() <= now => return Ok(()),
         None => watermark,
     };
-    insert(map, key, Entry::Watermark(watermark), now)
+    insert_revocation(map, key, Revocation::Watermark(watermark), now)
 }
 
-pub(super) fn watermark<D, M: Map<D>>(
-    map: &M,
+pub(super) fn watermark<R: Revocations>(
+    map: &R,
     key: &LookupKey,
     now: UnixTime,
 ) -> Option<Watermark> {
-    match live(map, key, now) {
-        Some(Entry::Watermark(mark)) => Some(*mark),
+    match live_revocation(map, key, now) {
+        Some(Revocation::Watermark(mark)) => Some(*mark),
         _ => None,
     }
 }
 
-pub(super) fn purge_expired<D, M: Map<D>>(map: &mut M, now: UnixTime) -> usize {
+pub(super) fn purge_sessions<D, M: Sessions<D>>(map: &mut M, now: UnixTime) -> usize {
+    let before = map.len();
+    map.retain(|_, record| record.is_live(now));
+    before.saturating_sub(map.len())
+}
+
+pub(super) fn purge_revocations<R: Revocations>(map: &mut R, now: UnixTime) -> usize {
     let before = map.len();
     map.retain(|entry| entry.is_live(now));
     before.saturating_sub(map.len())
 }
 
-fn live<'m, D, M: Map<D>>(map: &'m M, key: &LookupKey, now: UnixTime) -> Option<&'m Entry<D>> {
-    map.get(key).filter(|entry| entry.is_live(now))
+fn live<'m, D, M: Sessions<D>>(
+    map: &'m M,
+    key: &LookupKey,
+    now: UnixTime,
+) -> Option<&'m SessionRecord<D>> {
+    map.get(key).filter(|record| record.is_live(now))
 }
 
-fn live_session<'m, D, M: Map<D>>(
+fn live_mut<'m, D, M: Sessions<D>>(
     map: &'m mut M,
     key: &LookupKey,
     now: UnixTime,
 ) -> Option<&'m mut SessionRecord<D>> {
-    match map.get_mut(key) {
-        Some(Entry::Session(record)) if record.is_live(now) => Some(record),
-        _ => None,
+    map.get_mut(key).filter(|record| record.is_live(now))
+}
+
+fn live_revocation<'m, R: Revocations>(
+    map: &'m R,
+    key: &LookupKey,
+    now: UnixTime,
+) -> Option<&'m Revocation> {
+    map.get(key).filter(|entry| entry.is_live(now))
+}
+
+/// The key of `subject`'s session created first (ties broken by key bytes, so every
+/// store picks the same one).
+fn oldest_of<D, M: Sessions<D>>(map: &M, subject: &SubjectKey) -> Option<LookupKey> {
+    let mut oldest: Option<(UnixTime, LookupKey)> = None;
+    map.for_subject(subject, |key, record| {
+        let candidate = (record.created(), *key);
+        let older = match &oldest {
+            None => true,
+            Some((created, k)) => (candidate.0, candidate.1.as_bytes()) < (*created, k.as_bytes()),
+        };
+        if older {
+            oldest = Some(candidate);
+        }
+    });
+    oldest.map(|(_, key)| key)
+}
+
+/// Files `record` under `key` (replacing whatever dead session is there). When the map is
+/// full, dead sessions are purged to make room; live ones never are.
+fn insert_session<D, M: Sessions<D>>(
+    map: &mut M,
+    key: &LookupKey,
+    record: SessionRecord<D>,
+    now: UnixTime,
+) -> Result<(), StoreErrorKind> {
+    match map.insert(*key, record) {
+        Ok(()) => Ok(()),
+        Err(record) => {
+            if purge_sessions(map, now) == 0 {
+                return Err(StoreErrorKind::Capacity);
+            }
+            map.insert(*key, record)
+                .map_err(|_| StoreErrorKind::Capacity)
+        }
     }
 }
 
-/// Files `entry` under `key` (replacing whatever dead entry is there). When the map is
-/// full, dead entries are purged to make room; live ones never are.
-fn insert<D, M: Map<D>>(
-    map: &mut M,
+/// As [`insert_session`], for the revocation map.
+fn insert_revocation<R: Revocations>(
+    map: &mut R,
     key: &LookupKey,
-    entry: Entry<D>,
+    entry: Revocation,
     now: UnixTime,
 ) -> Result<(), StoreErrorKind> {
     match map.insert(*key, entry) {
         Ok(()) => Ok(()),
         Err(entry) => {
-            if purge_expired(map, now) == 0 {
+            if purge_revocations(map, now) == 0 {
                 return Err(StoreErrorKind::Capacity);
             }
             map.insert(*key, entry)

@@ -1,18 +1,18 @@
-//! Helpers shared by the session and store tests: deterministic RNGs, a store that counts
-//! its writes, an async store that really suspends, and a tiny executor.
+//! Helpers shared by the session and store tests: deterministic RNGs, and a store wrapper
+//! that counts writes and can really suspend.
 #![allow(dead_code, clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
-use core::cell::Cell;
 use core::convert::Infallible;
 use core::fmt;
 use core::future::Future;
-use core::pin::pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll};
 
 use rand_core::{TryCryptoRng, TryRng};
 use tokenstile::UnixTime;
-use tokenstile::session::SessionRecord;
-use tokenstile::store::{AsyncSessionStore, LookupKey, SessionStore, SubjectKey, Watermark};
+use tokenstile::store::{
+    CreateOutcome, LookupKey, RevocationStore, SessionRecord, SessionSink, SessionStore, Store,
+    SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
+};
 
 /// TEST ONLY, NOT CRYPTOGRAPHIC: a deterministic SplitMix64 generator that claims
 /// `TryCryptoRng` so tests can drive ID generation reproducibly.
@@ -108,9 +108,12 @@ impl TryRng for BrokenRng {
 
 impl TryCryptoRng for BrokenRng {}
 
-/// Wraps a store and counts the calls that write.
-pub(crate) struct Counting<S> {
+/// Wraps a store, counts the calls that write, and (if asked) suspends once before every
+/// call as a network client would. One wrapper serves every store trait.
+pub(crate) struct Instrumented<S> {
     pub(crate) inner: S,
+    suspend: bool,
+    pub(crate) suspensions: usize,
     pub(crate) creates: usize,
     pub(crate) updates: usize,
     pub(crate) touches: usize,
@@ -118,10 +121,13 @@ pub(crate) struct Counting<S> {
     pub(crate) rotates: usize,
 }
 
-impl<S> Counting<S> {
-    pub(crate) fn new(inner: S) -> Self {
+impl<S> Instrumented<S> {
+    /// Counts writes; never suspends.
+    pub(crate) fn counting(inner: S) -> Self {
         Self {
             inner,
+            suspend: false,
+            suspensions: 0,
             creates: 0,
             updates: 0,
             touches: 0,
@@ -130,124 +136,29 @@ impl<S> Counting<S> {
         }
     }
 
-    pub(crate) fn writes(&self) -> usize {
-        self.creates + self.updates + self.touches + self.removes + self.rotates
-    }
-}
-
-impl<S: SessionStore> SessionStore for Counting<S> {
-    type Data = S::Data;
-    type Error = S::Error;
-
-    fn create(
-        &mut self,
-        key: &LookupKey,
-        record: SessionRecord<S::Data>,
-        now: UnixTime,
-    ) -> Result<(), S::Error> {
-        self.creates += 1;
-        self.inner.create(key, record, now)
-    }
-
-    fn get(
-        &mut self,
-        key: &LookupKey,
-        now: UnixTime,
-    ) -> Result<Option<SessionRecord<S::Data>>, S::Error> {
-        self.inner.get(key, now)
-    }
-
-    fn update(
-        &mut self,
-        key: &LookupKey,
-        record: SessionRecord<S::Data>,
-        now: UnixTime,
-    ) -> Result<bool, S::Error> {
-        self.updates += 1;
-        self.inner.update(key, record, now)
-    }
-
-    fn touch(
-        &mut self,
-        key: &LookupKey,
-        idle_deadline: UnixTime,
-        now: UnixTime,
-    ) -> Result<bool, S::Error> {
-        self.touches += 1;
-        self.inner.touch(key, idle_deadline, now)
-    }
-
-    fn remove(&mut self, key: &LookupKey) -> Result<bool, S::Error> {
-        self.removes += 1;
-        self.inner.remove(key)
-    }
-
-    fn rotate(
-        &mut self,
-        old: &LookupKey,
-        new: &LookupKey,
-        now: UnixTime,
-    ) -> Result<Option<SessionRecord<S::Data>>, S::Error> {
-        self.rotates += 1;
-        self.inner.rotate(old, new, now)
-    }
-
-    fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, S::Error> {
-        self.removes += 1;
-        self.inner.remove_subject(subject)
-    }
-
-    fn revoke(&mut self, key: &LookupKey, until: UnixTime, now: UnixTime) -> Result<(), S::Error> {
-        self.inner.revoke(key, until, now)
-    }
-
-    fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, S::Error> {
-        self.inner.is_revoked(key, now)
-    }
-
-    fn raise_watermark(
-        &mut self,
-        key: &LookupKey,
-        watermark: Watermark,
-        now: UnixTime,
-    ) -> Result<(), S::Error> {
-        self.inner.raise_watermark(key, watermark, now)
-    }
-
-    fn watermark(&mut self, key: &LookupKey, now: UnixTime) -> Result<Option<Watermark>, S::Error> {
-        self.inner.watermark(key, now)
-    }
-
-    fn purge_expired(&mut self, now: UnixTime) -> Result<usize, S::Error> {
-        self.inner.purge_expired(now)
-    }
-
-    fn capacity(&self) -> Option<usize> {
-        self.inner.capacity()
-    }
-}
-
-/// An async store that suspends once before every operation, as a network client would,
-/// and then runs it on a synchronous store. It implements only `AsyncSessionStore`.
-pub(crate) struct Suspending<S> {
-    pub(crate) inner: S,
-    pub(crate) suspensions: Cell<usize>,
-}
-
-impl<S> Suspending<S> {
-    pub(crate) fn new(inner: S) -> Self {
+    /// Counts writes and suspends once before every call.
+    pub(crate) fn suspending(inner: S) -> Self {
         Self {
-            inner,
-            suspensions: Cell::new(0),
+            suspend: true,
+            ..Self::counting(inner)
         }
     }
 
-    async fn pause(&self) {
-        YieldOnce(false).await;
-        self.suspensions.set(self.suspensions.get() + 1);
+    pub(crate) fn writes(&self) -> usize {
+        self.creates + self.updates + self.touches + self.removes + self.rotates
+    }
+
+    /// Suspends once (if asked), then bumps `count`.
+    async fn step(&mut self, count: fn(&mut Self) -> &mut usize) {
+        if self.suspend {
+            YieldOnce(false).await;
+            self.suspensions += 1;
+        }
+        *count(self) += 1;
     }
 }
 
+/// Returns `Pending` once, waking itself, then `Ready`.
 struct YieldOnce(bool);
 
 impl Future for YieldOnce {
@@ -264,37 +175,48 @@ impl Future for YieldOnce {
     }
 }
 
-impl<S: SessionStore> AsyncSessionStore for Suspending<S> {
-    type Data = S::Data;
+impl<S: Store> Store for Instrumented<S> {
     type Error = S::Error;
 
+    async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, S::Error> {
+        self.step(|s| &mut s.removes).await;
+        self.inner.purge_expired(now).await
+    }
+}
+
+impl<D: Send + Sync, S: SessionStore<D>> SessionStore<D> for Instrumented<S> {
     async fn create(
         &mut self,
         key: &LookupKey,
-        record: SessionRecord<S::Data>,
+        record: SessionRecord<D>,
+        limit: Option<SubjectLimit>,
         now: UnixTime,
-    ) -> Result<(), S::Error> {
-        self.pause().await;
-        self.inner.create(key, record, now)
+    ) -> Result<CreateOutcome, S::Error> {
+        self.step(|s| &mut s.creates).await;
+        self.inner.create(key, record, limit, now).await
     }
 
     async fn get(
         &mut self,
         key: &LookupKey,
         now: UnixTime,
-    ) -> Result<Option<SessionRecord<S::Data>>, S::Error> {
-        self.pause().await;
-        self.inner.get(key, now)
+    ) -> Result<Option<SessionRecord<D>>, S::Error> {
+        self.pause_for_read().await;
+        self.inner.get(key, now).await
     }
 
     async fn update(
         &mut self,
         key: &LookupKey,
-        record: SessionRecord<S::Data>,
+        version: u64,
+        data: &D,
+        idle_deadline: UnixTime,
         now: UnixTime,
-    ) -> Result<bool, S::Error> {
-        self.pause().await;
-        self.inner.update(key, record, now)
+    ) -> Result<UpdateOutcome, S::Error> {
+        self.step(|s| &mut s.updates).await;
+        self.inner
+            .update(key, version, data, idle_deadline, now)
+            .await
     }
 
     async fn touch(
@@ -303,13 +225,13 @@ impl<S: SessionStore> AsyncSessionStore for Suspending<S> {
         idle_deadline: UnixTime,
         now: UnixTime,
     ) -> Result<bool, S::Error> {
-        self.pause().await;
-        self.inner.touch(key, idle_deadline, now)
+        self.step(|s| &mut s.touches).await;
+        self.inner.touch(key, idle_deadline, now).await
     }
 
     async fn remove(&mut self, key: &LookupKey) -> Result<bool, S::Error> {
-        self.pause().await;
-        self.inner.remove(key)
+        self.step(|s| &mut s.removes).await;
+        self.inner.remove(key).await
     }
 
     async fn rotate(
@@ -317,29 +239,59 @@ impl<S: SessionStore> AsyncSessionStore for Suspending<S> {
         old: &LookupKey,
         new: &LookupKey,
         now: UnixTime,
-    ) -> Result<Option<SessionRecord<S::Data>>, S::Error> {
-        self.pause().await;
-        self.inner.rotate(old, new, now)
+    ) -> Result<Option<SessionRecord<D>>, S::Error> {
+        self.step(|s| &mut s.rotates).await;
+        self.inner.rotate(old, new, now).await
     }
 
-    async fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, S::Error> {
-        self.pause().await;
-        self.inner.remove_subject(subject)
+    async fn remove_subject(
+        &mut self,
+        subject: &SubjectKey,
+        keep: Option<&LookupKey>,
+    ) -> Result<usize, S::Error> {
+        self.step(|s| &mut s.removes).await;
+        self.inner.remove_subject(subject, keep).await
     }
 
+    async fn list_subject<O: SessionSink<D> + Send>(
+        &mut self,
+        subject: &SubjectKey,
+        now: UnixTime,
+        out: &mut O,
+    ) -> Result<usize, S::Error> {
+        self.pause_for_read().await;
+        self.inner.list_subject(subject, now, out).await
+    }
+
+    async fn remove_owned(
+        &mut self,
+        key: &LookupKey,
+        subject: &SubjectKey,
+        now: UnixTime,
+    ) -> Result<bool, S::Error> {
+        self.step(|s| &mut s.removes).await;
+        self.inner.remove_owned(key, subject, now).await
+    }
+
+    fn session_capacity(&self) -> Option<usize> {
+        self.inner.session_capacity()
+    }
+}
+
+impl<S: RevocationStore> RevocationStore for Instrumented<S> {
     async fn revoke(
         &mut self,
         key: &LookupKey,
         until: UnixTime,
         now: UnixTime,
     ) -> Result<(), S::Error> {
-        self.pause().await;
-        self.inner.revoke(key, until, now)
+        self.pause_for_read().await;
+        self.inner.revoke(key, until, now).await
     }
 
     async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, S::Error> {
-        self.pause().await;
-        self.inner.is_revoked(key, now)
+        self.pause_for_read().await;
+        self.inner.is_revoked(key, now).await
     }
 
     async fn raise_watermark(
@@ -348,8 +300,8 @@ impl<S: SessionStore> AsyncSessionStore for Suspending<S> {
         watermark: Watermark,
         now: UnixTime,
     ) -> Result<(), S::Error> {
-        self.pause().await;
-        self.inner.raise_watermark(key, watermark, now)
+        self.pause_for_read().await;
+        self.inner.raise_watermark(key, watermark, now).await
     }
 
     async fn watermark(
@@ -357,30 +309,33 @@ impl<S: SessionStore> AsyncSessionStore for Suspending<S> {
         key: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<Watermark>, S::Error> {
-        self.pause().await;
-        self.inner.watermark(key, now)
+        self.pause_for_read().await;
+        self.inner.watermark(key, now).await
     }
 
-    async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, S::Error> {
-        self.pause().await;
-        self.inner.purge_expired(now)
-    }
-
-    fn capacity(&self) -> Option<usize> {
-        self.inner.capacity()
+    fn revocation_capacity(&self) -> Option<usize> {
+        self.inner.revocation_capacity()
     }
 }
 
-/// Runs a future to completion by polling it until it is ready.
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
+impl<S> Instrumented<S> {
+    /// Suspends once (if asked) before a call that writes no session.
+    async fn pause_for_read(&mut self) {
+        if self.suspend {
+            YieldOnce(false).await;
+            self.suspensions += 1;
         }
     }
 }
+
+/// Runs a future to completion with [`tokenstile::store::block_on`], written after the call.
+pub(crate) trait Wait: Future + Sized {
+    fn wait(self) -> Self::Output {
+        tokenstile::store::block_on(self)
+    }
+}
+
+impl<F: Future> Wait for F {}
 
 /// Seconds after a fixed start time.
 pub(crate) fn at(secs: u64) -> UnixTime {

@@ -7,9 +7,12 @@
 //! 1. verifies a token that the host signed (embedded from `shared.rs`), and sees a
 //!    tampered copy and the same token at its expiry refused;
 //! 2. signs a token of its own and verifies it back;
-//! 3. creates, validates and destroys sessions in the fixed-capacity `MemoryStore`, sees
-//!    a full store refuse a new session rather than drop a live one, and revokes the host
-//!    token through the same store;
+//! 3. creates, validates, saves and destroys sessions in the fixed-capacity `MemoryStore`,
+//!    sees a stale save and a session beyond the capacity refused (no live session is
+//!    dropped), and revokes the host token through the same store while it is full of
+//!    sessions;
+//! 4. keeps a short access token alive with a refresh token, and catches the replaced
+//!    refresh token when it is presented again (the family ends, its access token too);
 //!
 //! printing each step over semihosting, and ends the emulation with a semihosting exit
 //! code: 0 when every check passed, 1 otherwise (a failed check, a panic or a HardFault).
@@ -29,8 +32,9 @@ use panic_semihosting as _;
 use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
 use tokenstile::jwt::{self, Hs256Key, RevocationError, Validation};
+use tokenstile::refresh::{Family, RefreshError, RefreshPolicy};
 use tokenstile::session::{SessionError, SessionId, SessionPolicy};
-use tokenstile::store::{MemoryStore, StoreErrorKind};
+use tokenstile::store::{MemoryStore, StoreErrorKind, block_on};
 use tokenstile::{EncodeError, Error, KeyError, UnixTime, VerifyError};
 
 use shared::{
@@ -81,6 +85,7 @@ fn run() -> Result<(), Failure> {
     verify_host_token(&key, now)?;
     sign_on_device(&key, &mut rng, now)?;
     sessions(&key, &mut rng, now)?;
+    refresh_tokens(&key, &mut rng, now)?;
     Ok(())
 }
 
@@ -168,17 +173,23 @@ fn sign_on_device(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Resul
     Ok(())
 }
 
-/// Sessions for a maintenance operator, in a store of eight entries.
+/// Sessions for a maintenance operator, in a store of eight sessions and eight
+/// revocations.
 fn sessions(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), Failure> {
-    hprintln!("[3] sessions in a MemoryStore of {} entries", STORE_ENTRIES);
-    let mut store: MemoryStore<Operator, STORE_ENTRIES> = MemoryStore::new();
+    hprintln!(
+        "[3] sessions in a MemoryStore of {} sessions and {} revocations",
+        SESSIONS,
+        REVOCATIONS
+    );
+    let mut store: MemoryStore<Operator, SESSIONS, REVOCATIONS> = MemoryStore::new();
     let policy = SessionPolicy::new()
         .with_idle_timeout(5 * 60)
         .with_absolute_timeout(60 * 60);
     let operator = Operator { level: 2 };
 
-    let id = policy
-        .create(&mut store, rng, "operator", operator, now)
+    // The lifecycle is written as `async fn`s; over an in-memory store they complete at
+    // once, and `block_on` returns their result without an executor.
+    let id = block_on(policy.create(&mut store, rng, "operator", operator, now))
         .map_err(|e| Failure::new("create a session").with(e))?;
     let mut encoded = [0u8; SessionId::ENCODED_LEN];
     let cookie = id.encode(&mut encoded);
@@ -187,8 +198,7 @@ fn sessions(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), 
     // A later request presents the ID as text.
     let presented = SessionId::parse(cookie).map_err(|_| Failure::new("parse the session ID"))?;
     let soon = now.saturating_add(60);
-    let record = policy
-        .load(&mut store, &presented, soon)
+    let mut record = block_on(policy.load(&mut store, &presented, soon))
         .map_err(|e| Failure::new("validate the session").with(e))?;
     if record.data().level != 2 || !record.belongs_to("operator") {
         return Err(Failure::new("session data"));
@@ -198,12 +208,23 @@ fn sessions(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), 
         record.data().level
     );
 
-    match policy.destroy(&mut store, &presented) {
+    // A versioned save: a second save from the same, now stale, read is refused.
+    let mut stale = record.clone();
+    record.data_mut().level = 3;
+    block_on(policy.save(&mut store, &presented, &mut record, soon))
+        .map_err(|e| Failure::new("save the session").with(e))?;
+    match block_on(policy.save(&mut store, &presented, &mut stale, soon)) {
+        Err(SessionError::Stale) => hprintln!("    saved level 3; a stale save: refused"),
+        Err(e) => return Err(Failure::new("stale save").with(e)),
+        Ok(()) => return Err(Failure::new("stale save")),
+    }
+
+    match block_on(policy.destroy(&mut store, &presented)) {
         Ok(true) => hprintln!("    destroyed"),
         Ok(false) => return Err(Failure::new("destroy: no session")),
         Err(e) => return Err(Failure::new("destroy").with(e)),
     }
-    match policy.load(&mut store, &presented, soon) {
+    match block_on(policy.load(&mut store, &presented, soon)) {
         Err(SessionError::NotFound) => {
             hprintln!("    the same ID afterwards: refused (no such session)")
         }
@@ -212,45 +233,54 @@ fn sessions(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), 
     }
 
     // Fill the table: the next session is refused, and no live one is dropped for it.
-    for _ in 0..STORE_ENTRIES {
-        policy
-            .create(&mut store, rng, "operator", operator, now)
+    for _ in 0..SESSIONS {
+        block_on(policy.create(&mut store, rng, "operator", operator, now))
             .map_err(|e| Failure::new("fill the store").with(e))?;
     }
-    match policy.create(&mut store, rng, "operator", operator, now) {
+    match block_on(policy.create(&mut store, rng, "operator", operator, now)) {
         Err(SessionError::Store(StoreErrorKind::Capacity)) => {
             hprintln!("    a session more than the store holds: refused (store is full)");
         }
         Err(e) => return Err(Failure::new("create in a full store").with(e)),
         Ok(_) => return Err(Failure::new("create in a full store")),
     }
+
+    // Revocations have a table of their own: with every session slot taken, the store
+    // still revokes every token of this device issued until now.
+    let until = UnixTime::from_secs(HOST_TOKEN_EXP);
+    block_on(jwt::revoke_subject(
+        &mut store,
+        Some(ISSUER),
+        DEVICE_ID,
+        now,
+        until,
+        now,
+    ))
+    .map_err(|e| Failure::new("revoke the host token").with(e))?;
+    hprintln!("    with the session table full, a JWT revocation: stored");
+
     // "Log out everywhere" makes room again.
-    let ended = policy
-        .destroy_subject(&mut store, "operator")
+    let ended = block_on(policy.destroy_subject(&mut store, "operator"))
         .map_err(|e| Failure::new("destroy the subject's sessions").with(e))?;
-    if ended != STORE_ENTRIES || !store.is_empty() {
+    if ended != SESSIONS || store.sessions_len() != 0 {
         return Err(Failure::new("destroy the subject's sessions"));
     }
     hprintln!("    log out everywhere: {} sessions ended", ended);
 
-    // The same store revokes JWTs: every token of this device issued until now.
-    let until = UnixTime::from_secs(HOST_TOKEN_EXP);
-    jwt::revoke_subject(&mut store, Some(ISSUER), DEVICE_ID, now, until, now)
-        .map_err(|e| Failure::new("revoke the host token").with(e))?;
     let audiences = [AUDIENCE];
     let policy = Validation::new()
         .with_issuer(ISSUER)
         .with_audiences(&audiences)
         .with_subject(DEVICE_ID);
     let mut scratch = [0u8; 512];
-    let result = jwt::verify_not_revoked::<HostClaims, _, _>(
+    let result = block_on(jwt::verify_not_revoked::<HostClaims, _, _>(
         key,
         HOST_TOKEN,
         &policy,
         &mut store,
         now,
         &mut scratch,
-    );
+    ));
     match result {
         Err(RevocationError::Token(e)) => {
             expect_refused("the host token, revoked", Err(e), VerifyError::Revoked)
@@ -258,6 +288,64 @@ fn sessions(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), 
         Err(e) => Err(Failure::new("the host token, revoked").with(e)),
         Ok(_) => Err(Failure::new("the host token, revoked")),
     }
+}
+
+/// A short-lived access token kept alive by a refresh token, and a stolen refresh token
+/// caught on reuse.
+fn refresh_tokens(key: &Hs256Key, rng: &mut StandInTrng, now: UnixTime) -> Result<(), Failure> {
+    hprintln!("[4] refresh tokens, in a MemoryStore of 4 families");
+    let mut store: MemoryStore<Family<Operator>, 4, 4> = MemoryStore::new();
+    let policy = RefreshPolicy::new();
+    let grant = block_on(policy.issue(&mut store, rng, "operator", Operator { level: 1 }, now))
+        .map_err(|e| Failure::new("issue a refresh token").with(e))?;
+    let mut buf = [0u8; 512];
+    let access = jwt::sign(key, &grant.access.claims(None, "operator"), &mut buf)
+        .map_err(|e| Failure::new("sign the access token").with(e))?;
+    let mut copy = [0u8; 512];
+    let access = copy_str(access, &mut copy).ok_or(Failure::new("copy the access token"))?;
+
+    let later = now.saturating_add(15 * 60);
+    let refreshed = block_on(policy.refresh(&mut store, rng, &grant.refresh, later))
+        .map_err(|e| Failure::new("refresh").with(e))?;
+    hprintln!(
+        "    refreshed 15 minutes later: generation 2, level {}",
+        refreshed.data.level
+    );
+
+    // The first refresh token again, after the grace period: it was stolen.
+    let replay = later.saturating_add(60);
+    match block_on(policy.refresh(&mut store, rng, &grant.refresh, replay)) {
+        Err(RefreshError::Reused { .. }) => {
+            hprintln!("    the replaced refresh token again: reused, family ended")
+        }
+        Err(e) => return Err(Failure::new("reuse").with(e)),
+        Ok(_) => return Err(Failure::new("reuse")),
+    }
+    let mut scratch = [0u8; 512];
+    let result = block_on(jwt::verify_not_revoked::<serde::de::IgnoredAny, _, _>(
+        key,
+        access,
+        &Validation::new(),
+        &mut store,
+        now,
+        &mut scratch,
+    ));
+    match result {
+        Err(RevocationError::Token(e)) => expect_refused(
+            "an access token of the ended family",
+            Err(e),
+            VerifyError::Revoked,
+        ),
+        Err(e) => Err(Failure::new("access token of the ended family").with(e)),
+        Ok(_) => Err(Failure::new("access token of the ended family")),
+    }
+}
+
+/// Copies `s` into `out` and returns the copy, or `None` if it doesn't fit.
+fn copy_str<'o>(s: &str, out: &'o mut [u8]) -> Option<&'o str> {
+    let out = out.get_mut(..s.len())?;
+    out.copy_from_slice(s.as_bytes());
+    core::str::from_utf8(out).ok()
 }
 
 fn expect_refused(
@@ -389,7 +477,8 @@ fn host_time() -> Option<UnixTime> {
 }
 
 /// Sessions, revocations and watermarks together; a power of two.
-const STORE_ENTRIES: usize = 8;
+const SESSIONS: usize = 8;
+const REVOCATIONS: usize = 8;
 
 fn halt() -> ! {
     loop {
@@ -410,6 +499,7 @@ enum Cause {
     Token(Error),
     Session(SessionError<StoreErrorKind>),
     Revocation(RevocationError<StoreErrorKind>),
+    Refresh(RefreshError<StoreErrorKind>),
 }
 
 impl Failure {
@@ -437,8 +527,18 @@ impl fmt::Display for Failure {
                 write!(f, "{}: {}", self.step, kind)
             }
             Some(Cause::Revocation(e)) => write!(f, "{}: {}", self.step, e),
+            Some(Cause::Refresh(RefreshError::Store(kind))) => {
+                write!(f, "{}: {}", self.step, kind)
+            }
+            Some(Cause::Refresh(e)) => write!(f, "{}: {}", self.step, e),
             None => write!(f, "{}: unexpected result", self.step),
         }
+    }
+}
+
+impl From<RefreshError<StoreErrorKind>> for Cause {
+    fn from(e: RefreshError<StoreErrorKind>) -> Self {
+        Self::Refresh(e)
     }
 }
 

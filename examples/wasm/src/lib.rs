@@ -21,7 +21,7 @@
 //! | `error_text()` | | the length of the last error's text; the text |
 //!
 //! Every export returns a negative [`Code`] on failure. The module keeps the key (as its
-//! precomputed HMAC state) and a [`MemoryStore`] of [`SESSIONS`] entries between calls;
+//! precomputed HMAC state) and a [`MemoryStore`] of [`SESSIONS`] sessions between calls;
 //! it never allocates.
 //!
 //! # The import
@@ -52,7 +52,7 @@ use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
 use tokenstile::jwt::{self, Hs256Key, Validation};
 use tokenstile::session::{SessionError, SessionId, SessionPolicy};
-use tokenstile::store::{MemoryStore, StoreErrorKind};
+use tokenstile::store::{MemoryStore, StoreErrorKind, block_on};
 use tokenstile::{DecodeError, Error, UnixTime, VerifyError};
 
 /// The size of the input/output buffer.
@@ -204,15 +204,14 @@ pub extern "C" fn session_create(len: usize, now: u64) -> i32 {
         let subject = Subject::new(state.input(len)?)?;
         let mut name = [0u8; MAX_SUBJECT_LEN];
         let name = copy_str(subject.as_bytes(), &mut name).ok_or(Code::Input)?;
-        let id = SESSION_POLICY
-            .create(
-                &mut state.sessions,
-                &mut HostRng,
-                name,
-                subject,
-                UnixTime::from_secs(now),
-            )
-            .map_err(session_code)?;
+        let id = block_on(SESSION_POLICY.create(
+            &mut state.sessions,
+            &mut HostRng,
+            name,
+            subject,
+            UnixTime::from_secs(now),
+        ))
+        .map_err(session_code)?;
         let mut encoded = [0u8; SessionId::ENCODED_LEN];
         state.output(id.encode(&mut encoded).as_bytes())
     })
@@ -225,9 +224,9 @@ pub extern "C" fn session_create(len: usize, now: u64) -> i32 {
 pub extern "C" fn session_load(len: usize, now: u64) -> i32 {
     with_state(|state| {
         let id = state.session_id(len)?;
-        let record = SESSION_POLICY
-            .load(&mut state.sessions, &id, UnixTime::from_secs(now))
-            .map_err(session_code)?;
+        let record =
+            block_on(SESSION_POLICY.load(&mut state.sessions, &id, UnixTime::from_secs(now)))
+                .map_err(session_code)?;
         let subject = *record.data();
         state.output(subject.as_bytes())
     })
@@ -239,9 +238,8 @@ pub extern "C" fn session_load(len: usize, now: u64) -> i32 {
 pub extern "C" fn session_destroy(len: usize) -> i32 {
     with_state(|state| {
         let id = state.session_id(len)?;
-        let existed = SESSION_POLICY
-            .destroy(&mut state.sessions, &id)
-            .map_err(session_code)?;
+        let existed =
+            block_on(SESSION_POLICY.destroy(&mut state.sessions, &id)).map_err(session_code)?;
         Ok(usize::from(existed))
     })
 }
@@ -361,7 +359,8 @@ fn host_fill_random(dst: &mut [u8]) {
 struct State {
     io: Io,
     key: Option<Hs256Key>,
-    sessions: MemoryStore<Subject, SESSIONS>,
+    /// Sessions, and room for two revocations (the module revokes no JWTs).
+    sessions: MemoryStore<Subject, SESSIONS, 2>,
     /// The tokenstile error behind the failure of the running call, if any.
     pending: Option<Error>,
     /// The most recent failure, for `error_text`.

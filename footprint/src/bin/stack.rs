@@ -16,7 +16,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use tokenstile::jwt::{self, Hs256Key, Validation};
 use tokenstile::session::SessionPolicy;
-use tokenstile::store::MemoryStore;
+use tokenstile::store::{MemoryStore, block_on};
 use tokenstile::{Error, JsonError, VerifyError};
 use tokenstile_footprint::{AUDIENCES, Claims, ISSUER, NOW, SECRET, StandInRng, TOKEN, claims};
 
@@ -49,7 +49,7 @@ fn run() -> bool {
         .with_audiences(AUDIENCES);
     let mut buf = [0u8; 512];
     let mut scratch = [0u8; 512];
-    let mut store: MemoryStore<u32, 16> = MemoryStore::new();
+    let mut store: MemoryStore<u32, 16, 16> = MemoryStore::new();
     let mut rng = StandInRng(0x853c_49e6_748f_ea9b);
     let sessions = SessionPolicy::new();
     let mut ok = true;
@@ -62,26 +62,24 @@ fn run() -> bool {
         jwt::sign(&key, black_box(&claims()), &mut buf).is_ok()
     });
     ok &= report("verify + revocation check", || {
-        jwt::verify_not_revoked::<Claims<'_>, _, _>(
+        block_on(jwt::verify_not_revoked::<Claims<'_>, _, _>(
             &key,
             black_box(TOKEN),
             &policy,
             &mut store,
             NOW,
             &mut scratch,
-        )
+        ))
         .is_ok()
     });
     let mut id = None;
-    ok &= report("session create (MemoryStore<u32, 16>)", || {
-        id = sessions
-            .create(&mut store, &mut rng, "user-42", 7, NOW)
-            .ok();
+    ok &= report("session create (MemoryStore<u32, 16, 16>)", || {
+        id = block_on(sessions.create(&mut store, &mut rng, "user-42", 7, NOW)).ok();
         id.is_some()
     });
     ok &= report("session load", || {
         id.as_ref()
-            .is_some_and(|id| sessions.load(&mut store, id, NOW).is_ok())
+            .is_some_and(|id| block_on(sessions.load(&mut store, id, NOW)).is_ok())
     });
 
     // Hostile input, with a valid MAC so that the payload is parsed.

@@ -12,13 +12,17 @@ use tokenstile::store::{StoreError, StoreErrorKind};
 ///   (`create`, `rotate`);
 /// - [`StoreErrorKind::Corrupt`]: a stored value isn't in this crate's format, holds data
 ///   that doesn't decode as the store's data type, or a key holds the wrong Redis type;
-/// - [`StoreErrorKind::Other`]: the application data could not be serialized.
+/// - [`StoreErrorKind::Other`]: the application data could not be serialized, or
+///   [`RedisStore::connect`](crate::RedisStore::connect) refused a server whose
+///   settings are weaker than the application required ([`detail`](Self::detail) says
+///   which).
 ///
 /// Neither the message nor the source ever contains stored values: a decoding failure
 /// is reported without the decoder's message, which could quote session data.
 pub struct Error {
     kind: StoreErrorKind,
     source: Option<redis::RedisError>,
+    detail: Option<String>,
 }
 
 impl Error {
@@ -35,7 +39,30 @@ impl Error {
     }
 
     pub(crate) const fn new(kind: StoreErrorKind) -> Self {
-        Self { kind, source: None }
+        Self {
+            kind,
+            source: None,
+            detail: None,
+        }
+    }
+
+    /// A reply no script of this crate gives: another server speaking the protocol
+    /// differently.
+    pub(crate) fn protocol() -> Self {
+        Self::new(StoreErrorKind::Backend).with_detail("unexpected reply".to_owned())
+    }
+
+    /// An error that says more than its kind; the detail never holds stored values.
+    pub(crate) fn with_detail(mut self, detail: String) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// What the error says beyond its kind, if anything: for example which server
+    /// setting made [`RedisStore::connect`](crate::RedisStore::connect) refuse.
+    #[must_use]
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
     }
 
     pub(crate) const fn corrupt() -> Self {
@@ -58,6 +85,7 @@ impl Error {
         Self {
             kind,
             source: Some(error),
+            detail: None,
         }
     }
 }
@@ -67,15 +95,17 @@ impl fmt::Debug for Error {
         f.debug_struct("Error")
             .field("kind", &self.kind)
             .field("source", &self.source)
+            .field("detail", &self.detail)
             .finish()
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            StoreErrorKind::Other => f.write_str("session data could not be serialized"),
-            kind => write!(f, "redis {kind}"),
+        match (self.kind, &self.detail) {
+            (StoreErrorKind::Other, None) => f.write_str("session data could not be serialized"),
+            (kind, None) => write!(f, "redis {kind}"),
+            (kind, Some(detail)) => write!(f, "redis {kind}: {detail}"),
         }
     }
 }
@@ -97,5 +127,12 @@ impl StoreError for Error {
 impl From<Error> for StoreErrorKind {
     fn from(error: Error) -> Self {
         error.kind
+    }
+}
+
+impl From<redis::RedisError> for Error {
+    /// A failure the Redis client reported, classified as the store classifies it.
+    fn from(error: redis::RedisError) -> Self {
+        Self::redis(error)
     }
 }

@@ -2,18 +2,14 @@
 #![doc = include_str!("../README.md")]
 
 mod codec;
+mod connect;
 mod error;
 mod ops;
 mod store;
 
-#[cfg(feature = "tokio")]
-mod async_store;
-
+pub use connect::{Durability, OnWeakServer, Options, ServerSettings};
 pub use error::Error;
 pub use store::RedisStore;
 
-#[cfg(feature = "tokio")]
-pub use async_store::AsyncRedisStore;
-
-/// The key prefix of [`RedisStore::new`] (and `AsyncRedisStore::new`).
+/// The key prefix of [`RedisStore::new`] and of [`Options::new`].
 pub const DEFAULT_PREFIX: &str = "tokenstile:";

@@ -1,49 +1,54 @@
-//! The synchronous store.
+//! The store.
 
 use core::fmt;
-use core::marker::PhantomData;
+use core::sync::atomic::{AtomicU64, Ordering};
 
-use redis::{ConnectionLike, Value};
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::{ScriptInvocation, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokenstile::UnixTime;
-use tokenstile::session::SessionRecord;
-use tokenstile::store::{LookupKey, SessionStore, SubjectKey, Watermark};
+use tokenstile::store::{
+    CreateOutcome, LookupKey, RevocationStore, SessionHandle, SessionRecord, SessionSink,
+    SessionStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
+    WhenFull,
+};
 
-use crate::codec::Keys;
+use crate::codec::{self, Keys};
+use crate::connect::ServerSettings;
 use crate::error::Error;
-use crate::ops::{self, Request};
+use crate::ops;
 
-/// A [`SessionStore`] on a blocking Redis connection.
+/// tokenstile's [`SessionStore`] (for any session data type) and [`RevocationStore`] on
+/// Redis.
 ///
-/// `C` is anything that implements [`redis::ConnectionLike`]: a [`redis::Connection`],
-/// a pooled connection, or a [`redis::Client`] (which opens a connection per call). `D`
-/// is the session data, stored as JSON. Every operation is one command or one Lua script,
-/// so several stores (in several processes) may share one Redis: see the crate docs for
-/// how each operation maps to Redis.
+/// `C` is the async connection: by default a [`ConnectionManager`], which reconnects on
+/// its own after Redis restarts or the connection drops; [`connect`](Self::connect)
+/// builds one with bounded timeouts and checks the server's persistence settings. Any
+/// other [`redis::aio::ConnectionLike`] works too (a `MultiplexedConnection`, or a
+/// cluster connection with the redis crate's `cluster-async` feature): see
+/// [`with_prefix`](Self::with_prefix).
 ///
-/// Because every `SessionStore` is an
-/// [`AsyncSessionStore`](tokenstile::store::AsyncSessionStore), this store also works with
-/// async code, but it blocks the calling thread; use `AsyncRedisStore` (feature `tokio`)
-/// in async servers.
+/// The store is a cheap handle: clone it into every task or request handler; the clones
+/// share the connection. Session data of any type `D: Serialize + DeserializeOwned` is
+/// stored as JSON, so one store serves several data types (a record read as the wrong
+/// type is reported as [`StoreErrorKind::Corrupt`] and left as it is).
 ///
-/// ```no_run
-/// use tokenstile::store::SessionStore;
-/// use tokenstile_redis::RedisStore;
-///
-/// let client = redis::Client::open("redis://127.0.0.1/")?;
-/// let mut store: RedisStore<_, String> = RedisStore::new(client.get_connection()?);
-/// assert_eq!(store.prefix(), "tokenstile:");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct RedisStore<C, D> {
+/// Every operation is one Lua script, or a read followed by one script that checks the
+/// read is still current; listing a large subject and cleaning up after
+/// log-out-everywhere run bounded scripts one after another. See the crate docs for how
+/// each operation maps to Redis and what it costs.
+pub struct RedisStore<C = ConnectionManager> {
     connection: C,
     keys: Keys,
-    data: PhantomData<fn(D) -> D>,
+    settings: Option<ServerSettings>,
 }
 
-impl<C, D> RedisStore<C, D> {
+impl<C> RedisStore<C> {
     /// A store on `connection` whose keys start with [`DEFAULT_PREFIX`](crate::DEFAULT_PREFIX).
+    ///
+    /// Nothing is checked: prefer [`connect`](Self::connect), which sets timeouts and
+    /// checks the server's persistence.
     #[must_use]
     pub fn new(connection: C) -> Self {
         Self::with_prefix(connection, crate::DEFAULT_PREFIX)
@@ -58,7 +63,7 @@ impl<C, D> RedisStore<C, D> {
         Self {
             connection,
             keys: Keys::new(prefix.into()),
-            data: PhantomData,
+            settings: None,
         }
     }
 
@@ -66,6 +71,13 @@ impl<C, D> RedisStore<C, D> {
     #[must_use]
     pub fn prefix(&self) -> &str {
         self.keys.prefix()
+    }
+
+    /// The server's persistence settings as [`connect`](Self::connect) or
+    /// [`check_server`](Self::check_server) read them, if they were read.
+    #[must_use]
+    pub fn server_settings(&self) -> Option<&ServerSettings> {
+        self.settings.as_ref()
     }
 
     /// The connection, for commands of the application's own.
@@ -79,118 +91,447 @@ impl<C, D> RedisStore<C, D> {
     pub fn into_connection(self) -> C {
         self.connection
     }
-}
 
-impl<C: ConnectionLike, D> RedisStore<C, D> {
-    fn run(&mut self, request: Request) -> Result<Value, Error> {
-        match request {
-            Request::Command(cmd) => cmd.query(&mut self.connection),
-            Request::Script(call) => call.invoke(&mut self.connection),
-        }
-        .map_err(Error::redis)
+    pub(crate) fn set_settings(&mut self, settings: ServerSettings) {
+        self.settings = Some(settings);
     }
 }
 
-impl<C, D> fmt::Debug for RedisStore<C, D> {
+impl<C: ConnectionLike + Send> RedisStore<C> {
+    /// Reads the server's persistence and eviction settings (`CONFIG GET`), and keeps
+    /// them for [`server_settings`](Self::server_settings).
+    ///
+    /// # Errors
+    ///
+    /// A backend failure, including a server that refuses `CONFIG` (some managed
+    /// services rename or disable it).
+    pub async fn check_server(&mut self) -> Result<ServerSettings, Error> {
+        let settings = ServerSettings::read(&mut self.connection).await?;
+        self.settings = Some(settings.clone());
+        Ok(settings)
+    }
+
+    async fn run(&mut self, call: &ScriptInvocation<'_>) -> Result<Value, Error> {
+        call.invoke_async(&mut self.connection)
+            .await
+            .map_err(Error::redis)
+    }
+
+    async fn command(&mut self, cmd: redis::Cmd) -> Result<Value, Error> {
+        cmd.query_async(&mut self.connection)
+            .await
+            .map_err(Error::redis)
+    }
+
+    /// The value of the session filed under `key` while its subject's index holds it.
+    async fn read(&mut self, key: &LookupKey) -> Result<Option<Vec<u8>>, Error> {
+        let mut call = ops::GET.prepare_invoke();
+        call.key(self.keys.session(key))
+            .arg(codec::member(key))
+            .arg(self.keys.sessions());
+        let reply = self.run(&call).await?;
+        ops::bytes(reply)
+    }
+
+    /// The live record filed under `key`, decoded as `D`.
+    async fn read_live<D: DeserializeOwned>(
+        &mut self,
+        key: &LookupKey,
+        now: UnixTime,
+    ) -> Result<Option<SessionRecord<D>>, Error> {
+        let Some(value) = self.read(key).await? else {
+            return Ok(None);
+        };
+        let record: SessionRecord<D> = codec::decode_session(&value)?;
+        Ok(record.is_live(now).then_some(record))
+    }
+}
+
+impl<C: Clone> Clone for RedisStore<C> {
+    fn clone(&self) -> Self {
+        Self {
+            connection: self.connection.clone(),
+            keys: self.keys.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+impl<C> fmt::Debug for RedisStore<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
             .field("prefix", &self.keys.prefix())
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
 
-impl<C, D> SessionStore for RedisStore<C, D>
-where
-    C: ConnectionLike,
-    D: Serialize + DeserializeOwned,
-{
-    type Data = D;
+/// How many times `touch` and `rotate` read again when the session's version changed
+/// between their read and their write (another request saved it meanwhile).
+const ATTEMPTS: usize = 4;
+
+/// How many sessions one listing script returns at most.
+const LIST_PAGE: usize = 1000;
+
+/// How many detached sessions one cleanup script deletes.
+const SWEEP_CHUNK: usize = 200;
+
+impl<C: ConnectionLike + Send> Store for RedisStore<C> {
     type Error = Error;
 
-    fn create(
+    /// Redis expires every entry by its TTL, and dead index entries are pruned as
+    /// sessions are created: there is nothing to purge, so this is always `Ok(0)`.
+    async fn purge_expired(&mut self, _now: UnixTime) -> Result<usize, Error> {
+        Ok(0)
+    }
+}
+
+impl<C, D> SessionStore<D> for RedisStore<C>
+where
+    C: ConnectionLike + Send,
+    D: Serialize + DeserializeOwned + Send + Sync,
+{
+    async fn create(
         &mut self,
         key: &LookupKey,
         record: SessionRecord<D>,
+        limit: Option<SubjectLimit>,
         now: UnixTime,
-    ) -> Result<(), Error> {
-        let reply = self.run(ops::create(&self.keys, key, &record, now)?)?;
-        ops::create_reply(&reply)
+    ) -> Result<CreateOutcome, Error> {
+        let value = codec::encode_session(&record)?;
+        let (max, when_full) = match limit {
+            None => (0, "refuse"),
+            Some(limit) => (
+                limit.max(),
+                match limit.when_full() {
+                    WhenFull::EndOldest => "oldest",
+                    _ => "refuse",
+                },
+            ),
+        };
+        let mut call = ops::CREATE.prepare_invoke();
+        call.key(self.keys.session(key))
+            .key(self.keys.subject(record.subject()))
+            .key(self.keys.age(record.subject()))
+            .arg(value)
+            .arg(codec::time(record.expires_at()))
+            .arg(codec::time(now))
+            .arg(codec::member(key))
+            .arg(codec::time(record.created()))
+            .arg(self.keys.sessions())
+            .arg(max)
+            .arg(when_full)
+            .arg(codec::subject_hex(record.subject()));
+        let reply = self.run(&call).await?;
+        Ok(match ops::created(reply)? {
+            Some(ended) => CreateOutcome::Created { ended },
+            None => CreateOutcome::LimitReached,
+        })
     }
 
-    fn get(&mut self, key: &LookupKey, now: UnixTime) -> Result<Option<SessionRecord<D>>, Error> {
-        let reply = self.run(ops::get(&self.keys, key))?;
-        ops::get_reply(reply, now)
-    }
-
-    fn update(
+    async fn get(
         &mut self,
         key: &LookupKey,
-        record: SessionRecord<D>,
         now: UnixTime,
-    ) -> Result<bool, Error> {
-        let reply = self.run(ops::update(&self.keys, key, &record, now)?)?;
-        ops::written_reply(&reply)
+    ) -> Result<Option<SessionRecord<D>>, Error> {
+        self.read_live(key, now).await
     }
 
-    fn touch(
+    async fn update(
+        &mut self,
+        key: &LookupKey,
+        version: u64,
+        data: &D,
+        idle_deadline: UnixTime,
+        now: UnixTime,
+    ) -> Result<UpdateOutcome, Error> {
+        let data = codec::encode_data(data)?;
+        let next = version.checked_add(1);
+        let mut call = ops::UPDATE.prepare_invoke();
+        call.key(self.keys.session(key))
+            .arg(codec::member(key))
+            .arg(self.keys.sessions())
+            .arg(codec::digits(version))
+            .arg(next.map(codec::digits).unwrap_or_default())
+            .arg(data)
+            .arg(codec::time(idle_deadline))
+            .arg(codec::time(now));
+        let reply = self.run(&call).await?;
+        match (ops::code(&reply)?, next) {
+            (ops::OK, Some(version)) => Ok(UpdateOutcome::Updated { version }),
+            (ops::ABSENT, _) => Ok(UpdateOutcome::NotFound),
+            (ops::STALE, _) => Ok(UpdateOutcome::Stale),
+            (other, _) => Err(ops::unexpected(other)),
+        }
+    }
+
+    async fn touch(
         &mut self,
         key: &LookupKey,
         idle_deadline: UnixTime,
         now: UnixTime,
     ) -> Result<bool, Error> {
-        let reply = self.run(ops::touch(&self.keys, key, idle_deadline, now))?;
-        ops::written_reply(&reply)
+        for _ in 0..ATTEMPTS {
+            // Decode first: a record that can't be read as `D` is reported, untouched.
+            let Some(record) = self.read_live::<D>(key, now).await? else {
+                return Ok(false);
+            };
+            let mut call = ops::TOUCH.prepare_invoke();
+            call.key(self.keys.session(key))
+                .arg(codec::time(idle_deadline))
+                .arg(codec::time(now))
+                .arg(codec::member(key))
+                .arg(self.keys.sessions())
+                .arg(codec::digits(record.version()));
+            match ops::code(&self.run(&call).await?)? {
+                ops::OK => return Ok(true),
+                ops::ABSENT => return Ok(false),
+                ops::CHANGED => {}
+                other => return Err(ops::unexpected(other)),
+            }
+        }
+        // Saved by others on every attempt: each save recorded activity too, and the
+        // contract lets a touch be dropped under contention.
+        Ok(true)
     }
 
-    fn remove(&mut self, key: &LookupKey) -> Result<bool, Error> {
-        let reply = self.run(ops::remove(&self.keys, key))?;
-        ops::remove_reply(&reply)
+    async fn remove(&mut self, key: &LookupKey) -> Result<bool, Error> {
+        let mut call = ops::REMOVE.prepare_invoke();
+        call.key(self.keys.session(key))
+            .arg(codec::member(key))
+            .arg(self.keys.sessions());
+        match ops::code(&self.run(&call).await?)? {
+            ops::OK => Ok(true),
+            ops::ABSENT => Ok(false),
+            other => Err(ops::unexpected(other)),
+        }
     }
 
-    fn rotate(
+    async fn rotate(
         &mut self,
         old: &LookupKey,
         new: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<SessionRecord<D>>, Error> {
-        let reply = self.run(ops::rotate(&self.keys, old, new, now))?;
-        ops::rotate_reply(reply)
+        for _ in 0..ATTEMPTS {
+            // Decode first: a record that can't be read as `D` is reported, not moved.
+            let read = self.read_live::<D>(old, now).await?;
+            let mut call = ops::ROTATE.prepare_invoke();
+            call.key(self.keys.session(old))
+                .key(self.keys.session(new))
+                .arg(codec::time(now))
+                .arg(codec::member(old))
+                .arg(codec::member(new))
+                .arg(self.keys.sessions())
+                .arg(
+                    read.as_ref()
+                        .map(|r| codec::digits(r.version()))
+                        .unwrap_or_default(),
+                );
+            let reply = self.run(&call).await?;
+            if let Value::BulkString(moved) = reply {
+                // The same data bytes that decoded above, with the times as moved.
+                return codec::decode_session(&moved).map(Some);
+            }
+            match ops::code(&reply)? {
+                ops::ABSENT => return Ok(None),
+                ops::CONFLICT => return Err(Error::conflict()),
+                ops::CHANGED => {}
+                other => return Err(ops::unexpected(other)),
+            }
+        }
+        Err(Error::new(StoreErrorKind::Backend)
+            .with_detail("the session kept changing while being rotated".to_owned()))
     }
 
-    fn remove_subject(&mut self, subject: &SubjectKey) -> Result<usize, Error> {
-        let reply = self.run(ops::remove_subject(&self.keys, subject))?;
-        ops::remove_subject_reply(&reply)
+    /// One script detaches the subject's index (every session in it is dead from that
+    /// moment, whatever their number); then scripts of 200 delete their keys. Once the
+    /// first script succeeded this returns `Ok`, even if the cleanup is interrupted: the
+    /// remaining keys are never read again and expire with their TTLs.
+    async fn remove_subject(
+        &mut self,
+        subject: &SubjectKey,
+        keep: Option<&LookupKey>,
+    ) -> Result<usize, Error> {
+        let index = self.keys.subject(subject);
+        let age = self.keys.age(subject);
+        for _ in 0..ATTEMPTS {
+            let (gone, gone_age) = self.keys.swept(subject, detach_tag());
+            let mut call = ops::DETACH.prepare_invoke();
+            call.key(&index)
+                .key(&age)
+                .key(&gone)
+                .key(&gone_age)
+                .arg(keep.map(codec::member).unwrap_or_default())
+                .arg(self.keys.sessions());
+            let reply = self.run(&call).await?;
+            if ops::code(&reply)? == ops::NAME_TAKEN {
+                continue;
+            }
+            let taken = ops::count(&reply)?;
+            // Every session taken is already dead to every reader. Delete their keys in
+            // bounded chunks, so that no single script blocks Redis for long; if this is
+            // interrupted, the rest expire with their TTLs and are never read again.
+            let mut sweep = ops::SWEEP.prepare_invoke();
+            sweep
+                .key(&gone)
+                .key(&gone_age)
+                .key(&index)
+                .arg(self.keys.sessions())
+                .arg(SWEEP_CHUNK)
+                .arg(codec::subject_hex(subject));
+            while let Ok(left) = self.run(&sweep).await {
+                if !matches!(left, Value::Int(n) if n > 0) {
+                    break;
+                }
+            }
+            return Ok(taken);
+        }
+        Err(Error::protocol())
     }
 
-    fn revoke(&mut self, key: &LookupKey, until: UnixTime, now: UnixTime) -> Result<(), Error> {
-        match ops::revoke(&self.keys, key, until, now) {
-            Some(request) => ops::stored_reply(&self.run(request)?),
-            None => Ok(()),
+    /// Reads the subject's live sessions in scripts of up to 1000: one atomic step for a
+    /// subject with up to 1000 live sessions; for a larger one, a session ended or
+    /// rotated between two scripts may be missed or listed under both its keys.
+    async fn list_subject<O: SessionSink<D> + Send>(
+        &mut self,
+        subject: &SubjectKey,
+        now: UnixTime,
+        out: &mut O,
+    ) -> Result<usize, Error> {
+        // One script per page, so that no script runs long whatever the number of
+        // sessions; a subject within one page is listed in one atomic step.
+        let mut pairs = Vec::new();
+        let mut cursor = (Vec::new(), Vec::new());
+        loop {
+            let mut call = ops::LIST.prepare_invoke();
+            call.key(self.keys.subject(subject))
+                .arg(codec::score(now))
+                .arg(self.keys.sessions())
+                .arg(LIST_PAGE)
+                .arg(&cursor.0)
+                .arg(&cursor.1);
+            let (next, page) = ops::page(self.run(&call).await?)?;
+            let more = !next.0.is_empty();
+            pairs.extend(page);
+            if !more {
+                break;
+            }
+            cursor = next;
+        }
+        // Decode everything before handing anything out: a corrupt entry fails the call
+        // and leaves `out` as it was.
+        let mut found = Vec::with_capacity(pairs.len());
+        for (member, value) in pairs {
+            let handle = codec::parse_member(&member).ok_or_else(Error::corrupt)?;
+            let record: SessionRecord<D> = codec::decode_session(&value)?;
+            if record.subject() != subject {
+                return Err(Error::corrupt());
+            }
+            if record.is_live(now) {
+                found.push((SessionHandle::from_bytes(handle), record));
+            }
+        }
+        let n = found.len();
+        for (handle, record) in found {
+            out.push(handle, record);
+        }
+        Ok(n)
+    }
+
+    async fn remove_owned(
+        &mut self,
+        key: &LookupKey,
+        subject: &SubjectKey,
+        now: UnixTime,
+    ) -> Result<bool, Error> {
+        let mut call = ops::REMOVE_OWNED.prepare_invoke();
+        call.key(self.keys.session(key))
+            .arg(codec::member(key))
+            .arg(self.keys.sessions())
+            .arg(codec::subject_hex(subject))
+            .arg(codec::time(now));
+        match ops::code(&self.run(&call).await?)? {
+            ops::OK => Ok(true),
+            ops::ABSENT => Ok(false),
+            other => Err(ops::unexpected(other)),
+        }
+    }
+}
+
+impl<C: ConnectionLike + Send> RevocationStore for RedisStore<C> {
+    async fn revoke(
+        &mut self,
+        key: &LookupKey,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        if until <= now {
+            return Ok(());
+        }
+        let mut call = ops::REVOKE.prepare_invoke();
+        call.key(self.keys.revoked(key))
+            .arg(codec::time(until))
+            .arg(codec::time(now));
+        stored(&self.run(&call).await?)
+    }
+
+    async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Error> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(self.keys.revoked(key));
+        match ops::bytes(self.command(cmd).await?)? {
+            None => Ok(false),
+            Some(value) => Ok(now < codec::decode_revocation(&value)?),
         }
     }
 
-    fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Error> {
-        let reply = self.run(ops::is_revoked(&self.keys, key))?;
-        ops::is_revoked_reply(reply, now)
-    }
-
-    fn raise_watermark(
+    async fn raise_watermark(
         &mut self,
         key: &LookupKey,
         watermark: Watermark,
         now: UnixTime,
     ) -> Result<(), Error> {
-        let reply = self.run(ops::raise_watermark(&self.keys, key, watermark, now))?;
-        ops::stored_reply(&reply)
+        let mut call = ops::RAISE_WATERMARK.prepare_invoke();
+        call.key(self.keys.watermark(key))
+            .arg(codec::time(watermark.cutoff()))
+            .arg(codec::time(watermark.expires_at()))
+            .arg(codec::time(now));
+        stored(&self.run(&call).await?)
     }
 
-    fn watermark(&mut self, key: &LookupKey, now: UnixTime) -> Result<Option<Watermark>, Error> {
-        let reply = self.run(ops::watermark(&self.keys, key))?;
-        ops::watermark_reply(reply, now)
+    async fn watermark(
+        &mut self,
+        key: &LookupKey,
+        now: UnixTime,
+    ) -> Result<Option<Watermark>, Error> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(self.keys.watermark(key));
+        let Some(value) = ops::bytes(self.command(cmd).await?)? else {
+            return Ok(None);
+        };
+        let watermark = codec::decode_watermark(&value)?;
+        Ok((now < watermark.expires_at()).then_some(watermark))
     }
+}
 
-    /// Redis expires every entry by its TTL, so there is nothing to purge: always `Ok(0)`.
-    fn purge_expired(&mut self, _now: UnixTime) -> Result<usize, Error> {
-        Ok(0)
+/// The reply of `revoke` and `raise_watermark`.
+fn stored(reply: &Value) -> Result<(), Error> {
+    match ops::code(reply)? {
+        ops::OK => Ok(()),
+        other => Err(ops::unexpected(other)),
     }
+}
+
+/// A name for a detached index that no other call uses at the same time: a process-wide
+/// counter mixed with the process ID and the clock. The detach script refuses a name in
+/// use, and the caller then draws another.
+fn detach_tag() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let pid = u64::from(std::process::id());
+    (pid << 40 ^ u64::from(nanos) << 8).wrapping_add(n)
 }

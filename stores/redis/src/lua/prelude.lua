@@ -1,5 +1,6 @@
--- Shared by every script. Times are 20-digit decimal strings (any u64 fits); they are
--- compared in two 10-digit halves, which Lua's doubles hold exactly.
+-- Shared by every script. Times and versions are 20-digit decimal strings (any u64
+-- fits); times are compared in two 10-digit halves, which Lua's doubles hold exactly.
+-- Sorted-set scores are times capped at 2^53 seconds (see `score`).
 
 local function before(a, b)
   local ah, bh = tonumber(string.sub(a, 1, 10)), tonumber(string.sub(b, 1, 10))
@@ -26,27 +27,42 @@ local function ttl(t, now)
   return string.format('%d', ms)
 end
 
--- The 20-digit time at byte `at` of `v`, or nil.
-local function time_at(v, at)
+-- A time as a sorted-set score: exact below 2^53 (= 900719 * 10^10 + 9254740992),
+-- capped there.
+local function score(t)
+  local hi, lo = tonumber(string.sub(t, 1, 10)), tonumber(string.sub(t, 11, 20))
+  if hi > 900719 or (hi == 900719 and lo >= 9254740992) then
+    return '9007199254740992'
+  end
+  return string.format('%d', hi * 1e10 + lo)
+end
+
+-- The 20 digits at byte `at` of `v`, or nil.
+local function digits_at(v, at)
   local t = string.sub(v, at, at + 19)
   if #t == 20 and not string.find(t, '%D') then return t end
   return nil
 end
 
--- s1:<created>:<last_seen>:<idle>:<absolute>:<subject>:<data>, or nil if `v` is not one.
+-- s2:<created>:<last_seen>:<idle>:<absolute>:<version>:<subject>:<data>, or nil if `v`
+-- is not one. Byte offsets (1-based): created 4, last_seen 25, idle 46, absolute 67,
+-- version 88, subject 109-172, data from 174.
 local function session(v)
-  if string.sub(v, 1, 3) ~= 's1:' or string.sub(v, 24, 24) ~= ':'
+  if string.sub(v, 1, 3) ~= 's2:' or string.sub(v, 24, 24) ~= ':'
     or string.sub(v, 45, 45) ~= ':' or string.sub(v, 66, 66) ~= ':'
-    or string.sub(v, 87, 87) ~= ':' or string.sub(v, 152, 152) ~= ':' then
+    or string.sub(v, 87, 87) ~= ':' or string.sub(v, 108, 108) ~= ':'
+    or string.sub(v, 173, 173) ~= ':' then
     return nil
   end
   local s = {
-    last_seen = time_at(v, 25),
-    idle = time_at(v, 46),
-    absolute = time_at(v, 67),
-    subject = string.sub(v, 88, 151),
+    created = digits_at(v, 4),
+    last_seen = digits_at(v, 25),
+    idle = digits_at(v, 46),
+    absolute = digits_at(v, 67),
+    version = digits_at(v, 88),
+    subject = string.sub(v, 109, 172),
   }
-  if not (time_at(v, 4) and s.last_seen and s.idle and s.absolute)
+  if not (s.created and s.last_seen and s.idle and s.absolute and s.version)
     or string.find(s.subject, '[^0-9a-f]') then
     return nil
   end
@@ -61,10 +77,23 @@ local function is(key, kind)
   return t == 'none' or t == kind
 end
 
--- The subject index lives at least as long as the session just written.
-local function cover(index, ms)
-  if redis.call('PTTL', index) < tonumber(ms) then
-    redis.call('PEXPIRE', index, ms)
+-- A set of the subject lives at least as long as the session just written.
+local function cover(set, ms)
+  if redis.call('PTTL', set) < tonumber(ms) then
+    redis.call('PEXPIRE', set, ms)
   end
+end
+
+-- The index (members scored by expiry) and the creation-order set of a subject, under
+-- the session namespace `ns`.
+local function sets(ns, subject)
+  return ns .. 'subject:' .. subject, ns .. 'age:' .. subject
+end
+
+-- Whether `s`, filed under `member`, is a live session at `now`: before its deadlines
+-- and filed in its subject's current index (remove_subject detaches the index at once,
+-- so a session it took is not live even before its key is deleted).
+local function live(s, index, member, now)
+  return before(now, s.expires) and redis.call('ZSCORE', index, member) ~= false
 end
 

@@ -3,7 +3,7 @@ if not is(KEYS[1], 'string') then return -1 end
 local cutoff, expires = ARGV[1], ARGV[2]
 local v = redis.call('GET', KEYS[1])
 if v then
-  local c, e = time_at(v, 4), time_at(v, 25)
+  local c, e = digits_at(v, 4), digits_at(v, 25)
   if string.sub(v, 1, 3) ~= 'w1:' or #v ~= 44 or string.sub(v, 24, 24) ~= ':'
     or not (c and e) then
     return -1

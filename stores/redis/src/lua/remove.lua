@@ -1,13 +1,22 @@
--- KEYS: session. ARGV: member, subject index prefix. 1 removed, 0 nothing there.
-if not is(KEYS[1], 'string') then return redis.call('DEL', KEYS[1]) end
+-- KEYS: session. ARGV: member, ns. 1 removed, 0 nothing there.
+local t = redis.call('TYPE', KEYS[1]).ok
+if t == 'none' then return 0 end
+-- Whatever else is filed under a session key goes too: remove never fails on it.
+if t ~= 'string' then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
 local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
 redis.call('DEL', KEYS[1])
 local s = session(v)
-if s then
-  local index = ARGV[2] .. s.subject
-  if redis.call('TYPE', index).ok == 'set' then
-    redis.call('SREM', index, ARGV[1])
-  end
+if not s then return 1 end
+local index, age = sets(ARGV[2], s.subject)
+local filed = 1
+if redis.call('TYPE', index).ok == 'zset' then
+  -- Not in the index: remove_subject already took it.
+  filed = redis.call('ZREM', index, ARGV[1])
 end
-return 1
+if redis.call('TYPE', age).ok == 'zset' then
+  redis.call('ZREM', age, ARGV[1])
+end
+return filed

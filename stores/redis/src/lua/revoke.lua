@@ -3,7 +3,7 @@ if not is(KEYS[1], 'string') then return -1 end
 local upto = ARGV[1]
 local v = redis.call('GET', KEYS[1])
 if v then
-  local stored = string.sub(v, 1, 3) == 'r1:' and #v == 23 and time_at(v, 4)
+  local stored = string.sub(v, 1, 3) == 'r1:' and #v == 23 and digits_at(v, 4)
   if not stored then return -1 end
   upto = later(stored, upto)
 end

@@ -1,39 +1,53 @@
-//! What lands in Redis: key names from lookup keys (never IDs), values, the subject index.
+//! What lands in Redis: key names from digests (never session IDs), values, the subject's
+//! sorted sets, and TTLs at each entry's own deadline.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use redis::Commands;
-use tokenstile::store::{SessionStore, SubjectKey, Watermark};
+use tokenstile::store::{RevocationStore, SessionStore, SubjectKey, Watermark};
+use tokenstile_redis::{OnWeakServer, Options, RedisStore};
 
 use crate::server::RedisServer;
 use crate::support::{Profile, hex, key, now, record, session_id};
-use tokenstile_redis::RedisStore;
 
-fn all_keys(connection: &mut redis::Connection) -> BTreeSet<String> {
-    connection.keys("*").unwrap()
-}
-
-#[test]
-fn keys_are_built_from_digests_never_from_ids() {
+#[tokio::test]
+async fn keys_are_built_from_digests_never_from_ids() {
     let server = RedisServer::start();
     let mut raw = server.connection();
-    let mut store: RedisStore<_, Profile> = RedisStore::with_prefix(server.connection(), "app:");
+    let mut store = RedisStore::connect(
+        server.client(),
+        Options::new(OnWeakServer::Accept).prefix("app:"),
+    )
+    .await
+    .unwrap();
     let now = now();
     let id = session_id();
     let subject = SubjectKey::new("alice@example.com");
     store
-        .create(&id.lookup_key(), record(&subject, 1, now, 60, 600), now)
+        .create(
+            &id.lookup_key(),
+            record(&subject, 1, now, 60, 600),
+            None,
+            now,
+        )
+        .await
         .unwrap();
     let lookup = hex(id.lookup_key().as_bytes());
     let subject_hex = hex(subject.as_bytes());
-    let session_key = format!("app:session:{lookup}");
-    let index_key = format!("app:subject:{subject_hex}");
+    let session_key = format!("{{app:sessions}}:session:{lookup}");
+    let index_key = format!("{{app:sessions}}:subject:{subject_hex}");
+    let age_key = format!("{{app:sessions}}:age:{subject_hex}");
+    let names: BTreeSet<String> = raw.keys("*").unwrap();
     assert_eq!(
-        all_keys(&mut raw),
-        BTreeSet::from([session_key.clone(), index_key.clone()])
+        names,
+        BTreeSet::from([session_key.clone(), index_key.clone(), age_key.clone()])
     );
-    let members: BTreeSet<String> = raw.smembers(&index_key).unwrap();
-    assert_eq!(members, BTreeSet::from([lookup]));
+    // The index is scored by expiry, the creation-order set by creation time.
+    let index: Vec<(String, u64)> = raw.zrange_withscores(&index_key, 0, -1).unwrap();
+    assert_eq!(index, [(lookup.clone(), now.as_secs() + 60)]);
+    let age: Vec<(String, u64)> = raw.zrange_withscores(&age_key, 0, -1).unwrap();
+    assert_eq!(age, [(lookup.clone(), now.as_secs())]);
 
     // Neither the ID's text form nor its bytes are anywhere in Redis.
     let mut text = [0; tokenstile::session::SessionId::ENCODED_LEN];
@@ -41,85 +55,86 @@ fn keys_are_built_from_digests_never_from_ids() {
     let value: Vec<u8> = raw.get(&session_key).unwrap();
     let value = String::from_utf8(value).unwrap();
     for secret in &secrets {
-        assert!(!session_key.contains(secret.as_str()) && !value.contains(secret.as_str()));
+        for name in &names {
+            assert!(!name.contains(secret.as_str()));
+        }
+        assert!(!value.contains(secret.as_str()));
     }
     assert!(
         !value.contains("alice"),
         "the subject is stored as its digest"
     );
-    assert!(value.starts_with("s1:"));
-    assert!(value.ends_with(r#"{"user":"user-1 \"quoted\" ünïcode","role":1}"#));
+    assert!(value.starts_with(&format!(
+        "s2:{:020}:{:020}:{:020}:{:020}:{:020}:{subject_hex}:",
+        now.as_secs(),
+        now.as_secs(),
+        now.as_secs() + 60,
+        now.as_secs() + 600,
+        1
+    )));
+    assert!(value.ends_with(r#""role":1}"#), "{value}");
 
-    let (revoked, marked) = (key(), key());
-    store.revoke(&revoked, now.saturating_add(60), now).unwrap();
+    let token = key();
     store
-        .raise_watermark(&marked, Watermark::new(now, now.saturating_add(60)), now)
+        .revoke(&token, now.saturating_add(30), now)
+        .await
         .unwrap();
-    let revoked_key = format!("app:revoked:{}", hex(revoked.as_bytes()));
-    let watermark_key = format!("app:watermark:{}", hex(marked.as_bytes()));
+    let revoked: String = raw
+        .get(format!("app:revoked:{}", hex(token.as_bytes())))
+        .unwrap();
+    assert_eq!(revoked, format!("r1:{:020}", now.as_secs() + 30));
+    let mark = key();
+    let watermark = Watermark::new(now, now.saturating_add(90));
+    store.raise_watermark(&mark, watermark, now).await.unwrap();
+    let stored: String = raw
+        .get(format!("app:watermark:{}", hex(mark.as_bytes())))
+        .unwrap();
     assert_eq!(
-        all_keys(&mut raw),
-        BTreeSet::from([
-            session_key,
-            index_key,
-            revoked_key.clone(),
-            watermark_key.clone()
-        ])
-    );
-    let revocation: String = raw.get(&revoked_key).unwrap();
-    assert_eq!(revocation, format!("r1:{:020}", now.as_secs() + 60));
-    let watermark: String = raw.get(&watermark_key).unwrap();
-    assert_eq!(
-        watermark,
-        format!("w1:{:020}:{:020}", now.as_secs(), now.as_secs() + 60)
+        stored,
+        format!("w1:{:020}:{:020}", now.as_secs(), now.as_secs() + 90)
     );
 }
 
-#[test]
-fn prefixes_keep_stores_apart() {
-    let server = RedisServer::start();
-    let mut a: RedisStore<_, Profile> = RedisStore::with_prefix(server.connection(), "a:");
-    let mut b: RedisStore<_, Profile> = RedisStore::with_prefix(server.connection(), "b:");
-    let default: RedisStore<redis::Connection, Profile> = RedisStore::new(server.connection());
-    assert_eq!(default.prefix(), tokenstile_redis::DEFAULT_PREFIX);
-    assert_eq!(a.prefix(), "a:");
-    let now = now();
-    let (k, s) = (key(), crate::support::subject());
-    a.create(&k, record(&s, 1, now, 60, 60), now).unwrap();
-    assert!(b.get(&k, now).unwrap().is_none());
-    b.create(&k, record(&s, 2, now, 60, 60), now).unwrap();
-    assert_eq!(b.remove_subject(&s).unwrap(), 1);
-    assert_eq!(a.get(&k, now).unwrap().map(|r| r.data().role), Some(1));
-    a.revoke(&k, now.saturating_add(60), now).unwrap();
-    assert!(!b.is_revoked(&k, now).unwrap());
-}
-
-#[test]
-fn the_subject_index_forgets_expired_and_removed_sessions() {
+#[tokio::test]
+async fn every_entry_expires_at_its_own_deadline() {
     let server = RedisServer::start();
     let mut raw = server.connection();
-    let mut store: RedisStore<_, Profile> = RedisStore::new(server.connection());
+    let mut store = crate::support::store(&server).await;
     let now = now();
-    let s = crate::support::subject();
-    let index = format!("tokenstile:subject:{}", hex(s.as_bytes()));
-    let (gone, removed, kept) = (key(), key(), key());
+    let (k, alice) = (key(), crate::support::subject());
     store
-        .create(&gone, record(&s, 1, now, 60, 60), now)
+        .create(&k, record(&alice, 1, now, 60, 600), None, now)
+        .await
         .unwrap();
+    let ms = |raw: &mut redis::Connection, name: &str| -> i64 { raw.pttl(name).unwrap() };
+    let session = crate::support::session_name(&k);
+    let index = crate::support::index_name(&alice);
+    assert!((59_000..=60_000).contains(&ms(&mut raw, &session)));
+    assert!(ms(&mut raw, &index) >= ms(&mut raw, &session) - 10);
+    let token = key();
     store
-        .create(&removed, record(&s, 2, now, 60, 60), now)
+        .revoke(&token, now.saturating_add(300), now)
+        .await
         .unwrap();
-    // As if Redis had expired it.
-    let _: () = raw
-        .del(format!("tokenstile:session:{}", hex(gone.as_bytes())))
-        .unwrap();
-    assert!(store.remove(&removed).unwrap());
-    let members: BTreeSet<String> = raw.smembers(&index).unwrap();
-    assert_eq!(members, BTreeSet::from([hex(gone.as_bytes())]));
-    // The next login prunes the member whose session is gone.
+    let revoked = format!("tokenstile:revoked:{}", hex(token.as_bytes()));
+    assert!((299_000..=300_000).contains(&ms(&mut raw, &revoked)));
+
+    // Redis itself drops a session at its deadline: one with a 1 s idle timeout is gone
+    // from Redis (not merely hidden) a little later.
+    let short = key();
     store
-        .create(&kept, record(&s, 3, now, 60, 60), now)
+        .create(&short, record(&alice, 2, now, 1, 600), None, now)
+        .await
         .unwrap();
-    let members: BTreeSet<String> = raw.smembers(&index).unwrap();
-    assert_eq!(members, BTreeSet::from([hex(kept.as_bytes())]));
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(
+        !raw.exists::<_, bool>(crate::support::session_name(&short))
+            .unwrap()
+    );
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &short, crate::support::now())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

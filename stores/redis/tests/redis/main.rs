@@ -1,4 +1,4 @@
-//! Integration tests against a real `redis-server` (see `redis/server.rs`).
+//! Integration tests against real `redis-server` processes (see `redis/server.rs`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -7,17 +7,21 @@
     clippy::arithmetic_side_effects,
     clippy::std_instead_of_core,
     clippy::std_instead_of_alloc,
+    clippy::cast_possible_truncation,
     missing_docs,
     unreachable_pub
 )]
 
-mod atomicity;
+mod bounded;
+#[cfg(feature = "cluster")]
+mod cluster;
+mod concurrency;
 mod conformance;
-mod errors;
 mod fixture;
 mod layout;
 mod operations;
+mod refresh;
+mod resilience;
 mod server;
-mod shared;
 mod support;
-mod ttl;
+mod unchanged;

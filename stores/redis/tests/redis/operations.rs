@@ -1,363 +1,719 @@
-//! Every store operation, through the trait, against a real Redis. Written once over
-//! `AsyncSessionStore` and run for the sync store (through tokenstile's blanket impl) and
-//! the async store.
+//! Each operation against a real Redis: what it returns and what it leaves behind.
 
-use tokenstile::UnixTime;
-use tokenstile::store::{AsyncSessionStore, StoreError, StoreErrorKind, Watermark};
+use std::num::NonZeroUsize;
+
+use redis::Commands;
+use tokenstile::store::{
+    CreateOutcome, RevocationStore, SessionHandle, SessionRecord, SessionStore, StoreErrorKind,
+    SubjectLimit, UpdateOutcome, Watermark, WhenFull,
+};
 
 use crate::server::RedisServer;
-use crate::support::Profile;
-use crate::support::{block_on, key, now, record, subject};
-use tokenstile_redis::RedisStore;
+use crate::support::{
+    Profile, index_name, key, now, profile, record, session_name, store, subject,
+};
 
-async fn all<S>(store: &mut S)
-where
-    S: AsyncSessionStore<Data = Profile>,
-{
-    create_get_update_remove(store).await;
-    create_never_overwrites(store).await;
-    expiry_follows_the_callers_clock(store).await;
-    touch_only_moves_forward(store).await;
-    rotate_moves_or_changes_nothing(store).await;
-    remove_subject_removes_every_session(store).await;
-    revocations_keep_the_later_time(store).await;
-    watermarks_only_rise(store).await;
-    purge_has_nothing_to_do(store).await;
+fn limit(max: usize, when_full: WhenFull) -> Option<SubjectLimit> {
+    Some(SubjectLimit::new(
+        NonZeroUsize::new(max).unwrap(),
+        when_full,
+    ))
 }
 
-fn kind<T: core::fmt::Debug, E: StoreError>(result: Result<T, E>) -> StoreErrorKind {
-    result.unwrap_err().kind()
-}
-
-async fn create_get_update_remove<S: AsyncSessionStore<Data = Profile>>(store: &mut S) {
+#[tokio::test]
+async fn create_get_and_never_overwrite() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
     let now = now();
     let (k, alice) = (key(), subject());
-    let first = record(&alice, 1, now, 600, 3600);
-    let mut second = first.clone();
-    second.data_mut().role = 2;
-
-    assert!(store.get(&k, now).await.unwrap().is_none());
-    assert!(!store.update(&k, second.clone(), now).await.unwrap());
-    assert!(
-        store.get(&k, now).await.unwrap().is_none(),
-        "update created an entry"
-    );
-
-    store.create(&k, first.clone(), now).await.unwrap();
-    assert_eq!(store.get(&k, now).await.unwrap(), Some(first));
-    assert!(store.update(&k, second.clone(), now).await.unwrap());
-    assert_eq!(store.get(&k, now).await.unwrap(), Some(second.clone()));
-
-    assert!(store.remove(&k).await.unwrap());
-    assert!(store.get(&k, now).await.unwrap().is_none());
-    assert!(!store.remove(&k).await.unwrap());
-    assert!(!store.update(&k, second, now).await.unwrap());
-    assert!(
-        store.get(&k, now).await.unwrap().is_none(),
-        "update resurrected a session"
-    );
-}
-
-async fn create_never_overwrites<S: AsyncSessionStore<Data = Profile>>(store: &mut S) {
-    let now = now();
-    let k = key();
-    let first = record(&subject(), 1, now, 600, 3600);
-    let intruder = record(&subject(), 2, now, 600, 3600);
-    store.create(&k, first.clone(), now).await.unwrap();
-    assert_eq!(
-        kind(store.create(&k, intruder, now).await),
-        StoreErrorKind::Conflict
-    );
-    assert_eq!(store.get(&k, now).await.unwrap(), Some(first));
-    store.remove(&k).await.unwrap();
-}
-
-async fn expiry_follows_the_callers_clock<S: AsyncSessionStore<Data = Profile>>(store: &mut S) {
-    let now = now();
-    let s = subject();
-    // One ends at its idle deadline, one at its absolute deadline.
-    for (idle, absolute) in [(100, 200), (200, 100)] {
-        let k = key();
-        store
-            .create(&k, record(&s, 1, now, idle, absolute), now)
-            .await
-            .unwrap();
-        let (before, at) = (now.saturating_add(99), now.saturating_add(100));
-        assert!(store.get(&k, before).await.unwrap().is_some());
-        assert!(store.get(&k, at).await.unwrap().is_none());
-        assert!(
-            !store
-                .update(&k, record(&s, 2, now, 999, 999), at)
-                .await
-                .unwrap()
-        );
-        assert!(!store.touch(&k, now.saturating_add(999), at).await.unwrap());
-        let target = key();
-        assert!(store.rotate(&k, &target, at).await.unwrap().is_none());
-        assert!(store.get(&target, now).await.unwrap().is_none());
-        // Still there for a reader at an earlier time: nothing was written.
-        assert_eq!(
-            store
-                .get(&k, before)
-                .await
-                .unwrap()
-                .map(|r| r.idle_deadline()),
-            Some(now.saturating_add(idle))
-        );
-        assert!(store.remove(&k).await.unwrap());
-    }
-}
-
-async fn touch_only_moves_forward<S: AsyncSessionStore<Data = Profile>>(store: &mut S) {
-    let now = now();
-    let t = |secs| now.saturating_add(secs);
-    let k = key();
-    let original = record(&subject(), 7, now, 100, 1000);
-    store.create(&k, original.clone(), now).await.unwrap();
-
-    assert!(store.touch(&k, t(150), t(50)).await.unwrap());
-    let got = store.get(&k, t(120)).await.unwrap().unwrap();
-    assert_eq!((got.last_seen(), got.idle_deadline()), (t(50), t(150)));
-    assert_eq!(got.data(), original.data());
-    assert_eq!(got.absolute_deadline(), original.absolute_deadline());
-    assert_eq!(got.created(), original.created());
-    assert_eq!(got.subject(), original.subject());
-
-    // A late, older touch moves nothing backwards.
-    assert!(store.touch(&k, t(120), t(40)).await.unwrap());
-    let got = store.get(&k, t(60)).await.unwrap().unwrap();
-    assert_eq!((got.last_seen(), got.idle_deadline()), (t(50), t(150)));
-
-    // The idle deadline may pass the absolute one; the record still ends at the absolute.
-    assert!(store.touch(&k, t(5000), t(60)).await.unwrap());
-    assert!(store.get(&k, t(999)).await.unwrap().is_some());
-    assert!(store.get(&k, t(1000)).await.unwrap().is_none());
-
-    store.remove(&k).await.unwrap();
-    assert!(!store.touch(&k, t(500), t(60)).await.unwrap());
-    assert!(store.get(&k, t(60)).await.unwrap().is_none());
-}
-
-async fn rotate_moves_or_changes_nothing<S: AsyncSessionStore<Data = Profile>>(store: &mut S) {
-    let now = now();
-    let s = subject();
-    let (old, new, other) = (key(), key(), key());
-    let session = record(&s, 1, now, 600, 3600);
-    let occupant = record(&s, 2, now, 600, 3600);
-
-    store.create(&old, session.clone(), now).await.unwrap();
-    assert_eq!(
-        store.rotate(&old, &new, now).await.unwrap(),
-        Some(session.clone())
-    );
-    assert!(store.get(&old, now).await.unwrap().is_none());
-    assert_eq!(store.get(&new, now).await.unwrap(), Some(session.clone()));
-    assert!(store.rotate(&old, &other, now).await.unwrap().is_none());
-    assert!(store.get(&other, now).await.unwrap().is_none());
-
-    store.create(&other, occupant.clone(), now).await.unwrap();
-    assert_eq!(
-        kind(store.rotate(&new, &other, now).await),
-        StoreErrorKind::Conflict
-    );
-    assert_eq!(store.get(&new, now).await.unwrap(), Some(session.clone()));
-    assert_eq!(store.get(&other, now).await.unwrap(), Some(occupant));
-    assert_eq!(
-        kind(store.rotate(&new, &new, now).await),
-        StoreErrorKind::Conflict
-    );
-    assert_eq!(store.get(&new, now).await.unwrap(), Some(session.clone()));
-
-    // An occupant that is dead by the caller's clock (Redis still holds it) is replaced.
-    let dead = key();
-    store
-        .create(&dead, record(&s, 3, now, 10, 10), now)
+    let created = store
+        .create(&k, record(&alice, 1, now, 60, 600), None, now)
         .await
         .unwrap();
-    let later = now.saturating_add(20);
-    assert_eq!(
-        store.rotate(&new, &dead, later).await.unwrap(),
-        Some(session.clone())
-    );
-    assert_eq!(store.get(&dead, later).await.unwrap(), Some(session));
-    assert!(store.get(&new, now).await.unwrap().is_none());
+    assert_eq!(created, CreateOutcome::Created { ended: 0 });
+    let got: SessionRecord<Profile> = store.get(&k, now).await.unwrap().unwrap();
+    assert_eq!(got, record(&alice, 1, now, 60, 600));
+    assert_eq!(got.version(), 1);
 
-    for k in [&dead, &other] {
-        assert!(store.remove(k).await.unwrap());
-    }
-}
+    let again = store
+        .create(&k, record(&subject(), 2, now, 60, 600), None, now)
+        .await
+        .unwrap_err();
+    assert_eq!(again.kind(), StoreErrorKind::Conflict);
+    let still: SessionRecord<Profile> = store.get(&k, now).await.unwrap().unwrap();
+    assert_eq!(still.data(), &profile(1));
 
-async fn remove_subject_removes_every_session<S: AsyncSessionStore<Data = Profile>>(store: &mut S) {
-    let now = now();
-    let (doomed, bystander) = (subject(), subject());
-    let keys = [key(), key(), key()];
-    let (rotated_to, spared) = (key(), key());
-    for (n, k) in (0..).zip(&keys) {
-        store
-            .create(k, record(&doomed, n, now, 600, 3600), now)
+    // Dead by the caller's clock: not returned, and may be replaced.
+    let later = now.saturating_add(61);
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &k, later)
             .await
-            .unwrap();
-    }
+            .unwrap()
+            .is_none()
+    );
     store
-        .create(&spared, record(&bystander, 9, now, 600, 3600), now)
+        .create(&k, record(&alice, 3, later, 60, 600), None, later)
         .await
         .unwrap();
+    let replaced: SessionRecord<Profile> = store.get(&k, later).await.unwrap().unwrap();
+    assert_eq!(replaced.data(), &profile(3));
+}
+
+#[tokio::test]
+async fn update_is_compare_and_swap_on_the_version_and_writes_data_only() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let now = now();
+    let (k, alice) = (key(), subject());
+    store
+        .create(&k, record(&alice, 1, now, 60, 600), None, now)
+        .await
+        .unwrap();
+    let t1 = now.saturating_add(10);
+    let outcome = store
+        .update(&k, 1, &profile(2), t1.saturating_add(60), t1)
+        .await
+        .unwrap();
+    assert_eq!(outcome, UpdateOutcome::Updated { version: 2 });
+    // A save based on version 1 is now stale, and changes nothing.
+    let stale = store
+        .update(&k, 1, &profile(3), t1.saturating_add(500), t1)
+        .await
+        .unwrap();
+    assert_eq!(stale, UpdateOutcome::Stale);
+    let got: SessionRecord<Profile> = store.get(&k, t1).await.unwrap().unwrap();
+    assert_eq!(got.data(), &profile(2));
+    assert_eq!(got.version(), 2);
+    assert_eq!(got.last_seen(), t1);
+    assert_eq!(got.idle_deadline(), t1.saturating_add(60));
+    // Subject, creation time and absolute deadline as created.
+    assert_eq!(got.subject(), &alice);
+    assert_eq!(got.created(), now);
+    assert_eq!(got.absolute_deadline(), now.saturating_add(600));
+    // The idle deadline never moves back.
+    store
+        .update(&k, 2, &profile(4), now.saturating_add(5), t1)
+        .await
+        .unwrap();
+    let got: SessionRecord<Profile> = store.get(&k, t1).await.unwrap().unwrap();
+    assert_eq!(got.idle_deadline(), t1.saturating_add(60));
+    assert_eq!(got.version(), 3);
+
+    // No session: NotFound, nothing written.
+    let missing = key();
+    let outcome = store
+        .update(&missing, 1, &profile(5), t1.saturating_add(60), t1)
+        .await
+        .unwrap();
+    assert_eq!(outcome, UpdateOutcome::NotFound);
+    let mut raw = server.connection();
+    assert!(!raw.exists::<_, bool>(session_name(&missing)).unwrap());
+    // A removed session is not brought back.
     assert!(
-        store
-            .rotate(&keys[0], &rotated_to, now)
+        SessionStore::<Profile>::remove(&mut store, &k)
+            .await
+            .unwrap()
+    );
+    let outcome = store
+        .update(&k, 3, &profile(6), t1.saturating_add(60), t1)
+        .await
+        .unwrap();
+    assert_eq!(outcome, UpdateOutcome::NotFound);
+    assert!(!raw.exists::<_, bool>(session_name(&k)).unwrap());
+}
+
+#[tokio::test]
+async fn a_version_that_cannot_be_incremented_is_stale() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let now = now();
+    let k = key();
+    let at_max = SessionRecord::from_parts(
+        subject(),
+        profile(1),
+        now,
+        now,
+        now.saturating_add(60),
+        now.saturating_add(60),
+        u64::MAX,
+    );
+    store.create(&k, at_max, None, now).await.unwrap();
+    let outcome = store
+        .update(&k, u64::MAX, &profile(2), now.saturating_add(60), now)
+        .await
+        .unwrap();
+    assert_eq!(outcome, UpdateOutcome::Stale);
+    let got: SessionRecord<Profile> = store.get(&k, now).await.unwrap().unwrap();
+    assert_eq!((got.data(), got.version()), (&profile(1), u64::MAX));
+}
+
+#[tokio::test]
+async fn touch_moves_activity_forward_only() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let now = now();
+    let k = key();
+    store
+        .create(&k, record(&subject(), 1, now, 60, 600), None, now)
+        .await
+        .unwrap();
+    let t = now.saturating_add(30);
+    assert!(
+        SessionStore::<Profile>::touch(&mut store, &k, t.saturating_add(60), t)
+            .await
+            .unwrap()
+    );
+    // An older, late touch moves nothing back.
+    assert!(
+        SessionStore::<Profile>::touch(&mut store, &k, now.saturating_add(70), now)
+            .await
+            .unwrap()
+    );
+    let got: SessionRecord<Profile> = store.get(&k, t).await.unwrap().unwrap();
+    assert_eq!(got.last_seen(), t);
+    assert_eq!(got.idle_deadline(), t.saturating_add(60));
+    assert_eq!(got.version(), 1, "a touch is not a write of the data");
+    assert!(
+        !SessionStore::<Profile>::touch(&mut store, &key(), t, t)
+            .await
+            .unwrap()
+    );
+    // The TTL follows the idle deadline.
+    let mut raw = server.connection();
+    let ttl: i64 = raw.pttl(session_name(&k)).unwrap();
+    assert!(ttl > 60_000 && ttl <= 91_000, "{ttl}");
+    // Dead by the caller's clock: not touched back to life.
+    let dead = t.saturating_add(60);
+    assert!(
+        !SessionStore::<Profile>::touch(&mut store, &k, dead.saturating_add(60), dead)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn rotate_moves_the_session_and_its_index_entry() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let now = now();
+    let (old, new, alice) = (key(), key(), subject());
+    store
+        .create(&old, record(&alice, 1, now, 60, 600), None, now)
+        .await
+        .unwrap();
+    let moved: SessionRecord<Profile> = store.rotate(&old, &new, now).await.unwrap().unwrap();
+    assert_eq!(moved, record(&alice, 1, now, 60, 600));
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &old, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &new, now)
             .await
             .unwrap()
             .is_some()
     );
-    // A removed session is no longer counted.
-    assert!(store.remove(&keys[1]).await.unwrap());
-
-    assert_eq!(store.remove_subject(&doomed).await.unwrap(), 2);
-    for k in keys.iter().chain([&rotated_to]) {
-        assert!(store.get(k, now).await.unwrap().is_none());
-    }
-    assert!(store.get(&spared, now).await.unwrap().is_some());
-    assert_eq!(store.remove_subject(&doomed).await.unwrap(), 0);
-
-    // A session created after log-out-everywhere is a new login and survives.
-    let fresh = key();
-    store
-        .create(&fresh, record(&doomed, 5, now, 600, 3600), now)
-        .await
-        .unwrap();
-    assert!(store.get(&fresh, now).await.unwrap().is_some());
-    assert_eq!(store.remove_subject(&doomed).await.unwrap(), 1);
-    assert_eq!(store.remove_subject(&bystander).await.unwrap(), 1);
-}
-
-async fn revocations_keep_the_later_time<S: AsyncSessionStore<Data = Profile>>(store: &mut S) {
-    let now = now();
-    let t = |secs| now.saturating_add(secs);
-    let (k, unknown, stale) = (key(), key(), key());
-
-    assert!(!store.is_revoked(&k, now).await.unwrap());
-    store.revoke(&k, t(100), now).await.unwrap();
-    assert!(store.is_revoked(&k, t(99)).await.unwrap());
-    assert!(!store.is_revoked(&k, t(100)).await.unwrap());
-    store.revoke(&k, t(50), now).await.unwrap();
-    assert!(
-        store.is_revoked(&k, t(99)).await.unwrap(),
-        "a shorter revocation cut a longer one"
-    );
-    store.revoke(&k, t(200), now).await.unwrap();
-    assert!(store.is_revoked(&k, t(199)).await.unwrap());
-    assert!(!store.is_revoked(&unknown, now).await.unwrap());
-    store.revoke(&stale, now, now).await.unwrap();
-    assert!(!store.is_revoked(&stale, now).await.unwrap());
-    // Kinds live apart: a revocation is not a session, nor the other way round.
-    assert!(store.get(&k, now).await.unwrap().is_none());
-    let session = key();
-    store
-        .create(&session, record(&subject(), 1, now, 60, 60), now)
-        .await
-        .unwrap();
-    assert!(!store.is_revoked(&session, now).await.unwrap());
-    store.revoke(&session, t(30), now).await.unwrap();
-    assert!(store.get(&session, now).await.unwrap().is_some());
-    assert!(store.remove(&session).await.unwrap());
-    assert!(
-        store.is_revoked(&session, now).await.unwrap(),
-        "remove touched a revocation"
-    );
-}
-
-async fn watermarks_only_rise<S: AsyncSessionStore<Data = Profile>>(store: &mut S) {
-    let now = now();
-    let t = |secs| now.saturating_add(secs);
-    let k = key();
-    assert_eq!(store.watermark(&k, now).await.unwrap(), None);
-    let first = Watermark::new(t(10), t(100));
-    store.raise_watermark(&k, first, now).await.unwrap();
-    assert_eq!(store.watermark(&k, t(99)).await.unwrap(), Some(first));
-    assert_eq!(store.watermark(&k, t(100)).await.unwrap(), None);
-    store
-        .raise_watermark(&k, Watermark::new(t(5), t(50)), now)
-        .await
-        .unwrap();
-    assert_eq!(store.watermark(&k, now).await.unwrap(), Some(first));
-    store
-        .raise_watermark(&k, Watermark::new(t(20), t(80)), now)
-        .await
-        .unwrap();
+    let mut listed: Vec<(SessionHandle, SessionRecord<Profile>)> = Vec::new();
     assert_eq!(
-        store.watermark(&k, now).await.unwrap(),
-        Some(Watermark::new(t(20), t(100)))
+        store.list_subject(&alice, now, &mut listed).await.unwrap(),
+        1
     );
-    // Extreme times survive the round trip exactly.
-    let far = Watermark::new(
-        UnixTime::from_secs(u64::MAX - 1),
-        UnixTime::from_secs(u64::MAX),
-    );
-    store.raise_watermark(&k, far, now).await.unwrap();
-    assert_eq!(store.watermark(&k, now).await.unwrap(), Some(far));
-    // A watermark that has ended by the caller's clock is replaced, not merged.
+    assert_eq!(listed[0].0.as_bytes(), new.as_bytes());
+
+    // Onto a live session, or onto itself: conflict, nothing moved.
     let other = key();
     store
-        .raise_watermark(&other, Watermark::new(t(90), t(100)), now)
+        .create(&other, record(&subject(), 2, now, 60, 600), None, now)
         .await
         .unwrap();
-    let fresh = Watermark::new(t(150), t(300));
-    store.raise_watermark(&other, fresh, t(200)).await.unwrap();
-    assert_eq!(store.watermark(&other, t(200)).await.unwrap(), Some(fresh));
+    for target in [&other, &new] {
+        let err = SessionStore::<Profile>::rotate(&mut store, &new, target, now)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), StoreErrorKind::Conflict);
+    }
+    let still: SessionRecord<Profile> = store.get(&new, now).await.unwrap().unwrap();
+    assert_eq!(still.data(), &profile(1));
+    // Nothing under old: None.
+    assert!(
+        SessionStore::<Profile>::rotate(&mut store, &old, &key(), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
-async fn purge_has_nothing_to_do<S: AsyncSessionStore<Data = Profile>>(store: &mut S) {
+#[tokio::test]
+async fn a_limit_refuses_or_ends_the_oldest() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
     let now = now();
-    let k = key();
-    store
-        .create(&k, record(&subject(), 1, now, 600, 600), now)
+    let alice = subject();
+    let keys: Vec<_> = (0..3).map(|_| key()).collect();
+    for (i, k) in keys.iter().enumerate() {
+        let created = now.saturating_add(i as u64);
+        let outcome = store
+            .create(
+                k,
+                record(&alice, i as u32, created, 60, 600),
+                limit(3, WhenFull::Refuse),
+                created,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, CreateOutcome::Created { ended: 0 });
+    }
+    let t = now.saturating_add(5);
+    let refused_key = key();
+    let refused = store
+        .create(
+            &refused_key,
+            record(&alice, 9, t, 60, 600),
+            limit(3, WhenFull::Refuse),
+            t,
+        )
         .await
         .unwrap();
+    assert_eq!(refused, CreateOutcome::LimitReached);
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &refused_key, t)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // End the oldest: the first one goes.
+    let newest = key();
+    let outcome = store
+        .create(
+            &newest,
+            record(&alice, 10, t, 60, 600),
+            limit(3, WhenFull::EndOldest),
+            t,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, CreateOutcome::Created { ended: 1 });
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &keys[0], t)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    for k in [&keys[1], &keys[2], &newest] {
+        assert!(
+            SessionStore::<Profile>::get(&mut store, k, t)
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+    // A lower limit ends as many as needed.
+    let outcome = store
+        .create(
+            &key(),
+            record(&alice, 11, t, 60, 600),
+            limit(1, WhenFull::EndOldest),
+            t,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, CreateOutcome::Created { ended: 3 });
+    let mut listed: Vec<(SessionHandle, SessionRecord<Profile>)> = Vec::new();
+    assert_eq!(store.list_subject(&alice, t, &mut listed).await.unwrap(), 1);
+    assert_eq!(listed[0].1.data(), &profile(11));
+    // Dead sessions don't count against the limit.
+    let much_later = t.saturating_add(61);
+    let outcome = store
+        .create(
+            &key(),
+            record(&alice, 12, much_later, 60, 600),
+            limit(1, WhenFull::Refuse),
+            much_later,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, CreateOutcome::Created { ended: 0 });
+}
+
+#[tokio::test]
+async fn end_oldest_finds_live_sessions_behind_many_dead_ones() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let now = now();
+    let alice = subject();
+    // 600 sessions that die at now + 10, created before the live ones.
+    for i in 0..600 {
+        store
+            .create(&key(), record(&alice, i, now, 10, 10), None, now)
+            .await
+            .unwrap();
+    }
+    let t = now.saturating_add(20);
+    let live: Vec<_> = (0..3).map(|_| key()).collect();
+    for (i, k) in live.iter().enumerate() {
+        let created = t.saturating_add(i as u64);
+        store
+            .create(
+                k,
+                record(&alice, 1000 + i as u32, created, 600, 600),
+                None,
+                created,
+            )
+            .await
+            .unwrap();
+    }
+    let t = t.saturating_add(5);
+    let outcome = store
+        .create(
+            &key(),
+            record(&alice, 2000, t, 600, 600),
+            limit(2, WhenFull::EndOldest),
+            t,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, CreateOutcome::Created { ended: 2 });
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &live[0], t)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &live[1], t)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &live[2], t)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn list_shows_live_sessions_of_one_subject() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let now = now();
+    let (alice, bob) = (subject(), subject());
+    let mut alices = Vec::new();
+    for i in 0..4 {
+        let k = key();
+        store
+            .create(&k, record(&alice, i, now, 60, 600), None, now)
+            .await
+            .unwrap();
+        alices.push(k);
+    }
+    store
+        .create(&key(), record(&alice, 9, now, 5, 600), None, now)
+        .await
+        .unwrap();
+    store
+        .create(&key(), record(&bob, 5, now, 60, 600), None, now)
+        .await
+        .unwrap();
+    let t = now.saturating_add(10);
+    let mut listed: Vec<(SessionHandle, SessionRecord<Profile>)> = Vec::new();
+    assert_eq!(store.list_subject(&alice, t, &mut listed).await.unwrap(), 4);
+    let mut handles: Vec<_> = listed.iter().map(|(h, _)| *h.as_bytes()).collect();
+    let mut expected: Vec<_> = alices.iter().map(|k| *k.as_bytes()).collect();
+    handles.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(handles, expected);
+    assert!(
+        listed
+            .iter()
+            .all(|(_, r)| r.subject() == &alice && r.data().role < 4)
+    );
+    // A full sink keeps what fits; the count says how many there are.
+    let mut two: heapless::Vec<(SessionHandle, SessionRecord<Profile>), 2> = heapless::Vec::new();
+    assert_eq!(store.list_subject(&alice, t, &mut two).await.unwrap(), 4);
+    assert_eq!(two.len(), 2);
+}
+
+#[tokio::test]
+async fn remove_owned_ends_only_the_owners_session() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let now = now();
+    let (k, alice, mallory) = (key(), subject(), subject());
+    store
+        .create(&k, record(&alice, 1, now, 60, 600), None, now)
+        .await
+        .unwrap();
+    assert!(
+        !SessionStore::<Profile>::remove_owned(&mut store, &k, &mallory, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &k, now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        SessionStore::<Profile>::remove_owned(&mut store, &k, &alice, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &k, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !SessionStore::<Profile>::remove_owned(&mut store, &k, &alice, now)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn remove_subject_keeps_one_and_leaves_no_keys_behind() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let mut raw = server.connection();
+    let now = now();
+    let (alice, bob) = (subject(), subject());
+    let mut alices = Vec::new();
+    for i in 0..1200 {
+        let k = key();
+        store
+            .create(&k, record(&alice, i, now, 60, 600), None, now)
+            .await
+            .unwrap();
+        alices.push(k);
+    }
+    let bobs = key();
+    store
+        .create(&bobs, record(&bob, 1, now, 60, 600), None, now)
+        .await
+        .unwrap();
+    let keep = alices[7];
+    let removed = SessionStore::<Profile>::remove_subject(&mut store, &alice, Some(&keep))
+        .await
+        .unwrap();
+    assert_eq!(removed, 1199);
+    for k in alices.iter().filter(|k| **k != keep) {
+        assert!(
+            SessionStore::<Profile>::get(&mut store, k, now)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(!raw.exists::<_, bool>(session_name(k)).unwrap());
+    }
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &keep, now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &bobs, now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let mut listed: Vec<(SessionHandle, SessionRecord<Profile>)> = Vec::new();
     assert_eq!(
-        store.purge_expired(now.saturating_add(1000)).await.unwrap(),
+        store.list_subject(&alice, now, &mut listed).await.unwrap(),
+        1
+    );
+    // Only the kept session, bob's and the two subjects' sets remain.
+    let left: Vec<String> = raw.keys("*").unwrap();
+    assert_eq!(left.len(), 6, "{left:?}");
+    assert!(left.contains(&index_name(&alice)));
+
+    // Log out everywhere: the kept one goes too.
+    assert_eq!(
+        SessionStore::<Profile>::remove_subject(&mut store, &alice, None)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &keep, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        SessionStore::<Profile>::remove_subject(&mut store, &alice, None)
+            .await
+            .unwrap(),
         0
     );
-    assert!(store.get(&k, now).await.unwrap().is_some());
-    store.remove(&k).await.unwrap();
+    let left: Vec<String> = raw.keys("*").unwrap();
+    assert_eq!(left.len(), 3, "{left:?}");
 }
 
-#[test]
-fn sync_store() {
-    let server = RedisServer::start();
-    let mut store: RedisStore<_, Profile> = RedisStore::new(server.connection());
-    block_on(all(&mut store));
-}
-
-#[test]
-fn sync_store_on_a_client() {
-    // `redis::Client` is a `ConnectionLike` too: a connection per call.
-    let server = RedisServer::start();
-    let mut store: RedisStore<_, Profile> = RedisStore::with_prefix(server.client(), "c:");
-    block_on(all(&mut store));
-}
-
-#[cfg(feature = "tokio")]
 #[tokio::test]
-async fn async_store_on_a_multiplexed_connection() {
+async fn a_session_taken_by_remove_subject_is_dead_before_its_key_is_deleted() {
     let server = RedisServer::start();
-    let connection = server
-        .client()
-        .get_multiplexed_async_connection()
+    let mut store = store(&server).await;
+    let mut raw = server.connection();
+    let now = now();
+    let (k, alice) = (key(), subject());
+    store
+        .create(&k, record(&alice, 1, now, 60, 600), None, now)
         .await
         .unwrap();
-    let mut store: tokenstile_redis::AsyncRedisStore<_, Profile> =
-        tokenstile_redis::AsyncRedisStore::new(connection);
-    all(&mut store).await;
+    // Detach the index as remove_subject's first step does, without the sweep.
+    let _: () = redis::cmd("RENAME")
+        .arg(index_name(&alice))
+        .arg("detached")
+        .query(&mut raw)
+        .unwrap();
+    assert!(raw.exists::<_, bool>(session_name(&k)).unwrap());
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &k, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !SessionStore::<Profile>::touch(&mut store, &k, now, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        SessionStore::<Profile>::update(&mut store, &k, 1, &profile(2), now, now)
+            .await
+            .unwrap(),
+        UpdateOutcome::NotFound
+    );
+    assert!(
+        SessionStore::<Profile>::rotate(&mut store, &k, &key(), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mut listed: Vec<(SessionHandle, SessionRecord<Profile>)> = Vec::new();
+    assert_eq!(
+        store.list_subject(&alice, now, &mut listed).await.unwrap(),
+        0
+    );
 }
 
-#[cfg(feature = "connection-manager")]
 #[tokio::test]
-async fn async_store_on_a_connection_manager() {
+async fn one_store_serves_several_data_types() {
     let server = RedisServer::start();
-    let manager = redis::aio::ConnectionManager::new(server.client())
+    let mut store = store(&server).await;
+    let now = now();
+    let (a, b, alice) = (key(), key(), subject());
+    store
+        .create(&a, record(&alice, 1, now, 60, 600), None, now)
         .await
         .unwrap();
-    let mut store: tokenstile_redis::AsyncRedisStore<_, Profile> =
-        tokenstile_redis::AsyncRedisStore::with_prefix(manager, "m:");
-    all(&mut store).await;
+    let numbers = SessionRecord::new(
+        alice,
+        42u32,
+        now,
+        now.saturating_add(60),
+        now.saturating_add(600),
+    );
+    store.create(&b, numbers, None, now).await.unwrap();
+    let got: SessionRecord<u32> = store.get(&b, now).await.unwrap().unwrap();
+    assert_eq!(*got.data(), 42);
+    let got: SessionRecord<Profile> = store.get(&a, now).await.unwrap().unwrap();
+    assert_eq!(got.data(), &profile(1));
+}
+
+#[tokio::test]
+async fn revocations_and_watermarks_only_rise() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let now = now();
+    let token = key();
+    store
+        .revoke(&token, now.saturating_add(100), now)
+        .await
+        .unwrap();
+    store
+        .revoke(&token, now.saturating_add(10), now)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .is_revoked(&token, now.saturating_add(50))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .is_revoked(&token, now.saturating_add(100))
+            .await
+            .unwrap()
+    );
+    // Nothing to store for a past `until`.
+    let past = key();
+    store.revoke(&past, now, now).await.unwrap();
+    assert!(
+        !store
+            .is_revoked(&past, now.saturating_sub(1))
+            .await
+            .unwrap()
+    );
+
+    let mark = key();
+    let high = Watermark::new(now.saturating_add(20), now.saturating_add(100));
+    let low = Watermark::new(now.saturating_add(10), now.saturating_add(50));
+    store.raise_watermark(&mark, high, now).await.unwrap();
+    store.raise_watermark(&mark, low, now).await.unwrap();
+    assert_eq!(store.watermark(&mark, now).await.unwrap(), Some(high));
+    assert_eq!(
+        store
+            .watermark(&mark, now.saturating_add(100))
+            .await
+            .unwrap(),
+        None
+    );
+    // Revocation keys sit outside the session hash tag, so a cluster spreads them.
+    let mut raw = server.connection();
+    let names: Vec<String> = raw.keys("tokenstile:*").unwrap();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[tokio::test]
+async fn a_subject_with_thousands_of_sessions_is_listed_in_full() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let now = now();
+    let alice = subject();
+    let mut live = std::collections::BTreeSet::new();
+    for i in 0..2600u32 {
+        let k = key();
+        // Every tenth one is dead by `t`; many share an expiry second.
+        let idle = if i % 10 == 0 {
+            5
+        } else {
+            600 + u64::from(i % 3)
+        };
+        store
+            .create(&k, record(&alice, i, now, idle, 900), None, now)
+            .await
+            .unwrap();
+        if i % 10 != 0 {
+            live.insert(*k.as_bytes());
+        }
+    }
+    let t = now.saturating_add(10);
+    let mut listed: Vec<(SessionHandle, SessionRecord<Profile>)> = Vec::new();
+    assert_eq!(
+        store.list_subject(&alice, t, &mut listed).await.unwrap(),
+        live.len()
+    );
+    let handles: std::collections::BTreeSet<[u8; 32]> =
+        listed.iter().map(|(h, _)| *h.as_bytes()).collect();
+    assert_eq!(handles, live);
 }

@@ -1,5 +1,5 @@
 //! A real `redis-server` for the tests: one process per test, on a free loopback port,
-//! without persistence, killed when the fixture is dropped.
+//! stopped by its PID when the fixture is dropped.
 
 use std::io::ErrorKind;
 use std::net::TcpListener;
@@ -10,19 +10,33 @@ use std::time::{Duration, Instant};
 /// A running `redis-server`. The binary is `$REDIS_SERVER` if set, else `redis-server`
 /// on `PATH`. If it can't be started the test fails: these tests never skip.
 pub(crate) struct RedisServer {
-    child: Child,
+    child: Option<Child>,
+    binary: std::ffi::OsString,
+    args: Vec<String>,
     port: u16,
     dir: PathBuf,
 }
 
+/// Without persistence: the default for tests.
+pub(crate) const NO_PERSISTENCE: &[&str] = &["--save", "", "--appendonly", "no"];
+
 impl RedisServer {
     pub(crate) fn start() -> Self {
+        Self::start_configured(NO_PERSISTENCE)
+    }
+
+    /// Starts `redis-server` with these extra arguments (persistence settings and such).
+    pub(crate) fn start_configured(args: &[&str]) -> Self {
         let binary = std::env::var_os("REDIS_SERVER").unwrap_or_else(|| "redis-server".into());
-        Self::start_with(binary.as_ref())
+        Self::start_binary(&binary, args)
     }
 
     /// Starts the given `redis-server` binary.
     pub(crate) fn start_with(binary: &std::ffi::OsStr) -> Self {
+        Self::start_binary(binary, NO_PERSISTENCE)
+    }
+
+    fn start_binary(binary: &std::ffi::OsStr, args: &[&str]) -> Self {
         let mut last_log = String::new();
         // Another process may take the free port between our probe and Redis binding it:
         // try a few ports before giving up.
@@ -33,37 +47,55 @@ impl RedisServer {
                 std::process::id()
             ));
             std::fs::create_dir_all(&dir).unwrap();
-            let log = dir.join("redis.log");
-            let spawned = Command::new(binary)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .arg("--dir")
-                .arg(&dir)
-                .arg("--logfile")
-                .arg(&log)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn();
-            if spawned.is_err() {
-                let _ = std::fs::remove_dir_all(&dir);
-            }
-            let child = match spawned {
-                Ok(child) => child,
-                Err(e) if e.kind() == ErrorKind::NotFound => panic!(
-                    "cannot run {binary:?}: not found. The Redis store tests need a real \
-                     redis-server: install it (Debian: `apt-get install -y redis-server`) or \
-                     set REDIS_SERVER to its path. They are never skipped."
-                ),
-                Err(e) => panic!("cannot run {binary:?}: {e}"),
+            let mut server = Self {
+                child: None,
+                binary: binary.to_owned(),
+                args: args.iter().map(|a| (*a).to_owned()).collect(),
+                port,
+                dir,
             };
-            let mut server = Self { child, port, dir };
-            match server.wait_for_ping() {
+            match server.spawn() {
                 Ok(()) => return server,
                 Err(log) => last_log = log,
             }
         }
         panic!("redis-server did not start; its last log:\n{last_log}");
+    }
+
+    /// Runs the server process on this fixture's port and directory.
+    fn spawn(&mut self) -> Result<(), String> {
+        let spawned = Command::new(&self.binary)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--daemonize", "no"])
+            .args(&self.args)
+            .arg("--dir")
+            .arg(&self.dir)
+            .arg("--logfile")
+            .arg(self.dir.join("redis.log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let child = match spawned {
+            Ok(child) => child,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                let _ = std::fs::remove_dir_all(&self.dir);
+                panic!(
+                    "cannot run {:?}: not found. The Redis store tests need a real \
+                     redis-server: install it (Debian: `apt-get install -y redis-server`) or \
+                     set REDIS_SERVER to its path. They are never skipped.",
+                    self.binary
+                )
+            }
+            Err(e) => panic!("cannot run {:?}: {e}", self.binary),
+        };
+        self.child = Some(child);
+        self.wait_for_ping()
+    }
+
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn port(&self) -> u16 {
+        self.port
     }
 
     pub(crate) fn url(&self) -> String {
@@ -74,17 +106,37 @@ impl RedisServer {
         redis::Client::open(self.url()).unwrap()
     }
 
-    /// A new, independent connection: each one stands for one application server.
+    /// A new, independent blocking connection, for inspecting what the store wrote.
     pub(crate) fn connection(&self) -> redis::Connection {
         self.client().get_connection().unwrap()
     }
 
+    /// Kills the server with SIGKILL (by its PID) and waits for it to exit: no shutdown,
+    /// no final save.
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port and directory (so it reloads whatever
+    /// it persisted there).
+    pub(crate) fn restart(&mut self) {
+        self.kill();
+        if let Err(log) = self.spawn() {
+            panic!("redis-server did not restart:\n{log}");
+        }
+    }
+
     /// Waits until the server answers `PING`, or returns its log if it exited or timed out.
     fn wait_for_ping(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(20);
         let client = self.client();
         while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
+            let child = self.child.as_mut().unwrap();
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
                 return Err(format!("exited with {status}\n{}", self.log()));
             }
             if let Ok(mut connection) =
@@ -98,7 +150,7 @@ impl RedisServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err(format!("no PONG within 10 s\n{}", self.log()))
+        Err(format!("no PONG within 20 s\n{}", self.log()))
     }
 
     fn log(&self) -> String {
@@ -108,14 +160,13 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 /// A port nobody listens on right now: bind port 0 on loopback and read what we got.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }

@@ -1,11 +1,14 @@
-//! Shared test helpers: data, records, keys and clocks.
+//! Shared test helpers: data, records, keys, clocks and stores.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tokenstile::UnixTime;
-use tokenstile::session::{SessionId, SessionRecord};
-use tokenstile::store::{LookupKey, SubjectKey};
+use tokenstile::session::SessionId;
+use tokenstile::store::{LookupKey, SessionRecord, SubjectKey};
+use tokenstile_redis::{OnWeakServer, Options, RedisStore};
+
+use crate::server::RedisServer;
 
 /// Session data as an application might keep it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,10 +59,9 @@ pub(crate) fn record(
     idle: u64,
     absolute: u64,
 ) -> SessionRecord<Profile> {
-    SessionRecord::from_parts(
+    SessionRecord::new(
         *subject,
         profile(n),
-        now,
         now,
         now.saturating_add(idle),
         now.saturating_add(absolute),
@@ -70,10 +72,22 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+/// A store on a connection manager to `server`, without the persistence check.
+pub(crate) async fn store(server: &RedisServer) -> RedisStore {
+    RedisStore::connect(server.client(), Options::new(OnWeakServer::Accept))
+        .await
         .unwrap()
-        .block_on(future)
+}
+
+/// The name of a session's key in Redis, under the default prefix.
+pub(crate) fn session_name(key: &LookupKey) -> String {
+    format!("{{tokenstile:sessions}}:session:{}", hex(key.as_bytes()))
+}
+
+/// The name of a subject's index in Redis, under the default prefix.
+pub(crate) fn index_name(subject: &SubjectKey) -> String {
+    format!(
+        "{{tokenstile:sessions}}:subject:{}",
+        hex(subject.as_bytes())
+    )
 }

@@ -1,8 +1,8 @@
-//! What a store keeps for one session.
+//! The values stores keep: session records and revocation watermarks.
 
 use core::fmt;
 
-use crate::store::SubjectKey;
+use super::SubjectKey;
 use crate::time::UnixTime;
 
 /// One stored session: whom it belongs to, the application's data, and its deadlines.
@@ -14,6 +14,17 @@ use crate::time::UnixTime;
 ///   written back (see [`SessionPolicy`](crate::session::SessionPolicy)'s touch interval);
 /// - the **absolute deadline** is fixed when the session is created and never moves, not
 ///   even when the ID is rotated.
+///
+/// The **version** counts the writes of the data: a store sets it to 1 when the session is
+/// created and increments it with every [`update`](crate::store::SessionStore::update),
+/// which succeeds only for the version the caller read. Two requests that load the same
+/// session and both save therefore can't silently overwrite each other: the second save
+/// fails as stale ([`SessionError::Stale`](crate::session::SessionError::Stale)).
+/// Touches and rotations leave the version as it is.
+///
+/// Only the data can be changed through the session lifecycle: the subject, the creation
+/// time and the absolute deadline are fixed by the store when the session is created,
+/// and [`update`](crate::store::SessionStore::update) writes the data alone.
 ///
 /// `D` is the application's data. It needs no allocator: a small struct of integers and
 /// `heapless::String`s works. Stores clone or serialize it, so keep it small.
@@ -27,9 +38,30 @@ pub struct SessionRecord<D> {
     last_seen: UnixTime,
     idle_deadline: UnixTime,
     absolute_deadline: UnixTime,
+    version: u64,
 }
 
 impl<D> SessionRecord<D> {
+    /// The record of a session created at `created`, at version 1, last seen then.
+    #[must_use]
+    pub const fn new(
+        subject: SubjectKey,
+        data: D,
+        created: UnixTime,
+        idle_deadline: UnixTime,
+        absolute_deadline: UnixTime,
+    ) -> Self {
+        Self::from_parts(
+            subject,
+            data,
+            created,
+            created,
+            idle_deadline,
+            absolute_deadline,
+            1,
+        )
+    }
+
     /// A record rebuilt from its parts, for stores that persist records field by field.
     ///
     /// Lifecycle code never trusts these values beyond the deadlines they state: loading a
@@ -42,6 +74,7 @@ impl<D> SessionRecord<D> {
         last_seen: UnixTime,
         idle_deadline: UnixTime,
         absolute_deadline: UnixTime,
+        version: u64,
     ) -> Self {
         Self {
             subject,
@@ -50,6 +83,7 @@ impl<D> SessionRecord<D> {
             last_seen,
             idle_deadline,
             absolute_deadline,
+            version,
         }
     }
 
@@ -107,6 +141,19 @@ impl<D> SessionRecord<D> {
         self.absolute_deadline
     }
 
+    /// How many times the data has been written: 1 at creation, then one more per
+    /// [`update`](crate::store::SessionStore::update).
+    #[must_use]
+    pub const fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Sets the version after a successful update, for lifecycle code that keeps its
+    /// copy of the record in step with the store.
+    pub(crate) fn set_version(&mut self, version: u64) {
+        self.version = version;
+    }
+
     /// The earlier of the two deadlines: the record is dead at and after this time.
     #[must_use]
     pub fn expires_at(&self) -> UnixTime {
@@ -130,6 +177,30 @@ impl<D> SessionRecord<D> {
         self.idle_deadline = self.idle_deadline.max(idle_deadline);
     }
 
+    /// Stores an update of the data at `version` (see
+    /// [`SessionStore::update`](crate::store::SessionStore::update)): the data is
+    /// replaced, activity is recorded as by [`touch`](Self::touch), and the version becomes
+    /// `version + 1`. Returns the new version, or `None`, changing nothing, if `version`
+    /// is not the record's (a stale write) or the version can't be incremented.
+    ///
+    /// Stores that hold records in memory call this.
+    pub fn apply_update(
+        &mut self,
+        version: u64,
+        data: D,
+        idle_deadline: UnixTime,
+        now: UnixTime,
+    ) -> Option<u64> {
+        if version != self.version {
+            return None;
+        }
+        let next = self.version.checked_add(1)?;
+        self.data = data;
+        self.touch(idle_deadline, now);
+        self.version = next;
+        Some(next)
+    }
+
     /// The same record with other data.
     #[must_use]
     pub fn map_data<E>(self, f: impl FnOnce(D) -> E) -> SessionRecord<E> {
@@ -140,6 +211,7 @@ impl<D> SessionRecord<D> {
             last_seen: self.last_seen,
             idle_deadline: self.idle_deadline,
             absolute_deadline: self.absolute_deadline,
+            version: self.version,
         }
     }
 }
@@ -152,7 +224,56 @@ impl<D> fmt::Debug for SessionRecord<D> {
             .field("last_seen", &self.last_seen)
             .field("idle_deadline", &self.idle_deadline)
             .field("absolute_deadline", &self.absolute_deadline)
+            .field("version", &self.version)
             .finish_non_exhaustive()
+    }
+}
+
+/// A per-subject JWT revocation watermark: every token of the subject issued at or before
+/// [`cutoff`](Self::cutoff) is revoked, and a token without `iat` is revoked too.
+///
+/// The watermark itself is kept until [`expires_at`](Self::expires_at), chosen as the
+/// moment no token issued at or before the cutoff can still be valid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Watermark {
+    cutoff: UnixTime,
+    expires_at: UnixTime,
+}
+
+impl Watermark {
+    /// A watermark revoking tokens issued at or before `cutoff`, kept until `expires_at`.
+    #[must_use]
+    pub const fn new(cutoff: UnixTime, expires_at: UnixTime) -> Self {
+        Self { cutoff, expires_at }
+    }
+
+    /// Tokens issued at or before this time are revoked.
+    #[must_use]
+    pub const fn cutoff(&self) -> UnixTime {
+        self.cutoff
+    }
+
+    /// When the watermark may be forgotten.
+    #[must_use]
+    pub const fn expires_at(&self) -> UnixTime {
+        self.expires_at
+    }
+
+    /// The watermark that revokes everything either one revokes, for as long as either
+    /// is kept: the later cutoff and the later expiry. Stores use this to raise a
+    /// watermark, which never lowers one.
+    #[must_use]
+    pub fn merge(self, other: Self) -> Self {
+        Self {
+            cutoff: self.cutoff.max(other.cutoff),
+            expires_at: self.expires_at.max(other.expires_at),
+        }
+    }
+
+    /// Whether a token issued at `iat` is revoked. A token without `iat` is.
+    #[must_use]
+    pub fn revokes(&self, iat: Option<UnixTime>) -> bool {
+        iat.is_none_or(|iat| iat <= self.cutoff)
     }
 }
 
@@ -170,6 +291,7 @@ mod tests {
             UnixTime::from_secs(100),
             UnixTime::from_secs(200),
             UnixTime::from_secs(150),
+            1,
         )
     }
 
@@ -195,6 +317,41 @@ mod tests {
     fn belongs_to_compares_subjects() {
         assert!(record().belongs_to("alice"));
         assert!(!record().belongs_to("bob"));
+    }
+
+    #[test]
+    fn update_needs_the_current_version() {
+        let mut r = record();
+        assert_eq!(
+            r.apply_update(2, 8, UnixTime::from_secs(300), UnixTime::from_secs(120)),
+            None
+        );
+        assert_eq!(*r.data(), 7);
+        assert_eq!(
+            r.apply_update(1, 8, UnixTime::from_secs(300), UnixTime::from_secs(120)),
+            Some(2)
+        );
+        assert_eq!(
+            (*r.data(), r.version(), r.last_seen()),
+            (8, 2, UnixTime::from_secs(120))
+        );
+        assert_eq!(
+            r.apply_update(1, 9, UnixTime::from_secs(300), UnixTime::from_secs(130)),
+            None
+        );
+        assert_eq!(*r.data(), 8);
+    }
+
+    #[test]
+    fn watermark_merges_upward_and_fails_closed() {
+        let a = Watermark::new(UnixTime::from_secs(10), UnixTime::from_secs(100));
+        let b = Watermark::new(UnixTime::from_secs(20), UnixTime::from_secs(50));
+        let m = a.merge(b);
+        assert_eq!(m.cutoff(), UnixTime::from_secs(20));
+        assert_eq!(m.expires_at(), UnixTime::from_secs(100));
+        assert!(m.revokes(None));
+        assert!(m.revokes(Some(UnixTime::from_secs(20))));
+        assert!(!m.revokes(Some(UnixTime::from_secs(21))));
     }
 
     #[test]

@@ -1,0 +1,105 @@
+//! Short-lived JWTs that can still be logged out: refresh tokens with rotation and reuse
+//! detection.
+//!
+//! A JWT can't be called back, so access tokens are made short-lived (minutes), and a
+//! long-lived opaque **refresh token** gets new ones. Each login on a device starts a
+//! **family**; every refresh replaces the refresh token, and presenting one the family no
+//! longer has ends the family at once, with every access token issued from it. This is the
+//! refresh-token rotation of the OAuth 2.0 Security Best Current Practice ([RFC 9700
+//! §4.14.2]).
+//!
+//! | step | call | store |
+//! |---|---|---|
+//! | login | [`RefreshPolicy::issue`] | creates the family (a [`Family`] record) |
+//! | every request | [`jwt::verify_not_revoked`](crate::jwt::verify_not_revoked) on the access token | one lookup: is the token's `sid` revoked? |
+//! | access token expired | [`RefreshPolicy::refresh`] | one compare-and-swap on the family |
+//! | reused refresh token | (inside `refresh`) | family removed, its `sid` revoked |
+//! | logout on this device | [`RefreshPolicy::logout`] | family removed, its `sid` revoked |
+//! | "where am I signed in" | [`RefreshPolicy::list`], [`RefreshPolicy::end_family`] | the subject's families |
+//! | log out everywhere | [`RefreshPolicy::logout_everywhere`] | families removed, subject watermark raised |
+//!
+//! The store is the one of sessions and revocations: families are session records whose
+//! data is a [`Family<D>`], filed under the digest of the family ID and indexed under a
+//! subject key of their own (so they never show up among a subject's sessions), and
+//! revocations of access tokens by family go through [`RevocationStore`]. Any store that
+//! implements `SessionStore<Family<D>> + RevocationStore` holds refresh tokens, with no
+//! code of its own: the in-memory stores, Redis, SQL.
+//!
+//! **Races.** Two refreshes of the same token at once (two tabs) are decided by the
+//! store's compare-and-swap: one gets the new tokens, the other
+//! [`RefreshError::Superseded`]. Within [`grace_period`](RefreshPolicy::grace_period)
+//! seconds of a refresh, the token it replaced keeps getting `Superseded`; after that, it
+//! counts as reused. Never are there two live successors, and a race never ends a family
+//! by itself.
+//!
+//! **Storage.** One family record per login (the record's fixed fields, two 32-byte
+//! digests, a generation counter and a time, plus `D`), and one revocation entry per
+//! ended family, kept for the access-token lifetime plus the leeway.
+//!
+//! **Carrying the refresh token.** For a browser, a cookie of its own: [`COOKIE_NAME`]
+//! with `Path` limited to the refresh endpoint, so no other request carries it
+//! ([`cookie_options`]). For other clients, the response body.
+//!
+//! ```
+//! use tokenstile::jwt::{self, Hs256Key, Validation};
+//! use tokenstile::refresh::{RefreshError, RefreshPolicy};
+//! use tokenstile::store::{block_on, MemoryStore};
+//! use tokenstile::{Error, UnixTime, VerifyError};
+//!
+//! let (mut rng, key) = (getrandom::SysRng, Hs256Key::new_from_slice(&[7; 32])?);
+//! let policy = RefreshPolicy::new(); // access 15 min, refresh 14 days, family 30 days
+//! let mut store: MemoryStore<_, 64, 64> = MemoryStore::new();
+//! let now = UnixTime::from_secs(1_700_000_000);
+//!
+//! // Login: a refresh token for the client, an access token signed from the grant.
+//! let grant = block_on(policy.issue(&mut store, &mut rng, "ann", "ann's phone", now))?;
+//! let mut buf = [0u8; 512];
+//! let access = jwt::sign(&key, &grant.access.claims(None, "ann"), &mut buf)?.to_owned();
+//!
+//! // 15 minutes later: the access token has expired; the refresh token gets new ones.
+//! let later = now.saturating_add(15 * 60);
+//! let refreshed = block_on(policy.refresh(&mut store, &mut rng, &grant.refresh, later))?;
+//! assert_eq!(refreshed.data, "ann's phone");
+//!
+//! // The old refresh token again, a minute later: stolen. Its family ends, and so does
+//! // every access token issued from it.
+//! let replay = block_on(policy.refresh(&mut store, &mut rng, &grant.refresh, later.saturating_add(60)));
+//! assert!(matches!(replay, Err(RefreshError::Reused { .. })));
+//! let mut scratch = [0u8; 512];
+//! let check = block_on(jwt::verify_not_revoked::<serde::de::IgnoredAny, _, _>(
+//!     &key, &access, &Validation::new(), &mut store, now, &mut scratch,
+//! ));
+//! assert!(check.is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [RFC 9700 §4.14.2]: https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2
+//! [`RevocationStore`]: crate::store::RevocationStore
+
+mod family;
+mod policy;
+mod token;
+
+pub use family::Family;
+pub use policy::{AccessClaims, AccessGrant, Grant, RefreshError, RefreshPolicy, Refreshed};
+pub use token::{RefreshToken, RefreshTokenError};
+
+use crate::http::CookieOptions;
+
+/// The name of the refresh-token cookie: `__Secure-` makes browsers refuse it over plain
+/// HTTP.
+pub const COOKIE_NAME: &str = "__Secure-refresh";
+
+/// Cookie options for the refresh token, sent only to requests under `path` (your refresh
+/// and logout endpoints, for example `"/auth"`).
+///
+/// The trade-off: a `__Host-` cookie would also be locked to the host, but that prefix
+/// requires `Path=/`, so every request would carry the refresh token. A `__Secure-` cookie
+/// with a narrow `Path` keeps it off every other request (out of access logs, away from
+/// every other handler), at the price that a sibling subdomain could plant a cookie of the
+/// same name; a planted refresh token names a family the attacker started, which at worst
+/// logs the victim into the attacker's account on that one endpoint's response. The cookie
+/// is `HttpOnly`, `Secure` and `SameSite=Strict`, as [`CookieOptions::new`] makes it.
+pub const fn cookie_options(path: &str) -> CookieOptions<'_> {
+    CookieOptions::new().with_name(COOKIE_NAME).with_path(path)
+}

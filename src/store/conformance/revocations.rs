@@ -1,0 +1,278 @@
+//! The checks of [`RevocationStore`], and of a store that holds both kinds.
+
+use rand_core::TryCryptoRng;
+
+use super::{Check, ConformanceFailure, Suite, numbered_key};
+use crate::session::SessionId;
+use crate::store::{
+    LookupKey, RevocationStore, SessionStore, StoreError as _, StoreErrorKind, Watermark,
+};
+
+impl<S, R, F> Suite<'_, S, R, F>
+where
+    S: RevocationStore + ?Sized,
+    R: TryCryptoRng + ?Sized,
+{
+    pub(super) async fn revocations(&mut self) -> Result<(), ConformanceFailure> {
+        self.revoke().await?;
+        self.watermark().await?;
+        self.purge_expired_revocations().await?;
+        self.revocation_capacity().await
+    }
+
+    async fn revoke(&mut self) -> Result<(), ConformanceFailure> {
+        let c = Check("revoke");
+        let key = self.revocation_key(c)?;
+        let now = self.now;
+
+        c.equal(
+            self.store.is_revoked(&key, now).await,
+            &false,
+            "an unknown token not to be revoked",
+        )?;
+        c.ok(
+            self.store.revoke(&key, self.t(100), now).await,
+            "revoke to succeed",
+        )?;
+        c.equal(
+            self.store.is_revoked(&key, self.t(99)).await,
+            &true,
+            "a revocation to hold until its end",
+        )?;
+        c.equal(
+            self.store.is_revoked(&key, self.t(100)).await,
+            &false,
+            "a revocation to end at its end",
+        )?;
+        // Never lowered: an earlier end leaves the later one in force.
+        c.ok(
+            self.store.revoke(&key, self.t(50), now).await,
+            "revoke to succeed",
+        )?;
+        c.equal(
+            self.store.is_revoked(&key, self.t(99)).await,
+            &true,
+            "a revocation never to be shortened",
+        )?;
+        c.ok(
+            self.store.revoke(&key, self.t(200), now).await,
+            "revoke to succeed",
+        )?;
+        c.equal(
+            self.store.is_revoked(&key, self.t(150)).await,
+            &true,
+            "a revocation to be extended",
+        )?;
+
+        // A revocation that ends now or earlier needs no entry.
+        let stale = self.revocation_key(c)?;
+        c.ok(
+            self.store.revoke(&stale, now, now).await,
+            "revoke of an expired token to succeed",
+        )?;
+        c.equal(
+            self.store.is_revoked(&stale, now).await,
+            &false,
+            "a revocation ending now not to be live",
+        )
+    }
+
+    async fn watermark(&mut self) -> Result<(), ConformanceFailure> {
+        let c = Check("watermark");
+        let key = self.revocation_key(c)?;
+        let now = self.now;
+
+        c.equal(
+            self.store.watermark(&key, now).await,
+            &None,
+            "an unknown subject to have no watermark",
+        )?;
+        let first = Watermark::new(self.t(10), self.t(100));
+        c.ok(
+            self.store.raise_watermark(&key, first, now).await,
+            "raise_watermark to succeed",
+        )?;
+        c.equal(
+            self.store.watermark(&key, self.t(99)).await,
+            &Some(first),
+            "the watermark to be stored as given",
+        )?;
+        c.equal(
+            self.store.watermark(&key, self.t(100)).await,
+            &None,
+            "a watermark to end at its expiry",
+        )?;
+
+        let lower = Watermark::new(self.t(5), self.t(50));
+        c.ok(
+            self.store.raise_watermark(&key, lower, now).await,
+            "raise_watermark to succeed",
+        )?;
+        c.equal(
+            self.store.watermark(&key, now).await,
+            &Some(first),
+            "a lower watermark never to lower the stored one",
+        )?;
+        let higher = Watermark::new(self.t(20), self.t(80));
+        c.ok(
+            self.store.raise_watermark(&key, higher, now).await,
+            "raise_watermark to succeed",
+        )?;
+        let merged = Watermark::new(self.t(20), self.t(100));
+        c.equal(
+            self.store.watermark(&key, now).await,
+            &Some(merged),
+            "raising to keep the later cutoff and the later expiry",
+        )
+    }
+
+    async fn purge_expired_revocations(&mut self) -> Result<(), ConformanceFailure> {
+        let c = Check("purge_expired_revocations");
+        let (short, long, mark) = (
+            self.revocation_key(c)?,
+            self.revocation_key(c)?,
+            self.revocation_key(c)?,
+        );
+        let now = self.now;
+
+        c.ok(
+            self.store.revoke(&short, self.t(100), now).await,
+            "revoke to succeed",
+        )?;
+        c.ok(
+            self.store.revoke(&long, self.t(300), now).await,
+            "revoke to succeed",
+        )?;
+        let watermark = Watermark::new(now, self.t(300));
+        c.ok(
+            self.store.raise_watermark(&mark, watermark, now).await,
+            "raise_watermark to succeed",
+        )?;
+        c.ok(
+            self.store.purge_expired(self.t(200)).await,
+            "purge_expired to succeed",
+        )?;
+        c.equal(
+            self.store.is_revoked(&long, self.t(200)).await,
+            &true,
+            "purge never to remove a live revocation",
+        )?;
+        c.equal(
+            self.store.watermark(&mark, self.t(200)).await,
+            &Some(watermark),
+            "purge never to remove a live watermark",
+        )?;
+        c.equal(
+            self.store.is_revoked(&short, self.t(200)).await,
+            &false,
+            "an expired revocation to stay gone",
+        )
+    }
+
+    async fn revocation_capacity(&mut self) -> Result<(), ConformanceFailure> {
+        let c = Check("revocation_capacity");
+        let Some(capacity) = self.store.revocation_capacity() else {
+            return Ok(());
+        };
+        // Fill with revocations that end at +50, until the store refuses.
+        let salt = self.salt(c)?;
+        let key = |n: usize| numbered_key(&salt, n);
+        let mut filled = 0usize;
+        loop {
+            if filled > capacity {
+                return Err(c.fail("the store not to hold more revocations than its capacity"));
+            }
+            match self.store.revoke(&key(filled), self.t(50), self.now).await {
+                Ok(()) => filled = filled.saturating_add(1),
+                Err(e) if e.kind() == StoreErrorKind::Capacity => break,
+                Err(e) => return Err(c.store_error(&e, "revoke to succeed or fail with Capacity")),
+            }
+        }
+        c.ensure(
+            filled >= 2,
+            "room for at least two revocations when the check starts",
+        )?;
+        for n in 0..filled {
+            c.equal(
+                self.store.is_revoked(&key(n), self.now).await,
+                &true,
+                "a full store to keep every live revocation",
+            )?;
+        }
+        let mark = Watermark::new(self.now, self.t(50));
+        let subject = self.revocation_key(c)?;
+        let refused = self.store.raise_watermark(&subject, mark, self.now).await;
+        c.error_kind(
+            refused,
+            StoreErrorKind::Capacity,
+            "a watermark in a full store to fail with Capacity",
+        )?;
+        // Once they have expired, their room is reused.
+        let later = self.t(60);
+        c.ok(
+            self.store.revoke(&key(filled), self.t(100), later).await,
+            "revoke to reuse expired revocations' room",
+        )?;
+        c.equal(
+            self.store.is_revoked(&key(filled), later).await,
+            &true,
+            "the new revocation to be stored",
+        )
+    }
+
+    /// The key of a fresh random token.
+    fn revocation_key(&mut self, c: Check) -> Result<LookupKey, ConformanceFailure> {
+        let id = SessionId::generate(&mut *self.rng)
+            .map_err(|_| c.fail("the RNG passed to the suite to work"))?;
+        let mut jti = [0; SessionId::ENCODED_LEN];
+        Ok(LookupKey::for_revoked_token(
+            Some("tokenstile conformance"),
+            id.encode(&mut jti),
+        ))
+    }
+}
+
+impl<S, R, F, D> Suite<'_, S, R, F>
+where
+    D: Clone + PartialEq + Send + Sync,
+    S: SessionStore<D> + RevocationStore + ?Sized,
+    R: TryCryptoRng + ?Sized,
+    F: FnMut(u32) -> D,
+{
+    /// A store full of sessions still takes a revocation: logout is never blocked.
+    pub(super) async fn sessions_never_block_revocations(
+        &mut self,
+    ) -> Result<(), ConformanceFailure> {
+        let c = Check("sessions_never_block_revocations");
+        let Some(capacity) = self.store.session_capacity() else {
+            return Ok(());
+        };
+        let salt = self.salt(c)?;
+        let filled = self.fill_sessions(c, &salt, capacity).await?;
+        let token = self.revocation_key(c)?;
+        let stored = self.store.revoke(&token, self.t(100), self.now).await;
+        c.ok(
+            stored,
+            "a revocation to be stored in a store full of sessions",
+        )?;
+        c.equal(
+            self.store.is_revoked(&token, self.now).await,
+            &true,
+            "the revocation to be in force",
+        )?;
+        let mark = Watermark::new(self.now, self.t(100));
+        let subject = self.revocation_key(c)?;
+        let raised = self.store.raise_watermark(&subject, mark, self.now).await;
+        c.ok(
+            raised,
+            "a watermark to be stored in a store full of sessions",
+        )?;
+        for n in 0..filled {
+            c.ok(
+                self.store.remove(&numbered_key(&salt, n)).await,
+                "remove to succeed",
+            )?;
+        }
+        Ok(())
+    }
+}
