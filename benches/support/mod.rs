@@ -60,7 +60,8 @@ fn criterion_dir() -> PathBuf {
         return PathBuf::from(home);
     }
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+        // The workspace's target directory, one level above this package.
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
         PathBuf::from,
     );
     target.join("criterion")
