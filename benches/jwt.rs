@@ -16,8 +16,9 @@
 //! - `verify+revocation` and `session` put tokenstile's revocation check and opaque
 //!   sessions (in a `MemoryStore` holding 10 and 10,000 entries) beside the same floors.
 //!
-//! `cargo bench --bench jwt` runs everything and ends with a table of ratios to the
-//! `floor/hmac` time of the same run. `cargo bench --bench jwt -- --quick` is faster and
+//! `cargo bench --bench jwt` runs everything and ends with two tables: criterion's medians
+//! divided by the floors of the same group, and paired ratios (see `paired`), in which each
+//! round times the operation between the two floors so that both see the same load. `cargo bench --bench jwt -- --quick` is faster and
 //! noisier. Other filters work as usual with criterion, but the table then only has the
 //! entries that ran.
 #![allow(
@@ -141,6 +142,7 @@ fn main() {
     revocation(&mut c, &fixture);
     sessions(&mut c, &fixture);
     c.final_summary();
+    paired(&fixture);
     support::print(
         started,
         &[
@@ -505,6 +507,139 @@ fn floors(
             black_box(state);
         });
     });
+}
+
+/// A named operation for [`paired`].
+type Op<'a> = (&'static str, Box<dyn FnMut() + 'a>);
+
+/// Paired ratios, printed after criterion's results: each of 301 rounds times a batch of
+/// the operation between a batch of each floor, back to back (about 20 us each), and the
+/// table gives the median of the per-round ratios with their interquartile range. On a
+/// machine that other work shares, a ratio of two medians measured seconds apart moves with
+/// the load; a paired ratio moves much less, because both sides of each round see the same.
+fn paired(f: &Fixture) {
+    const ROUNDS: usize = 301;
+    let input = f.signing_input().to_vec();
+    let blocks = vec![[0x5au8; 64]; hmac_blocks(input.len())];
+    let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).unwrap();
+    let mut state = [0u32; 8];
+    let mut floor_blocks = move || {
+        sha2::block_api::compress256(&mut state, black_box(&blocks));
+        black_box(state);
+    };
+    let mut floor_hmac = move || {
+        let tag = keyed.clone().chain_update(black_box(&input)).finalize();
+        black_box(tag.into_bytes());
+    };
+
+    let now = f.now;
+    let token = f.token.clone();
+    let key = Hs256Key::new_from_slice(SECRET).unwrap();
+    let policy = Validation::new()
+        .with_issuer(ISSUER)
+        .with_audiences(AUDIENCES);
+    let mut buf = [0u8; 512];
+    let mut scratch = [0u8; 512];
+    let their_signing_key = jsonwebtoken::EncodingKey::from_secret(SECRET).unwrap();
+    let their_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    let their_key = jsonwebtoken::DecodingKey::from_secret(SECRET).unwrap();
+    let mut their_policy = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    their_policy.set_issuer(&[ISSUER]);
+    their_policy.set_audience(AUDIENCES);
+    their_policy.set_required_spec_claims(&["exp"]);
+    their_policy.leeway = 0;
+
+    let mut ops: Vec<Op<'_>> = vec![
+        (
+            "sign/tokenstile",
+            Box::new(|| {
+                let token = jwt::sign(&key, black_box(&claims(now)), &mut buf).unwrap();
+                black_box(token.len());
+            }),
+        ),
+        (
+            "sign/jsonwebtoken",
+            Box::new(|| {
+                black_box(
+                    jsonwebtoken::encode(
+                        &their_header,
+                        black_box(&claims(now)),
+                        &their_signing_key,
+                    )
+                    .unwrap(),
+                );
+            }),
+        ),
+        (
+            "verify/tokenstile",
+            Box::new(|| {
+                let v = jwt::verify::<Claims<'_>, _>(
+                    &key,
+                    black_box(token.as_str()),
+                    &policy,
+                    UnixTime::from_secs(now),
+                    &mut scratch,
+                )
+                .unwrap();
+                black_box(v.claims.role.len());
+            }),
+        ),
+        (
+            "verify/jsonwebtoken",
+            Box::new(|| {
+                let data = jsonwebtoken::decode::<OwnedClaims>(
+                    black_box(token.as_str()),
+                    &their_key,
+                    &their_policy,
+                )
+                .unwrap();
+                black_box(data.claims.role.len());
+            }),
+        ),
+    ];
+
+    /// Nanoseconds per call of `op`, over `n` calls.
+    fn time(op: &mut dyn FnMut(), n: u32) -> f64 {
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            op();
+        }
+        start.elapsed().as_nanos() as f64 / f64::from(n)
+    }
+    /// Calls of `op` that take about 20 us.
+    fn batch(op: &mut dyn FnMut()) -> u32 {
+        let per_call = time(op, 1000).max(1.0);
+        ((20_000.0 / per_call) as u32).max(1)
+    }
+    fn quartiles(mut v: Vec<f64>) -> (f64, f64, f64) {
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        (at(0.25), at(0.5), at(0.75))
+    }
+
+    let n_blocks = batch(&mut floor_blocks);
+    let n_hmac = batch(&mut floor_hmac);
+    println!();
+    println!(
+        "paired ratios (median of {ROUNDS} rounds, each timing the operation between the two floors; [interquartile range])"
+    );
+    println!("  {:<24} {:>28} {:>28}", "", "/sha256-floor", "/hmac");
+    for (name, op) in &mut ops {
+        let n = batch(op.as_mut());
+        let (mut to_blocks, mut to_hmac) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            let b = time(&mut floor_blocks, n_blocks);
+            let t = time(op.as_mut(), n);
+            let h = time(&mut floor_hmac, n_hmac);
+            to_blocks.push(t / b);
+            to_hmac.push(t / h);
+        }
+        let (b25, b50, b75) = quartiles(to_blocks);
+        let (h25, h50, h75) = quartiles(to_hmac);
+        println!(
+            "  {name:<24} {b50:>8.2}x [{b25:.2}x-{b75:.2}x] {h50:>13.2}x [{h25:.2}x-{h75:.2}x]"
+        );
+    }
 }
 
 /// SHA-256 compressions for HMAC-SHA-256 of `len` bytes with precomputed pads: the inner

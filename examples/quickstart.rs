@@ -1,12 +1,13 @@
 //! The main example: a tiny in-process web app that logs people in two ways, with a
 //! session cookie (for browsers) and with JWTs (for API clients), over one store.
 //!
-//! Run with `cargo run --example quickstart`. Each step prints the request, the answer and
-//! what it shows; the program exits non-zero if any step does not behave as printed.
+//! Run with `cargo run --example quickstart --features std`. Each step prints the request,
+//! the answer and what it shows; the program exits non-zero if any step does not behave as
+//! printed.
 //!
 //! Keys, session IDs and token IDs come from the operating system's RNG
 //! (`getrandom::SysRng`). Time comes from the system clock; the steps that happen "later"
-//! pass a later time instead of waiting.
+//! are simulated: they pass a later time instead of waiting.
 
 use std::process::ExitCode;
 
@@ -18,7 +19,7 @@ use tokenstile::http::{self, BearerError, CookieOptions};
 use tokenstile::jwt::{self, Hs256Key, RevocationError, Validation};
 use tokenstile::session::{SessionId, SessionPolicy};
 use tokenstile::store::{SharedStore, block_on};
-use tokenstile::{Clock, SystemClock, UnixTime};
+use tokenstile::{Clock, Error, SystemClock, UnixTime, VerifyError};
 
 fn main() -> ExitCode {
     match run() {
@@ -108,7 +109,8 @@ fn jwt_flow(app: &App, now: UnixTime) -> Result<(), String> {
 
     let later = now.saturating_add(TOKEN_LIFETIME);
     println!(
-        "GET  /api/me           the laptop's token, {} minutes later",
+        "GET  /api/me           the laptop's token, {} minutes later (a simulated clock: \
+         nothing waits)",
         TOKEN_LIFETIME / 60
     );
     expect(app.me(Some(&laptop), later), 403)?;
@@ -130,8 +132,15 @@ fn jwt_flow(app: &App, now: UnixTime) -> Result<(), String> {
     println!("GET  /api/me           Authorization: Bearer <the phone's token>");
     expect(app.me(Some(&phone), now), 403)?;
 
+    // "Log out everywhere" refuses every token issued up to and including its own second
+    // (`iat` counts whole seconds), so a token issued in that same second would be refused
+    // too. The new login is simulated one second later.
     let next = now.saturating_add(1);
     println!("POST /api/login        alice logs in again on her phone, a second later");
+    println!(
+        "                       (simulated: the logout revoked every token issued up to and \
+         including its own second)"
+    );
     let fresh = app.issue_token("alice", "phone", next)?;
     println!("  200  token: {}", short(&fresh, 24));
     let fresh = format!("Bearer {fresh}");
@@ -430,6 +439,11 @@ fn refuse_credentials(error: BearerError) -> Response {
 /// `WWW-Authenticate: Bearer error="invalid_token"`: pick one and be consistent.)
 fn refuse_token<E>(error: &RevocationError<E>) -> Response {
     match error {
+        // The error's own text, "MAC tag mismatch", names the check; say what it means.
+        RevocationError::Token(Error::Verify(VerifyError::Signature)) => Response::new(
+            403,
+            "bad signature: the token was changed, or signed with another key".to_owned(),
+        ),
         RevocationError::Token(e) => Response::new(403, e.to_string()),
         // Fail closed: a revocation that can't be checked refuses the token.
         RevocationError::Store(_) => Response::new(503, error.to_string()),

@@ -1,25 +1,96 @@
 #!/usr/bin/env bash
-# Flash footprint of the firmwares with both SHA-256 software variants, then the stack of
-# each operation under QEMU. Needs: rustup target thumbv7em-none-eabihf, llvm-tools
-# (`rustup component add llvm-tools`, `cargo install cargo-binutils`) or Debian's
-# binutils-arm-none-eabi, and qemu-system-arm for the stack part.
-# Usage: bash footprint/measure.sh
+# Flash footprint of the firmwares with both SHA-256 software variants, the largest symbols
+# of the full firmware by crate, then the stack of each operation under QEMU.
+#
+# Needs: rustup target thumbv7em-none-eabihf; one of `llvm-size` (Debian: llvm),
+# `rust-size` (cargo-binutils), `arm-none-eabi-size` or GNU `size` (binutils), and
+# `llvm-nm` or GNU `nm` for the symbol table; qemu-system-arm for the stack part.
+# Usage: bash footprint/measure.sh          (everything)
+#        bash footprint/measure.sh --sizes  (flash only: no symbol table, no QEMU)
 set -euo pipefail
 cd "$(dirname "$0")"
 target=thumbv7em-none-eabihf
 link='-C link-arg=-Tlink.x'
+sizes_only=false
+if [[ ${1:-} == --sizes ]]; then sizes_only=true; fi
 
-if command -v rust-size >/dev/null; then size=rust-size; else size=arm-none-eabi-size; fi
+fail() {
+  echo "measure.sh: $*" >&2
+  exit 1
+}
+
+# The first size tool found; every one of them reads an ARM ELF's section headers.
+size=
+for tool in llvm-size rust-size arm-none-eabi-size size; do
+  if command -v "$tool" >/dev/null; then
+    size=$tool
+    break
+  fi
+done
+[[ -n $size ]] || fail "no size tool: install llvm (llvm-size) or binutils (size)"
+nm=
+for tool in llvm-nm arm-none-eabi-nm nm; do
+  if command -v "$tool" >/dev/null; then
+    nm=$tool
+    break
+  fi
+done
+
+# Prints "text rodata flash" of one ELF: flash is .vector_table + .text + .rodata + .data.
+# Fails (instead of printing zeros) if the tool fails or a section is missing.
+sections() {
+  local out
+  out=$("$size" -A "$1") || fail "$size could not read $1"
+  awk '
+    $1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" || $1 == ".data" { flash += $2 }
+    $1 == ".text" { text = $2; seen++ } $1 == ".rodata" { ro = $2; seen++ }
+    END { if (seen != 2) exit 1; printf "%d %d %d\n", text, ro, flash }' <<<"$out" ||
+    fail "no .text or .rodata section in $1"
+}
 
 table() { # $1 = target dir, $2 = label
-  printf '\n%s\n' "$2"
-  printf '  %-12s %8s %8s %8s %10s\n' firmware .text .rodata flash "flash KiB"
+  local rows=() bin text ro flash
   for bin in baseline verify_only full; do
-    "$size" -A "$1/$target/release/$bin" | awk -v bin="$bin" '
-      $1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" || $1 == ".data" { flash += $2 }
-      $1 == ".text" { text = $2 } $1 == ".rodata" { ro = $2 }
-      END { printf "  %-12s %8d %8d %8d %10.1f\n", bin, text, ro, flash, flash / 1024 }'
+    read -r text ro flash < <(sections "$1/$target/release/$bin") || exit 1
+    [[ -n ${flash:-} ]] || fail "no figures for $bin"
+    rows+=("$(printf '  %-12s %8d %8d %8d %10.1f' "$bin" "$text" "$ro" "$flash" \
+      "$(awk -v f="$flash" 'BEGIN { print f / 1024 }')")")
   done
+  printf '\n%s (%s)\n' "$2" "$size"
+  printf '  %-12s %8s %8s %8s %10s\n' firmware .text .rodata flash "flash KiB"
+  printf '%s\n' "${rows[@]}"
+}
+
+# The functions and data of an ELF by size, grouped by the crate in their symbol names.
+breakdown() { # $1 = ELF
+  if [[ -z $nm ]]; then
+    echo "  (no nm tool: symbol breakdown skipped)"
+    return
+  fi
+  local syms
+  syms=$("$nm" --print-size --size-sort --radix=d --demangle "$1") || fail "$nm could not read $1"
+  printf '\nfull firmware by crate (default sha2; sized symbols in .text and .rodata, %s)\n' "$nm"
+  awk '
+    $3 ~ /^[tTrR]$/ {
+      size = $2 + 0; name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name)
+      crate = name; sub(/^[<&]+/, "", crate)
+      if (crate ~ /^[a-z_][a-z0-9_]*::/) { sub(/::.*/, "", crate) }
+      else if (match(crate, /u20\$as\$u20\$[a-z_][a-z0-9_]*\.\./) ||
+               match(crate, /^_\$LT\$[a-z_][a-z0-9_]*\.\./)) {
+        # Left mangled: <T as krate..Trait>::f counts in the trait crate, <krate..T>::f
+        # in the crate of the type.
+        crate = substr(crate, RSTART, RLENGTH); sub(/^.*\$/, "", crate); sub(/\.\.$/, "", crate)
+      } else { crate = "(no crate: vector table, runtime, memcpy, compiler builtins)" }
+      total[crate] += size; all += size
+    }
+    END {
+      for (c in total) printf "%d %s\n", total[c], c
+      printf "%d %s\n", all, "(all sized symbols)"
+    }' <<<"$syms" | sort -n -r | awk '{ n = $1; $1 = ""; printf "  %7d B %s\n", n, $0 }'
+  printf '\nlargest symbols of the full firmware\n'
+  awk '$3 ~ /^[tTrR]$/ { name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name);
+       printf "%d %s\n", $2 + 0, substr(name, 1, 110) }' <<<"$syms" | sort -n -r | awk 'NR <= 30' |
+    awk '{ n = $1; $1 = ""; printf "  %6d B %s\n", n, $0 }'
 }
 
 RUSTFLAGS="$link" CARGO_TARGET_DIR=target/default cargo build --release --target "$target" --bins -q
@@ -27,6 +98,8 @@ RUSTFLAGS="$link --cfg sha2_backend_soft=\"compact\"" CARGO_TARGET_DIR=target/co
   cargo build --release --target "$target" --bins -q
 table target/default 'default sha2 backend (soft, unrolled)'
 table target/compact 'sha2_backend_soft="compact"'
+if $sizes_only; then exit 0; fi
+breakdown "target/default/$target/release/full"
 
 if command -v qemu-system-arm >/dev/null; then
   for variant in default compact; do
@@ -35,4 +108,6 @@ if command -v qemu-system-arm >/dev/null; then
       -monitor none -semihosting-config enable=on,target=native \
       -kernel "target/$variant/$target/release/stack"
   done
+else
+  echo "qemu-system-arm not found: stack measurement skipped" >&2
 fi

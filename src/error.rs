@@ -100,6 +100,9 @@ impl core::error::Error for KeyError {}
 pub enum EncodeError {
     /// The output buffer is too small for the token.
     BufferTooSmall,
+    /// The header asked for cannot be written: a `typ` that is empty, too long, or holds
+    /// characters that need escaping.
+    Header,
     /// The signing key is unavailable (a key ring with no current key).
     Key,
     /// The claims could not be serialized to a JSON object that verification accepts.
@@ -110,6 +113,7 @@ impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::BufferTooSmall => "output buffer too small",
+            Self::Header => "header cannot be written",
             Self::Key => "no signing key",
             Self::Serialize => "claims could not be serialized",
         })
@@ -193,6 +197,9 @@ pub enum DecodeError {
     KeyIdUnknown,
     /// The token does not have exactly three `.`-separated segments.
     Segments,
+    /// The signature segment is not 43 characters long, the unpadded base64url of a
+    /// 32-byte HMAC-SHA-256 tag.
+    SignatureLength,
     /// The token is longer than the configured maximum.
     TooLong,
     /// `typ` does not match the policy.
@@ -212,6 +219,7 @@ impl fmt::Display for DecodeError {
             Self::KeyIdMissing => f.write_str("missing key ID"),
             Self::KeyIdUnknown => f.write_str("unknown key ID"),
             Self::Segments => f.write_str("token must have three segments"),
+            Self::SignatureLength => f.write_str("signature segment of the wrong length"),
             Self::TooLong => f.write_str("token too long"),
             Self::Type => f.write_str("unexpected token type"),
         }

@@ -103,9 +103,10 @@ fn algorithm_variants_are_refused() {
 fn alg_none_with_empty_signature_is_refused() {
     let t = format!("{}.{}.", b64(br#"{"alg":"none"}"#), b64(PAYLOAD.as_bytes()));
     assert_eq!(check(&t), decode(DecodeError::Algorithm));
-    // Even with a valid HS256 header, an empty signature never verifies.
+    // Even with a valid HS256 header, an empty signature never verifies: it is a
+    // malformed token, not a MAC that failed to match.
     let t = format!("{}.{}.", b64(HS256.as_bytes()), b64(PAYLOAD.as_bytes()));
-    assert_eq!(check(&t), verify_err(VerifyError::Signature));
+    assert_eq!(check(&t), decode(DecodeError::SignatureLength));
 }
 
 #[test]
@@ -206,7 +207,7 @@ fn base64_must_be_canonical() {
     // The signature segment too.
     let sig = good.rsplit('.').next().unwrap();
     let sig_padded = format!("{h}.{p}.{sig}=");
-    assert_eq!(check(&sig_padded), verify_err(VerifyError::Signature));
+    assert_eq!(check(&sig_padded), decode(DecodeError::SignatureLength));
     let sig_bad_char = format!("{h}.{p}.{}*", &sig[..42]);
     assert_eq!(check(&sig_bad_char), decode(DecodeError::Base64));
 }
@@ -230,22 +231,29 @@ fn segment_count() {
 fn signature_changes_are_refused() {
     let t = token(HS256, PAYLOAD);
     let (input, sig) = t.rsplit_once('.').unwrap();
-    // Truncated and extended.
+    // Truncated and extended: a malformed token, reported as such rather than as a MAC
+    // mismatch, whatever the characters (the MAC is not computed).
+    for bad_len in [
+        format!("{input}.{}", &sig[..42]),
+        format!("{input}.{}", &sig[..22]),
+        format!("{input}.{sig}AA"),
+        format!("{input}.{sig}A"),
+        format!("{input}.{}", b64(&[0u8; 31])),
+        format!("{input}.{}", b64(&[0u8; 33])),
+        format!("{input}.{}", b64(&[0u8; 64])),
+        format!("{input}.!"),
+        format!("{input}."),
+    ] {
+        assert_eq!(
+            check(&bad_len),
+            decode(DecodeError::SignatureLength),
+            "{bad_len}"
+        );
+    }
+    // The right length with a character outside the alphabet is bad base64.
     assert_eq!(
-        check(&format!("{input}.{}", &sig[..42])),
-        verify_err(VerifyError::Signature)
-    );
-    assert_eq!(
-        check(&format!("{input}.{}", &sig[..22])),
-        verify_err(VerifyError::Signature)
-    );
-    assert_eq!(
-        check(&format!("{input}.{sig}AA")),
-        verify_err(VerifyError::Signature)
-    );
-    assert_eq!(
-        check(&format!("{input}.")),
-        verify_err(VerifyError::Signature)
+        check(&format!("{input}.{}!", &sig[..42])),
+        decode(DecodeError::Base64)
     );
     // Every single-bit flip of the decoded MAC.
     let mac = {
@@ -299,6 +307,28 @@ fn time_claims() {
 }
 
 #[test]
+fn numeric_dates_up_to_i64_max_are_read() {
+    let policy = Validation::new().with_leeway(0);
+    let far = token(HS256, r#"{"exp":9223372036854775807}"#);
+    assert_eq!(check_with(&far, &policy), Ok(()));
+    let mut scratch = vec![0u8; far.len() * 3];
+    let verified = jwt::verify::<serde::de::IgnoredAny, _>(
+        &key(),
+        &far,
+        &policy,
+        UnixTime::from_secs(NOW),
+        &mut scratch,
+    )
+    .unwrap();
+    assert_eq!(
+        verified.registered.exp,
+        Some(UnixTime::from_secs(i64::MAX.unsigned_abs()))
+    );
+    let past = token(HS256, r#"{"exp":1800000000,"nbf":0,"iat":0}"#);
+    assert_eq!(check(&past), Ok(()));
+}
+
+#[test]
 fn mistyped_registered_claims_are_errors_not_absent() {
     for (claim, values) in [
         (
@@ -313,10 +343,26 @@ fn mistyped_registered_claims_are_errors_not_absent() {
                 "1800000000.5",
                 "-1",
                 "18446744073709551616",
+                // Beyond `i64`, where most implementations hold dates.
+                "9223372036854775808",
+                "18446744073709551615",
             ][..],
         ),
-        (Claim::Nbf, &[r#""0""#, "null", "false", "0.0", "-0"][..]),
-        (Claim::Iat, &[r#""0""#, "null", "1e3"][..]),
+        (
+            Claim::Nbf,
+            &[
+                r#""0""#,
+                "null",
+                "false",
+                "0.0",
+                "-0",
+                "9223372036854775808",
+            ][..],
+        ),
+        (
+            Claim::Iat,
+            &[r#""0""#, "null", "1e3", "9223372036854775808"][..],
+        ),
         (Claim::Iss, &["1", "null", "[\"a\"]", "{}"][..]),
         (Claim::Sub, &["1", "null", "true"][..]),
         (Claim::Jti, &["1", "null"][..]),

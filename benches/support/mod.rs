@@ -1,4 +1,6 @@
-//! The ratio table printed at the end of a bench run, from criterion's own result files.
+//! The ratio table printed at the end of a bench run, from criterion's own result files:
+//! each entry against the bare SHA-256 compressions an HMAC of the token needs, and against
+//! the pre-keyed `hmac` state.
 //!
 //! Absolute times on a shared or virtual machine move from run to run; ratios to a floor
 //! measured in the same run move much less, so those are what the README reports.
@@ -15,31 +17,38 @@ struct Entry {
 }
 
 /// Prints, for each `(group, floor)`, every entry of that group written since `since`,
-/// with its median and its ratio to the group's `floor` entry.
+/// with its median, its ratio to the group's compression floor (the id starting with
+/// `floor/sha256-blocks`) and its ratio to the group's `floor` entry.
 pub(crate) fn print(since: SystemTime, groups: &[(&str, &str)], note: &str) {
     let root = criterion_dir();
     println!();
-    println!("ratios to the floor of the same group (medians of this run; {note})");
+    println!("ratios to the floors of the same group (medians of this run; {note})");
     for (group, floor) in groups {
         let entries = read_group(&root.join(group), since);
         let Some(base) = entries.get(*floor).map(|e| e.median_ns) else {
             println!("  {group}: no {floor} in this run");
             continue;
         };
+        let blocks = entries
+            .values()
+            .find(|e| e.id.starts_with("floor/sha256-blocks"))
+            .map_or(f64::NAN, |e| e.median_ns);
         println!();
         println!(
-            "  {:<44} {:>12} {:>9}",
+            "  {:<44} {:>12} {:>13} {:>11}",
             format!("{group}/"),
             "median",
-            "ratio"
+            "/sha256-floor",
+            format!("/{}", floor.trim_start_matches("floor/"))
         );
         let mut sorted: Vec<&Entry> = entries.values().collect();
         sorted.sort_by(|a, b| a.median_ns.total_cmp(&b.median_ns));
         for e in sorted {
             println!(
-                "  {:<44} {:>12} {:>8.2}x",
+                "  {:<44} {:>12} {:>12.2}x {:>10.2}x",
                 e.id,
                 human(e.median_ns),
+                e.median_ns / blocks,
                 e.median_ns / base
             );
         }
@@ -51,7 +60,8 @@ fn criterion_dir() -> PathBuf {
         return PathBuf::from(home);
     }
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+        // The workspace's target directory, one level above this package.
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
         PathBuf::from,
     );
     target.join("criterion")

@@ -118,7 +118,10 @@ check('verify a token node:crypto signed', theirs.sub === 'bob', theirs.sub ?? t
 const flip = (c) => (c === 'A' ? 'B' : 'A');
 const tampered = `${h}.${p.slice(0, 4)}${flip(p[4])}${p.slice(5)}.${s}`;
 expectRefused('a tampered payload', tampered, now, Code.Signature);
-expectRefused('a truncated signature', token.slice(0, -1), now, Code.Signature);
+// A signature segment of the wrong length is a malformed token, not a MAC mismatch.
+expectRefused('a truncated signature', token.slice(0, -1), now, Code.Malformed);
+expectRefused('a signature of the right length and the wrong value',
+  `${h}.${p}.${flip(s[0])}${s.slice(1)}`, now, Code.Signature);
 expectRefused('two segments', `${h}.${p}`, now, Code.Malformed);
 expectRefused('the token at its exp', token, now + 900, Code.Expired);
 const otherKey = crypto.getRandomValues(new Uint8Array(32));

@@ -51,6 +51,9 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("session_id_parse", session_id_parse),
     ("memory_store", memory_store),
     ("refresh_flow", refresh_flow),
+    ("mac_differential", mac_differential),
+    ("base64_differential", base64_differential),
+    ("sign_json_differential", sign_json_differential),
 ];
 
 /// The secret every target signs and verifies with.
@@ -295,6 +298,251 @@ fn oracle(json: &[u8]) -> Result<Option<serde_json::Value>, serde_json::Error> {
         Ok(value) => Ok(Some(value)),
         Err(e) if e.to_string().starts_with("number out of range") => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// The library's HMAC, on SHA-256's compression function with precomputed pad states,
+/// against the `hmac` crate, which it goes around.
+///
+/// Input: `secret_len, secret..., sub...` (the secret is 32 to 159 bytes, repeated from the
+/// input when it is shorter; the rest is a claim string of any length).
+///
+/// Invariants:
+/// - the signature `sign` writes is the `hmac` crate's tag of the signing input;
+/// - a token forged with the `hmac` crate's tag over arbitrary payload bytes is never refused
+///   as a bad signature, and the same token with any one bit of its tag flipped always is.
+pub fn mac_differential(data: &[u8]) {
+    let Some((&len, rest)) = data.split_first() else {
+        return;
+    };
+    let secret_len = 32 + usize::from(len) % 128;
+    let secret: Vec<u8> = rest
+        .iter()
+        .chain(SECRET)
+        .copied()
+        .cycle()
+        .take(secret_len)
+        .collect();
+    let body = rest.get(secret_len.min(rest.len())..).unwrap_or_default();
+    let key = Hs256Key::new_from_slice(&secret).unwrap();
+
+    #[derive(Serialize)]
+    struct Claims<'a> {
+        sub: &'a str,
+        exp: u64,
+    }
+    let sub = String::from_utf8_lossy(body);
+    let claims = Claims {
+        sub: &sub,
+        exp: NOW + 60,
+    };
+    let mut out = vec![0u8; 64 + 8 * body.len() + 256];
+    let token = jwt::sign(&key, &claims, &mut out).unwrap();
+    let (input, tag) = token.rsplit_once('.').unwrap();
+    assert_eq!(tag, reference_tag(&secret, input.as_bytes()), "{token}");
+
+    // Arbitrary payload bytes (not JSON, most of the time) behind the reference MAC.
+    let forged = forge(&secret, br#"{"alg":"HS256"}"#, body);
+    let policy = Validation::new().with_max_token_len(usize::MAX);
+    let now = UnixTime::from_secs(NOW);
+    let mut scratch = vec![0u8; forged.len() * 3 + 64];
+    let result = jwt::verify::<serde::de::IgnoredAny, _>(&key, &forged, &policy, now, &mut scratch);
+    assert_ne!(result.err(), Some(Error::Verify(VerifyError::Signature)));
+    let (input, tag) = forged.rsplit_once('.').unwrap();
+    let mut mac = Base64UrlUnpadded::decode_vec(tag).unwrap();
+    let bit = usize::from(len) % 256;
+    mac[bit / 8] ^= 1 << (bit % 8);
+    let flipped = format!("{input}.{}", Base64UrlUnpadded::encode_string(&mac));
+    let result =
+        jwt::verify::<serde::de::IgnoredAny, _>(&key, &flipped, &policy, now, &mut scratch);
+    assert_eq!(result.err(), Some(Error::Verify(VerifyError::Signature)));
+}
+
+/// The library's constant-time base64url codec against `base64ct`, which it goes around.
+///
+/// Input: text used as the payload segment of a token, and (when it is 43 characters) as
+/// its signature segment, each time behind the reference MAC; and as a claim string to sign.
+///
+/// Invariants:
+/// - a payload segment is refused as bad base64 exactly when `base64ct` refuses it;
+/// - a 43-character signature segment is refused as bad base64 exactly when `base64ct`
+///   refuses it, and is otherwise a MAC mismatch unless it is the right tag;
+/// - what `sign` writes decodes with `base64ct` and encodes back to the same characters.
+pub fn base64_differential(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    if text.contains('.') {
+        return;
+    }
+    let key = key();
+    let policy = Validation::new()
+        .with_required_set(ClaimSet::EMPTY)
+        .with_max_token_len(usize::MAX);
+    let now = UnixTime::from_secs(NOW);
+    let header = Base64UrlUnpadded::encode_string(br#"{"alg":"HS256"}"#);
+    let base64 = Error::Decode(DecodeError::Base64);
+
+    let input = format!("{header}.{text}");
+    let token = format!("{input}.{}", reference_tag(SECRET, input.as_bytes()));
+    let mut scratch = vec![0u8; token.len() * 3 + 64];
+    let ours = jwt::verify::<serde::de::IgnoredAny, _>(&key, &token, &policy, now, &mut scratch);
+    let theirs = Base64UrlUnpadded::decode_vec(text);
+    assert_eq!(
+        ours.as_ref().err() == Some(&base64),
+        theirs.is_err(),
+        "{text:?}: {ours:?} vs {theirs:?}"
+    );
+
+    if text.len() == 43 {
+        let payload = Base64UrlUnpadded::encode_string(br#"{"exp":1}"#);
+        let token = format!("{header}.{payload}.{text}");
+        let ours =
+            jwt::verify::<serde::de::IgnoredAny, _>(&key, &token, &policy, now, &mut scratch);
+        match Base64UrlUnpadded::decode_vec(text) {
+            Err(_) => assert_eq!(ours.err(), Some(base64), "{text:?}"),
+            Ok(_) => {
+                let right = reference_tag(SECRET, format!("{header}.{payload}").as_bytes());
+                if text != right {
+                    assert_eq!(ours.err(), Some(Error::Verify(VerifyError::Signature)));
+                }
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Claims<'a> {
+        s: &'a str,
+    }
+    let mut out = vec![0u8; 64 + 8 * text.len() + 256];
+    let token = jwt::sign(&key, &Claims { s: text }, &mut out).unwrap();
+    for segment in token.split('.') {
+        let bytes = Base64UrlUnpadded::decode_vec(segment).unwrap();
+        assert_eq!(Base64UrlUnpadded::encode_string(&bytes), segment);
+    }
+}
+
+/// The library's claims writer (a `serde` serializer that writes canonical JSON and checks
+/// it as it goes) against `serde_json`, whose output is the canonical form.
+///
+/// Input: a small program building a JSON value: each byte picks an action (open an object
+/// or array, close one, add a string, an integer, a bool or null), strings and names are
+/// taken from the following bytes, so names repeat, nesting gets deep and every character
+/// (controls, quotes, backslashes, non-ASCII) shows up.
+///
+/// Invariants:
+/// - when the value is an object within the limits verification applies (nesting 16, 128
+///   open names), `sign` succeeds and the payload is byte for byte `serde_json`'s output;
+/// - otherwise `sign` fails with `EncodeError::Serialize`, never with a token.
+pub fn sign_json_differential(data: &[u8]) {
+    use serde_json::{Map, Value};
+    // The containers being built, innermost last, each with its pending name.
+    let mut stack: Vec<(Value, Option<String>)> = vec![(Value::Object(Map::new()), None)];
+    let mut r = Reader(data);
+    let text = |r: &mut Reader<'_>| -> String {
+        let len = usize::from(r.byte() % 8);
+        String::from_utf8_lossy(r.take(len)).into_owned()
+    };
+    let mut steps = 0;
+    while !r.0.is_empty() && steps < 400 {
+        steps += 1;
+        let op = r.byte();
+        let value = match op % 8 {
+            0 => Some(Value::Object(Map::new())),
+            1 => Some(Value::Array(Vec::new())),
+            2 if stack.len() > 1 => {
+                let (done, _) = stack.pop().unwrap();
+                insert(&mut stack, done);
+                None
+            }
+            3 => Some(Value::String(text(&mut r))),
+            4 => Some(Value::from(i64::from(i32::from_le_bytes([
+                r.byte(),
+                r.byte(),
+                r.byte(),
+                op,
+            ])))),
+            5 => Some(Value::Bool(op & 0x80 != 0)),
+            6 => Some(Value::Null),
+            _ => Some(Value::from(u64::from(r.byte()) << 56)),
+        };
+        // A member's name, drawn before its value, so that names repeat.
+        if let Some((Value::Object(_), name @ None)) = stack.last_mut() {
+            *name = Some(text(&mut r));
+        }
+        match value {
+            Some(v @ (Value::Object(_) | Value::Array(_))) => stack.push((v, None)),
+            Some(v) => insert(&mut stack, v),
+            None => {}
+        }
+    }
+    while stack.len() > 1 {
+        let (done, _) = stack.pop().unwrap();
+        insert(&mut stack, done);
+    }
+    let (claims, _) = stack.pop().unwrap();
+
+    let expected = serde_json::to_string(&claims).unwrap();
+    let within_limits = depth(&claims) <= 16 && open_names(&claims) <= 128;
+    let key = key();
+    let mut out = vec![0u8; expected.len() * 2 + 256];
+    match jwt::sign(&key, &claims, &mut out) {
+        Ok(token) => {
+            assert!(within_limits, "signed beyond the limits: {expected}");
+            let payload = token.split('.').nth(1).unwrap();
+            let json = Base64UrlUnpadded::decode_vec(payload).unwrap();
+            assert_eq!(String::from_utf8(json).unwrap(), expected);
+            // And verification reads back what signing wrote.
+            let policy = Validation::new()
+                .with_required_set(ClaimSet::EMPTY)
+                .with_max_token_len(usize::MAX);
+            let mut scratch = vec![0u8; token.len() * 3 + 64];
+            let now = UnixTime::from_secs(NOW);
+            let verified =
+                jwt::verify::<serde::de::IgnoredAny, _>(&key, token, &policy, now, &mut scratch);
+            assert!(
+                verified.is_ok()
+                    || matches!(verified, Err(Error::Verify(VerifyError::InvalidClaim(_)))),
+                "{verified:?} for {expected}"
+            );
+        }
+        Err(e) => {
+            assert_eq!(e, EncodeError::Serialize, "{expected}");
+            assert!(!within_limits, "refused within the limits: {expected}");
+        }
+    }
+
+    fn insert(stack: &mut [(serde_json::Value, Option<String>)], v: serde_json::Value) {
+        match stack.last_mut().unwrap() {
+            (serde_json::Value::Object(m), name) => {
+                // A repeated name replaces the earlier member, as in any JSON object.
+                m.insert(name.take().unwrap_or_default(), v);
+            }
+            (serde_json::Value::Array(a), _) => a.push(v),
+            _ => unreachable!(),
+        }
+    }
+    fn depth(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Object(m) => 1 + m.values().map(depth).max().unwrap_or(0),
+            serde_json::Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    /// The most member names open at once: an object's names plus those of every object
+    /// enclosing it that come before it (the names after it are not written yet).
+    fn open_names(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Object(m) => m
+                .values()
+                .enumerate()
+                .map(|(i, child)| i + 1 + open_names(child))
+                .chain([m.len()])
+                .max()
+                .unwrap_or(0),
+            serde_json::Value::Array(a) => a.iter().map(open_names).max().unwrap_or(0),
+            _ => 0,
+        }
     }
 }
 

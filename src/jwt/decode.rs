@@ -1,10 +1,9 @@
 //! Verification: compact JWS in, authenticated and validated claims out.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
-use hmac::Mac;
 use serde::Deserialize;
 
 use crate::error::{Claim, DecodeError, Error, VerifyError};
+use crate::jwt::b64;
 use crate::jwt::claims::{Audience, RegisteredClaims};
 use crate::jwt::encode::SIGNATURE_B64_LEN;
 use crate::jwt::header;
@@ -33,11 +32,12 @@ pub struct Verified<'s, T> {
 ///    and no non-zero unused bits);
 /// 3. the header is a strict JSON object with `alg` exactly `"HS256"`, no `crit`, no `enc`,
 ///    an accepted `typ`, and a `kid` that `keys` knows;
-/// 4. the 32-byte MAC is compared in constant time over the `header.payload` bytes as
-///    received;
+/// 4. the signature segment is 43 characters (32 bytes), and the MAC is compared with it
+///    in constant time over the `header.payload` bytes as received;
 /// 5. **only then** is the payload read: it must be a strict JSON object (no duplicate
 ///    members even after unescaping, nesting within [`Validation::max_depth`]);
-/// 6. the registered claims must have the right JSON types and pass the policy at `now`;
+/// 6. the registered claims must have the right JSON types (a `NumericDate` is an integer
+///    from 0 to `i64::MAX`) and pass the policy at `now`;
 /// 7. the payload is deserialized into `T`, whose borrowed strings point into `scratch`.
 ///
 /// `scratch` holds the decoded header, then the payload, then copies of the registered
@@ -98,12 +98,13 @@ where
         keys.verifying_key(kid)?
     };
 
-    // The signature segment: exactly 32 bytes once decoded.
+    // The signature segment: exactly 43 characters, 32 bytes once decoded. Any other
+    // length is a malformed token, not a MAC that failed to match.
     let mut tag = [0u8; 32];
     if signature_b64.len() != SIGNATURE_B64_LEN {
-        return Err(VerifyError::Signature.into());
+        return Err(DecodeError::SignatureLength.into());
     }
-    Base64UrlUnpadded::decode(signature_b64, &mut tag).map_err(|_| DecodeError::Base64)?;
+    b64::decode(signature_b64, &mut tag).map_err(|_| DecodeError::Base64)?;
 
     // The payload is decoded before the MAC check only so that its encoding is judged the
     // same way whatever the MAC; it is not parsed until the MAC matches.
@@ -116,10 +117,9 @@ where
         .saturating_add(1)
         .saturating_add(payload_b64.len());
     let signing_input = token.get(..signing_input_len).unwrap_or_default();
-    key.mac()
-        .chain_update(signing_input)
-        .verify_slice(&tag)
-        .map_err(|_| VerifyError::Signature)?;
+    if !key.verify_tag(signing_input, &tag) {
+        return Err(VerifyError::Signature.into());
+    }
 
     // Authenticated from here on.
     let (payload, rest) = scratch.split_at_mut(payload_len.min(scratch.len()));
@@ -172,17 +172,10 @@ impl<'t> Segments<'t> {
 fn decode_b64<'b>(segment: &[u8], scratch: &'b mut [u8]) -> Result<&'b mut [u8], DecodeError> {
     // Unpadded base64: 4 characters per 3 bytes; a final group of 2 or 3 characters holds
     // 1 or 2 bytes, and a final group of 1 character is never valid.
-    let len = match segment.len() % 4 {
-        1 => return Err(DecodeError::Base64),
-        r => (segment.len() / 4)
-            .saturating_mul(3)
-            .saturating_add(r.saturating_sub(1)),
-    };
+    let len = b64::decoded_len(segment.len()).ok_or(DecodeError::Base64)?;
     let dst = scratch.get_mut(..len).ok_or(DecodeError::BufferTooSmall)?;
-    let decoded_len = Base64UrlUnpadded::decode(segment, dst)
-        .map_err(|_| DecodeError::Base64)?
-        .len();
-    dst.get_mut(..decoded_len).ok_or(DecodeError::Base64)
+    b64::decode(segment, dst).map_err(|_| DecodeError::Base64)?;
+    Ok(dst)
 }
 
 /// Reads the registered claims of a canonical payload object, unescaping strings into
@@ -194,16 +187,17 @@ fn registered_claims<'s>(
     let mut claims = RegisteredClaims::default();
     let mut members = json::members(payload);
     for (name, value) in members.by_ref() {
-        let Some(name) = name.as_str() else { continue };
+        // Canonical names have one spelling, so escaped names are never registered ones.
+        let Some(name) = name.plain() else { continue };
         match name {
-            "iss" => claims.iss = Some(string_claim(value, Claim::Iss, spare)?),
-            "sub" => claims.sub = Some(string_claim(value, Claim::Sub, spare)?),
-            "jti" => claims.jti = Some(string_claim(value, Claim::Jti, spare)?),
-            "sid" => claims.sid = Some(string_claim(value, Claim::Sid, spare)?),
-            "exp" => claims.exp = Some(time_claim(value, Claim::Exp)?),
-            "nbf" => claims.nbf = Some(time_claim(value, Claim::Nbf)?),
-            "iat" => claims.iat = Some(time_claim(value, Claim::Iat)?),
-            "aud" => claims.aud = Some(audience_claim(value, spare)?),
+            b"iss" => claims.iss = Some(string_claim(value, Claim::Iss, spare)?),
+            b"sub" => claims.sub = Some(string_claim(value, Claim::Sub, spare)?),
+            b"jti" => claims.jti = Some(string_claim(value, Claim::Jti, spare)?),
+            b"sid" => claims.sid = Some(string_claim(value, Claim::Sid, spare)?),
+            b"exp" => claims.exp = Some(time_claim(value, Claim::Exp)?),
+            b"nbf" => claims.nbf = Some(time_claim(value, Claim::Nbf)?),
+            b"iat" => claims.iat = Some(time_claim(value, Claim::Iat)?),
+            b"aud" => claims.aud = Some(audience_claim(value, spare)?),
             _ => {}
         }
     }
@@ -226,11 +220,15 @@ fn string_claim<'s>(
     }
 }
 
-/// A `NumericDate`: only non-negative integers are accepted. Fractions, exponents,
-/// negative values and values beyond `u64` are refused rather than rounded.
+/// A `NumericDate`: only integers from 0 to `i64::MAX` are accepted. Fractions, exponents
+/// and negative values are refused rather than rounded, and so are values beyond `i64`,
+/// which most other implementations hold dates in and would read differently (as an
+/// error, a wrapped negative time or a rounded float).
 fn time_claim(value: Value<'_>, claim: Claim) -> Result<UnixTime, VerifyError> {
+    const MAX: u64 = i64::MAX.unsigned_abs();
     match value {
         Value::Number(n) => json::parse_u64(n)
+            .filter(|&secs| secs <= MAX)
             .map(UnixTime::from_secs)
             .ok_or(VerifyError::InvalidClaim(claim)),
         _ => Err(VerifyError::InvalidClaim(claim)),
@@ -286,8 +284,11 @@ fn audience_claim<'s>(
 /// The unescaped text of a canonical string: borrowed from the payload when it has no
 /// escapes, otherwise written into the front of `spare`.
 fn unescape<'s>(s: JsonStr<'s>, spare: &mut &'s mut [u8]) -> Result<&'s str, VerifyError> {
-    if let Some(plain) = s.as_str() {
-        return Ok(plain);
+    if let Some(plain) = s.plain() {
+        // The payload was checked to be UTF-8 as a whole, so this cannot fail; the check
+        // is on the few strings handed out, not on every string read.
+        return core::str::from_utf8(plain)
+            .map_err(|_| VerifyError::Payload(crate::JsonError::InvalidUtf8));
     }
     let (dst, tail) = core::mem::take(spare)
         .split_at_mut_checked(s.unescaped_len())

@@ -1,22 +1,23 @@
 //! Signing: claims in, compact JWS out.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
-use hmac::Mac;
 use serde::Serialize;
 
 use crate::error::EncodeError;
-use crate::jwt::header;
-use crate::jwt::json;
+use crate::jwt::b64;
+use crate::jwt::header::{self, Header};
 use crate::jwt::key::SigningKey;
 
-mod guard;
+mod writer;
 
 /// Signs `claims` with `key` and writes the compact token into `out`.
 ///
 /// The header is `{"alg":"HS256","typ":"JWT"}`, plus `"kid"` when `key` is a
-/// [`KeyRing`](crate::jwt::KeyRing). The claims are serialized with `serde-json-core`,
-/// checked to be a JSON object that [`verify`](crate::jwt::verify) accepts (no duplicate
-/// members, within the default nesting limit), and never leave `out`: nothing is allocated.
+/// [`KeyRing`](crate::jwt::KeyRing); [`sign_with`] writes another `typ` or none. The claims
+/// are written straight into `out` as the canonical JSON that [`verify`](crate::jwt::verify)
+/// reads, by a serializer that refuses, as it writes, anything verification would not
+/// accept: a value that is not an object, duplicate member names, nesting deeper than
+/// [`Validation::DEFAULT_MAX_DEPTH`](crate::jwt::Validation::DEFAULT_MAX_DEPTH), more than
+/// 128 member names open at once. Nothing is allocated.
 ///
 /// Size `out` with [`encoded_len`] once the claims' JSON length is known; a buffer as long
 /// as the expected token plus a little slack works in practice.
@@ -25,10 +26,51 @@ mod guard;
 ///
 /// - [`EncodeError::BufferTooSmall`] if the token does not fit in `out`;
 /// - [`EncodeError::Serialize`] if the claims do not serialize to a JSON object that
-///   verification would accept, or hold a type the JSON serializer does not support (a
-///   `char`, or an enum variant with unnamed fields);
+///   verification would accept, or hold a value that is not written (a `char`, an enum
+///   variant with unnamed fields, a map key that is not a string), or their `Serialize`
+///   impl fails;
 /// - [`EncodeError::Key`] if `key` has no signing key.
 pub fn sign<'o, C, K>(key: &K, claims: &C, out: &'o mut [u8]) -> Result<&'o str, EncodeError>
+where
+    C: Serialize + ?Sized,
+    K: SigningKey + ?Sized,
+{
+    sign_with(key, &Header::new(), claims, out)
+}
+
+/// Signs `claims` as [`sign`] does, with the header's `typ` chosen by `header`.
+///
+/// ```
+/// use tokenstile::jwt::{self, Header, Hs256Key, Validation};
+/// use tokenstile::UnixTime;
+///
+/// #[derive(serde::Serialize)]
+/// struct Access<'a> { sub: &'a str, exp: u64 }
+///
+/// let key = Hs256Key::new_from_slice(&[7u8; 32])?;
+/// let mut out = [0u8; 256];
+/// let token = jwt::sign_with(&key, &Header::new().with_typ("at+jwt"),
+///                            &Access { sub: "alice", exp: 2_000_000_000 }, &mut out)?;
+///
+/// // Only a policy that asks for `at+jwt` accepts it.
+/// let now = UnixTime::from_secs(1_900_000_000);
+/// let mut scratch = [0u8; 256];
+/// let policy = Validation::new().with_typ("at+jwt");
+/// assert!(jwt::verify::<serde::de::IgnoredAny, _>(&key, token, &policy, now, &mut scratch).is_ok());
+/// assert!(jwt::verify::<serde::de::IgnoredAny, _>(&key, token, &Validation::new(), now, &mut scratch).is_err());
+/// # Ok::<(), tokenstile::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`sign`], and [`EncodeError::Header`] if `header.typ` is empty, longer than
+/// [`Header::MAX_TYP_LEN`], or holds a byte outside printable ASCII, `"` or `\`.
+pub fn sign_with<'o, C, K>(
+    key: &K,
+    header: &Header<'_>,
+    claims: &C,
+    out: &'o mut [u8],
+) -> Result<&'o str, EncodeError>
 where
     C: Serialize + ?Sized,
     K: SigningKey + ?Sized,
@@ -37,9 +79,9 @@ where
 
     // 1. The header, encoded at the front of `out`.
     let mut header_json = [0u8; header::MAX_SIGNED_HEADER_LEN];
-    let header_len = header::write(kid, &mut header_json);
+    let header_len = header::write(header, kid, &mut header_json).ok_or(EncodeError::Header)?;
     let header_json = header_json.get(..header_len).unwrap_or_default();
-    let header_b64_len = Base64UrlUnpadded::encoded_len(header_json);
+    let header_b64_len = b64::encoded_len(header_len).ok_or(EncodeError::BufferTooSmall)?;
     let payload_start = header_b64_len
         .checked_add(1)
         .ok_or(EncodeError::BufferTooSmall)?;
@@ -47,13 +89,13 @@ where
         let dst = out
             .get_mut(..header_b64_len)
             .ok_or(EncodeError::BufferTooSmall)?;
-        Base64UrlUnpadded::encode(header_json, dst).map_err(|_| EncodeError::BufferTooSmall)?;
+        b64::encode(header_json, dst).map_err(|_| EncodeError::BufferTooSmall)?;
         *out.get_mut(header_b64_len)
             .ok_or(EncodeError::BufferTooSmall)? = b'.';
     }
 
-    // 2. The claims JSON, serialized after the header and then moved to the end of the room
-    //    left for the payload, so it can be encoded forwards in place (see `encode_in_place`).
+    // 2. The claims JSON, written after the header and encoded there in place, back to
+    //    front (see `b64::encode_in_place`).
     let room_end = out
         .len()
         .checked_sub(SIGNATURE_PART_LEN)
@@ -61,35 +103,23 @@ where
     let room = out
         .get_mut(payload_start..room_end)
         .ok_or(EncodeError::BufferTooSmall)?;
-    // `serde-json-core` panics on a few types rather than failing: refuse them first.
-    guard::check(claims).map_err(|_| EncodeError::Serialize)?;
-    let json_len = serde_json_core::to_slice(claims, room).map_err(|e| match e {
-        serde_json_core::ser::Error::BufferFull => EncodeError::BufferTooSmall,
-        _ => EncodeError::Serialize,
+    // Written canonical and checked as it is written (see `writer`), so never re-read.
+    let json_len = writer::write(claims, room).map_err(|e| match e {
+        writer::WriteError::Full => EncodeError::BufferTooSmall,
+        writer::WriteError::Unsupported => EncodeError::Serialize,
     })?;
-    let json = room
-        .get_mut(..json_len)
-        .ok_or(EncodeError::BufferTooSmall)?;
-    let json_len = json::canonicalize(json, crate::jwt::Validation::DEFAULT_MAX_DEPTH)
-        .map_err(|_| EncodeError::Serialize)?;
-    let payload_b64_len = b64_len(json_len).ok_or(EncodeError::BufferTooSmall)?;
+    let payload_b64_len = b64::encoded_len(json_len).ok_or(EncodeError::BufferTooSmall)?;
     if payload_b64_len > room.len() {
         return Err(EncodeError::BufferTooSmall);
     }
-    let json_start = room.len().saturating_sub(json_len);
-    room.copy_within(..json_len, json_start);
-    encode_in_place(room, json_start, json_len)?;
+    b64::encode_in_place(room, json_len).map_err(|_| EncodeError::BufferTooSmall)?;
 
     // 3. The MAC over `header.payload`, then `.signature`.
     let signing_input_len = payload_start.saturating_add(payload_b64_len);
     let signing_input = out
         .get(..signing_input_len)
         .ok_or(EncodeError::BufferTooSmall)?;
-    let tag = key
-        .mac()
-        .chain_update(signing_input)
-        .finalize()
-        .into_bytes();
+    let tag = key.tag(signing_input);
     let sig_start = signing_input_len.saturating_add(1);
     let token_len = sig_start.saturating_add(SIGNATURE_B64_LEN);
     *out.get_mut(signing_input_len)
@@ -97,7 +127,7 @@ where
     let sig_dst = out
         .get_mut(sig_start..token_len)
         .ok_or(EncodeError::BufferTooSmall)?;
-    Base64UrlUnpadded::encode(&tag, sig_dst).map_err(|_| EncodeError::BufferTooSmall)?;
+    b64::encode(&tag, sig_dst).map_err(|_| EncodeError::BufferTooSmall)?;
 
     let token = out.get(..token_len).ok_or(EncodeError::BufferTooSmall)?;
     // Every byte written is base64url or `.`.
@@ -114,12 +144,27 @@ pub fn encoded_len<K: SigningKey + ?Sized>(
     key: &K,
     claims_json_len: usize,
 ) -> Result<usize, EncodeError> {
+    encoded_len_with(key, &Header::new(), claims_json_len)
+}
+
+/// The length of the token that [`sign_with`] writes with `header` for claims whose JSON
+/// is `claims_json_len` bytes long, signed with `key`.
+///
+/// # Errors
+///
+/// [`EncodeError::Key`] if `key` has no signing key, [`EncodeError::Header`] if `header`
+/// would be refused by [`sign_with`].
+pub fn encoded_len_with<K: SigningKey + ?Sized>(
+    key: &K,
+    header: &Header<'_>,
+    claims_json_len: usize,
+) -> Result<usize, EncodeError> {
     let (_, kid) = key.signing_key().map_err(|_| EncodeError::Key)?;
     let mut header_json = [0u8; header::MAX_SIGNED_HEADER_LEN];
-    let header_len = header::write(kid, &mut header_json);
-    b64_len(header_len)
+    let header_len = header::write(header, kid, &mut header_json).ok_or(EncodeError::Header)?;
+    b64::encoded_len(header_len)
         .and_then(|h| h.checked_add(1))
-        .and_then(|n| n.checked_add(b64_len(claims_json_len)?))
+        .and_then(|n| n.checked_add(b64::encoded_len(claims_json_len)?))
         .and_then(|n| n.checked_add(SIGNATURE_PART_LEN))
         .ok_or(EncodeError::BufferTooSmall)
 }
@@ -146,49 +191,6 @@ where
             Err(e) => return Err(e),
         }
     }
-}
-
-/// Base64url-encodes `buf[src..src + len]` into `buf[..]`, front to back.
-///
-/// Input is read in chunks of 48 bytes, each copied out before its 64 output bytes are
-/// written. Writing chunk `i` ends at `64(i + 1)` while the next unread byte is at
-/// `src + 48(i + 1)`, so nothing unread is overwritten as long as
-/// `16(i + 1) <= src` for every full chunk `i`, that is `src >= 16 * (len / 48)`. The caller
-/// places the input at `src = buf.len() - len` with `buf.len() >= ceil(4 len / 3)`, so
-/// `src >= ceil(len / 3) >= 16 * (len / 48)`. The final, partial chunk has nothing after it.
-fn encode_in_place(buf: &mut [u8], src: usize, len: usize) -> Result<(), EncodeError> {
-    const IN: usize = 48;
-    const OUT: usize = 64;
-    let mut chunk = [0u8; IN];
-    let (mut read, mut write) = (0usize, 0usize);
-    while read < len {
-        let n = len.saturating_sub(read).min(IN);
-        let from = src.saturating_add(read);
-        let input = buf
-            .get(from..from.saturating_add(n))
-            .ok_or(EncodeError::BufferTooSmall)?;
-        let chunk = chunk.get_mut(..n).ok_or(EncodeError::BufferTooSmall)?;
-        chunk.copy_from_slice(input);
-        let out_len = b64_len(n).ok_or(EncodeError::BufferTooSmall)?;
-        debug_assert!(n < IN || out_len == OUT);
-        let end = write.saturating_add(out_len);
-        debug_assert!(end <= from.saturating_add(n) || read.saturating_add(n) == len);
-        let dst = buf.get_mut(write..end).ok_or(EncodeError::BufferTooSmall)?;
-        Base64UrlUnpadded::encode(chunk, dst).map_err(|_| EncodeError::BufferTooSmall)?;
-        read = read.saturating_add(n);
-        write = end;
-    }
-    Ok(())
-}
-
-/// Unpadded base64 length of `n` bytes: `ceil(4n / 3)`.
-fn b64_len(n: usize) -> Option<usize> {
-    let full = (n / 3).checked_mul(4)?;
-    Some(full.saturating_add(match n % 3 {
-        0 => 0,
-        1 => 2,
-        _ => 3,
-    }))
 }
 
 /// `.` plus 43 characters of signature.

@@ -6,28 +6,113 @@ use crate::error::{DecodeError, JsonError};
 use crate::jwt::json::{self, JsonStr, Value};
 use crate::jwt::key::KeyId;
 
-/// The longest header JSON that signing writes: the fixed members plus the longest `kid`.
-pub(crate) const MAX_SIGNED_HEADER_LEN: usize =
-    HEADER_START.len() + KID_START.len() + KeyId::MAX_LEN + 2;
+/// The JOSE header that [`sign_with`](crate::jwt::sign_with) writes.
+///
+/// `alg` is always `"HS256"` and `kid` comes from the signing key; what can be chosen is
+/// the `typ` member ([RFC 7515 §4.1.9]): `"JWT"` by default, another media type such as
+/// `at+jwt` for OAuth access tokens ([RFC 9068]), or none at all. Verify such tokens with a
+/// [`Validation`](crate::jwt::Validation) whose `typ` matches: the default accepts `JWT`
+/// or no `typ`, [`Validation::with_typ`](crate::jwt::Validation::with_typ) exactly one
+/// other.
+///
+/// ```
+/// use tokenstile::jwt::Header;
+///
+/// let access_token = Header::new().with_typ("at+jwt");
+/// let untyped = Header::new().without_typ();
+/// # let _ = (access_token, untyped);
+/// ```
+///
+/// [RFC 7515 §4.1.9]: https://www.rfc-editor.org/rfc/rfc7515#section-4.1.9
+/// [RFC 9068]: https://www.rfc-editor.org/rfc/rfc9068
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Header<'a> {
+    /// The `typ` to write, or `None` to leave it out. Default: `Some("JWT")`.
+    ///
+    /// One to [`Header::MAX_TYP_LEN`] bytes of printable ASCII other than `"` and `\`;
+    /// signing refuses anything else with [`EncodeError::Header`](crate::EncodeError::Header).
+    pub typ: Option<&'a str>,
+}
 
-/// The JSON of the header that signing writes, into `out`; returns its length.
-pub(crate) fn write(kid: Option<&KeyId>, out: &mut [u8; MAX_SIGNED_HEADER_LEN]) -> usize {
+impl<'a> Header<'a> {
+    /// The longest `typ` accepted, in bytes.
+    pub const MAX_TYP_LEN: usize = 64;
+
+    /// `{"alg":"HS256","typ":"JWT"}`, the header [`sign`](crate::jwt::sign) writes.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { typ: Some("JWT") }
+    }
+
+    /// Writes `typ` as the header's `typ`, for example `at+jwt` ([RFC 9068]).
+    ///
+    /// [RFC 9068]: https://www.rfc-editor.org/rfc/rfc9068
+    #[must_use]
+    pub const fn with_typ(mut self, typ: &'a str) -> Self {
+        self.typ = Some(typ);
+        self
+    }
+
+    /// Leaves `typ` out of the header.
+    #[must_use]
+    pub const fn without_typ(mut self) -> Self {
+        self.typ = None;
+        self
+    }
+}
+
+impl Default for Header<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Whether `s` is written into a header as-is: 1 to `max` bytes of printable ASCII other
+/// than `"` and `\`.
+pub(crate) fn is_plain(s: &[u8], max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.iter()
+            .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+}
+
+/// The longest header JSON that signing writes: the fixed members plus the longest `typ`
+/// and `kid`.
+pub(crate) const MAX_SIGNED_HEADER_LEN: usize =
+    ALG.len() + TYP_START.len() + Header::MAX_TYP_LEN + 1 + KID_START.len() + KeyId::MAX_LEN + 2;
+
+/// The JSON of the header that signing writes, into `out`; returns its length, or `None`
+/// if `typ` is not [plain](is_plain).
+pub(crate) fn write(
+    header: &Header<'_>,
+    kid: Option<&KeyId>,
+    out: &mut [u8; MAX_SIGNED_HEADER_LEN],
+) -> Option<usize> {
+    let typ = header.typ.unwrap_or("");
+    if header.typ.is_some() && !is_plain(typ.as_bytes(), Header::MAX_TYP_LEN) {
+        return None;
+    }
     let kid = kid.map_or("", KeyId::as_str);
-    let parts: [&[u8]; 4] = if kid.is_empty() {
-        [HEADER_START, b"", b"", b"}"]
-    } else {
-        [HEADER_START, KID_START, kid.as_bytes(), b"\"}"]
-    };
-    let mut len = 0;
+    let parts: [&[u8]; 7] = [
+        ALG,
+        if typ.is_empty() { b"" } else { TYP_START },
+        typ.as_bytes(),
+        if typ.is_empty() { b"" } else { b"\"" },
+        if kid.is_empty() { b"" } else { KID_START },
+        kid.as_bytes(),
+        if kid.is_empty() { b"}" } else { b"\"}" },
+    ];
+    let mut len = 0usize;
     for part in parts {
-        // The total is at most MAX_SIGNED_HEADER_LEN by construction (a `KeyId` is at most
-        // `KeyId::MAX_LEN` bytes); `zip` stops at the end of `out` regardless.
+        // The total is at most MAX_SIGNED_HEADER_LEN by construction (`typ` and `kid` are
+        // bounded above); `zip` stops at the end of `out` regardless.
         for (dst, src) in out.iter_mut().skip(len).zip(part) {
             *dst = *src;
         }
         len = len.saturating_add(part.len());
     }
-    len.min(MAX_SIGNED_HEADER_LEN)
+    Some(len.min(MAX_SIGNED_HEADER_LEN))
 }
 
 /// The base64url form of the header [`write`] produces without a `kid`.
@@ -52,12 +137,7 @@ pub(crate) fn recognize_signed<'a>(
     }
     let kid = rest.strip_prefix(KID_START)?.strip_suffix(b"\"}")?;
     // Exactly the characters a `KeyId` may hold, so nothing needed unescaping.
-    let plain = !kid.is_empty()
-        && kid.len() <= KeyId::MAX_LEN
-        && kid
-            .iter()
-            .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
-    plain
+    is_plain(kid, KeyId::MAX_LEN)
         .then(|| core::str::from_utf8(kid).ok())
         .flatten()
         .map(Some)
@@ -86,12 +166,12 @@ pub(crate) fn check<'a>(
     let (mut crit, mut enc) = (false, false);
     let mut members = json::members(canonical);
     for (name, value) in members.by_ref() {
-        match name.as_str() {
-            Some("alg") => alg = Some(value),
-            Some("crit") => crit = true,
-            Some("enc") => enc = true,
-            Some("kid") => kid = Some(value),
-            Some("typ") => typ = Some(value),
+        match name.plain() {
+            Some(b"alg") => alg = Some(value),
+            Some(b"crit") => crit = true,
+            Some(b"enc") => enc = true,
+            Some(b"kid") => kid = Some(value),
+            Some(b"typ") => typ = Some(value),
             _ => {}
         }
     }
@@ -121,7 +201,7 @@ pub(crate) fn check<'a>(
     }
     let kid = match kid {
         None => None,
-        Some(Value::String(s)) => Some(s.raw()),
+        Some(Value::String(s)) => Some(s.raw().ok_or(DecodeError::Header(JsonError::InvalidUtf8))?),
         Some(_) => return Err(DecodeError::HeaderMember),
     };
     Ok(Checked { kid })
@@ -148,6 +228,9 @@ fn typ_matches(typ: JsonStr<'_>, expected: &str) -> bool {
     raw.eq_ignore_ascii_case(expected)
 }
 
+const ALG: &[u8] = br#"{"alg":"HS256""#;
+const TYP_START: &[u8] = br#","typ":""#;
+/// What signing writes first with the default `typ`.
 const HEADER_START: &[u8] = br#"{"alg":"HS256","typ":"JWT""#;
 const KID_START: &[u8] = br#","kid":""#;
 
@@ -167,26 +250,60 @@ mod tests {
     #[test]
     fn writes_the_fixed_header() {
         let mut out = [0u8; MAX_SIGNED_HEADER_LEN];
-        let n = write(None, &mut out);
+        let n = write(&Header::new(), None, &mut out).unwrap();
         assert_eq!(&out[..n], br#"{"alg":"HS256","typ":"JWT"}"#);
         let kid = KeyId::new(&"k".repeat(KeyId::MAX_LEN)).unwrap();
-        let n = write(Some(&kid), &mut out);
+        let typ = "t".repeat(Header::MAX_TYP_LEN);
+        let n = write(&Header::new().with_typ(&typ), Some(&kid), &mut out).unwrap();
         assert_eq!(n, MAX_SIGNED_HEADER_LEN);
         assert!(out.ends_with(b"kkk\"}"));
+        let kid = KeyId::new("k1").unwrap();
+        for (header, expected) in [
+            (Header::new().without_typ(), r#"{"alg":"HS256"}"#),
+            (
+                Header::new().with_typ("at+jwt"),
+                r#"{"alg":"HS256","typ":"at+jwt"}"#,
+            ),
+        ] {
+            let n = write(&header, None, &mut out).unwrap();
+            assert_eq!(core::str::from_utf8(&out[..n]).unwrap(), expected);
+            let n = write(&header, Some(&kid), &mut out).unwrap();
+            let with_kid = std::format!("{}{}", &expected[..expected.len() - 1], r#","kid":"k1"}"#);
+            assert_eq!(core::str::from_utf8(&out[..n]).unwrap(), with_kid);
+            // What signing writes, verification reads back.
+            assert_eq!(
+                checked(&with_kid, header.typ.filter(|t| *t != "JWT")),
+                Ok(Some("k1".into()))
+            );
+        }
+        for bad in [
+            "",
+            "a\"b",
+            "a\\b",
+            "a\nb",
+            "é",
+            &"t".repeat(Header::MAX_TYP_LEN + 1),
+        ] {
+            assert_eq!(
+                write(&Header::new().with_typ(bad), None, &mut out),
+                None,
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
     fn signed_headers_are_recognized_exactly() {
         use base64ct::{Base64UrlUnpadded, Encoding};
         let mut out = [0u8; MAX_SIGNED_HEADER_LEN];
-        let n = write(None, &mut out);
+        let n = write(&Header::new(), None, &mut out).unwrap();
         let mut encoded = [0u8; 64];
         let encoded = Base64UrlUnpadded::encode(&out[..n], &mut encoded).unwrap();
         assert_eq!(encoded.as_bytes(), SIGNED_WITHOUT_KID_B64);
         assert_eq!(recognize_signed(&out[..n], None), Some(None));
         assert_eq!(recognize_signed(&out[..n], Some("at+jwt")), None);
         let kid = KeyId::new("key-2026").unwrap();
-        let n = write(Some(&kid), &mut out);
+        let n = write(&Header::new(), Some(&kid), &mut out).unwrap();
         assert_eq!(recognize_signed(&out[..n], None), Some(Some("key-2026")));
         for other in [
             r#"{"alg":"HS256","typ":"JWT" }"#,

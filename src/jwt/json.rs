@@ -134,7 +134,7 @@ pub(crate) enum Value<'a> {
     /// A string.
     String(JsonStr<'a>),
     /// A number, exactly as written.
-    Number(&'a str),
+    Number(&'a [u8]),
     /// `true` or `false`.
     Bool(bool),
     /// `null`.
@@ -150,19 +150,29 @@ pub(crate) enum Value<'a> {
 /// Only escapes that canonical JSON uses occur (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`
 /// and `\u00xx` for other control characters), each of which stands for one ASCII byte.
 /// Two `JsonStr`s are equal exactly when the strings they stand for are.
+///
+/// The bytes are UTF-8 when they come from [`canonicalize`]d JSON, but the readers do not
+/// check it string by string: names are compared as bytes, and only the few values that
+/// are handed out as `&str` ([`as_str`](Self::as_str), [`raw`](Self::raw)) are checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct JsonStr<'a>(&'a str);
+pub(crate) struct JsonStr<'a>(&'a [u8]);
 
 impl<'a> JsonStr<'a> {
-    /// The canonical text between the quotes, escapes and all.
-    pub(crate) fn raw(&self) -> &'a str {
-        self.0
+    /// The canonical text between the quotes, escapes and all; `None` if it is not UTF-8.
+    pub(crate) fn raw(&self) -> Option<&'a str> {
+        core::str::from_utf8(self.0).ok()
     }
 
-    /// The string, if it contains no escapes (the common case: no `"`, `\` or control
-    /// characters); `None` otherwise.
+    /// The string's bytes, if it contains no escapes (the common case: no `"`, `\` or
+    /// control characters); `None` otherwise.
+    pub(crate) fn plain(&self) -> Option<&'a [u8]> {
+        (!self.0.contains(&b'\\')).then_some(self.0)
+    }
+
+    /// The string, if it contains no escapes and is UTF-8; `None` otherwise.
     pub(crate) fn as_str(&self) -> Option<&'a str> {
-        (!self.0.as_bytes().contains(&b'\\')).then_some(self.0)
+        self.plain()
+            .and_then(|bytes| core::str::from_utf8(bytes).ok())
     }
 
     /// Writes the unescaped string to the start of `out` and returns it; `None` if `out`
@@ -190,8 +200,8 @@ impl<'a> JsonStr<'a> {
 
     /// Whether the unescaped string equals `s`.
     pub(crate) fn eq_str(&self, s: &str) -> bool {
-        if let Some(raw) = self.as_str() {
-            return raw == s;
+        if let Some(raw) = self.plain() {
+            return raw == s.as_bytes();
         }
         let mut unescaped = self.unescaped();
         unescaped.by_ref().eq(s.bytes()) && !unescaped.malformed
@@ -199,7 +209,7 @@ impl<'a> JsonStr<'a> {
 
     fn unescaped(&self) -> Unescaped<'a> {
         Unescaped {
-            rest: self.0.as_bytes(),
+            rest: self.0,
             malformed: false,
         }
     }
@@ -233,11 +243,12 @@ pub(crate) fn elements(array: &[u8]) -> Elements<'_> {
 
 /// Parses a JSON number that is a plain non-negative integer (no sign, fraction or
 /// exponent, no leading zero) fitting in a `u64`.
-pub(crate) fn parse_u64(number: &str) -> Option<u64> {
-    match number.as_bytes() {
+pub(crate) fn parse_u64(number: &[u8]) -> Option<u64> {
+    match number {
         [b'0'] => Some(0),
-        [b'1'..=b'9', ..] => number.chars().try_fold(0u64, |acc, c| {
-            acc.checked_mul(10)?.checked_add(u64::from(c.to_digit(10)?))
+        [b'1'..=b'9', ..] => number.iter().try_fold(0u64, |acc, &c| {
+            let digit = c.checked_sub(b'0').filter(|d| *d <= 9)?;
+            acc.checked_mul(10)?.checked_add(u64::from(digit))
         }),
         _ => None,
     }
@@ -364,7 +375,7 @@ fn split_value(bytes: &[u8]) -> Option<(Value<'_>, &[u8])> {
         b'n' => bytes.strip_prefix(b"null").map(|rest| (Value::Null, rest)),
         b'-' | b'0'..=b'9' => {
             let (number, rest) = bytes.split_at_checked(number_len(bytes).ok()?)?;
-            Some((Value::Number(core::str::from_utf8(number).ok()?), rest))
+            Some((Value::Number(number), rest))
         }
         _ => None,
     }
@@ -379,8 +390,7 @@ fn split_string(bytes: &[u8]) -> Option<(JsonStr<'_>, &[u8])> {
         match rest {
             [b'"', after @ ..] => {
                 let len = content.len().checked_sub(rest.len())?;
-                let s = core::str::from_utf8(content.get(..len)?).ok()?;
-                return Some((JsonStr(s), after));
+                return Some((JsonStr(content.get(..len)?), after));
             }
             [b'\\', ..] => rest = decode_escape(rest)?.1,
             [] | [0..=0x1f, ..] => return None,
@@ -1304,7 +1314,7 @@ mod tests {
     }
 
     fn s(content: &str) -> JsonStr<'_> {
-        JsonStr(content)
+        JsonStr(content.as_bytes())
     }
 
     #[test]
@@ -1320,7 +1330,7 @@ mod tests {
         assert_eq!(cut.by_ref().count(), 1);
         assert!(!cut.finished());
         let mut unfinished = members(br#"{"a":1,"b":2}"#);
-        assert_eq!(unfinished.next().map(|(k, _)| k.raw()), Some("a"));
+        assert_eq!(unfinished.next().map(|(k, _)| k.raw()), Some(Some("a")));
         assert!(!unfinished.finished());
     }
 
@@ -1330,7 +1340,7 @@ mod tests {
         assert_eq!(canon(json.as_bytes()).as_deref(), Ok(json));
         let m = member_list(json);
         assert_eq!(m.len(), 5);
-        assert_eq!(m[0], (s("a"), Value::Number("1")));
+        assert_eq!(m[0], (s("a"), Value::Number(b"1")));
         assert_eq!(m[1], (s("b\\n"), Value::String(s("x\\\"y"))));
         assert_eq!(m[2].0, s("c"));
         assert_eq!(
@@ -1349,7 +1359,7 @@ mod tests {
                 Value::Bool(true),
                 Value::Bool(false),
                 Value::Null,
-                Value::Number("-1.5e3"),
+                Value::Number(b"-1.5e3"),
                 Value::String(s("")),
                 Value::Object(b"{}"),
                 Value::Array(b"[]"),
@@ -1418,11 +1428,13 @@ mod tests {
         assert_eq!(elements(b"{}").count(), 0);
         assert_eq!(elements(b"[1,2,3]").count(), 3);
         assert_eq!(elements(&[0xff]).count(), 0);
-        assert_eq!(
-            elements(b"[\"\xff\",1]").next(),
-            None,
-            "content that is not UTF-8"
-        );
+        // Content that is not UTF-8 (never in canonical output, which is checked as a
+        // whole) is read as bytes, and never handed out as a `&str`.
+        let Some(Value::String(bad)) = elements(b"[\"\xff\",1]").next() else {
+            panic!("not read as a string")
+        };
+        assert_eq!((bad.as_str(), bad.raw()), (None, None));
+        assert_eq!(bad.plain(), Some(&b"\xff"[..]));
     }
 
     #[test]
@@ -1500,7 +1512,7 @@ mod tests {
             ("1a", None),
             ("١", None),
         ] {
-            assert_eq!(parse_u64(input), expected, "{input}");
+            assert_eq!(parse_u64(input.as_bytes()), expected, "{input}");
         }
     }
 
@@ -1630,11 +1642,11 @@ mod tests {
                 let mut out = vec![0; s.unescaped_len()];
                 let unescaped = s.unescape_into(&mut out).unwrap().to_string();
                 assert!(s.eq_str(&unescaped));
-                assert_eq!(s.as_str().is_some(), !s.0.contains('\\'));
+                assert_eq!(s.as_str().is_some(), !s.0.contains(&b'\\'));
             }
             Value::Number(n) => {
                 if let Some(u) = parse_u64(n) {
-                    assert_eq!(n, u.to_string());
+                    assert_eq!(n, u.to_string().as_bytes());
                 }
             }
             Value::Bool(_) | Value::Null => {}
@@ -1716,7 +1728,7 @@ mod tests {
             }
             prop_assert!(count <= bytes.len());
             prop_assert!(elements(&bytes).count() <= bytes.len());
-            let _ = parse_u64(&String::from_utf8_lossy(&bytes));
+            let _ = parse_u64(&bytes);
         }
     }
 

