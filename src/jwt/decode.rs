@@ -121,27 +121,29 @@ where
         return Err(VerifyError::Signature.into());
     }
 
-    // Authenticated from here on.
+    // Authenticated from here on. One pass validates the payload, rewrites it in canonical
+    // form and notes where the registered claims' values are.
     let (payload, rest) = scratch.split_at_mut(payload_len.min(scratch.len()));
-    let canonical_len =
-        json::canonicalize(payload, policy.max_depth).map_err(VerifyError::Payload)?;
+    let mut captures = json::Captures::new(&REGISTERED_NAMES);
+    let canonical_len = json::canonicalize_capturing(payload, policy.max_depth, &mut captures)
+        .map_err(VerifyError::Payload)?;
     let payload: &'s [u8] = payload;
     let payload = payload.get(..canonical_len).unwrap_or_default();
 
+    // The canonical payload is UTF-8 because the input was (checked by the canonicalizer)
+    // and the rewrite keeps it so; this check is on ASCII words for most payloads. From
+    // here on strings are cut out of `text` at quotes, never validated again.
+    let text = core::str::from_utf8(payload)
+        .map_err(|_| VerifyError::Payload(crate::JsonError::InvalidUtf8))?;
+
     let mut rest = rest;
-    let registered = registered_claims(payload, &mut rest)?;
+    let registered = registered_claims(text, &captures, &mut rest)?;
     policy.check(&registered, now)?;
 
-    let (claims, used) = serde_json_core::from_slice_escaped::<T>(payload, rest).map_err(|e| {
-        if matches!(e, serde_json_core::de::Error::EscapedStringIsTooLong) {
-            VerifyError::BufferTooSmall
-        } else {
-            VerifyError::Claims
-        }
+    let claims = json::from_canonical::<T>(text, rest).map_err(|e| match e {
+        json::DeError::BufferTooSmall => VerifyError::BufferTooSmall,
+        json::DeError::Claims => VerifyError::Claims,
     })?;
-    if used != payload.len() {
-        return Err(VerifyError::Claims.into());
-    }
     Ok(Verified { claims, registered })
 }
 
@@ -178,33 +180,54 @@ fn decode_b64<'b>(segment: &[u8], scratch: &'b mut [u8]) -> Result<&'b mut [u8],
     Ok(dst)
 }
 
-/// Reads the registered claims of a canonical payload object, unescaping strings into
-/// `spare` when they need it. A claim of the wrong JSON type is an error, never absent.
+/// The registered claims' names, in the order [`registered_claims`] matches them.
+const REGISTERED_NAMES: [&[u8]; 8] = [
+    b"iss", b"sub", b"jti", b"sid", b"exp", b"nbf", b"iat", b"aud",
+];
+
+/// Types the registered claims found by the canonicalizer, in the order they appear in the
+/// payload, unescaping strings into `spare` when they need it. A claim of the wrong JSON
+/// type is an error, never absent.
 fn registered_claims<'s>(
-    payload: &'s [u8],
+    text: &'s str,
+    captures: &json::Captures<'_>,
     spare: &mut &'s mut [u8],
 ) -> Result<RegisteredClaims<'s>, VerifyError> {
+    const SYNTAX: VerifyError = VerifyError::Payload(crate::JsonError::Syntax);
     let mut claims = RegisteredClaims::default();
-    let mut members = json::members(payload);
-    for (name, value) in members.by_ref() {
-        // Canonical names have one spelling, so escaped names are never registered ones.
-        let Some(name) = name.plain() else { continue };
+    for (name, range) in captures.found() {
+        let raw = text.get(range).ok_or(SYNTAX)?;
+        // The common cases straight from the canonical text: a string without escapes,
+        // and a number.
+        let plain = raw
+            .strip_prefix('"')
+            .and_then(|r| r.strip_suffix('"'))
+            .filter(|content| json::string_run(content.as_bytes()).is_none());
+        let value = || {
+            json::split_value(raw.as_bytes())
+                .filter(|(_, after)| after.is_empty())
+                .map(|(value, _)| value)
+                .ok_or(SYNTAX)
+        };
+        let string = |claim, spare: &mut &'s mut [u8]| match plain {
+            Some(content) => Ok(content),
+            None => string_claim(value()?, claim, spare),
+        };
         match name {
-            b"iss" => claims.iss = Some(string_claim(value, Claim::Iss, spare)?),
-            b"sub" => claims.sub = Some(string_claim(value, Claim::Sub, spare)?),
-            b"jti" => claims.jti = Some(string_claim(value, Claim::Jti, spare)?),
-            b"sid" => claims.sid = Some(string_claim(value, Claim::Sid, spare)?),
-            b"exp" => claims.exp = Some(time_claim(value, Claim::Exp)?),
-            b"nbf" => claims.nbf = Some(time_claim(value, Claim::Nbf)?),
-            b"iat" => claims.iat = Some(time_claim(value, Claim::Iat)?),
-            b"aud" => claims.aud = Some(audience_claim(value, spare)?),
-            _ => {}
+            0 => claims.iss = Some(string(Claim::Iss, spare)?),
+            1 => claims.sub = Some(string(Claim::Sub, spare)?),
+            2 => claims.jti = Some(string(Claim::Jti, spare)?),
+            3 => claims.sid = Some(string(Claim::Sid, spare)?),
+            4 => claims.exp = Some(time_claim(value()?, Claim::Exp)?),
+            5 => claims.nbf = Some(time_claim(value()?, Claim::Nbf)?),
+            6 => claims.iat = Some(time_claim(value()?, Claim::Iat)?),
+            _ => {
+                claims.aud = Some(match plain {
+                    Some(content) => Audience::One(content),
+                    None => audience_claim(value()?, spare)?,
+                });
+            }
         }
-    }
-    // The payload was canonicalized, so the reader reads all of it; should it ever stop
-    // early, a registered claim further on could go unseen: refuse rather than guess.
-    if !members.finished() {
-        return Err(VerifyError::Payload(crate::JsonError::Syntax));
     }
     Ok(claims)
 }

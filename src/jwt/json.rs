@@ -95,6 +95,10 @@
 
 use crate::JsonError;
 
+mod de;
+
+pub(crate) use de::{DeError, from_canonical};
+
 /// Hard upper bound on nesting depth (the top-level object counts as depth 1).
 pub(crate) const MAX_DEPTH: usize = 64;
 
@@ -111,6 +115,17 @@ pub(crate) const MAX_MEMBERS: usize = 128;
 ///
 /// [RFC 8259]: https://www.rfc-editor.org/rfc/rfc8259
 pub(crate) fn canonicalize(buf: &mut [u8], max_depth: usize) -> Result<usize, JsonError> {
+    canonicalize_capturing(buf, max_depth, &mut Captures::new(&[]))
+}
+
+/// [`canonicalize`], also noting where in the canonical output the values of the chosen
+/// top-level members are (see [`Captures`]), so that they can be read without walking the
+/// object again.
+pub(crate) fn canonicalize_capturing(
+    buf: &mut [u8],
+    max_depth: usize,
+    captures: &mut Captures<'_>,
+) -> Result<usize, JsonError> {
     // Word-at-a-time ASCII check first: most tokens are pure ASCII.
     if !buf.is_ascii() && core::str::from_utf8(buf).is_err() {
         return Err(JsonError::InvalidUtf8);
@@ -124,8 +139,53 @@ pub(crate) fn canonicalize(buf: &mut [u8], max_depth: usize) -> Result<usize, Js
         depth: 0,
         keys: [0; MAX_MEMBERS],
         open_keys: 0,
+        captures,
+        capturing: None,
     };
     canonicalizer.run()
+}
+
+/// The most top-level members [`Captures`] looks for.
+pub(crate) const MAX_CAPTURES: usize = 8;
+
+/// Top-level members to find while canonicalizing, by their canonical name, and where
+/// their values ended up: ranges of the canonical output, in the order the members
+/// appear (each name at most once, since names do not repeat).
+pub(crate) struct Captures<'n> {
+    names: &'n [&'n [u8]],
+    /// `(index in names, start, end)` of each value found, in document order.
+    found: [(usize, usize, usize); MAX_CAPTURES],
+    count: usize,
+}
+
+impl<'n> Captures<'n> {
+    /// Looks for the members named `names` (at most [`MAX_CAPTURES`] of them; more are
+    /// ignored).
+    pub(crate) fn new(names: &'n [&'n [u8]]) -> Self {
+        Self {
+            names: names.get(..MAX_CAPTURES).unwrap_or(names),
+            found: [(0, 0, 0); MAX_CAPTURES],
+            count: 0,
+        }
+    }
+
+    /// The values found, in document order: the index of the name, and the value's range
+    /// in the canonical output.
+    pub(crate) fn found(&self) -> impl Iterator<Item = (usize, core::ops::Range<usize>)> + '_ {
+        self.found
+            .get(..self.count)
+            .unwrap_or_default()
+            .iter()
+            .map(|&(i, start, end)| (i, start..end))
+    }
+
+    fn record(&mut self, name: usize, start: usize, end: usize) {
+        // Each name is found at most once, so this never runs out of room.
+        if let Some(slot) = self.found.get_mut(self.count) {
+            *slot = (name, start, end);
+            self.count = self.count.saturating_add(1);
+        }
+    }
 }
 
 /// A JSON value in canonical JSON.
@@ -239,6 +299,44 @@ pub(crate) fn elements(array: &[u8]) -> Elements<'_> {
         first: true,
         done: inner.is_none(),
     })
+}
+
+/// The index of the first `"`, `\` or control character (U+0000 to U+001F) in `bytes`:
+/// the end of a run of string content that needs no attention. Eight bytes at a time.
+pub(crate) fn string_run(bytes: &[u8]) -> Option<usize> {
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each lane that is zero, exact for the lowest such lane (a borrow
+    // only ever reaches lanes above it), which is the one that matters here.
+    let zero = |v: u64| v.wrapping_sub(LANES) & !v & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0usize;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        // Lanes below 0x20: the same borrow trick against 0x20 instead of 1.
+        let control = v.wrapping_sub(LANES.wrapping_mul(0x20)) & !v & HIGH;
+        let found = zero(v ^ LANES.wrapping_mul(u64::from(b'"')))
+            | zero(v ^ LANES.wrapping_mul(u64::from(b'\\')))
+            | control;
+        if found != 0 {
+            let lane = usize::try_from(found.trailing_zeros() / 8).unwrap_or(0);
+            return Some(at.saturating_add(lane));
+        }
+        at = at.saturating_add(8);
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| at.saturating_add(i))
+}
+
+/// Whether `bytes` starts with `prefix`; for the short names compared here, an inline
+/// loop that usually stops at the first byte beats a call to `memcmp`.
+fn starts_with_short(bytes: &[u8], prefix: &[u8]) -> bool {
+    bytes.len() >= prefix.len() && bytes.iter().zip(prefix).all(|(a, b)| a == b)
 }
 
 /// Parses a JSON number that is a plain non-negative integer (no sign, fraction or
@@ -361,7 +459,7 @@ impl Iterator for Unescaped<'_> {
 }
 
 /// Splits the canonical value at the start of `bytes` from what follows it.
-fn split_value(bytes: &[u8]) -> Option<(Value<'_>, &[u8])> {
+pub(crate) fn split_value(bytes: &[u8]) -> Option<(Value<'_>, &[u8])> {
     match bytes.first()? {
         b'"' => split_string(bytes).map(|(s, rest)| (Value::String(s), rest)),
         b'{' => split_container(bytes).map(|(c, rest)| (Value::Object(c), rest)),
@@ -568,7 +666,7 @@ enum State {
 }
 
 /// The in-place validating rewriter behind [`canonicalize`].
-struct Canonicalizer<'b> {
+struct Canonicalizer<'b, 'c> {
     buf: &'b mut [u8],
     /// Index of the next byte to read.
     r: usize,
@@ -585,9 +683,14 @@ struct Canonicalizer<'b> {
     keys: [usize; MAX_MEMBERS],
     /// How many entries of `keys` are in use.
     open_keys: usize,
+    /// The top-level members being looked for, and where their values are.
+    captures: &'b mut Captures<'c>,
+    /// The looked-for member whose value is being read: its name's index in `captures`
+    /// and the canonical offset where the value starts.
+    capturing: Option<(usize, usize)>,
 }
 
-impl Canonicalizer<'_> {
+impl Canonicalizer<'_, '_> {
     fn run(&mut self) -> Result<usize, JsonError> {
         self.skip_whitespace();
         match self.peek() {
@@ -603,6 +706,13 @@ impl Canonicalizer<'_> {
                 State::AfterValue if self.depth == 0 => break,
                 State::AfterValue => self.after_value()?,
             };
+            // A value of the top-level object ends when its state says so at depth 1.
+            if matches!(state, State::AfterValue)
+                && self.depth == 1
+                && let Some((name, start)) = self.capturing.take()
+            {
+                self.captures.record(name, start, self.w);
+            }
         }
         self.skip_whitespace();
         if self.r < self.buf.len() {
@@ -663,6 +773,19 @@ impl Canonicalizer<'_> {
         if self.peek() != Some(b':') {
             return Err(JsonError::Syntax);
         }
+        if self.depth == 1 && !self.captures.names.is_empty() {
+            // The name without its closing quote, in canonical form.
+            let end = self.w.saturating_sub(1);
+            let name = self.buf.get(start..end).unwrap_or_default();
+            if let Some(i) = self
+                .captures
+                .names
+                .iter()
+                .position(|n| n.len() == name.len() && starts_with_short(name, n))
+            {
+                self.capturing = Some((i, self.w.saturating_add(1)));
+            }
+        }
         self.copy(1)?;
         Ok(State::Value)
     }
@@ -708,10 +831,11 @@ impl Canonicalizer<'_> {
         // units up to the quote; a raw `"` is never a unit, so the earlier name ends
         // there too. Each name is compared with at most `MAX_MEMBERS - 1` others.
         let others = self.keys.get(first..self.open_keys).unwrap_or_default();
-        if others
-            .iter()
-            .any(|&other| self.buf.get(other..).is_some_and(|o| o.starts_with(name)))
-        {
+        if others.iter().any(|&other| {
+            self.buf
+                .get(other..)
+                .is_some_and(|o| starts_with_short(o, name))
+        }) {
             return Err(JsonError::DuplicateMember);
         }
         let slot = self
@@ -749,11 +873,7 @@ impl Canonicalizer<'_> {
         self.copy(1)?;
         let start = self.w;
         loop {
-            let run = self
-                .rest()
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .ok_or(JsonError::Syntax)?;
+            let run = string_run(self.rest()).ok_or(JsonError::Syntax)?;
             self.copy(run)?;
             match self.peek() {
                 Some(b'"') => {
