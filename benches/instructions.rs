@@ -6,7 +6,7 @@
 //! cargo run --release -p tokenstile-bench --bin instructions -- verify 1000
 //! ```
 
-use std::hint::black_box;
+use core::hint::black_box;
 
 use serde::{Deserialize, Serialize};
 use tokenstile::UnixTime;

@@ -41,17 +41,15 @@ pub struct Verified<'s, T> {
 /// 7. the payload is deserialized into `T`, whose borrowed strings point into `scratch`.
 ///
 /// `scratch` holds the decoded header, then the payload, then copies of the registered
-/// string claims that need them (escaped strings, the elements of an `aud` array) and room
-/// for `T`'s escaped strings. A buffer as long as the token is enough when no string in the
+/// string claims that need them (escaped strings, the elements of an `aud` array) and the
+/// unescaped copies of `T`'s escaped strings. A buffer as long as the token is enough when no string in the
 /// payload is escaped and `aud` is not an array; three times the token's length is always
 /// enough. A buffer too small is [`DecodeError::BufferTooSmall`] or
 /// [`VerifyError::BufferTooSmall`], never a wrong answer.
 ///
-/// `T` borrows from `scratch`, where the payload is kept in a canonical form in which
-/// strings are escaped only for `"`, `\` and control characters. A `&'s str` field reads
-/// every other string without copying, but fails with [`VerifyError::Claims`] for a value
-/// that holds one of those characters, because the unescaped text exists only while it is
-/// being read; use `Cow<'s, str>` (with `alloc`) or `heapless::String<N>` for fields that may.
+/// `T` borrows its strings from `scratch`: a `&'s str` field reads any string without
+/// copying it, from the canonical payload when the string has no escapes, otherwise from a
+/// copy unescaped into the spare space after the payload.
 ///
 /// # Errors
 ///

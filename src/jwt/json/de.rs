@@ -566,3 +566,406 @@ impl<'s> de::VariantAccess<'s> for Variant<'_, 's> {
         de::Deserializer::deserialize_map(&mut *self.de, visitor)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    extern crate alloc;
+
+    use alloc::borrow::Cow;
+    use alloc::collections::BTreeMap;
+    use alloc::format;
+    use alloc::string::String;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::jwt::json::{MAX_DEPTH, canonicalize};
+
+    /// `json` canonicalized, then read as `T` with `spare` bytes of room.
+    fn read<T>(json: &str, spare: usize, f: impl FnOnce(Result<T>))
+    where
+        T: for<'s> Deserialize<'s>,
+    {
+        let mut buf = json.as_bytes().to_vec();
+        let len = canonicalize(&mut buf, MAX_DEPTH).unwrap();
+        buf.truncate(len);
+        let text = core::str::from_utf8(&buf).unwrap();
+        let mut spare = vec![0u8; spare];
+        f(from_canonical::<T>(text, &mut spare));
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    enum Kind {
+        Unit,
+        Newtype(u8),
+        Tuple(u8, bool),
+        Struct { x: i8 },
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Borrowing<'a> {
+        plain: &'a str,
+        escaped: &'a str,
+        #[serde(borrow)]
+        cow: Cow<'a, str>,
+    }
+
+    #[test]
+    fn borrows_plain_and_escaped_strings() {
+        let json = r#"{"plain":"abc","escaped":"a\"b\\c\n\u0001\u00e9","cow":"x\ty"}"#;
+        let mut buf = json.as_bytes().to_vec();
+        let len = canonicalize(&mut buf, MAX_DEPTH).unwrap();
+        let text = core::str::from_utf8(&buf[..len]).unwrap();
+        let mut spare = [0u8; 64];
+        let v: Borrowing<'_> = from_canonical(text, &mut spare).unwrap();
+        assert_eq!(v.plain, "abc");
+        assert_eq!(v.escaped, "a\"b\\c\n\u{1}\u{e9}");
+        assert_eq!(v.cow, "x\ty");
+        assert!(matches!(v.cow, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn escaped_strings_need_spare_room() {
+        // "a\"b" unescapes to three bytes: two are not enough, three are.
+        read::<String>(r#"{"s":"a\"b"}"#, 0, |r| assert!(r.is_err()));
+        #[derive(Debug, Deserialize)]
+        struct S<'a> {
+            #[allow(dead_code)]
+            s: &'a str,
+        }
+        let json = r#"{"s":"a\"b"}"#;
+        for (room, ok) in [(2, false), (3, true)] {
+            let mut buf = json.as_bytes().to_vec();
+            let len = canonicalize(&mut buf, MAX_DEPTH).unwrap();
+            let text = core::str::from_utf8(&buf[..len]).unwrap();
+            let mut spare = vec![0u8; room];
+            let r = from_canonical::<S<'_>>(text, &mut spare);
+            if ok {
+                assert_eq!(r.unwrap().s, "a\"b");
+            } else {
+                assert_eq!(r.unwrap_err(), DeError::BufferTooSmall);
+            }
+        }
+    }
+
+    #[test]
+    fn reads_every_shape() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct All {
+            b: bool,
+            u: u8,
+            i: i64,
+            f: f64,
+            c: char,
+            o: Option<u32>,
+            n: Option<u32>,
+            unit: (),
+            seq: Vec<u16>,
+            tuple: (u8, String),
+            map: BTreeMap<u32, bool>,
+            kinds: Vec<Kind>,
+        }
+        let json = r#"{"b":true,"u":255,"i":-9223372036854775808,"f":-1.5e2,"c":"é",
+            "o":7,"n":null,"unit":null,"seq":[1,2,65535],"tuple":[0,"t"],
+            "map":{"1":true,"20":false},"ignored":{"deep":[[{"x":"\""}]]},
+            "kinds":["Unit",{"Newtype":3},{"Tuple":[4,false]},{"Struct":{"x":-5}}]}"#;
+        read::<All>(json, 64, |r| {
+            let v = r.unwrap();
+            assert!(v.b);
+            assert_eq!(
+                (v.u, v.i, v.c, v.o, v.n),
+                (255, i64::MIN, 'é', Some(7), None)
+            );
+            assert!((v.f + 150.0).abs() < f64::EPSILON);
+            assert_eq!(v.seq, vec![1, 2, 65535]);
+            assert_eq!(v.tuple, (0, String::from("t")));
+            assert_eq!(v.map.get(&20), Some(&false));
+            assert_eq!(
+                v.kinds,
+                vec![
+                    Kind::Unit,
+                    Kind::Newtype(3),
+                    Kind::Tuple(4, false),
+                    Kind::Struct { x: -5 }
+                ]
+            );
+        });
+    }
+
+    #[test]
+    fn refuses_what_does_not_fit_the_type() {
+        fn refused<T: for<'s> Deserialize<'s>>(json: &str) {
+            read::<T>(json, 64, |r| {
+                assert_eq!(r.err(), Some(DeError::Claims), "{json}")
+            });
+        }
+        #[derive(Deserialize)]
+        struct U {
+            #[allow(dead_code)]
+            v: u8,
+        }
+        #[derive(Deserialize)]
+        struct I {
+            #[allow(dead_code)]
+            v: i8,
+        }
+        refused::<U>(r#"{"v":256}"#);
+        refused::<U>(r#"{"v":-1}"#);
+        refused::<U>(r#"{"v":1.0}"#);
+        refused::<U>(r#"{"v":1e2}"#);
+        refused::<U>(r#"{"v":"1"}"#);
+        refused::<U>(r#"{"v":null}"#);
+        refused::<U>(r#"{"w":1}"#);
+        refused::<I>(r#"{"v":-129}"#);
+        refused::<I>(r#"{"v":99999999999999999999}"#);
+        refused::<[u8; 2]>(r#"{"v":[1,2,3]}"#);
+        refused::<Kind>(r#"{"v":"Other"}"#);
+    }
+
+    #[test]
+    fn any_reads_numbers_like_serde_json() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        #[serde(untagged)]
+        enum N {
+            U(u64),
+            I(i64),
+            F(f64),
+        }
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct S {
+            n: Vec<N>,
+        }
+        let json =
+            r#"{"n":[0,18446744073709551615,18446744073709551616,-1,-9223372036854775809,0.5]}"#;
+        read::<S>(json, 0, |r| {
+            assert_eq!(
+                r.unwrap().n,
+                vec![
+                    N::U(0),
+                    N::U(u64::MAX),
+                    N::F(18_446_744_073_709_551_616.0),
+                    N::I(-1),
+                    N::F(-9_223_372_036_854_775_809.0),
+                    N::F(0.5)
+                ]
+            );
+        });
+    }
+
+    #[test]
+    fn never_panics_on_text_that_is_not_canonical() {
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct S<'a> {
+            a: Option<&'a str>,
+            b: Option<Vec<u8>>,
+        }
+        for text in [
+            "",
+            "{",
+            "}",
+            r#"{"a""#,
+            r#"{"a":"#,
+            r#"{"a":"x"#,
+            r#"{"a":"\q"}"#,
+            r#"{"b":[1,"#,
+            r#"{"a":"x",}"#,
+            r#"{"a":"x"}x"#,
+            r#"{"b":[1 2]}"#,
+            "{\"a\":\"\u{1}\"}",
+        ] {
+            let mut spare = [0u8; 16];
+            assert!(from_canonical::<S<'_>>(text, &mut spare).is_err(), "{text}");
+        }
+    }
+
+    /// The claims type of the differential test: every shape `serde-json-core` reads, as
+    /// owned values so both sides can be compared.
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Differential {
+        s: Option<heapless::String<16>>,
+        u: Option<u32>,
+        i: Option<i16>,
+        b: Option<bool>,
+        v: Option<heapless::Vec<u8, 4>>,
+        nested: Option<Nested>,
+        e: Option<Choice>,
+        t: Option<(u8, bool)>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Nested {
+        x: Option<u8>,
+        s: Option<heapless::String<8>>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    enum Choice {
+        A,
+        B,
+    }
+
+    /// Any JSON value, with strings and numbers chosen to sit on the edges of the types of
+    /// [`Differential`].
+    fn any_value() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just(String::from("null")),
+            Just(String::from("true")),
+            Just(String::from("false")),
+            any::<i64>().prop_map(|n| format!("{n}")),
+            (0u32..300).prop_map(|n| format!("{n}")),
+            prop::sample::select(vec![
+                "-0",
+                "1.5",
+                "2e3",
+                "65536",
+                "32768",
+                "-32769",
+                "18446744073709551616",
+            ])
+            .prop_map(String::from),
+            string(),
+        ];
+        let names = prop::sample::select(vec!["x", "s", "A", "zz"]);
+        leaf.prop_recursive(3, 24, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5)
+                    .prop_map(|items| format!("[{}]", items.join(" , "))),
+                prop::collection::btree_map(names.clone(), inner, 0..4).prop_map(|members| {
+                    let members: Vec<String> = members
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\": {v}"))
+                        .collect();
+                    format!("{{ {} }}", members.join(","))
+                }),
+            ]
+        })
+    }
+
+    fn string() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            r#""""#,
+            r#""A""#,
+            r#""B""#,
+            r#""C""#,
+            r#""abc""#,
+            r#""a\"b""#,
+            r#""\\""#,
+            r#""\n\t""#,
+            r#""\u00e9t\u00e9""#,
+            r#""\ud83d\ude00""#,
+            r#""é""#,
+            r#""sixteen chars!!!""#,
+            r#""seventeen chars!!""#,
+            r#""\u0001""#,
+            r#""\/""#,
+            r#""\u0041""#,
+        ])
+        .prop_map(String::from)
+    }
+
+    /// A value for each field of [`Differential`], mostly of the field's type.
+    fn differential_json() -> impl Strategy<Value = String> {
+        let small = || (0u32..7).prop_map(|n| format!("{n}"));
+        let typed = [
+            ("s", string().boxed()),
+            (
+                "u",
+                prop_oneof![small(), any::<u32>().prop_map(|n| format!("{n}"))].boxed(),
+            ),
+            ("i", any::<i16>().prop_map(|n| format!("{n}")).boxed()),
+            ("b", any::<bool>().prop_map(|b| format!("{b}")).boxed()),
+            (
+                "v",
+                prop::collection::vec(small(), 0..6)
+                    .prop_map(|v| format!("[{}]", v.join(",")))
+                    .boxed(),
+            ),
+            (
+                "nested",
+                (small(), string(), any_value())
+                    .prop_map(|(x, s, zz)| format!(r#"{{"x":{x},"s":{s},"zz":{zz}}}"#))
+                    .boxed(),
+            ),
+            (
+                "e",
+                prop::sample::select(vec![r#""A""#, r#""B""#, r#""C""#, "0"])
+                    .prop_map(String::from)
+                    .boxed(),
+            ),
+            (
+                "t",
+                (small(), any::<bool>())
+                    .prop_map(|(n, b)| format!("[{n},{b}]"))
+                    .boxed(),
+            ),
+            ("zz", any_value().boxed()),
+        ];
+        let fields: Vec<_> = typed
+            .into_iter()
+            .map(|(name, typed)| {
+                // Absent, of the field's type (most often), or any value at all.
+                prop_oneof![
+                    1 => Just(None),
+                    8 => typed.prop_map(Some),
+                    1 => any_value().prop_map(Some),
+                ]
+                .prop_map(move |value| value.map(|v| format!(" \"{name}\" : {v} ")))
+            })
+            .collect();
+        fields.prop_map(|members| {
+            let members: Vec<String> = members.into_iter().flatten().collect();
+            format!("{{{}}}", members.join(","))
+        })
+    }
+
+    /// The differential below compares verdicts; this pins that a typical document of
+    /// its generator is accepted by both sides, so that it compares values too.
+    #[test]
+    fn differential_type_is_read_by_both() {
+        let json = r#"{"s":"a\"b\u00e9","u":7,"i":-3,"b":true,"v":[1,2],"e":"B","t":[1,false],
+            "nested":{"x":2,"s":"\/","zz":[{"A":null}]},"zz":{"x":[1.5,"\ud83d\ude00"]}}"#;
+        let mut buf = json.as_bytes().to_vec();
+        let len = canonicalize(&mut buf, MAX_DEPTH).unwrap();
+        buf.truncate(len);
+        let mut spare = vec![0u8; len];
+        let ours = from_canonical::<Differential>(core::str::from_utf8(&buf).unwrap(), &mut spare);
+        let mut unescape = vec![0u8; len];
+        let (theirs, _) =
+            serde_json_core::from_slice_escaped::<Differential>(&buf, &mut unescape).unwrap();
+        assert_eq!(ours.unwrap(), theirs);
+        assert_eq!(theirs.s.as_deref(), Some("a\"bé"));
+        assert_eq!(theirs.e, Some(Choice::B));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// On canonical JSON, this deserializer and `serde-json-core`'s agree on what they
+        /// accept and on what they read.
+        #[test]
+        fn agrees_with_serde_json_core(json in differential_json()) {
+            let mut buf = json.into_bytes();
+            let Ok(len) = canonicalize(&mut buf, MAX_DEPTH) else { return Ok(()) };
+            buf.truncate(len);
+            let text = core::str::from_utf8(&buf).unwrap();
+
+            let mut spare = vec![0u8; buf.len()];
+            let ours = from_canonical::<Differential>(text, &mut spare);
+            let mut unescape = vec![0u8; buf.len()];
+            let theirs = serde_json_core::from_slice_escaped::<Differential>(&buf, &mut unescape);
+            match (&ours, &theirs) {
+                (Ok(a), Ok((b, used))) => {
+                    prop_assert_eq!(*used, buf.len());
+                    prop_assert_eq!(a, b);
+                }
+                (Err(_), Err(_)) => {}
+                _ => prop_assert!(false, "{}: ours {:?}, serde-json-core {:?}", text, ours, theirs),
+            }
+        }
+    }
+}
