@@ -6,6 +6,8 @@
 //! cargo run --release -p tokenstile-bench --bin instructions -- verify 1000
 //! ```
 
+#![allow(clippy::expect_used)] // a measuring tool: a failure is a bug to see at once
+
 use core::hint::black_box;
 
 use serde::{Deserialize, Serialize};

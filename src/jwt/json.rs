@@ -145,6 +145,17 @@ pub(crate) fn canonicalize_capturing(
     canonicalizer.run()
 }
 
+/// A name of up to seven bytes as one word: its bytes, then its length in the top byte.
+fn pack(name: &[u8]) -> Option<u64> {
+    if name.len() > 7 {
+        return None;
+    }
+    let mut word = [0u8; 8];
+    word.get_mut(..name.len())?.copy_from_slice(name);
+    *word.get_mut(7)? = u8::try_from(name.len()).ok()?;
+    Some(u64::from_le_bytes(word))
+}
+
 /// The most top-level members [`Captures`] looks for.
 pub(crate) const MAX_CAPTURES: usize = 8;
 
@@ -153,6 +164,8 @@ pub(crate) const MAX_CAPTURES: usize = 8;
 /// appear (each name at most once, since names do not repeat).
 pub(crate) struct Captures<'n> {
     names: &'n [&'n [u8]],
+    /// The names of up to seven bytes as words (see [`pack`]).
+    packed: [Option<u64>; MAX_CAPTURES],
     /// `(index in names, start, end)` of each value found, in document order.
     found: [(usize, usize, usize); MAX_CAPTURES],
     count: usize,
@@ -162,11 +175,27 @@ impl<'n> Captures<'n> {
     /// Looks for the members named `names` (at most [`MAX_CAPTURES`] of them; more are
     /// ignored).
     pub(crate) fn new(names: &'n [&'n [u8]]) -> Self {
+        let names = names.get(..MAX_CAPTURES).unwrap_or(names);
+        let mut packed = [None; MAX_CAPTURES];
+        for (slot, name) in packed.iter_mut().zip(names) {
+            *slot = pack(name);
+        }
         Self {
-            names: names.get(..MAX_CAPTURES).unwrap_or(names),
+            names,
+            packed,
             found: [(0, 0, 0); MAX_CAPTURES],
             count: 0,
         }
+    }
+
+    /// The index of `name` among the names looked for.
+    fn find(&self, name: &[u8]) -> Option<usize> {
+        // Most names in a payload are short, and so are the registered ones: compare
+        // them as one word instead of byte by byte.
+        if let Some(word) = pack(name) {
+            return self.packed.iter().position(|&p| p == Some(word));
+        }
+        self.names.iter().position(|n| *n == name)
     }
 
     /// The values found, in document order: the index of the name, and the value's range
@@ -619,16 +648,16 @@ fn hex4(digits: Option<&[u8]>) -> Result<u16, JsonError> {
 fn number_len(bytes: &[u8]) -> Result<usize, JsonError> {
     // NUL is never part of a number, so it stands in for the end of the input.
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
-    let digits_end = |i: usize| {
-        let count = bytes.get(i..).map_or(0, |rest| {
-            rest.iter().take_while(|b| b.is_ascii_digit()).count()
-        });
-        i.saturating_add(count)
+    let digits_end = |mut i: usize| {
+        while at(i).is_ascii_digit() {
+            i = i.saturating_add(1);
+        }
+        i
     };
     let mut i = usize::from(at(0) == b'-');
     match at(i) {
         b'0' => i = i.saturating_add(1),
-        b'1'..=b'9' => i = digits_end(i),
+        b'1'..=b'9' => i = digits_end(i.saturating_add(1)),
         _ => return Err(JsonError::InvalidNumber),
     }
     if at(i) == b'.' {
@@ -777,12 +806,7 @@ impl Canonicalizer<'_, '_> {
             // The name without its closing quote, in canonical form.
             let end = self.w.saturating_sub(1);
             let name = self.buf.get(start..end).unwrap_or_default();
-            if let Some(i) = self
-                .captures
-                .names
-                .iter()
-                .position(|n| n.len() == name.len() && starts_with_short(name, n))
-            {
+            if let Some(i) = self.captures.find(name) {
                 self.capturing = Some((i, self.w.saturating_add(1)));
             }
         }

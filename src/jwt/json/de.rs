@@ -147,8 +147,19 @@ impl<'s> Deserializer<'s> {
     }
 
     fn unsigned(&mut self) -> Result<u64> {
-        let n = self.number()?;
-        parse_u64(n).ok_or(DeError::Claims)
+        // Canonical numbers match the JSON grammar already: read the digits, and refuse a
+        // fraction or an exponent after them.
+        let rest = self.rest();
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || matches!(rest.get(digits), Some(b'.' | b'e' | b'E')) {
+            return Err(DeError::Claims);
+        }
+        let n = rest
+            .get(..digits)
+            .and_then(parse_u64)
+            .ok_or(DeError::Claims)?;
+        self.advance(digits);
+        Ok(n)
     }
 
     fn signed(&mut self) -> Result<i64> {
