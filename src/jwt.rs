@@ -14,7 +14,6 @@
 //! [RFC 7515]: https://www.rfc-editor.org/rfc/rfc7515
 //! [RFC 8725 §3.1]: https://www.rfc-editor.org/rfc/rfc8725#section-3.1
 
-mod b64;
 mod claims;
 mod decode;
 mod encode;

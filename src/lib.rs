@@ -37,6 +37,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+mod b64;
 mod error;
 pub mod http;
 pub mod jwt;

@@ -2,8 +2,8 @@
 
 use serde::Deserialize;
 
+use crate::b64;
 use crate::error::{Claim, DecodeError, Error, VerifyError};
-use crate::jwt::b64;
 use crate::jwt::claims::{Audience, RegisteredClaims};
 use crate::jwt::encode::SIGNATURE_B64_LEN;
 use crate::jwt::header;

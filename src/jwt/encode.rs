@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
+use crate::b64;
 use crate::error::EncodeError;
-use crate::jwt::b64;
 use crate::jwt::header::{self, Header};
 use crate::jwt::key::SigningKey;
 

@@ -2,7 +2,6 @@
 
 use core::fmt;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use rand_core::TryCryptoRng;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
@@ -488,7 +487,7 @@ impl AccessGrant {
         };
         token.family().encode(&mut grant.sid);
         // 16 bytes are exactly `JTI_LEN` characters of unpadded base64url.
-        Base64UrlUnpadded::encode(&id, &mut grant.jti).map_err(|_| RefreshError::Random)?;
+        crate::b64::encode(&id, &mut grant.jti).map_err(|_| RefreshError::Random)?;
         Ok(grant)
     }
 

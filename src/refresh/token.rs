@@ -3,7 +3,6 @@
 use core::fmt;
 use core::str::FromStr;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use rand_core::TryCryptoRng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -81,7 +80,7 @@ impl RefreshToken {
     pub fn encode<'o>(&self, out: &'o mut [u8; Self::ENCODED_LEN]) -> &'o str {
         // `ENCODED_LEN` is exactly the encoded length of 64 bytes, so this never fails.
         // Should it ever, the empty string is refused by `parse`.
-        Base64UrlUnpadded::encode(&self.0, out).unwrap_or_default()
+        crate::b64::encode_str(&self.0, out)
     }
 
     /// The text form as a `String` (feature `alloc`).

@@ -3,7 +3,6 @@
 use core::fmt;
 use core::str::FromStr;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use rand_core::TryCryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -75,7 +74,7 @@ impl SessionId {
     pub fn encode<'o>(&self, out: &'o mut [u8; Self::ENCODED_LEN]) -> &'o str {
         // `ENCODED_LEN` is exactly the encoded length of 32 bytes, so this never fails.
         // Should it ever, the empty string is refused by `parse`.
-        Base64UrlUnpadded::encode(&self.0, out).unwrap_or_default()
+        crate::b64::encode_str(&self.0, out)
     }
 
     /// The text form as a `String` (feature `alloc`).
@@ -175,13 +174,11 @@ impl core::error::Error for SessionIdError {}
 /// error, `out` may hold part of the bytes; callers zeroize it (it lives in a type that
 /// does so on drop).
 pub(crate) fn decode_secret(s: &str, out: &mut [u8]) -> Result<(), SessionIdError> {
-    let len = out.len();
-    if s.len() != Base64UrlUnpadded::encoded_len(out) {
+    if crate::b64::encoded_len(out.len()) != Some(s.len()) {
         return Err(SessionIdError::Length);
     }
-    match Base64UrlUnpadded::decode(s, out) {
-        Ok(decoded) if decoded.len() == len => Ok(()),
-        Ok(_) => Err(SessionIdError::Length),
+    match crate::b64::decode(s.as_bytes(), out) {
+        Ok(()) => Ok(()),
         // Only failed input reaches this scan, so valid text decodes in constant time.
         Err(_) if s.bytes().all(is_base64url) => Err(SessionIdError::NonCanonical),
         Err(_) => Err(SessionIdError::Alphabet),

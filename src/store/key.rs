@@ -6,7 +6,6 @@
 use core::fmt;
 use core::hash::{Hash, Hasher};
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -139,7 +138,7 @@ impl SessionHandle {
     /// Writes the text form into `out`.
     pub fn encode<'o>(&self, out: &'o mut [u8; Self::ENCODED_LEN]) -> &'o str {
         // 32 bytes always encode to exactly 43 characters, so this can't fail.
-        Base64UrlUnpadded::encode(self.0.as_bytes(), out).unwrap_or_default()
+        crate::b64::encode_str(self.0.as_bytes(), out)
     }
 
     /// Parses the text form, as untrusted input.
@@ -155,9 +154,9 @@ impl SessionHandle {
             return Err(InvalidHandle);
         }
         let mut bytes = [0; 32];
-        match Base64UrlUnpadded::decode(s, &mut bytes) {
-            Ok(decoded) if decoded.len() == 32 => Ok(Self(LookupKey(bytes))),
-            _ => Err(InvalidHandle),
+        match crate::b64::decode(s.as_bytes(), &mut bytes) {
+            Ok(()) => Ok(Self(LookupKey(bytes))),
+            Err(_) => Err(InvalidHandle),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Unpadded base64url ([RFC 4648 §5]), eight characters at a time, in constant time.
 //!
-//! Token bytes are secret-adjacent (a payload may carry personal data, and the signature is
-//! compared against a secret MAC), so neither direction looks anything up in a table or
+//! The one codec of the crate: JWT segments, session IDs, refresh tokens and session
+//! handles. Token bytes are secret-adjacent (a payload may carry personal data, and the
+//! signature is compared against a secret MAC), and session IDs are secrets, so neither
+//! direction looks anything up in a table or
 //! branches on a character: each 64-bit word holds eight characters (or the six bytes they
 //! stand for), and every lane is classified and converted with the same additions, masks
 //! and shifts (SWAR, "SIMD within a register"). A segment's only data-dependent outcome is
@@ -170,6 +172,17 @@ pub(crate) fn encode(src: &[u8], dst: &mut [u8]) -> Result<(), Invalid> {
     let chars = encode_word(padded);
     last.copy_from_slice(chars.get(..last.len()).ok_or(Invalid)?);
     Ok(())
+}
+
+/// Encodes `src` into `out`, which must be exactly [`encoded_len`] bytes long, and returns
+/// the text; the empty string if the length is wrong, which no caller's fixed-size
+/// buffer allows.
+pub(crate) fn encode_str<'o>(src: &[u8], out: &'o mut [u8]) -> &'o str {
+    if encode(src, out).is_err() {
+        return "";
+    }
+    let out: &'o [u8] = out;
+    core::str::from_utf8(out).unwrap_or_default()
 }
 
 /// Encodes `buf[..len]` in place into `buf[..encoded_len(len)]`, back to front.
