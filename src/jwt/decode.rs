@@ -211,14 +211,19 @@ fn registered_claims<'s>(
             Some(content) => Ok(content),
             None => string_claim(value()?, claim, spare),
         };
+        // A number's range is exactly the number; anything else is the wrong type.
+        let time = |raw: &str, claim| {
+            time_claim(Value::Number(raw.as_bytes()), claim)
+                .or_else(|_| time_claim(value()?, claim))
+        };
         match name {
             0 => claims.iss = Some(string(Claim::Iss, spare)?),
             1 => claims.sub = Some(string(Claim::Sub, spare)?),
             2 => claims.jti = Some(string(Claim::Jti, spare)?),
             3 => claims.sid = Some(string(Claim::Sid, spare)?),
-            4 => claims.exp = Some(time_claim(value()?, Claim::Exp)?),
-            5 => claims.nbf = Some(time_claim(value()?, Claim::Nbf)?),
-            6 => claims.iat = Some(time_claim(value()?, Claim::Iat)?),
+            4 => claims.exp = Some(time(raw, Claim::Exp)?),
+            5 => claims.nbf = Some(time(raw, Claim::Nbf)?),
+            6 => claims.iat = Some(time(raw, Claim::Iat)?),
             _ => {
                 claims.aud = Some(match plain {
                     Some(content) => Audience::One(content),

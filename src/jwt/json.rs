@@ -150,10 +150,11 @@ fn pack(name: &[u8]) -> Option<u64> {
     if name.len() > 7 {
         return None;
     }
-    let mut word = [0u8; 8];
-    word.get_mut(..name.len())?.copy_from_slice(name);
-    *word.get_mut(7)? = u8::try_from(name.len()).ok()?;
-    Some(u64::from_le_bytes(word))
+    let bytes = name
+        .iter()
+        .rev()
+        .fold(0u64, |word, &b| (word << 8) | u64::from(b));
+    Some(bytes | (u64::try_from(name.len()).ok()? << 56))
 }
 
 /// The most top-level members [`Captures`] looks for.
@@ -166,6 +167,8 @@ pub(crate) struct Captures<'n> {
     names: &'n [&'n [u8]],
     /// The names of up to seven bytes as words (see [`pack`]).
     packed: [Option<u64>; MAX_CAPTURES],
+    /// Bit `n` is set when a name of `n` bytes is looked for (63: 63 bytes or more).
+    lengths: u64,
     /// `(index in names, start, end)` of each value found, in document order.
     found: [(usize, usize, usize); MAX_CAPTURES],
     count: usize,
@@ -177,12 +180,15 @@ impl<'n> Captures<'n> {
     pub(crate) fn new(names: &'n [&'n [u8]]) -> Self {
         let names = names.get(..MAX_CAPTURES).unwrap_or(names);
         let mut packed = [None; MAX_CAPTURES];
+        let mut lengths = 0u64;
         for (slot, name) in packed.iter_mut().zip(names) {
             *slot = pack(name);
+            lengths |= 1u64 << name.len().min(63);
         }
         Self {
             names,
             packed,
+            lengths,
             found: [(0, 0, 0); MAX_CAPTURES],
             count: 0,
         }
@@ -192,6 +198,9 @@ impl<'n> Captures<'n> {
     fn find(&self, name: &[u8]) -> Option<usize> {
         // Most names in a payload are short, and so are the registered ones: compare
         // them as one word instead of byte by byte.
+        if self.lengths & (1u64 << name.len().min(63)) == 0 {
+            return None;
+        }
         if let Some(word) = pack(name) {
             return self.packed.iter().position(|&p| p == Some(word));
         }
@@ -364,7 +373,7 @@ pub(crate) fn string_run(bytes: &[u8]) -> Option<usize> {
 
 /// Whether `bytes` starts with `prefix`; for the short names compared here, an inline
 /// loop that usually stops at the first byte beats a call to `memcmp`.
-fn starts_with_short(bytes: &[u8], prefix: &[u8]) -> bool {
+pub(crate) fn starts_with_short(bytes: &[u8], prefix: &[u8]) -> bool {
     bytes.len() >= prefix.len() && bytes.iter().zip(prefix).all(|(a, b)| a == b)
 }
 

@@ -27,7 +27,7 @@ use core::fmt::{self, Write as _};
 
 use serde::ser::{self, Serialize};
 
-use crate::jwt::json::MAX_MEMBERS;
+use crate::jwt::json::{self, MAX_MEMBERS};
 use crate::jwt::validation::Validation;
 
 /// Why the claims could not be written.
@@ -125,7 +125,7 @@ impl<'o> Writer<'o> {
     fn escaped(&mut self, s: &str) -> Result {
         let bytes = s.as_bytes();
         // Most strings need no escape at all: one copy.
-        if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        if json::string_run(bytes).is_none() {
             return self.extend(bytes);
         }
         let mut from = 0usize;
@@ -229,7 +229,10 @@ impl<'o> Writer<'o> {
             // this one's bytes and then closes is the same name.
             // The closing quote first: names of other lengths stop there.
             if self.out.get(other_end) == Some(&b'"')
-                && self.out.get(other..other_end) == Some(name)
+                && self
+                    .out
+                    .get(other..)
+                    .is_some_and(|o| json::starts_with_short(o, name))
             {
                 return Err(WriteError::Unsupported);
             }
