@@ -249,6 +249,8 @@ pub struct TokenInfo {
     pub sub: Option<String>,
     /// `jti`.
     pub jti: Option<String>,
+    /// `sid`: the refresh-token family the token was issued from, if any.
+    pub sid: Option<String>,
     /// `iat`.
     pub iat: Option<UnixTime>,
     /// `exp`.
@@ -261,6 +263,7 @@ impl TokenInfo {
         claims.iss = self.iss.as_deref();
         claims.sub = self.sub.as_deref();
         claims.jti = self.jti.as_deref();
+        claims.sid = self.sid.as_deref();
         claims.iat = self.iat;
         claims.exp = self.exp;
         claims
@@ -273,6 +276,7 @@ impl From<&RegisteredClaims<'_>> for TokenInfo {
             iss: claims.iss.map(String::from),
             sub: claims.sub.map(String::from),
             jti: claims.jti.map(String::from),
+            sid: claims.sid.map(String::from),
             iat: claims.iat,
             exp: claims.exp,
         }
