@@ -463,8 +463,9 @@ impl<S> AuthBuilder<S> {
     }
 
     /// The lifetime of tokens [`Jwt::issue`] mints, in seconds (default 15 minutes). It
-    /// also bounds how long a log-out-everywhere is remembered, so tokens minted elsewhere
-    /// must not live longer.
+    /// also bounds (with the access-token lifetime of [refresh
+    /// tokens](Self::refresh_tokens), if longer) how long a log-out-everywhere is
+    /// remembered, so tokens minted elsewhere must not live longer.
     pub fn token_lifetime(mut self, secs: u64) -> Self {
         self.token_lifetime = secs;
         self
@@ -512,10 +513,15 @@ impl<S> AuthBuilder<S> {
     {
         let settings = Arc::new(self.settings);
         let store = Arc::new(Erased(self.store));
+        let access_lifetime = self
+            .refresh
+            .as_ref()
+            .map_or(0, |r| r.policy.access_lifetime);
         let jwt = Jwt::new(
             self.keys,
             self.validation,
             self.token_lifetime,
+            access_lifetime,
             Arc::clone(&settings),
             Arc::clone(&store) as _,
         );

@@ -36,6 +36,9 @@ struct JwtInner {
     keys: Option<Arc<dyn JwtKeys>>,
     validation: Validation<'static>,
     token_lifetime: u64,
+    /// The longest lifetime of a token this app mints (by [`Jwt::issue`] or from a
+    /// refresh-token family): how long a log-out-everywhere must be remembered.
+    longest_lifetime: u64,
     settings: Arc<Settings>,
     store: Arc<dyn RevocationBackend>,
 }
@@ -72,6 +75,7 @@ impl Jwt {
         keys: Option<Arc<dyn JwtKeys>>,
         validation: Validation<'static>,
         token_lifetime: u64,
+        longest_lifetime: u64,
         settings: Arc<Settings>,
         store: Arc<dyn RevocationBackend>,
     ) -> Self {
@@ -80,6 +84,7 @@ impl Jwt {
                 keys,
                 validation,
                 token_lifetime,
+                longest_lifetime: longest_lifetime.max(token_lifetime),
                 settings,
                 store,
             }),
@@ -202,7 +207,7 @@ impl Jwt {
     pub async fn revoke_subject(&self, subject: &str) -> Result<(), Rejection> {
         let now = self.inner.settings.now();
         let expires_at = now
-            .saturating_add(self.inner.token_lifetime)
+            .saturating_add(self.inner.longest_lifetime)
             .saturating_add(self.inner.validation.leeway)
             .saturating_add(1);
         self.inner

@@ -13,25 +13,9 @@
 mod common;
 
 use common::*;
-use tokenstile::refresh::RefreshPolicy;
-use tokenstile_axum::{RefreshFamily, Tokens, refresh};
-
-async fn refresh_login(
-    State(auth): State<Auth<User>>,
-    headers: HeaderMap,
-    body: String,
-) -> Result<Tokens, Rejection> {
-    auth.refresh().login(&headers, &body).await
-}
 
 fn refresh_app(auth: Auth<User>) -> Router {
-    Router::new()
-        .route("/auth/login", post(refresh_login))
-        .route("/auth/refresh", post(refresh::rotate))
-        .route("/auth/logout", post(refresh::logout))
-        .layer(auth.csrf_layer())
-        .with_state(auth.clone())
-        .merge(app(auth))
+    app(auth)
 }
 
 /// An `Auth` over an in-memory store whose clock the test moves.
@@ -422,4 +406,29 @@ async fn without_refresh_tokens_configured_the_endpoints_are_500() {
             "{uri}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_log_out_everywhere_outlives_long_access_tokens() {
+    let policy = RefreshPolicy::new().with_access_lifetime(3600);
+    let (auth, now) = clocked(policy, BearerMode::Forbidden);
+    let app = refresh_app(auth.clone());
+    let (access, _) = testing::refresh_login(&auth, "alice").await.unwrap();
+    // The JWT half alone (tokens of `Jwt::issue` live 15 minutes) logs alice out.
+    let other = testing::bearer_header(&auth, "alice").unwrap();
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/api/everywhere",
+        &[("authorization", &other)],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Past the lifetime of `Jwt::issue` tokens, the family's access token is still refused.
+    *now.lock().unwrap() += 1000;
+    assert_eq!(
+        status_of(&app, "GET", "/api/me", &[("authorization", &access)]).await,
+        StatusCode::FORBIDDEN
+    );
 }
