@@ -67,7 +67,7 @@ use core::fmt;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
+use axum::response::{IntoResponse, Response};
 use tokenstile::UnixTime;
 use tokenstile::http::{CookieOptions, find_cookie_in_fields};
 use tokenstile::refresh::{Family, Grant, RefreshError, RefreshPolicy, RefreshToken, Refreshed};
@@ -395,15 +395,6 @@ impl IntoResponse for Tokens {
             HeaderValue::from_static("application/json"),
         )];
         (self.cookie, json, body).into_response()
-    }
-}
-
-impl IntoResponseParts for Tokens {
-    type Error = core::convert::Infallible;
-
-    /// The refresh cookie only: the access token must go into the body.
-    fn into_response_parts(self, res: ResponseParts) -> Result<ResponseParts, Self::Error> {
-        self.cookie.into_response_parts(res)
     }
 }
 
