@@ -4,6 +4,7 @@
 //   ATTACK_PORT  a free port for the attacker pages (another site: 127.0.0.1, and
 //                another origin of the same site: localhost on this port)
 //   SHOTS_DIR    where the screenshots go
+//   ACCESS_LIFETIME  the app's --access-lifetime (seconds; it runs with --leeway 0)
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -17,6 +18,8 @@ const ATTACK_PORT = Number(process.env.ATTACK_PORT);
 const SHOTS_DIR = process.env.SHOTS_DIR ?? 'target/browser';
 const APP = `http://localhost:${APP_PORT}`;
 const COOKIE = '__Host-session';
+const REFRESH = '__Secure-refresh';
+const ACCESS_LIFETIME = Number(process.env.ACCESS_LIFETIME ?? 900);
 
 assert.ok(APP_PORT && ATTACK_PORT, 'APP_PORT and ATTACK_PORT must be set');
 
@@ -233,56 +236,192 @@ test('another origin of the same site gets the cookie, and the server refuses it
   await page.close();
 });
 
-/** Logs in on the single page; returns the page and its token. */
-async function spaLogin(context) {
+/** Opens the single page in `context` and waits for the refresh it tries on load. */
+async function openSpa(context) {
   const page = await context.newPage();
   await page.goto(`${APP}/spa`);
-  // A token an earlier test left in this profile must not pass for the new one.
-  await page.evaluate(() => localStorage.removeItem('token'));
-  await page.fill('#username', 'alice');
-  await page.fill('#password', 'wonderland');
-  await page.click('#login button');
-  await page.waitForFunction(() => localStorage.getItem('token') !== null);
-  return { page, token: await page.evaluate(() => localStorage.getItem('token')) };
+  await page.waitForSelector('body[data-ready]');
+  return page;
 }
 
-/** Calls /api/me from the page with `token` (null: no header); returns the status. */
-async function me(page, token) {
-  return page.evaluate((t) => window.api('GET', '/api/me', t), token);
+/** Logs in on the single page; returns the page and the access token of the answer. */
+async function spaLogin(context) {
+  const page = await openSpa(context);
+  await page.fill('#username', 'alice');
+  await page.fill('#password', 'wonderland');
+  const [answer] = await Promise.all([
+    page.waitForResponse(`${APP}/auth/login`),
+    page.click('#login button'),
+  ]);
+  assert.equal(answer.status(), 200);
+  await page.waitForFunction(() => document.getElementById('has-token').textContent !== 'none');
+  return { page, token: (await answer.json()).access_token };
 }
+
+/** Refreshes from the page; returns the new access token. */
+async function spaRefresh(page) {
+  const [answer, ok] = await Promise.all([
+    page.waitForResponse(`${APP}/auth/refresh`),
+    page.evaluate(() => window.demo.refresh()),
+  ]);
+  assert.equal(ok, true, `refresh answered ${answer.status()}`);
+  return (await answer.json()).access_token;
+}
+
+async function refreshCookie(context) {
+  return (await context.cookies(`${APP}/auth/refresh`)).find((c) => c.name === REFRESH);
+}
+
+/** Calls /api/me from the page with `token` (null: no header), no refresh; returns the status. */
+async function me(page, token) {
+  return page.evaluate((t) => window.demo.call('GET', '/api/me', t), token);
+}
+
+/** Clicks "GET /api/me" and waits for the page to show alice's answer. */
+async function clickMe(page) {
+  await page.evaluate(() => { document.getElementById('result').textContent = ''; });
+  await page.click('#me');
+  await page.waitForFunction(() => document.getElementById('result').textContent.includes('"sub":"alice"'));
+}
+
+/** Whether `token` is still before its `exp`: a refusal then is not expiry. */
+const unexpired = (token) =>
+  Date.now() / 1000 < JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).exp;
 
 /** Waits past the current second: a log-out-everywhere revokes the tokens issued up to
  * and including its second. */
 const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1100));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('the single page: 200 with the token, 401 without, 403 tampered, 403 after logout, log out everywhere', async () => {
+test('the single page: access token in memory, refresh token in an HttpOnly cookie for /auth only', async () => {
   await nextSecond(); // the log-out-everywhere of the session tests revoked alice's tokens too
   const { page, token } = await spaLogin(alice);
-  await page.click('#me');
-  await page.waitForFunction(() => document.getElementById('status').textContent === '200');
-  assert.match(await page.textContent('#result'), /"sub":"alice"/);
+  assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+  const cookie = await refreshCookie(alice);
+  assert.ok(cookie, 'the refresh cookie is stored');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.secure, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  assert.equal(cookie.path, '/auth');
+  assert.match(cookie.value, /^[A-Za-z0-9_-]{86}$/);
+  assert.ok(!(await page.evaluate(() => document.cookie)).includes(REFRESH));
+
+  // The API call carries the access token, never the refresh cookie.
+  const [request] = await Promise.all([page.waitForRequest(`${APP}/api/me`), clickMe(page)]);
+  const headers = await request.allHeaders();
+  assert.ok(headers.authorization?.startsWith('Bearer '));
+  assert.ok(!(headers.cookie ?? '').includes(REFRESH), 'no refresh token on API calls');
+  assert.equal(await page.textContent('#status'), '200');
   await page.screenshot({ path: path.join(SHOTS_DIR, 'spa.png'), fullPage: true });
 
   assert.equal(await me(page, token), 200);
   assert.equal(await me(page, null), 401);
   const i = token.length - 10;
   const tampered = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
-  assert.equal(await me(page, tampered), 403);
+  assert.equal(await me(page, tampered), 401);
 
+  // A reload forgets the access token; the refresh cookie brings a new one.
+  await page.reload();
+  await page.waitForSelector('body[data-ready]');
+  assert.notEqual(await page.textContent('#has-token'), 'none', 'still logged in after a reload');
+  assert.notEqual((await refreshCookie(alice)).value, cookie.value, 'the refresh token was replaced');
+  await page.close();
+});
+
+test('silent refresh: an expired access token is renewed once and the call retried', async () => {
+  const { page, token } = await spaLogin(alice);
+  const seen = [];
+  page.on('response', (r) => {
+    const url = new URL(r.url());
+    if (/^\/(api|auth)\//.test(url.pathname)) seen.push(`${url.pathname} ${r.status()}`);
+  });
+  const before = Number(await page.textContent('#refreshes'));
+  await sleep(ACCESS_LIFETIME * 1000 + 500);
+  assert.ok(!unexpired(token), 'the access token has expired');
+  await clickMe(page);
+  assert.equal(await page.textContent('#status'), '200');
+  assert.deepEqual(seen, ['/api/me 401', '/auth/refresh 200', '/api/me 200']);
+  assert.equal(await page.textContent('#refreshes'), String(before + 1), 'one silent refresh');
+  assert.equal(await me(page, token), 401, 'the expired token stays refused');
+  await page.close();
+});
+
+test('two tabs refreshing at once both stay logged in (one gets 409 and retries)', async () => {
+  const { page: first } = await spaLogin(alice);
+  const second = await openSpa(alice); // its load refresh rotated the cookie once already
+  const statuses = [];
+  for (const page of [first, second]) {
+    page.on('response', (r) => r.url().endsWith('/auth/refresh') && statuses.push(r.status()));
+  }
+  const [a, b] = await Promise.all([
+    first.evaluate(() => window.demo.refresh()),
+    second.evaluate(() => window.demo.refresh()),
+  ]);
+  assert.deepEqual([a, b], [true, true], `refresh answers: ${statuses}`);
+  assert.ok(statuses.every((s) => s === 200 || s === 409), `${statuses}`);
+  const token = await spaRefresh(first);
+  assert.equal(await me(first, token), 200, 'the family lives on');
+  await first.close();
+  await second.close();
+});
+
+test('logout ends the family: its access tokens are refused at once, in every tab', async () => {
+  const { page, token } = await spaLogin(alice);
+  const other = await openSpa(alice); // the same browser: the same family
+  const otherToken = await spaRefresh(other);
+  assert.equal(await me(page, token), 200);
+  assert.equal(await me(other, otherToken), 200);
+
+  const [answer] = await Promise.all([page.waitForResponse(`${APP}/auth/logout`), page.click('#logout')]);
+  assert.equal(answer.status(), 204);
+  assert.equal(await refreshCookie(alice), undefined, 'the refresh cookie is cleared');
+  assert.equal(await me(page, token), 401, 'refused at once');
+  assert.equal(await me(other, otherToken), 401, 'in the other tab too');
+  assert.ok(unexpired(token) && unexpired(otherToken), 'refused before they expired');
+  // The other tab's refresh finds no family: it is logged out.
+  await other.click('#me');
+  await other.waitForFunction(() => document.getElementById('has-token').textContent === 'none');
+  assert.equal(await other.textContent('#status'), '401');
+  await page.close();
+  await other.close();
+});
+
+test('a reused refresh token ends the family: the thief and the user are both logged out', async () => {
+  const { page } = await spaLogin(alice);
+  const stolen = (await refreshCookie(alice)).value;
+  await spaRefresh(page);
+  const token = await spaRefresh(page); // the stolen token is now two refreshes old
+  assert.equal(await me(page, token), 200);
+
+  // The thief presents the stolen token, from outside the browser.
+  const replay = await fetch(`${APP}/auth/refresh`, {
+    method: 'POST',
+    headers: { Cookie: `${REFRESH}=${stolen}` },
+  });
+  assert.equal(replay.status, 401);
+  assert.match(replay.headers.get('set-cookie'), /^__Secure-refresh=;.*Max-Age=0/);
+
+  assert.equal(await me(page, token), 401, "the user's access token is refused at once");
+  assert.ok(unexpired(token), 'refused before it expired');
+  await page.click('#me');
+  await page.waitForFunction(() => document.getElementById('has-token').textContent === 'none');
+  assert.equal(await page.textContent('#status'), '401', "the user's refresh token is dead too");
+  assert.equal(await refreshCookie(alice), undefined);
+  await page.close();
+});
+
+test('log out everywhere from the single page ends the other profile too', async () => {
+  const { page } = await spaLogin(alice);
   const elsewhere = await spaLogin(aliceElsewhere);
   assert.equal(await me(elsewhere.page, elsewhere.token), 200);
-
-  await page.click('#logout');
-  await page.waitForFunction(() => localStorage.getItem('token') === null);
-  assert.equal(await me(page, token), 403, 'the logged-out token is refused at once');
-  assert.equal(await me(elsewhere.page, elsewhere.token), 200, 'the other profile still works');
-
-  // Log in again in the first profile and log out everywhere from there.
-  const again = await spaLogin(alice);
-  await again.page.click('#logout-everywhere');
-  await again.page.waitForFunction(() => localStorage.getItem('token') === null);
-  assert.equal(await me(elsewhere.page, elsewhere.token), 403, 'every token of alice is refused');
-  assert.equal(await me(again.page, again.token), 403);
+  await page.click('#logout-everywhere');
+  await page.waitForFunction(() => document.getElementById('has-token').textContent === 'none');
+  assert.equal(await refreshCookie(alice), undefined);
+  assert.equal(await me(elsewhere.page, elsewhere.token), 401, 'every token of alice is refused');
+  await elsewhere.page.click('#me');
+  await elsewhere.page.waitForFunction(() => document.getElementById('has-token').textContent === 'none');
+  await page.close();
+  await elsewhere.page.close();
 });
 
 test('with Redis down: 503, never logged in, no internals shown', async () => {
@@ -292,7 +431,8 @@ test('with Redis down: 503, never logged in, no internals shown', async () => {
   await formLogin(page);
   await nextSecond(); // after the log-out-everywhere of the test before
   const spa = await spaLogin(aliceElsewhere);
-  assert.equal(await me(spa.page, spa.token), 200);
+  const token = await spaRefresh(spa.page); // fresh: still valid when asked below
+  assert.equal(await me(spa.page, token), 200);
 
   process.kill(redisPid, 'SIGTERM');
   for (let i = 0; i < 50; i++) {
@@ -300,10 +440,15 @@ test('with Redis down: 503, never logged in, no internals shown', async () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
+  assert.ok(unexpired(token));
+  assert.equal(await me(spa.page, token), 503, 'no token is accepted while revocations cannot be checked');
+  const refreshed = await spa.page.evaluate(async () => (await fetch('/auth/refresh', { method: 'POST' })).status);
+  assert.equal(refreshed, 503);
+  assert.ok(await refreshCookie(aliceElsewhere), 'the refresh cookie is kept');
+
   const dashboard = await page.goto(`${APP}/dashboard`);
   assert.equal(dashboard.status(), 503);
   assert.equal(await page.textContent('body'), 'service unavailable, try again later\n');
-  assert.equal(await me(spa.page, spa.token), 503, 'no token is accepted while revocations cannot be checked');
 
   const fresh = await profile();
   const login = await fresh.newPage();

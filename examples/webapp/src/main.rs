@@ -1,6 +1,6 @@
 //! The demo web app: the sessions flow (an HTML login form, a dashboard, logout, log out
-//! everywhere) and the JWT flow (a single page that keeps its token in localStorage) over
-//! one tokenstile store.
+//! everywhere) and the JWT flow (a single page that keeps a short-lived access token in
+//! memory and gets new ones with a refresh cookie) over one tokenstile store.
 //!
 //! `cargo run -p tokenstile-webapp` serves on <http://localhost:3000> with the in-process
 //! store; `--redis redis://127.0.0.1/` (or `TOKENSTILE_REDIS`) switches to Redis, and
@@ -21,9 +21,11 @@ use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
 use tokenstile::Claim;
 use tokenstile::jwt::{Hs256Key, KeyRing, Validation};
+use tokenstile::refresh::RefreshPolicy;
 use tokenstile::store::{RevocationStore, SessionStore, SharedStore};
 use tokenstile_axum::{
-    Auth, AuthBuilder, Bearer, Jwt, Rejection, Session, StandardClaims, StatelessBearer,
+    Auth, AuthBuilder, Bearer, BearerMode, Jwt, Refresh, RefreshFamily, Rejection, Session,
+    StandardClaims, StatelessBearer, Tokens, refresh,
 };
 use tokenstile_redis::{Durability, OnWeakServer, Options, RedisStore};
 use tokenstile_sql::{AnyStore, Options as SqlOptions};
@@ -60,6 +62,12 @@ impl FromRef<App> for Jwt {
     }
 }
 
+impl FromRef<App> for Refresh {
+    fn from_ref(app: &App) -> Self {
+        app.auth.refresh().clone()
+    }
+}
+
 /// Where sessions and revocations live. Another store is one more variant here, in
 /// [`Store`], and one more arm in [`Backend::auth`] and in `serve`.
 #[derive(Debug)]
@@ -75,6 +83,24 @@ enum Backend {
 struct Config {
     port: u16,
     backend: Backend,
+    tokens: TokenTimes,
+}
+
+/// How long access tokens live and how much clock skew verification allows, in seconds.
+#[derive(Clone, Copy, Debug)]
+struct TokenTimes {
+    access: u64,
+    leeway: u64,
+}
+
+impl Default for TokenTimes {
+    /// Access tokens of 15 minutes, a minute of leeway.
+    fn default() -> Self {
+        Self {
+            access: 15 * 60,
+            leeway: 60,
+        }
+    }
 }
 
 fn parse_args() -> Result<Config, String> {
@@ -84,6 +110,11 @@ fn parse_args() -> Result<Config, String> {
             Ok(url) if !url.is_empty() => Backend::Redis(url),
             _ => Backend::Memory,
         },
+        tokens: TokenTimes::default(),
+    };
+    let secs = |name: &str, value: Option<String>| -> Result<u64, String> {
+        let value = value.ok_or(format!("{name} needs a number of seconds"))?;
+        value.parse().map_err(|_| format!("bad {name} {value:?}"))
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -97,10 +128,15 @@ fn parse_args() -> Result<Config, String> {
                 config.backend = Backend::Sql(args.next().ok_or("--database needs a URL")?);
             }
             "--memory" => config.backend = Backend::Memory,
+            "--access-lifetime" => config.tokens.access = secs(&arg, args.next())?,
+            "--leeway" => config.tokens.leeway = secs(&arg, args.next())?,
             "-h" | "--help" => {
                 return Err(
-                    "usage: tokenstile-webapp [--port N] [--memory | --redis redis://host/]\n\
-                            (TOKENSTILE_REDIS=redis://... works like --redis)"
+                    "usage: tokenstile-webapp [--port N] [--memory | --redis redis://host/ | --database URL]\n\
+                            [--access-lifetime SECS] [--leeway SECS]\n\
+                            (TOKENSTILE_REDIS=redis://... works like --redis; the two times are\n\
+                            for tests: access tokens of the single page, 900 by default, and the\n\
+                            clock skew JWT verification allows, 60 by default)"
                         .into(),
                 );
             }
@@ -112,7 +148,7 @@ fn parse_args() -> Result<Config, String> {
 
 impl Backend {
     /// The `Auth` over this backend's store.
-    async fn auth(&self, builder: impl Fn(Store) -> Auth<User>) -> Result<Auth<User>, String> {
+    async fn auth(&self, builder: impl FnOnce(Store) -> Auth<User>) -> Result<Auth<User>, String> {
         match self {
             Self::Memory => Ok(builder(Store::Memory(SharedStore::with_capacity(
                 100_000, 100_000,
@@ -148,10 +184,18 @@ enum Store {
     Sql(AnyStore),
 }
 
-/// The same configuration for every store.
-fn configure<S>(builder: AuthBuilder<S>, jwt: KeyRing<2>, port: u16) -> Auth<User>
+/// The same configuration for every store: sessions in `builder`'s store, refresh-token
+/// families in `families` (the same store, where it holds any data type).
+fn configure<S, F>(
+    builder: AuthBuilder<S>,
+    families: F,
+    jwt: KeyRing<2>,
+    port: u16,
+    times: TokenTimes,
+) -> Auth<User>
 where
     S: SessionStore<User> + RevocationStore + Clone + Send + Sync + 'static,
+    F: SessionStore<RefreshFamily> + Clone + Send + Sync + 'static,
 {
     builder
         .allowed_origin(format!("http://localhost:{port}"))
@@ -162,9 +206,18 @@ where
             Validation::new()
                 .with_issuer(ISSUER)
                 .with_required(Claim::Jti)
-                .with_required(Claim::Iat),
+                .with_required(Claim::Iat)
+                .with_leeway(times.leeway),
         )
+        // 401 for an expired or revoked token: what makes the single page refresh.
+        .bearer_mode(BearerMode::Rfc6750)
         .token_lifetime(15 * 60)
+        // The refresh cookie goes to /auth/... only.
+        .refresh_tokens(
+            families,
+            RefreshPolicy::new().with_access_lifetime(times.access),
+            "/auth",
+        )
         .build()
 }
 
@@ -208,13 +261,17 @@ async fn serve(config: Config) -> Result<(), String> {
     // A fresh key at each start: tokens don't survive a restart of the demo.
     let key = Hs256Key::generate(&mut rng).map_err(|e| format!("no key: {e}"))?;
     let ring = KeyRing::<2>::new("k1", key).map_err(|e| format!("key ring: {e}"))?;
-    let port = config.port;
+    let (port, times) = (config.port, config.tokens);
     let auth = config
         .backend
         .auth(|store| match store {
-            Store::Memory(s) => configure(Auth::builder(s), ring.clone(), port),
-            Store::Redis(s) => configure(Auth::builder(s), ring.clone(), port),
-            Store::Sql(s) => configure(Auth::builder(s), ring.clone(), port),
+            Store::Memory(s) => {
+                // Families beside the sessions; revocations all go to the sessions' store.
+                let families = SharedStore::<RefreshFamily>::with_capacity(100_000, 0);
+                configure(Auth::builder(s), families, ring, port, times)
+            }
+            Store::Redis(s) => configure(Auth::builder(s.clone()), s, ring, port, times),
+            Store::Sql(s) => configure(Auth::builder(s.clone()), s, ring, port, times),
         })
         .await?;
     let users = Arc::new(Users::demo().await?);
@@ -249,6 +306,9 @@ fn router(app: App) -> Router {
         .route("/logout", post(logout))
         .route("/logout-everywhere", post(logout_everywhere))
         .route("/spa", get(pages::spa))
+        .route("/auth/login", post(auth_login))
+        .route("/auth/refresh", post(refresh::rotate))
+        .route("/auth/logout", post(refresh::logout))
         .route("/api/login", post(api_login))
         .route("/api/me", get(api_me))
         .route("/api/me-stateless", get(api_me_stateless))
@@ -319,6 +379,27 @@ async fn logout_everywhere(session: Session<User>) -> Result<Response, Rejection
     let name = session.data().name.clone();
     let (_ended, cookie) = session.logout_everywhere(&name).await?;
     Ok((cookie, Redirect::to("/login")).into_response())
+}
+
+/// The single page's login: a family of refresh tokens for this browser, the access token
+/// in the body and the refresh token in its cookie.
+async fn auth_login(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Json(form): Json<Credentials>,
+) -> Result<Response, Rejection> {
+    if app
+        .users
+        .check(&form.username, &form.password)
+        .await
+        .is_none()
+    {
+        tracing::info!(event = "login_failed", "wrong user name or password");
+        let body = Json(serde_json::json!({ "error": "wrong user name or password" }));
+        return Ok((StatusCode::UNAUTHORIZED, body).into_response());
+    }
+    let tokens: Tokens = app.auth.refresh().login(&headers, &form.username).await?;
+    Ok(tokens.into_response())
 }
 
 #[derive(Serialize)]
@@ -399,7 +480,13 @@ mod tests {
     async fn app() -> Router {
         let key = Hs256Key::new_from_slice(&[3u8; 32]).unwrap();
         let ring = KeyRing::<2>::new("k1", key).unwrap();
-        let auth = configure(Auth::builder(SharedStore::<User>::new()), ring, 3000);
+        let auth = configure(
+            Auth::builder(SharedStore::<User>::new()),
+            SharedStore::<RefreshFamily>::new(),
+            ring,
+            3000,
+            TokenTimes::default(),
+        );
         router(App {
             auth,
             users: Arc::new(Users::demo().await.unwrap()),
@@ -481,10 +568,81 @@ mod tests {
             .body(Body::empty())
             .unwrap();
         assert_eq!(send(&app, logout).await.0, StatusCode::NO_CONTENT);
-        assert_eq!(send(&app, me(&bearer)).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(send(&app, me(&bearer)).await.0, StatusCode::UNAUTHORIZED);
         let (status, headers, _) =
             send(&app, Request::get("/api/me").body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(headers.get(header::WWW_AUTHENTICATE).unwrap(), "Bearer");
+    }
+
+    fn json(uri: &str, body: &'static str) -> Request<Body> {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    fn with_cookie(mut request: Request<Body>, cookie: &str) -> Request<Body> {
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        request
+    }
+
+    fn refresh_cookie(headers: &HeaderMap) -> String {
+        let set = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        assert!(
+            set.contains("Path=/auth") && set.contains("HttpOnly"),
+            "{set}"
+        );
+        set.split(';').next().unwrap().to_owned()
+    }
+
+    fn access(body: &str) -> String {
+        let value: serde_json::Value = serde_json::from_str(body).unwrap();
+        format!("Bearer {}", value["access_token"].as_str().unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_single_page_logs_in_refreshes_and_logs_out_with_a_refresh_cookie() {
+        let app = app().await;
+        let (status, headers, _) = send(
+            &app,
+            json("/auth/login", r#"{"username":"bob","password":"nope"}"#),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(headers.get(header::SET_COOKIE).is_none());
+
+        let login = json("/auth/login", r#"{"username":"bob","password":"builder"}"#);
+        let (status, headers, body) = send(&app, login).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(r#""expires_in":900"#), "{body}");
+        let first = refresh_cookie(&headers);
+        assert!(first.starts_with("__Secure-refresh="));
+        let me = |bearer: &str| {
+            Request::get("/api/me")
+                .header(header::AUTHORIZATION, bearer)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let (status, _, me_body) = send(&app, me(&access(&body))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(me_body.contains(r#""sub":"bob""#));
+
+        let rotate = || Request::post("/auth/refresh").body(Body::empty()).unwrap();
+        let (status, headers, body) = send(&app, with_cookie(rotate(), &first)).await;
+        assert_eq!(status, StatusCode::OK);
+        let second = refresh_cookie(&headers);
+        let bearer = access(&body);
+        assert_eq!(send(&app, me(&bearer)).await.0, StatusCode::OK);
+
+        let logout = Request::post("/auth/logout").body(Body::empty()).unwrap();
+        let (status, headers, _) = send(&app, with_cookie(logout, &second)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert!(refresh_cookie(&headers).ends_with('='), "cleared");
+        assert_eq!(send(&app, me(&bearer)).await.0, StatusCode::UNAUTHORIZED);
+        let (status, _, _) = send(&app, with_cookie(rotate(), &second)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 }

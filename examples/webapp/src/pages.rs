@@ -45,8 +45,9 @@ pub(crate) async fn index() -> Html<String> {
          <div class=card><h2>Sessions</h2><p>A random ID in an <code>HttpOnly</code>, \
          <code>SameSite=Strict</code> <code>__Host-</code> cookie; the state on the server.</p>\
          <a href=/login>Log in with a form</a></div>\
-         <div class=card><h2>JWT</h2><p>A signed token in <code>localStorage</code>, sent as \
-         <code>Authorization: Bearer</code>; logout revokes it in the same store.</p>\
+         <div class=card><h2>JWT</h2><p>A short-lived signed token in the page's memory, sent \
+         as <code>Authorization: Bearer</code> and renewed with an <code>HttpOnly</code> \
+         refresh cookie; logout ends it at once, in the same store.</p>\
          <a href=/spa>Open the single page</a></div>\
          <p class=muted>Demo users: alice / wonderland, bob / builder.</p>",
     ))
@@ -103,7 +104,9 @@ pub(crate) async fn spa() -> Html<&'static str> {
     Html(SPA)
 }
 
-/// The JWT single page: plain JavaScript, no build step.
+/// The JWT single page: plain JavaScript, no build step. The access token lives in a
+/// variable of the page (never in `localStorage`, where every script of the origin reads
+/// it); the refresh token in an `HttpOnly` cookie that only `/auth/...` requests carry.
 const SPA: &str = r#"<!doctype html>
 <html lang=en><head><meta charset=utf-8><meta name=viewport content='width=device-width'>
 <title>JWT single page</title>
@@ -119,55 +122,97 @@ pre { background: #f5f5f5; padding: .6rem; white-space: pre-wrap; word-break: br
   <form id=login>
     <label>User name <input id=username autocomplete=username required></label>
     <label>Password <input id=password type=password autocomplete=current-password required></label>
-    <button type=submit>Log in via /api/login</button>
+    <button type=submit>Log in via /auth/login</button>
   </form>
 </div>
 <div class=card>
-  <p>Token in <code>localStorage</code>: <code id=has-token></code></p>
+  <p>Access token (in memory only): <code id=has-token></code>; refreshes: <span id=refreshes>0</span></p>
   <button id=me>GET /api/me</button>
-  <button id=logout>Log out (revoke this token)</button>
+  <button id=logout>Log out (this device)</button>
   <button id=logout-everywhere>Log out everywhere</button>
 </div>
 <p>Last answer: <strong id=status>none</strong></p>
 <pre id=result></pre>
-<p class=muted>Demo users: alice / wonderland, bob / builder. <a href=/login>The session flow</a></p>
+<p class=muted>Demo users: alice / wonderland, bob / builder. The refresh token is in an
+<code>HttpOnly</code> cookie sent to <code>/auth/...</code> only. <a href=/login>The session flow</a></p>
 <script>
 const $ = (id) => document.getElementById(id);
 const show = (status, body) => { $('status').textContent = String(status); $('result').textContent = body; };
-const refresh = () => {
-  const token = localStorage.getItem('token');
+// The access token: a variable, so a reload forgets it (the refresh cookie brings a new one).
+let accessToken = null;
+let refreshes = 0;
+const setToken = (token) => {
+  accessToken = token;
   $('has-token').textContent = token ? token.slice(0, 16) + '…' : 'none';
 };
-// Calls the API with the stored token; returns the status.
-async function api(method, path, token = localStorage.getItem('token')) {
+// One request with `token` (null: no header), no refresh; returns the status.
+async function call(method, path, token) {
   const headers = token ? { Authorization: 'Bearer ' + token } : {};
   const response = await fetch(path, { method, headers });
   show(response.status, await response.text());
   return response.status;
 }
+// Gets a new access token with the refresh cookie; one refresh at a time in this page. A
+// 409 means another tab refreshed the same cookie a moment ago: its answer brings the
+// browser the new cookie, so wait a moment and try again. A 401 means the family is over:
+// logged out.
+let refreshing = null;
+function refresh() {
+  refreshing ??= (async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      const response = await fetch('/auth/refresh', { method: 'POST' });
+      if (response.ok) {
+        setToken((await response.json()).access_token);
+        $('refreshes').textContent = String(++refreshes);
+        return true;
+      }
+      if (response.status === 401) setToken(null);
+      if (response.status !== 409) return false;
+    }
+    return false;
+  })().finally(() => { refreshing = null; });
+  return refreshing;
+}
+// Calls the API with the access token; on 401 (expired or revoked), refreshes once and
+// retries once.
+async function api(method, path) {
+  const status = await call(method, path, accessToken);
+  if (status !== 401 || !(await refresh())) return status;
+  return call(method, path, accessToken);
+}
 $('login').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const response = await fetch('/api/login', {
+  await refreshing; // the refresh of the page load, if still on its way
+  const response = await fetch('/auth/login', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ username: $('username').value, password: $('password').value }),
   });
   const text = await response.text();
-  if (response.ok) { localStorage.setItem('token', JSON.parse(text).token); show(response.status, 'logged in'); }
+  if (response.ok) { setToken(JSON.parse(text).access_token); show(response.status, 'logged in'); }
   else show(response.status, text);
-  refresh();
 });
 $('me').addEventListener('click', () => api('GET', '/api/me'));
 $('logout').addEventListener('click', async () => {
-  if (await api('POST', '/api/logout') === 204) localStorage.removeItem('token');
-  refresh();
+  const response = await fetch('/auth/logout', { method: 'POST' });
+  show(response.status, 'logged out');
+  if (response.ok) setToken(null);
 });
 $('logout-everywhere').addEventListener('click', async () => {
-  if (await api('POST', '/api/logout-everywhere') === 204) localStorage.removeItem('token');
-  refresh();
+  if (await api('POST', '/api/logout-everywhere') !== 204) return;
+  // Every family is over; this clears the dead refresh cookie.
+  await fetch('/auth/logout', { method: 'POST' });
+  setToken(null);
 });
-window.api = api;
-refresh();
+// For the browser tests: a call with a given token, and a refresh on demand.
+window.demo = { api, call, refresh };
+// A reload keeps the user logged in, through the refresh cookie.
+setToken(null);
+refresh().then((ok) => {
+  if (ok) show(200, 'logged in (refresh cookie)');
+  document.body.dataset.ready = 'yes';
+});
 </script>
 </body></html>
 "#;

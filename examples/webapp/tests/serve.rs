@@ -83,6 +83,6 @@ fn prints_its_url_and_serves_both_flows_on_the_in_process_store() {
         port,
         "GET /spa HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
     );
-    assert!(spa.contains("localStorage"), "the single page is served");
+    assert!(spa.contains("/auth/refresh"), "the single page is served");
     drop(server);
 }

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 use tokenstile::http::{CookieOptions, find_cookie_in_fields};
 use tokenstile::jwt::{SigningKey, Validation, VerifyingKeys};
+use tokenstile::refresh::{self, RefreshPolicy};
 use tokenstile::session::{SessionId, SessionPolicy};
 use tokenstile::store::{RevocationStore, SessionRecord, SessionStore};
 use tokenstile::{Clock, UnixTime};
@@ -16,6 +17,7 @@ use tokenstile::{Clock, UnixTime};
 use crate::backend::{Erased, SessionBackend};
 use crate::csrf::CsrfLayer;
 use crate::jwt::{Jwt, JwtKeys};
+use crate::refresh::{Refresh, RefreshBackend, RefreshFamily, Split};
 use crate::rejection::{Refusal, Rejection};
 use crate::settings::{BearerMode, Settings};
 
@@ -59,6 +61,7 @@ struct Inner<D> {
     policy: SessionPolicy,
     settings: Arc<Settings>,
     jwt: Jwt,
+    refresh: Refresh,
 }
 
 impl<D> Clone for Auth<D> {
@@ -75,6 +78,7 @@ impl<D> fmt::Debug for Auth<D> {
             .field("policy", &self.inner.policy)
             .field("settings", &self.inner.settings)
             .field("jwt", &self.inner.jwt)
+            .field("refresh", &self.inner.refresh)
             .finish()
     }
 }
@@ -82,6 +86,12 @@ impl<D> fmt::Debug for Auth<D> {
 impl<D> FromRef<Auth<D>> for Jwt {
     fn from_ref(auth: &Auth<D>) -> Self {
         auth.inner.jwt.clone()
+    }
+}
+
+impl<D> FromRef<Auth<D>> for Refresh {
+    fn from_ref(auth: &Auth<D>) -> Self {
+        auth.inner.refresh.clone()
     }
 }
 
@@ -98,6 +108,7 @@ impl Auth<()> {
             keys: None,
             validation: Validation::new(),
             token_lifetime: 15 * 60,
+            refresh: None,
         }
     }
 }
@@ -107,6 +118,13 @@ impl<D: Send + Sync + 'static> Auth<D> {
     #[must_use]
     pub fn jwt(&self) -> &Jwt {
         &self.inner.jwt
+    }
+
+    /// The refresh-token half: log in with an access token and a refresh cookie, rotate,
+    /// log this device out; see [`refresh`](crate::refresh).
+    #[must_use]
+    pub fn refresh(&self) -> &Refresh {
+        &self.inner.refresh
     }
 
     /// The session policy.
@@ -229,7 +247,8 @@ impl<D: Send + Sync + 'static> Auth<D> {
     }
 
     /// Logs `subject` out everywhere: ends all of its sessions and, when a JWT key is
-    /// configured, revokes every token issued to it until now. Returns how many sessions
+    /// configured, revokes every token issued to it until now; when refresh tokens are
+    /// configured, ends all of its refresh-token families too. Returns how many sessions
     /// were ended.
     ///
     /// # Errors
@@ -244,10 +263,20 @@ impl<D: Send + Sync + 'static> Auth<D> {
             .destroy_subject(self.inner.policy, subject)
             .await
             .map_err(|r| settings.refuse(r, None))?;
+        let families = if self.inner.refresh.is_configured() {
+            self.inner.refresh.logout_everywhere(subject).await?
+        } else {
+            0
+        };
         if self.inner.jwt.has_keys() {
             self.inner.jwt.revoke_subject(subject).await?;
         }
-        tracing::info!(target: "tokenstile_axum", event = "logout_everywhere", sessions = ended);
+        tracing::info!(
+            target: "tokenstile_axum",
+            event = "logout_everywhere",
+            sessions = ended,
+            families
+        );
         Ok(ended)
     }
 
@@ -330,6 +359,14 @@ pub struct AuthBuilder<S> {
     keys: Option<Arc<dyn JwtKeys>>,
     validation: Validation<'static>,
     token_lifetime: u64,
+    refresh: Option<RefreshConfig>,
+}
+
+/// What [`AuthBuilder::refresh_tokens`] was given.
+struct RefreshConfig {
+    backend: Arc<dyn RefreshBackend>,
+    policy: RefreshPolicy,
+    path: &'static str,
 }
 
 impl<S> fmt::Debug for AuthBuilder<S> {
@@ -338,6 +375,7 @@ impl<S> fmt::Debug for AuthBuilder<S> {
             .field("policy", &self.policy)
             .field("settings", &self.settings)
             .field("jwt", &self.keys.is_some())
+            .field("refresh", &self.refresh.as_ref().map(|r| r.policy))
             .finish_non_exhaustive()
     }
 }
@@ -425,10 +463,45 @@ impl<S> AuthBuilder<S> {
     }
 
     /// The lifetime of tokens [`Jwt::issue`] mints, in seconds (default 15 minutes). It
-    /// also bounds how long a log-out-everywhere is remembered, so tokens minted elsewhere
-    /// must not live longer.
+    /// also bounds (with the access-token lifetime of [refresh
+    /// tokens](Self::refresh_tokens), if longer) how long a log-out-everywhere is
+    /// remembered, so tokens minted elsewhere must not live longer.
     pub fn token_lifetime(mut self, secs: u64) -> Self {
         self.token_lifetime = secs;
+        self
+    }
+
+    /// Issues refresh-token families (see [`refresh`](crate::refresh)) under `policy`,
+    /// kept in `families`, with the refresh cookie limited to `path` (your refresh and
+    /// logout endpoints, such as `"/auth"`; see
+    /// [`tokenstile::refresh::cookie_options`]). Needs a JWT key ([`jwt`](Self::jwt)): the
+    /// access tokens are signed with it, carry the family as `sid`, live
+    /// `policy.access_lifetime`, and the [`Bearer`](crate::Bearer) check refuses them once
+    /// their family has ended. The policy's leeway is set to the `Validation`'s.
+    ///
+    /// The revocations of ended families go to the builder's store, where the `Bearer`
+    /// check looks. `families` holds [`RefreshFamily`] records: a handle to the builder's
+    /// store for stores that hold any data type (Redis, SQL: `store.clone()`), or a
+    /// `SharedStore::<RefreshFamily>::new()` next to an in-process `SharedStore<D>`.
+    pub fn refresh_tokens<F>(
+        mut self,
+        families: F,
+        policy: RefreshPolicy,
+        path: &'static str,
+    ) -> Self
+    where
+        S: RevocationStore + Clone + Send + Sync + 'static,
+        F: SessionStore<RefreshFamily> + Clone + Send + Sync + 'static,
+    {
+        let backend = Split {
+            families,
+            revocations: self.store.clone(),
+        };
+        self.refresh = Some(RefreshConfig {
+            backend: Arc::new(backend),
+            policy,
+            path,
+        });
         self
     }
 
@@ -440,31 +513,57 @@ impl<S> AuthBuilder<S> {
     {
         let settings = Arc::new(self.settings);
         let store = Arc::new(Erased(self.store));
+        let access_lifetime = self
+            .refresh
+            .as_ref()
+            .map_or(0, |r| r.policy.access_lifetime);
         let jwt = Jwt::new(
             self.keys,
             self.validation,
             self.token_lifetime,
+            access_lifetime,
             Arc::clone(&settings),
             Arc::clone(&store) as _,
         );
         let store: Arc<dyn SessionBackend<D>> = store;
+        let refresh = match self.refresh {
+            Some(config) => Refresh::new(
+                Some(config.backend),
+                config.policy.with_leeway(jwt.validation().leeway),
+                refresh::cookie_options(config.path),
+                Arc::clone(&settings),
+                jwt.clone(),
+            ),
+            None => Refresh::new(
+                None,
+                RefreshPolicy::new(),
+                refresh::cookie_options("/"),
+                Arc::clone(&settings),
+                jwt.clone(),
+            ),
+        };
         Auth {
             inner: Arc::new(Inner {
                 sessions: store,
                 policy: self.policy,
                 settings,
                 jwt,
+                refresh,
             }),
         }
     }
 }
 
-/// A `Set-Cookie` for the session cookie: a new session's ID, or the clearing cookie.
-/// Put it in a response: `(cookie, Redirect::to("/"))`.
+/// A `Set-Cookie` for the session cookie (a new session's ID, or the clearing cookie) or
+/// for the refresh cookie. Put it in a response: `(cookie, Redirect::to("/"))`.
 #[derive(Debug, Clone)]
 pub struct SessionCookie(HeaderValue);
 
 impl SessionCookie {
+    pub(crate) const fn new(value: HeaderValue) -> Self {
+        Self(value)
+    }
+
     /// The `Set-Cookie` value. It holds the session ID: never log it.
     #[must_use]
     pub fn header_value(&self) -> &HeaderValue {

@@ -36,6 +36,9 @@ struct JwtInner {
     keys: Option<Arc<dyn JwtKeys>>,
     validation: Validation<'static>,
     token_lifetime: u64,
+    /// The longest lifetime of a token this app mints (by [`Jwt::issue`] or from a
+    /// refresh-token family): how long a log-out-everywhere must be remembered.
+    longest_lifetime: u64,
     settings: Arc<Settings>,
     store: Arc<dyn RevocationBackend>,
 }
@@ -72,6 +75,7 @@ impl Jwt {
         keys: Option<Arc<dyn JwtKeys>>,
         validation: Validation<'static>,
         token_lifetime: u64,
+        longest_lifetime: u64,
         settings: Arc<Settings>,
         store: Arc<dyn RevocationBackend>,
     ) -> Self {
@@ -80,6 +84,7 @@ impl Jwt {
                 keys,
                 validation,
                 token_lifetime,
+                longest_lifetime: longest_lifetime.max(token_lifetime),
                 settings,
                 store,
             }),
@@ -202,7 +207,7 @@ impl Jwt {
     pub async fn revoke_subject(&self, subject: &str) -> Result<(), Rejection> {
         let now = self.inner.settings.now();
         let expires_at = now
-            .saturating_add(self.inner.token_lifetime)
+            .saturating_add(self.inner.longest_lifetime)
             .saturating_add(self.inner.validation.leeway)
             .saturating_add(1);
         self.inner
@@ -249,6 +254,8 @@ pub struct TokenInfo {
     pub sub: Option<String>,
     /// `jti`.
     pub jti: Option<String>,
+    /// `sid`: the refresh-token family the token was issued from, if any.
+    pub sid: Option<String>,
     /// `iat`.
     pub iat: Option<UnixTime>,
     /// `exp`.
@@ -261,6 +268,7 @@ impl TokenInfo {
         claims.iss = self.iss.as_deref();
         claims.sub = self.sub.as_deref();
         claims.jti = self.jti.as_deref();
+        claims.sid = self.sid.as_deref();
         claims.iat = self.iat;
         claims.exp = self.exp;
         claims
@@ -273,6 +281,7 @@ impl From<&RegisteredClaims<'_>> for TokenInfo {
             iss: claims.iss.map(String::from),
             sub: claims.sub.map(String::from),
             jti: claims.jti.map(String::from),
+            sid: claims.sid.map(String::from),
             iat: claims.iat,
             exp: claims.exp,
         }

@@ -3,7 +3,7 @@
 use alloc::boxed::Box;
 use core::fmt;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Why a request was refused. Every extractor and helper of this crate fails with one of
@@ -36,11 +36,18 @@ pub enum Refusal {
     /// A token that was revoked (logout, log-out-everywhere). As
     /// [`InvalidToken`](Self::InvalidToken).
     RevokedToken,
+    /// No refresh cookie, a malformed one, or one that no live refresh-token family has
+    /// (logged out, ended, expired). `401`, and the refresh cookie is cleared.
+    NoRefreshToken,
+    /// A refresh token its family had already replaced: stolen, or replayed. The family
+    /// has been ended, with every access token issued from it. `401`, and the refresh
+    /// cookie is cleared.
+    ReusedRefreshToken,
     /// A state-changing request (`POST`, `PUT`, `PATCH`, `DELETE`, ...) from a page of
     /// another origin, by `Sec-Fetch-Site` or `Origin`. `403`.
     CrossOrigin,
-    /// The session was changed by another request since it was loaded; nothing was
-    /// written. `409`.
+    /// The session was changed by another request since it was loaded, or a concurrent
+    /// refresh of the same refresh token won a moment ago; nothing was written. `409`.
     Conflict,
     /// The subject already has as many sessions as the policy allows. `403`.
     TooManySessions,
@@ -63,6 +70,8 @@ impl Refusal {
             Self::InvalidToken => "invalid_token",
             Self::ExpiredToken => "expired_token",
             Self::RevokedToken => "revoked_token",
+            Self::NoRefreshToken => "no_refresh_token",
+            Self::ReusedRefreshToken => "reused_refresh_token",
             Self::CrossOrigin => "cross_origin",
             Self::Conflict => "conflict",
             Self::TooManySessions => "too_many_sessions",
@@ -76,7 +85,11 @@ impl Refusal {
     #[must_use]
     pub const fn status(self) -> StatusCode {
         match self {
-            Self::NoSession | Self::SessionExpired | Self::MissingToken => StatusCode::UNAUTHORIZED,
+            Self::NoSession
+            | Self::SessionExpired
+            | Self::MissingToken
+            | Self::NoRefreshToken
+            | Self::ReusedRefreshToken => StatusCode::UNAUTHORIZED,
             Self::MalformedToken
             | Self::InvalidToken
             | Self::ExpiredToken
@@ -105,7 +118,10 @@ impl Refusal {
 
     pub(crate) const fn body(self) -> &'static str {
         match self {
-            Self::NoSession | Self::SessionExpired => "not logged in\n",
+            Self::NoSession
+            | Self::SessionExpired
+            | Self::NoRefreshToken
+            | Self::ReusedRefreshToken => "not logged in\n",
             Self::MissingToken => "missing bearer token\n",
             Self::MalformedToken | Self::InvalidToken | Self::ExpiredToken | Self::RevokedToken => {
                 "token refused\n"
@@ -148,6 +164,12 @@ impl Rejection {
     #[must_use]
     pub const fn refusal(&self) -> Refusal {
         self.refusal
+    }
+
+    /// The same refusal, with `value` appended to the answer's `name` headers.
+    pub(crate) fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.response.headers_mut().append(name, value);
+        self
     }
 }
 

@@ -22,13 +22,14 @@ use crate::rejection::{Refusal, Rejection, plain};
 pub enum BearerMode {
     /// `403 Forbidden` for a token that is malformed, invalid, expired or revoked: the
     /// client did authenticate, and the answer is no. This is what most JWT middleware
-    /// does, and what the single page of the demo app expects. The default.
+    /// does. The default.
     #[default]
     Forbidden,
     /// [RFC 6750 §3.1]: `401` with `WWW-Authenticate: Bearer error="invalid_token"` for an
     /// invalid, expired or revoked token, and `400` with `error="invalid_request"` for a
-    /// malformed `Authorization` header. Choose it for OAuth 2.0 clients, which refresh
-    /// their token on such a `401`.
+    /// malformed `Authorization` header. Choose it for OAuth 2.0 clients, and for pages
+    /// that [refresh](crate::refresh) their access token on such a `401` (the single page
+    /// of the demo app does).
     ///
     /// [RFC 6750 §3.1]: https://www.rfc-editor.org/rfc/rfc6750#section-3.1
     Rfc6750,

@@ -41,14 +41,17 @@ use alloc::string::String;
 
 use axum::http::HeaderMap;
 use tokenstile::jwt::{Hs256Key, Validation};
+use tokenstile::refresh::RefreshPolicy;
 use tokenstile::store::SharedStore;
 
 use crate::auth::Auth;
+use crate::refresh::RefreshFamily;
 use crate::rejection::{Refusal, Rejection};
 
 /// An [`Auth`] for tests: an in-memory [`SharedStore`], a random JWT key with the default
-/// [`Validation`], the default cookie and policy, and `http://localhost` as the app's
-/// origin.
+/// [`Validation`], the default cookie and policy, `http://localhost` as the app's origin,
+/// and refresh tokens with the default [`RefreshPolicy`] and the refresh cookie on
+/// `/auth` (the families in a [`SharedStore`] of their own).
 ///
 /// # Panics
 ///
@@ -62,6 +65,11 @@ where
     let _fixed_if_unavailable = getrandom::fill(&mut secret);
     let key = Hs256Key::new_from_slice(&secret).ok();
     let builder = Auth::builder(SharedStore::<D>::new()).allowed_origin("http://localhost");
+    let builder = builder.refresh_tokens(
+        SharedStore::<RefreshFamily>::new(),
+        RefreshPolicy::new(),
+        "/auth",
+    );
     match key {
         Some(key) => builder.jwt(key, Validation::new()).build(),
         None => builder.build(),
@@ -94,4 +102,26 @@ where
     D: Send + Sync + 'static,
 {
     Ok(format!("Bearer {}", auth.jwt().issue(subject)?))
+}
+
+/// Logs `subject` in on a new device through [`Refresh::login`](crate::Refresh::login),
+/// and returns the `Authorization` header value (`Bearer ...`) of its access token and the
+/// `Cookie` header value that carries its refresh token (`__Secure-refresh=...`).
+///
+/// # Errors
+///
+/// As [`Refresh::login`](crate::Refresh::login).
+pub async fn refresh_login<D>(auth: &Auth<D>, subject: &str) -> Result<(String, String), Rejection>
+where
+    D: Send + Sync + 'static,
+{
+    let (access, cookie) = auth
+        .refresh()
+        .login(&HeaderMap::new(), subject)
+        .await?
+        .into_parts();
+    let cookie = cookie
+        .request_value()
+        .ok_or_else(|| auth.reject(Refusal::Internal))?;
+    Ok((format!("Bearer {access}"), cookie))
 }

@@ -52,8 +52,23 @@ async fn a_failing_store_is_503_never_logged_in_and_logged_without_secrets() {
     assert_eq!(body, "service unavailable, try again later\n");
 
     // A real session and token, presented to a server whose store is down.
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let now = Arc::new(Mutex::new(started));
+    let clock = {
+        let now = Arc::clone(&now);
+        move || UnixTime::from_secs(*now.lock().unwrap())
+    };
     let up: Auth<User> = Auth::builder(SharedStore::new())
         .jwt(key, Validation::new())
+        .refresh_tokens(
+            SharedStore::<RefreshFamily>::new(),
+            RefreshPolicy::new(),
+            "/auth",
+        )
+        .clock(clock)
         .build();
     let cookie = testing::login_cookie(&up, "alice", alice()).await.unwrap();
     let token = testing::bearer_header(&up, "alice").unwrap();
@@ -114,6 +129,15 @@ async fn a_failing_store_is_503_never_logged_in_and_logged_without_secrets() {
     .await;
     send(&app_up, "GET", "/api/me", &[("authorization", &token)], "").await;
     send(&app_up, "POST", "/logout", &[("cookie", &pair)], "").await;
+    // Refresh tokens: login, rotation, reuse of the replaced token, logout.
+    let (_, headers, first_body) = send(&app_up, "POST", "/auth/login", &[], "alice").await;
+    let first = cookie_pair(&headers);
+    let (_, headers, second_body) =
+        send(&app_up, "POST", "/auth/refresh", &[("cookie", &first)], "").await;
+    let second = cookie_pair(&headers);
+    *now.lock().unwrap() += 11; // past the grace period
+    send(&app_up, "POST", "/auth/refresh", &[("cookie", &first)], "").await;
+    send(&app_up, "POST", "/auth/logout", &[("cookie", &second)], "").await;
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     for expected in [
@@ -125,13 +149,29 @@ async fn a_failing_store_is_503_never_logged_in_and_logged_without_secrets() {
         "reason=\"no_session\"",
         "reason=\"cross_origin\"",
         "reason=\"revoked_token\"",
+        "event=\"refresh_login\"",
+        "event=\"refresh\"",
+        "event=\"refresh_reused\"",
+        "reason=\"reused_refresh_token\"",
+        "event=\"refresh_logout\"",
     ] {
         assert!(log.contains(expected), "{expected} not logged in:\n{log}");
     }
     let session_value = pair.trim_start_matches("__Host-session=");
     let token_value = token.trim_start_matches("Bearer ");
     let cookie_value = cookie.trim_start_matches("__Host-session=");
-    for secret in [session_value, cookie_value, token_value, "Alice"] {
+    let refresh_values = [&first, &second].map(|c| c.trim_start_matches("__Secure-refresh="));
+    let access_values =
+        [&first_body, &second_body].map(|b| b.split('"').nth(3).unwrap().to_owned());
+    assert!(
+        access_values.iter().all(|a| a.len() > 100),
+        "{access_values:?}"
+    );
+    let secrets = [session_value, cookie_value, token_value, "Alice"]
+        .into_iter()
+        .chain(refresh_values)
+        .chain(access_values.iter().map(String::as_str));
+    for secret in secrets {
         assert!(
             !log.contains(secret),
             "a secret leaked into the log:\n{log}"

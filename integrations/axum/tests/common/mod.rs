@@ -12,12 +12,14 @@ pub use axum::response::{IntoResponse, Response};
 pub use axum::routing::{get, post};
 pub use tokenstile::UnixTime;
 pub use tokenstile::jwt::{Hs256Key, Validation};
+pub use tokenstile::refresh::RefreshPolicy;
 pub use tokenstile::store::{
     CreateOutcome, LookupKey, RevocationStore, SessionRecord, SessionSink, SessionStore,
     SharedStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
 };
 pub use tokenstile_axum::{
-    Auth, Bearer, BearerMode, Refusal, Rejection, Session, StandardClaims, StatelessBearer, testing,
+    Auth, Bearer, BearerMode, RefreshFamily, Refusal, Rejection, Session, StandardClaims,
+    StatelessBearer, Tokens, refresh, testing,
 };
 pub use tower::ServiceExt;
 
@@ -98,6 +100,15 @@ pub async fn api_everywhere(token: Bearer<StandardClaims>) -> Result<&'static st
     Ok("revoked everywhere")
 }
 
+/// Logs the subject in the body in with refresh tokens.
+pub async fn refresh_login(
+    State(auth): State<Auth<User>>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Tokens, Rejection> {
+    auth.refresh().login(&headers, &body).await
+}
+
 pub fn app(auth: Auth<User>) -> Router {
     Router::new()
         .route("/page", get(page))
@@ -112,6 +123,9 @@ pub fn app(auth: Auth<User>) -> Router {
         .route("/api/logout", post(api_logout))
         .route("/api/everywhere", post(api_everywhere))
         .route("/plain", post(|| async { "plain post" }))
+        .route("/auth/login", post(refresh_login))
+        .route("/auth/refresh", post(refresh::rotate))
+        .route("/auth/logout", post(refresh::logout))
         .layer(auth.csrf_layer())
         .with_state(auth)
 }
