@@ -167,7 +167,16 @@ impl Hs256Key {
 
     /// Whether `tag` is the HMAC of `msg`, compared in constant time.
     pub(crate) fn verify_tag(&self, msg: &[u8], tag: &[u8; 32]) -> bool {
-        self.tag(msg).ct_eq(tag).into()
+        // Compared as four words: the same constant-time comparison, with four of
+        // `subtle`'s optimization barriers instead of thirty-two.
+        let words = |tag: &[u8; 32]| {
+            let mut words = [0u64; 4];
+            for (word, bytes) in words.iter_mut().zip(tag.as_chunks::<8>().0) {
+                *word = u64::from_le_bytes(*bytes);
+            }
+            words
+        };
+        words(&self.tag(msg)).ct_eq(&words(tag)).into()
     }
 }
 
