@@ -39,16 +39,6 @@ const fn at_least(v: u64, c: u8) -> u64 {
     v.wrapping_add(splat(128u8.wrapping_sub(c))) & HIGH
 }
 
-/// The high bit of each lane whose byte is in `lo..=hi` (`1 <= lo <= hi < 128`).
-const fn within(v: u64, lo: u8, hi: u8) -> u64 {
-    at_least(v, lo) & !at_least(v, hi.wrapping_add(1))
-}
-
-/// Widens a high-bit-per-lane mask to whole lanes.
-const fn widen(high_bits: u64) -> u64 {
-    (high_bits >> 7).wrapping_mul(0xff)
-}
-
 /// Lane-wise `a + b` modulo 256, with no carry between lanes.
 const fn add_lanes(a: u64, b: u64) -> u64 {
     ((a & LOW7).wrapping_add(b & LOW7)) ^ ((a ^ b) & HIGH)
@@ -59,20 +49,42 @@ const fn add_lanes(a: u64, b: u64) -> u64 {
 fn decode_word(v: u64) -> ([u8; 6], u64) {
     // Classification assumes bytes below 128; others are refused by `non_ascii`.
     let non_ascii = v & HIGH;
-    let upper = within(v, b'A', b'Z');
-    let lower = within(v, b'a', b'z');
-    let digit = within(v, b'0', b'9');
-    let dash = within(v, b'-', b'-');
-    let under = within(v, b'_', b'_');
-    let invalid = non_ascii | (!(upper | lower | digit | dash | under) & HIGH);
-    // `x - c` in lanes where `x >= c`: setting the high bit first means no borrow crosses
-    // a lane whatever the byte.
-    let minus = |c: u8| (v | HIGH).wrapping_sub(splat(c)) & LOW7;
-    let sextets = (widen(upper) & minus(b'A'))
-        | (widen(lower) & minus(b'a' - 26))
-        | (widen(digit) & (v.wrapping_add(splat(4)) & LOW7))
-        | (widen(dash) & splat(62))
-        | (widen(under) & splat(63));
+    // The alphabet in ASCII order: `-` 45, `0`-`9` 48-57, `A`-`Z` 65-90, `_` 95, `a`-`z`
+    // 97-122. Ten thresholds bound its five ranges.
+    let (ge45, ge46, ge48, ge58) = (
+        at_least(v, b'-'),
+        at_least(v, b'-' + 1),
+        at_least(v, b'0'),
+        at_least(v, b'9' + 1),
+    );
+    let (ge65, ge91, ge95, ge96) = (
+        at_least(v, b'A'),
+        at_least(v, b'Z' + 1),
+        at_least(v, b'_'),
+        at_least(v, b'_' + 1),
+    );
+    let (ge97, ge123) = (at_least(v, b'a'), at_least(v, b'z' + 1));
+    let valid = (ge45 & !ge46) | (ge48 & !ge58) | (ge65 & !ge91) | (ge95 & !ge96) | (ge97 & !ge123);
+    let invalid = non_ascii | (!valid & HIGH);
+    // The sextet is the character plus an offset (mod 256) that is constant over each
+    // range, so over the valid characters it is a step function of the character with
+    // steps at `0`, `A`, `_` and `a`. Each step flips bits of the offset: `(m >> 7) * d`
+    // puts `d` in the lanes of mask `m`, with no carry since `d < 256`.
+    const fn offset(to: u8, from: u8) -> u8 {
+        to.wrapping_sub(from)
+    }
+    let dash = offset(62, b'-');
+    let digit = offset(52, b'0');
+    let upper = offset(0, b'A');
+    let under = offset(63, b'_');
+    let lower = offset(26, b'a');
+    let step = |mask: u64, from: u8, to: u8| (mask >> 7).wrapping_mul(u64::from(from ^ to));
+    let offsets = splat(dash)
+        ^ step(ge48, dash, digit)
+        ^ step(ge65, digit, upper)
+        ^ step(ge95, upper, under)
+        ^ step(ge97, under, lower);
+    let sextets = add_lanes(v, offsets);
     // Pack: pairs of sextets into 12 bits, then pairs of those into 24.
     let pairs = ((sextets & 0x00ff_00ff_00ff_00ff) << 6) | ((sextets >> 8) & 0x00ff_00ff_00ff_00ff);
     let quads = ((pairs & 0x0000_ffff_0000_ffff) << 12) | ((pairs >> 16) & 0x0000_ffff_0000_ffff);
@@ -86,16 +98,21 @@ fn encode_word(bytes: [u8; 6]) -> [u8; 8] {
     let quads = u64::from_le_bytes([b2, b1, b0, 0, b5, b4, b3, 0]);
     let pairs = ((quads >> 12) & 0x0000_0fff_0000_0fff) | ((quads & 0x0000_0fff_0000_0fff) << 16);
     let sextets = ((pairs >> 6) & 0x003f_003f_003f_003f) | ((pairs & 0x003f_003f_003f_003f) << 8);
-    // The offset from sextet to character, by range: A-Z, a-z, 0-9, `-`, `_`.
-    let select = |mask: u64, then: u64, otherwise: u64| {
-        let mask = widen(mask);
-        (mask & then) | (!mask & otherwise)
-    };
-    let mut offset = splat(b'A');
-    offset = select(at_least(sextets, 26), splat(b'a' - 26), offset);
-    offset = select(at_least(sextets, 52), splat(b'0'.wrapping_sub(52)), offset);
-    offset = select(at_least(sextets, 62), splat(b'-'.wrapping_sub(62)), offset);
-    offset = select(at_least(sextets, 63), splat(b'_'.wrapping_sub(63)), offset);
+    // The offset from sextet to character (mod 256) is a step function of the sextet, with
+    // steps at 26 (`a`), 52 (`0`), 62 (`-`) and 63 (`_`); each step flips bits of it, as
+    // in `decode_word`.
+    let upper = b'A';
+    let lower = b'a'.wrapping_sub(26);
+    let digit = b'0'.wrapping_sub(52);
+    let dash = b'-'.wrapping_sub(62);
+    let under = b'_'.wrapping_sub(63);
+    let step =
+        |at: u8, from: u8, to: u8| (at_least(sextets, at) >> 7).wrapping_mul(u64::from(from ^ to));
+    let offset = splat(upper)
+        ^ step(26, upper, lower)
+        ^ step(52, lower, digit)
+        ^ step(62, digit, dash)
+        ^ step(63, dash, under);
     add_lanes(sextets, offset).to_le_bytes()
 }
 
