@@ -122,7 +122,7 @@ where
     // Authenticated from here on. One pass validates the payload, rewrites it in canonical
     // form and notes where the registered claims' values are.
     let (payload, rest) = scratch.split_at_mut(payload_len.min(scratch.len()));
-    let mut captures = json::Captures::new(&REGISTERED_NAMES);
+    let mut captures = REGISTERED;
     let canonical_len = json::canonicalize_capturing(payload, policy.max_depth, &mut captures)
         .map_err(VerifyError::Payload)?;
     let payload: &'s [u8] = payload;
@@ -182,6 +182,9 @@ fn decode_b64<'b>(segment: &[u8], scratch: &'b mut [u8]) -> Result<&'b mut [u8],
 const REGISTERED_NAMES: [&[u8]; 8] = [
     b"iss", b"sub", b"jti", b"sid", b"exp", b"nbf", b"iat", b"aud",
 ];
+
+/// What the canonicalizer looks for in a payload, prepared at compile time.
+const REGISTERED: json::Captures<'static> = json::Captures::new(&REGISTERED_NAMES);
 
 /// Types the registered claims found by the canonicalizer, in the order they appear in the
 /// payload, unescaping strings into `spare` when they need it. A claim of the wrong JSON

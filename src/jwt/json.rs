@@ -145,17 +145,25 @@ pub(crate) fn canonicalize_capturing(
     canonicalizer.run()
 }
 
-/// A name of up to seven bytes as one word: its bytes, then its length in the top byte.
-fn pack(name: &[u8]) -> Option<u64> {
+/// A name of up to seven bytes as one word: its bytes, then its length in the top byte;
+/// [`UNPACKED`] for a longer name.
+const fn pack(name: &[u8]) -> u64 {
     if name.len() > 7 {
-        return None;
+        return UNPACKED;
     }
-    let bytes = name
-        .iter()
-        .rev()
-        .fold(0u64, |word, &b| (word << 8) | u64::from(b));
-    Some(bytes | (u64::try_from(name.len()).ok()? << 56))
+    let mut word = (name.len() as u64) << 56;
+    let mut shift = 0u32;
+    let mut rest = name;
+    while let [byte, tail @ ..] = rest {
+        word |= (*byte as u64) << shift;
+        shift = shift.wrapping_add(8);
+        rest = tail;
+    }
+    word
 }
+
+/// No packed name: its top byte, a length, is at most 7.
+const UNPACKED: u64 = u64::MAX;
 
 /// The most top-level members [`Captures`] looks for.
 pub(crate) const MAX_CAPTURES: usize = 8;
@@ -163,10 +171,14 @@ pub(crate) const MAX_CAPTURES: usize = 8;
 /// Top-level members to find while canonicalizing, by their canonical name, and where
 /// their values ended up: ranges of the canonical output, in the order the members
 /// appear (each name at most once, since names do not repeat).
+///
+/// Build one in a `const` ([`new`](Self::new) is a `const fn`) and copy it per use: the
+/// names are then packed at compile time.
+#[derive(Clone, Copy)]
 pub(crate) struct Captures<'n> {
     names: &'n [&'n [u8]],
-    /// The names of up to seven bytes as words (see [`pack`]).
-    packed: [Option<u64>; MAX_CAPTURES],
+    /// The names of up to seven bytes as words (see [`pack`]); [`UNPACKED`] otherwise.
+    packed: [u64; MAX_CAPTURES],
     /// Bit `n` is set when a name of `n` bytes is looked for (63: 63 bytes or more).
     lengths: u64,
     /// `(index in names, start, end)` of each value found, in document order.
@@ -177,16 +189,20 @@ pub(crate) struct Captures<'n> {
 impl<'n> Captures<'n> {
     /// Looks for the members named `names` (at most [`MAX_CAPTURES`] of them; more are
     /// ignored).
-    pub(crate) fn new(names: &'n [&'n [u8]]) -> Self {
-        let names = names.get(..MAX_CAPTURES).unwrap_or(names);
-        let mut packed = [None; MAX_CAPTURES];
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+    pub(crate) const fn new(names: &'n [&'n [u8]]) -> Self {
+        let mut packed = [UNPACKED; MAX_CAPTURES];
         let mut lengths = 0u64;
-        for (slot, name) in packed.iter_mut().zip(names) {
-            *slot = pack(name);
-            lengths |= 1u64 << name.len().min(63);
+        let mut i = 0;
+        // Indexing in bounds: `i` stays below both lengths.
+        while i < names.len() && i < MAX_CAPTURES {
+            packed[i] = pack(names[i]);
+            let len = if names[i].len() < 63 { names[i].len() } else { 63 };
+            lengths |= 1u64 << len;
+            i += 1;
         }
         Self {
-            names,
+            names: names.split_at(i).0,
             packed,
             lengths,
             found: [(0, 0, 0); MAX_CAPTURES],
@@ -201,8 +217,9 @@ impl<'n> Captures<'n> {
         if self.lengths & (1u64 << name.len().min(63)) == 0 {
             return None;
         }
-        if let Some(word) = pack(name) {
-            return self.packed.iter().position(|&p| p == Some(word));
+        let word = pack(name);
+        if word != UNPACKED {
+            return self.packed.iter().position(|&p| p == word);
         }
         self.names.iter().position(|n| *n == name)
     }
