@@ -920,6 +920,20 @@ impl Canonicalizer<'_, '_> {
     /// Rewrites the string at `"`; returns the canonical offset just after its opening
     /// quote.
     fn string(&mut self) -> Result<usize, JsonError> {
+        // The common case: nothing rewritten so far (so the output is the input), and a
+        // string without escapes, which stays as it is.
+        if self.w == self.r {
+            let content = self.r.saturating_add(1);
+            let rest = self.buf.get(content..).unwrap_or_default();
+            if let Some(run) = string_run(rest)
+                && rest.get(run) == Some(&b'"')
+            {
+                let end = content.saturating_add(run).saturating_add(1);
+                self.r = end;
+                self.w = end;
+                return Ok(content);
+            }
+        }
         self.copy(1)?;
         let start = self.w;
         loop {
