@@ -2,22 +2,46 @@
 # Instructions per `sign` and per `verify` of the benchmark fixture, counted by callgrind:
 # each operation is run 1,000 and 2,000 times and the difference divided by 1,000, which
 # cancels start-up and set-up. Counts are repeatable for one binary on one machine, unlike
-# timings; SHA-256 runs in software under valgrind.
+# timings; SHA-256 runs in software under valgrind (no SHA-NI).
 #
-#   bash benches/instructions.sh            # needs valgrind (apt-get install valgrind)
+#   bash benches/instructions.sh             # the two totals
+#   bash benches/instructions.sh --profile   # and, per operation, the library's functions
+#                                            # by inclusive count (callees included)
+#
+# Needs valgrind (Debian: apt-get install valgrind); --profile also uses its
+# callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v valgrind >/dev/null || { echo "valgrind not found" >&2; exit 1; }
-cargo build --release -q -p tokenstile-bench --bin instructions
+command -v valgrind >/dev/null || {
+  echo "valgrind not found" >&2
+  exit 1
+}
+profile=false
+[[ ${1:-} == --profile ]] && profile=true
+# Line tables let callgrind_annotate name inlined code; they do not change the code.
+CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
+  cargo build --release -q -p tokenstile-bench --bin instructions
 bin="${CARGO_TARGET_DIR:-target}/release/instructions"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-count() {
-    valgrind --tool=callgrind --callgrind-out-file="$tmp/out" "$bin" "$1" "$2" >/dev/null 2>"$tmp/log"
-    sed -n 's/^summary: *//p' "$tmp/out"
+count() { # $1 = operation, $2 = times; prints the total, keeps the profile as $tmp/$1.$2
+  valgrind --tool=callgrind --callgrind-out-file="$tmp/$1.$2" "$bin" "$1" "$2" >/dev/null 2>"$tmp/log"
+  sed -n 's/^summary: *//p' "$tmp/$1.$2"
 }
 for op in sign verify; do
-    one=$(count "$op" 1000)
-    two=$(count "$op" 2000)
-    echo "$op: $(( (two - one) / 1000 )) instructions per token"
+  one=$(count "$op" 1000)
+  two=$(count "$op" 2000)
+  echo "$op: $(((two - one) / 1000)) instructions per token"
+  if $profile; then
+    # A function's inclusive count appears under the file of its own code and, for code
+    # inlined into it from elsewhere, under other files too: keep the largest per name.
+    callgrind_annotate --inclusive=yes --threshold=100 "$tmp/$op.2000" 2>/dev/null |
+      awk '/tokenstile::|sha2::sha256::compress256|serde_core::de::Deserializer>::deserialize_struct/ {
+             n = $1; gsub(/,/, "", n)
+             name = $0; sub(/^[^:]*:/, "", name); sub(/ \[.*$/, "", name); sub(/ \([0-9,]+x\)$/, "", name)
+             if (n + 0 > best[name]) best[name] = n + 0
+           }
+           END { for (f in best) if (best[f] / 2000 >= 100) printf "  %8d  %s\n", best[f] / 2000, f }' |
+      sort -rn
+  fi
 done
