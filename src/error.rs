@@ -107,6 +107,11 @@ pub enum EncodeError {
     Key,
     /// The claims could not be serialized to a JSON object that verification accepts.
     Serialize,
+    /// A registered claim has a JSON type or value that verification refuses (a
+    /// `NumericDate` that is not an integer from 0 to `i64::MAX`, a string claim that is not
+    /// a string, an `aud` that is neither a string nor an array of strings without NUL):
+    /// such a token could never be verified, so it is not signed.
+    InvalidClaim(Claim),
 }
 
 impl fmt::Display for EncodeError {
@@ -116,6 +121,9 @@ impl fmt::Display for EncodeError {
             Self::Header => "header cannot be written",
             Self::Key => "no signing key",
             Self::Serialize => "claims could not be serialized",
+            Self::InvalidClaim(claim) => {
+                return write!(f, "invalid `{}` claim", claim.name());
+            }
         })
     }
 }

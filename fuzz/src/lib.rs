@@ -37,7 +37,7 @@ use tokenstile::store::{
     CreateOutcome, MemoryStore, SessionHandle, SessionRecord, SessionStore as _, Store as _,
     StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, WhenFull, block_on,
 };
-use tokenstile::{DecodeError, EncodeError, Error, UnixTime, VerifyError};
+use tokenstile::{Claim, DecodeError, EncodeError, Error, UnixTime, VerifyError};
 
 /// A target body: any bytes in, a panic out only on a finding.
 pub type Target = fn(&[u8]);
@@ -485,11 +485,19 @@ pub fn sign_json_differential(data: &[u8]) {
 
     let expected = serde_json::to_string(&claims).unwrap();
     let within_limits = depth(&claims) <= 16 && open_names(&claims) <= 128;
+    // The registered claims of a type verification refuses, in the order they are written.
+    let bad_claims: Vec<Claim> = claims
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(name, value)| bad_registered(name, value))
+        .collect();
     let key = key();
     let mut out = vec![0u8; expected.len() * 2 + 256];
     match jwt::sign(&key, &claims, &mut out) {
         Ok(token) => {
             assert!(within_limits, "signed beyond the limits: {expected}");
+            assert!(bad_claims.is_empty(), "signed {bad_claims:?}: {expected}");
             let payload = token.split('.').nth(1).unwrap();
             let json = Base64UrlUnpadded::decode_vec(payload).unwrap();
             assert_eq!(String::from_utf8(json).unwrap(), expected);
@@ -503,14 +511,13 @@ pub fn sign_json_differential(data: &[u8]) {
                 jwt::verify::<serde::de::IgnoredAny, _>(&key, token, &policy, now, &mut scratch);
             // The claims are random, so registered ones among them (`exp`, `nbf`, `iat`,
             // `aud`, ...) may fail the policy; what must never happen is that verification
-            // can't read what signing wrote.
+            // can't read what signing wrote, or refuses the type of a claim it signed.
             assert!(
                 matches!(
                     verified,
                     Ok(_)
                         | Err(Error::Verify(
-                            VerifyError::InvalidClaim(_)
-                                | VerifyError::Expired
+                            VerifyError::Expired
                                 | VerifyError::NotYetValid
                                 | VerifyError::IssuedInFuture
                                 | VerifyError::Audience
@@ -519,10 +526,50 @@ pub fn sign_json_differential(data: &[u8]) {
                 "{verified:?} for {expected}"
             );
         }
+        Err(EncodeError::InvalidClaim(claim)) => {
+            // Within the limits the first such claim stops signing; beyond them a limit may
+            // be met first, but a claim named in the error must be one of them.
+            if within_limits {
+                assert_eq!(bad_claims.first(), Some(&claim), "{expected}");
+            } else {
+                assert!(bad_claims.contains(&claim), "{claim:?}: {expected}");
+            }
+        }
         Err(e) => {
             assert_eq!(e, EncodeError::Serialize, "{expected}");
             assert!(!within_limits, "refused within the limits: {expected}");
         }
+    }
+
+    /// The claim, if `name` is a registered one and `value` has a type or value that
+    /// verification refuses for it.
+    fn bad_registered(name: &str, value: &serde_json::Value) -> Option<Claim> {
+        use serde_json::Value;
+        let text = |v: &Value| v.as_str().is_some_and(|s| !s.contains('\0'));
+        let (claim, ok) = match name {
+            "exp" => (
+                Claim::Exp,
+                value.as_u64().is_some_and(|n| i64::try_from(n).is_ok()),
+            ),
+            "nbf" => (
+                Claim::Nbf,
+                value.as_u64().is_some_and(|n| i64::try_from(n).is_ok()),
+            ),
+            "iat" => (
+                Claim::Iat,
+                value.as_u64().is_some_and(|n| i64::try_from(n).is_ok()),
+            ),
+            "iss" => (Claim::Iss, value.is_string()),
+            "sub" => (Claim::Sub, value.is_string()),
+            "jti" => (Claim::Jti, value.is_string()),
+            "sid" => (Claim::Sid, value.is_string()),
+            "aud" => (
+                Claim::Aud,
+                text(value) || value.as_array().is_some_and(|a| a.iter().all(text)),
+            ),
+            _ => return None,
+        };
+        (!ok).then_some(claim)
     }
 
     fn insert(stack: &mut [(serde_json::Value, Option<String>)], v: serde_json::Value) {

@@ -184,7 +184,36 @@ const REGISTERED_NAMES: [&[u8]; 8] = [
 ];
 
 /// What the canonicalizer looks for in a payload, prepared at compile time.
-const REGISTERED: json::Captures<'static> = json::Captures::new(&REGISTERED_NAMES);
+pub(super) const REGISTERED: json::Captures<'static> = json::Captures::new(&REGISTERED_NAMES);
+
+/// Checks that `raw`, the canonical JSON of one value, has the type and range that
+/// [`registered_claims`] requires of the registered claim at `index` in
+/// [`REGISTERED_NAMES`]: what `sign` checks before it signs, so that it never writes a
+/// token that verification refuses for a claim's type.
+pub(super) fn check_registered(index: usize, raw: &[u8]) -> Result<(), Claim> {
+    let claim = match index {
+        0 => Claim::Iss,
+        1 => Claim::Sub,
+        2 => Claim::Jti,
+        3 => Claim::Sid,
+        4 => Claim::Exp,
+        5 => Claim::Nbf,
+        6 => Claim::Iat,
+        _ => Claim::Aud,
+    };
+    let value = json::split_value(raw)
+        .filter(|(_, after)| after.is_empty())
+        .map(|(value, _)| value)
+        .ok_or(claim)?;
+    let ok = match (claim, value) {
+        (Claim::Exp | Claim::Nbf | Claim::Iat, value) => time_claim(value, claim).is_ok(),
+        (_, Value::String(s)) => claim != Claim::Aud || !s.contains_nul(),
+        (Claim::Aud, Value::Array(array)) => json::elements(array)
+            .all(|element| matches!(element, Value::String(s) if !s.contains_nul())),
+        _ => false,
+    };
+    if ok { Ok(()) } else { Err(claim) }
+}
 
 /// Types the registered claims found by the canonicalizer, in the order they appear in the
 /// payload, unescaping strings into `spare` when they need it. A claim of the wrong JSON

@@ -29,6 +29,12 @@ mod writer;
 ///   verification would accept, or hold a value that is not written (a `char`, an enum
 ///   variant with unnamed fields, a map key that is not a string), or their `Serialize`
 ///   impl fails;
+/// - [`EncodeError::InvalidClaim`] if a registered claim of the claims set has a type or
+///   value that [`verify`](crate::jwt::verify) refuses: a `NumericDate` (`exp`, `nbf`,
+///   `iat`) that is not an integer from 0 to `i64::MAX` (an `Option` written as `null`
+///   included: skip it with `#[serde(skip_serializing_if = "Option::is_none")]`), an
+///   `iss`, `sub`, `jti` or `sid` that is not a string, an `aud` that is neither a string
+///   nor an array of strings, or holds NUL. Such a token could never be verified;
 /// - [`EncodeError::Key`] if `key` has no signing key.
 pub fn sign<'o, C, K>(key: &K, claims: &C, out: &'o mut [u8]) -> Result<&'o str, EncodeError>
 where
@@ -107,6 +113,7 @@ where
     let json_len = writer::write(claims, room).map_err(|e| match e {
         writer::WriteError::Full => EncodeError::BufferTooSmall,
         writer::WriteError::Unsupported => EncodeError::Serialize,
+        writer::WriteError::Registered(claim) => EncodeError::InvalidClaim(claim),
     })?;
     let payload_b64_len = b64::encoded_len(json_len).ok_or(EncodeError::BufferTooSmall)?;
     if payload_b64_len > room.len() {
@@ -270,5 +277,46 @@ mod tests {
         let mut map = heapless::LinearMap::<u8, u8, 2>::new();
         map.insert(1, 2).unwrap();
         assert_eq!(sign_claims(&map), Err(EncodeError::Serialize));
+    }
+
+    #[test]
+    fn registered_claims_of_a_type_verify_refuses_are_not_signed() {
+        use crate::error::Claim;
+        use serde_json::json;
+        let refused = [
+            (json!({"exp": 9_223_372_036_854_775_808u64}), Claim::Exp),
+            (json!({"exp": "1"}), Claim::Exp),
+            (json!({"nbf": 1.5}), Claim::Nbf),
+            (json!({"iat": -1}), Claim::Iat),
+            (json!({"exp": null}), Claim::Exp),
+            (json!({"iss": 1}), Claim::Iss),
+            (json!({"sub": ["a"]}), Claim::Sub),
+            (json!({"jti": {"a": 1}}), Claim::Jti),
+            (json!({"sid": true}), Claim::Sid),
+            (json!({"aud": 1}), Claim::Aud),
+            (json!({"aud": ["a", 1]}), Claim::Aud),
+            (json!({"aud": "a\u{0}b"}), Claim::Aud),
+            (json!({"aud": ["a", "\u{0}"]}), Claim::Aud),
+        ];
+        for (claims, claim) in refused {
+            assert_eq!(
+                sign_claims(&claims),
+                Err(EncodeError::InvalidClaim(claim)),
+                "{claims}"
+            );
+        }
+        let accepted = [
+            json!({"exp": 9_223_372_036_854_775_807u64, "nbf": 0, "iat": 1}),
+            json!({"iss": "i", "sub": "", "jti": "j", "sid": "s\"q"}),
+            json!({"aud": "a"}),
+            json!({"aud": []}),
+            json!({"aud": ["a", "b\n"]}),
+            // Only the claims set's own members are registered claims.
+            json!({"nested": {"exp": "later", "aud": 1}}),
+            json!({"sub": "a", "exp": 1, "x": [{"iat": null}]}),
+        ];
+        for claims in accepted {
+            assert!(sign_claims(&claims).is_ok(), "{claims}");
+        }
     }
 }

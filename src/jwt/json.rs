@@ -197,7 +197,11 @@ impl<'n> Captures<'n> {
         // Indexing in bounds: `i` stays below both lengths.
         while i < names.len() && i < MAX_CAPTURES {
             packed[i] = pack(names[i]);
-            let len = if names[i].len() < 63 { names[i].len() } else { 63 };
+            let len = if names[i].len() < 63 {
+                names[i].len()
+            } else {
+                63
+            };
             lengths |= 1u64 << len;
             i += 1;
         }
@@ -211,7 +215,7 @@ impl<'n> Captures<'n> {
     }
 
     /// The index of `name` among the names looked for.
-    fn find(&self, name: &[u8]) -> Option<usize> {
+    pub(crate) fn find(&self, name: &[u8]) -> Option<usize> {
         // Most names in a payload are short, and so are the registered ones: compare
         // them as one word instead of byte by byte.
         if self.lengths & (1u64 << name.len().min(63)) == 0 {
@@ -306,6 +310,12 @@ impl<'a> JsonStr<'a> {
         let out: &'b [u8] = out;
         out.get(..len)
             .and_then(|bytes| core::str::from_utf8(bytes).ok())
+    }
+
+    /// Whether the unescaped string holds a NUL character (canonical JSON writes it
+    /// `\u0000`).
+    pub(crate) fn contains_nul(&self) -> bool {
+        self.0.windows(6).any(|w| w == b"\\u0000")
     }
 
     /// The length in bytes of the unescaped string.

@@ -27,6 +27,8 @@ use core::fmt::{self, Write as _};
 
 use serde::ser::{self, Serialize};
 
+use crate::error::Claim;
+use crate::jwt::decode::{REGISTERED, check_registered};
 use crate::jwt::json::{self, MAX_MEMBERS};
 use crate::jwt::validation::Validation;
 
@@ -37,6 +39,8 @@ pub(super) enum WriteError {
     Full,
     /// Not a JSON object that verification accepts, or a type that is not written.
     Unsupported,
+    /// A registered claim of a type or value that verification refuses.
+    Registered(Claim),
 }
 
 impl fmt::Display for WriteError {
@@ -44,6 +48,7 @@ impl fmt::Display for WriteError {
         f.write_str(match self {
             Self::Full => "output buffer too small",
             Self::Unsupported => "claims are not a JSON object that verification accepts",
+            Self::Registered(_) => "a registered claim that verification refuses",
         })
     }
 }
@@ -205,8 +210,14 @@ impl<'o> Writer<'o> {
     }
 
     /// Starts a member: a comma unless it is the first, then the name, checked against the
-    /// names before it in the same object, then the colon.
-    fn name(&mut self, first: bool, names_base: usize, key: Key<'_>) -> Result {
+    /// names before it in the same object, then the colon. Returns where the name's
+    /// canonical text (between the quotes) is in the output.
+    fn name(
+        &mut self,
+        first: bool,
+        names_base: usize,
+        key: Key<'_>,
+    ) -> Result<core::ops::Range<usize>> {
         if !first {
             self.push(b',')?;
         }
@@ -244,7 +255,8 @@ impl<'o> Writer<'o> {
         *slot = u32::try_from(start).map_err(|_| WriteError::Full)?;
         self.open_names = self.open_names.wrapping_add(1);
         self.push(b'"')?;
-        self.push(b':')
+        self.push(b':')?;
+        Ok(start..end)
     }
 
     fn object<'w>(&'w mut self) -> Result<Compound<'w, 'o>> {
@@ -255,6 +267,7 @@ impl<'o> Writer<'o> {
             first: true,
             names_base,
             variant: None,
+            registered: None,
         })
     }
 
@@ -266,6 +279,7 @@ impl<'o> Writer<'o> {
             first: true,
             names_base,
             variant: None,
+            registered: None,
         })
     }
 
@@ -310,6 +324,9 @@ struct Compound<'w, 'o> {
     /// A struct variant, `{"variant":{...}}`: the names base of the outer object, which
     /// needs a closing brace of its own.
     variant: Option<usize>,
+    /// The member whose name was just written is this registered claim (its index in
+    /// `REGISTERED`), so its value is checked once written.
+    registered: Option<usize>,
 }
 
 impl Compound<'_, '_> {
@@ -322,9 +339,31 @@ impl Compound<'_, '_> {
     }
 
     fn member<T: Serialize + ?Sized>(&mut self, key: Key<'_>, value: &T) -> Result {
-        self.w.name(self.first, self.names_base, key)?;
+        self.key(key)?;
+        self.value(value)
+    }
+
+    fn key(&mut self, key: Key<'_>) -> Result {
+        let name = self.w.name(self.first, self.names_base, key)?;
         self.first = false;
-        value.serialize(&mut *self.w)
+        // A member of the top-level object is a claim of the claims set: note whether it is
+        // a registered one, whose value must have the type verification reads it as.
+        self.registered = if self.w.depth == 1 {
+            self.w.out.get(name).and_then(|name| REGISTERED.find(name))
+        } else {
+            None
+        };
+        Ok(())
+    }
+
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        let start = self.w.len;
+        value.serialize(&mut *self.w)?;
+        if let Some(index) = self.registered.take() {
+            let written = self.w.out.get(start..self.w.len).unwrap_or_default();
+            check_registered(index, written).map_err(WriteError::Registered)?;
+        }
+        Ok(())
     }
 
     fn end_object(self) -> Result {
@@ -494,6 +533,7 @@ impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
             first: true,
             names_base,
             variant: Some(outer_base),
+            registered: None,
         })
     }
 
@@ -561,13 +601,11 @@ impl ser::SerializeMap for Compound<'_, '_> {
     type Error = WriteError;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result {
-        self.w.name(self.first, self.names_base, Key::Value(&key))?;
-        self.first = false;
-        Ok(())
+        self.key(Key::Value(&key))
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        value.serialize(&mut *self.w)
+        self.value(value)
     }
 
     fn end(self) -> Result {
@@ -829,7 +867,7 @@ mod tests {
         ] {
             let claims = Claims {
                 sub,
-                exp: u64::MAX,
+                exp: i64::MAX.unsigned_abs(),
                 n: i64::MIN,
                 ok: true,
                 none: None,
