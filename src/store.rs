@@ -651,8 +651,9 @@ pub trait RevocationStore: Store {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RevocationCheck {
-    /// The entry at this index of `entries` is revoked, and no entry before it is. The
-    /// watermark was not consulted: the token is refused either way.
+    /// The entry at this index of `entries` is revoked, and no entry before it is. No
+    /// watermark is reported (the default doesn't read it): the token is refused either
+    /// way.
     Revoked(usize),
     /// No entry is revoked. The live watermark filed under the key asked for, if a key
     /// was given and a watermark is live there.
