@@ -597,10 +597,78 @@ pub trait RevocationStore: Store {
         now: UnixTime,
     ) -> impl Future<Output = Result<Option<Watermark>, Self::Error>> + Send;
 
+    /// Whether any of `entries` is revoked and, if none is, the live watermark filed under
+    /// `watermark`: everything [`jwt::check_not_revoked`] asks about one token, in one
+    /// call.
+    ///
+    /// The answer is what these calls in this order give, and the default makes them:
+    /// [`is_revoked`](Self::is_revoked) for each entry, stopping at the first that is
+    /// revoked ([`RevocationCheck::Revoked`] with its index in `entries`); then, if none
+    /// is, [`watermark`](Self::watermark) for `watermark`
+    /// ([`RevocationCheck::NotRevoked`], with `None` if no watermark was asked for or
+    /// none is live). An error any of those calls would return is returned instead.
+    ///
+    /// A network store overrides this to read everything in one round trip (the Redis
+    /// and SQL stores do); an override must answer exactly as the default does, for the
+    /// same entries, including a [`StoreErrorKind::Corrupt`] entry that the default would
+    /// reach. It reads all the entries at once, so unlike the default it may also fail on
+    /// an entry after the first revoked one, and it may read them atomically or not. It
+    /// changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// A backend failure, or [`StoreErrorKind::Corrupt`].
+    ///
+    /// [`jwt::check_not_revoked`]: crate::jwt::check_not_revoked
+    fn check_revoked(
+        &mut self,
+        entries: &[LookupKey],
+        watermark: Option<&LookupKey>,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<RevocationCheck, Self::Error>> + Send {
+        async move {
+            for (index, key) in entries.iter().enumerate() {
+                if self.is_revoked(key, now).await? {
+                    return Ok(RevocationCheck::Revoked(index));
+                }
+            }
+            let watermark = match watermark {
+                Some(key) => self.watermark(key, now).await?,
+                None => None,
+            };
+            Ok(RevocationCheck::NotRevoked(watermark))
+        }
+    }
+
     /// How many revocations and watermarks the store can hold at most, if it has a fixed
     /// limit.
     fn revocation_capacity(&self) -> Option<usize> {
         None
+    }
+}
+
+/// What [`RevocationStore::check_revoked`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RevocationCheck {
+    /// The entry at this index of `entries` is revoked, and no entry before it is. No
+    /// watermark is reported (the default doesn't read it): the token is refused either
+    /// way.
+    Revoked(usize),
+    /// No entry is revoked. The live watermark filed under the key asked for, if a key
+    /// was given and a watermark is live there.
+    NotRevoked(Option<Watermark>),
+}
+
+impl RevocationCheck {
+    /// Whether a token issued at `iat` (`None`: without `iat`) is revoked by what was
+    /// found: an entry is revoked, or the watermark [revokes](Watermark::revokes) it.
+    #[must_use]
+    pub fn revokes(&self, iat: Option<UnixTime>) -> bool {
+        match self {
+            Self::Revoked(_) => true,
+            Self::NotRevoked(watermark) => watermark.is_some_and(|mark| mark.revokes(iat)),
+        }
     }
 }
 
@@ -826,6 +894,15 @@ impl<T: RevocationStore + ?Sized> RevocationStore for &mut T {
         now: UnixTime,
     ) -> impl Future<Output = Result<Option<Watermark>, Self::Error>> + Send {
         T::watermark(self, key, now)
+    }
+
+    fn check_revoked(
+        &mut self,
+        entries: &[LookupKey],
+        watermark: Option<&LookupKey>,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<RevocationCheck, Self::Error>> + Send {
+        T::check_revoked(self, entries, watermark, now)
     }
 
     fn revocation_capacity(&self) -> Option<usize> {

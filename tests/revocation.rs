@@ -11,7 +11,8 @@ use tokenstile::jwt::{
     revoke_subject, revoke_token,
 };
 use tokenstile::store::{
-    LookupKey, MemoryStore, RevocationStore, Store, StoreError, StoreErrorKind, Watermark,
+    LookupKey, MemoryStore, RevocationCheck, RevocationStore, Store, StoreError, StoreErrorKind,
+    Watermark,
 };
 use tokenstile::{Claim, Error, UnixTime, VerifyError};
 
@@ -388,5 +389,115 @@ fn errors_are_typed_and_displayed() {
     assert_eq!(
         from,
         RevocationError::Token(Error::Verify(VerifyError::Signature))
+    );
+}
+
+/// Records how `check_not_revoked` asks the store: one `check_revoked` call, never the
+/// single calls, and fails if told to.
+#[derive(Default)]
+struct Recording {
+    inner: Memory,
+    /// `(entries, watermark asked)` of each `check_revoked` call.
+    checks: Vec<(usize, bool)>,
+    single_calls: usize,
+    fail: bool,
+}
+
+impl Store for Recording {
+    type Error = StoreErrorKind;
+}
+
+impl RevocationStore for Recording {
+    async fn revoke(
+        &mut self,
+        key: &LookupKey,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), StoreErrorKind> {
+        self.inner.revoke(key, until, now).await
+    }
+    async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, StoreErrorKind> {
+        self.single_calls += 1;
+        self.inner.is_revoked(key, now).await
+    }
+    async fn raise_watermark(
+        &mut self,
+        key: &LookupKey,
+        watermark: Watermark,
+        now: UnixTime,
+    ) -> Result<(), StoreErrorKind> {
+        self.inner.raise_watermark(key, watermark, now).await
+    }
+    async fn watermark(
+        &mut self,
+        key: &LookupKey,
+        now: UnixTime,
+    ) -> Result<Option<Watermark>, StoreErrorKind> {
+        self.single_calls += 1;
+        self.inner.watermark(key, now).await
+    }
+    async fn check_revoked(
+        &mut self,
+        entries: &[LookupKey],
+        watermark: Option<&LookupKey>,
+        now: UnixTime,
+    ) -> Result<RevocationCheck, StoreErrorKind> {
+        self.checks.push((entries.len(), watermark.is_some()));
+        if self.fail {
+            return Err(StoreErrorKind::Backend);
+        }
+        self.inner.check_revoked(entries, watermark, now).await
+    }
+}
+
+#[test]
+fn a_check_is_one_store_call() {
+    let mut store = Recording::default();
+    let mut token = claims(Some("auth"), Some("alice"), Some("t-1"));
+    token.sid = Some("family-1");
+    assert_eq!(check_not_revoked(&mut store, &token, at(1)).wait(), Ok(()));
+    assert_eq!(store.checks, [(2, true)]);
+
+    let mut sid_only = claims(Some("auth"), None, None);
+    sid_only.sid = Some("family-1");
+    for (claims, asked) in [
+        (claims(Some("auth"), Some("alice"), None), (0, true)),
+        (claims(Some("auth"), None, Some("t-1")), (1, false)),
+        (sid_only, (1, false)),
+    ] {
+        store.checks.clear();
+        assert_eq!(check_not_revoked(&mut store, &claims, at(1)).wait(), Ok(()));
+        assert_eq!(store.checks, [asked]);
+    }
+    // Nothing to ask about: the store is not asked.
+    store.checks.clear();
+    let anonymous = claims(None, None, None);
+    assert_eq!(
+        check_not_revoked(&mut store, &anonymous, at(1)).wait(),
+        Ok(())
+    );
+    assert!(store.checks.is_empty());
+
+    // Revoked by its jti, by its watermark: one call each, refused.
+    revoke_token(&mut store, &token, 0, at(1)).wait().unwrap();
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &token, at(1)).wait()
+    ));
+    let mut later = claims(Some("auth"), Some("bob"), Some("t-2"));
+    later.sid = Some("family-2");
+    revoke_subject(&mut store, Some("auth"), "bob", at(0), at(900), at(1))
+        .wait()
+        .unwrap();
+    assert!(is_revoked(
+        check_not_revoked(&mut store, &later, at(1)).wait()
+    ));
+    assert_eq!(store.single_calls, 0);
+
+    // The call fails: so does the check.
+    store.fail = true;
+    let fresh = claims(Some("auth"), Some("carol"), Some("t-3"));
+    assert_eq!(
+        check_not_revoked(&mut store, &fresh, at(1)).wait(),
+        Err(RevocationError::Store(StoreErrorKind::Backend))
     );
 }

@@ -11,9 +11,9 @@ use support::{Instrumented, TestRng, Wait, at};
 use tokenstile::UnixTime;
 use tokenstile::store::conformance::{self, ConformanceFailure};
 use tokenstile::store::{
-    CreateOutcome, LookupKey, MemoryStore, RevocationStore, SessionRecord, SessionSink,
-    SessionStore, SharedStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome,
-    Watermark, WhenFull,
+    CreateOutcome, LookupKey, MemoryStore, RevocationCheck, RevocationStore, SessionRecord,
+    SessionSink, SessionStore, SharedStore, Store, StoreErrorKind, SubjectKey, SubjectLimit,
+    UpdateOutcome, Watermark, WhenFull,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +75,8 @@ fn the_suite_runs_on_a_store_that_suspends() {
 /// A store with one deliberate defect, to check that the suite notices it.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Defect {
+    CheckIgnoresExpiry,
+    CheckIgnoresWatermark,
     CreateOverwrites,
     EndsNewest,
     EvictsLiveSessions,
@@ -383,6 +385,34 @@ impl RevocationStore for Faulty {
         self.inner.watermark(key, now).await
     }
 
+    async fn check_revoked(
+        &mut self,
+        entries: &[LookupKey],
+        watermark: Option<&LookupKey>,
+        now: UnixTime,
+    ) -> Result<RevocationCheck, StoreErrorKind> {
+        // A store that trusts its TTLs to drop dead entries, where they linger: it judges
+        // at the time the entries were written instead of at `now`.
+        let now = if self.has(Defect::CheckIgnoresExpiry) {
+            at(0)
+        } else {
+            now
+        };
+        for (index, key) in entries.iter().enumerate() {
+            if self.is_revoked(key, now).await? {
+                return Ok(RevocationCheck::Revoked(index));
+            }
+        }
+        if self.has(Defect::CheckIgnoresWatermark) {
+            return Ok(RevocationCheck::NotRevoked(None));
+        }
+        let found = match watermark {
+            Some(key) => self.watermark(key, now).await?,
+            None => None,
+        };
+        Ok(RevocationCheck::NotRevoked(found))
+    }
+
     fn revocation_capacity(&self) -> Option<usize> {
         self.inner.revocation_capacity()
     }
@@ -391,6 +421,8 @@ impl RevocationStore for Faulty {
 #[test]
 fn suite_catches_each_defect_in_the_right_check() {
     let cases = [
+        (Defect::CheckIgnoresExpiry, "check_revoked"),
+        (Defect::CheckIgnoresWatermark, "check_revoked"),
         (Defect::CreateOverwrites, "create_never_overwrites"),
         (Defect::EndsNewest, "limit_ends_oldest"),
         (Defect::EvictsLiveSessions, "session_capacity"),

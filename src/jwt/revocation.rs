@@ -1,6 +1,6 @@
 //! JWT revocation through a [`RevocationStore`], keyed on decoded claims.
 //!
-//! Two mechanisms, both stored as entries that expire on their own:
+//! Three mechanisms, all stored as entries that expire on their own:
 //!
 //! - **one token**, by its `jti` scoped by its `iss` ([`revoke_token`]), kept until the
 //!   token's `exp` (plus leeway), after which verification refuses it anyway;
@@ -11,10 +11,10 @@
 //!   family](crate::refresh) that is logged out, or whose refresh token was reused, revokes
 //!   every access token issued from it at once.
 //!
-//! [`check_not_revoked`] consults both after a token is verified, and
-//! [`verify_not_revoked`] does both steps in one call. They are `async fn`s over any
-//! [`RevocationStore`]; over an in-memory store, drive them with
-//! [`block_on`](crate::store::block_on) where there is no executor.
+//! [`check_not_revoked`] consults all three after a token is verified, in one store call
+//! ([`RevocationStore::check_revoked`]), and [`verify_not_revoked`] does both steps in one
+//! call. They are `async fn`s over any [`RevocationStore`]; over an in-memory store, drive
+//! them with [`block_on`](crate::store::block_on) where there is no executor.
 //!
 //! Keys are SHA-256 digests over a domain-separation label and the length-prefixed
 //! decoded claim values, never over the token text: a token re-encoded differently (which
@@ -99,9 +99,13 @@ where
 /// Checks that a verified token has not been revoked: by `jti`, by its session (`sid`), or
 /// by a watermark on its subject.
 ///
+/// Everything is asked of the store in one call, [`RevocationStore::check_revoked`]: on
+/// the Redis and SQL stores, one round trip per token, however many of `jti`, `sid` and
+/// `sub` it has. A token with none of them can't have been revoked and passes without
+/// asking the store.
+///
 /// Fails closed: a token without `iat` whose subject has a watermark is revoked, and a
-/// store failure is an error, not a pass. A token with neither `jti`, `sid` nor `sub`
-/// can't have been revoked and passes.
+/// store failure is an error, not a pass.
 ///
 /// # Errors
 ///
@@ -115,35 +119,32 @@ pub async fn check_not_revoked<S>(
 where
     S: RevocationStore + ?Sized,
 {
-    if let Some(jti) = claims.jti {
-        let key = LookupKey::for_revoked_token(claims.iss, jti);
-        if store
-            .is_revoked(&key, now)
-            .await
-            .map_err(RevocationError::Store)?
-        {
-            return Err(RevocationError::REVOKED);
+    let token = claims
+        .jti
+        .map(|jti| LookupKey::for_revoked_token(claims.iss, jti));
+    let family = claims.sid.map(LookupKey::for_revoked_family);
+    let mark = claims
+        .sub
+        .map(|sub| LookupKey::for_watermark(claims.iss, sub));
+    // The token's entries in the order they were checked one by one: `jti`, then `sid`.
+    let both;
+    let entries: &[LookupKey] = match (&token, &family) {
+        (Some(token), Some(family)) => {
+            both = [*token, *family];
+            &both
         }
+        (Some(one), None) | (None, Some(one)) => core::slice::from_ref(one),
+        (None, None) => &[],
+    };
+    if entries.is_empty() && mark.is_none() {
+        return Ok(());
     }
-    if let Some(sid) = claims.sid {
-        let key = LookupKey::for_revoked_family(sid);
-        if store
-            .is_revoked(&key, now)
-            .await
-            .map_err(RevocationError::Store)?
-        {
-            return Err(RevocationError::REVOKED);
-        }
-    }
-    if let Some(sub) = claims.sub {
-        let key = LookupKey::for_watermark(claims.iss, sub);
-        let mark = store
-            .watermark(&key, now)
-            .await
-            .map_err(RevocationError::Store)?;
-        if mark.is_some_and(|mark| mark.revokes(claims.iat)) {
-            return Err(RevocationError::REVOKED);
-        }
+    let found = store
+        .check_revoked(entries, mark.as_ref(), now)
+        .await
+        .map_err(RevocationError::Store)?;
+    if found.revokes(claims.iat) {
+        return Err(RevocationError::REVOKED);
     }
     Ok(())
 }

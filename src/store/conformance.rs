@@ -6,7 +6,7 @@
 //! | function | for | checks |
 //! |---|---|---|
 //! | [`check_sessions`] | [`SessionStore`] | create, get, versioned update, touch, remove, expiry, rotation, listing a subject, ending one / all / all others, the per-subject limit, purging, capacity |
-//! | [`check_revocations`] | [`RevocationStore`] | revocations and watermarks: never lowered, expiry, purging, capacity |
+//! | [`check_revocations`] | [`RevocationStore`] | revocations and watermarks: never lowered, expiry, purging, capacity; `check_revoked` answering as the single calls do |
 //! | [`check_store`] | both | both of the above, and that sessions never block a revocation |
 //!
 //! The suite works through the traits alone and never panics: the first violation comes

@@ -6,8 +6,8 @@ use heapless::index_map::FnvIndexMap;
 
 use super::table::{self, Revocation};
 use super::{
-    CreateOutcome, LookupKey, RevocationStore, SessionRecord, SessionSink, SessionStore, Store,
-    StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
+    CreateOutcome, LookupKey, RevocationCheck, RevocationStore, SessionRecord, SessionSink,
+    SessionStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
 };
 use crate::time::UnixTime;
 
@@ -193,6 +193,25 @@ impl<D: Send, const S: usize, const R: usize> RevocationStore for MemoryStore<D,
         now: UnixTime,
     ) -> Result<Option<Watermark>, Self::Error> {
         Ok(table::watermark(&self.revocations, key, now))
+    }
+
+    /// The lookups of the single calls, in their order, without their futures.
+    async fn check_revoked(
+        &mut self,
+        entries: &[LookupKey],
+        watermark: Option<&LookupKey>,
+        now: UnixTime,
+    ) -> Result<RevocationCheck, Self::Error> {
+        let revocations = &self.revocations;
+        if let Some(index) = entries
+            .iter()
+            .position(|key| table::is_revoked(revocations, key, now))
+        {
+            return Ok(RevocationCheck::Revoked(index));
+        }
+        Ok(RevocationCheck::NotRevoked(
+            watermark.and_then(|key| table::watermark(revocations, key, now)),
+        ))
     }
 
     fn revocation_capacity(&self) -> Option<usize> {

@@ -7,8 +7,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::table::{self, Revocation};
 use super::{
-    CreateOutcome, LookupKey, RevocationStore, SessionRecord, SessionSink, SessionStore, Store,
-    StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
+    CreateOutcome, LookupKey, RevocationCheck, RevocationStore, SessionRecord, SessionSink,
+    SessionStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
 };
 use crate::time::UnixTime;
 
@@ -245,6 +245,27 @@ impl<D: Send> RevocationStore for SharedStore<D> {
         now: UnixTime,
     ) -> Result<Option<Watermark>, Self::Error> {
         Ok(table::watermark(&self.lock().revocations, key, now))
+    }
+
+    /// Everything under one lock: what the default's separate calls would find, read at
+    /// one instant.
+    async fn check_revoked(
+        &mut self,
+        entries: &[LookupKey],
+        watermark: Option<&LookupKey>,
+        now: UnixTime,
+    ) -> Result<RevocationCheck, Self::Error> {
+        let inner = self.lock();
+        let revocations = &inner.revocations;
+        if let Some(index) = entries
+            .iter()
+            .position(|key| table::is_revoked(revocations, key, now))
+        {
+            return Ok(RevocationCheck::Revoked(index));
+        }
+        Ok(RevocationCheck::NotRevoked(
+            watermark.and_then(|key| table::watermark(revocations, key, now)),
+        ))
     }
 
     fn revocation_capacity(&self) -> Option<usize> {

@@ -5,8 +5,10 @@ use rand_core::TryCryptoRng;
 use super::{Check, ConformanceFailure, Suite, numbered_key};
 use crate::session::SessionId;
 use crate::store::{
-    LookupKey, RevocationStore, SessionStore, StoreError as _, StoreErrorKind, Watermark,
+    LookupKey, RevocationCheck, RevocationStore, SessionStore, StoreError as _, StoreErrorKind,
+    Watermark,
 };
+use crate::time::UnixTime;
 
 impl<S, R, F> Suite<'_, S, R, F>
 where
@@ -16,6 +18,7 @@ where
     pub(super) async fn revocations(&mut self) -> Result<(), ConformanceFailure> {
         self.revoke().await?;
         self.watermark().await?;
+        self.check_revoked().await?;
         self.purge_expired_revocations().await?;
         self.revocation_capacity().await
     }
@@ -124,6 +127,101 @@ where
             &Some(merged),
             "raising to keep the later cutoff and the later expiry",
         )
+    }
+
+    /// `check_revoked` (the default, or a store's own) answers as the single calls do.
+    async fn check_revoked(&mut self) -> Result<(), ConformanceFailure> {
+        let c = Check("check_revoked");
+        // Three entries, dead by +100 (a store with a capacity has little room).
+        let (revoked, short, mark) = (
+            self.revocation_key(c)?,
+            self.revocation_key(c)?,
+            self.revocation_key(c)?,
+        );
+        let (absent, no_mark) = (self.revocation_key(c)?, self.revocation_key(c)?);
+        let now = self.now;
+        for (key, until) in [(&revoked, 100), (&short, 10)] {
+            c.ok(
+                self.store.revoke(key, self.t(until), now).await,
+                "revoke to succeed",
+            )?;
+        }
+        let watermark = Watermark::new(self.t(5), self.t(100));
+        c.ok(
+            self.store.raise_watermark(&mark, watermark, now).await,
+            "raise_watermark to succeed",
+        )?;
+
+        use RevocationCheck::{NotRevoked, Revoked};
+        // `short` ends at +10; `revoked` and `mark` at +100.
+        let cases: [(&[&LookupKey], Option<&LookupKey>, u64, RevocationCheck); 14] = [
+            (&[], None, 20, NotRevoked(None)),
+            (&[], Some(&mark), 20, NotRevoked(Some(watermark))),
+            (&[], Some(&no_mark), 20, NotRevoked(None)),
+            (&[&absent], None, 20, NotRevoked(None)),
+            (
+                &[&absent, &short],
+                Some(&mark),
+                20,
+                NotRevoked(Some(watermark)),
+            ),
+            (&[&absent, &short], Some(&mark), 9, Revoked(1)),
+            (&[&short, &revoked], None, 9, Revoked(0)),
+            (&[&short, &revoked], None, 20, Revoked(1)),
+            (&[&revoked], Some(&mark), 20, Revoked(0)),
+            (&[&absent, &revoked], Some(&no_mark), 99, Revoked(1)),
+            (&[&absent, &short, &absent, &revoked], None, 20, Revoked(3)),
+            (&[&revoked, &short], Some(&mark), 100, NotRevoked(None)),
+            (
+                &[&absent, &absent],
+                Some(&mark),
+                99,
+                NotRevoked(Some(watermark)),
+            ),
+            (&[&absent], Some(&no_mark), 0, NotRevoked(None)),
+        ];
+        for (entries, watermark, at, want) in cases {
+            let at = self.t(at);
+            let mut keys = [revoked; 4];
+            for (slot, key) in keys.iter_mut().zip(entries) {
+                *slot = **key;
+            }
+            let keys = keys.get(..entries.len()).unwrap_or_default();
+            let single = self.one_by_one(c, keys, watermark, at).await?;
+            c.ensure(
+                single == want,
+                "is_revoked and watermark to give what the check expects",
+            )?;
+            c.equal(
+                self.store.check_revoked(keys, watermark, at).await,
+                &want,
+                "check_revoked to answer as is_revoked and watermark do",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// What `check_revoked` must answer, from the single calls.
+    async fn one_by_one(
+        &mut self,
+        c: Check,
+        entries: &[LookupKey],
+        watermark: Option<&LookupKey>,
+        now: UnixTime,
+    ) -> Result<RevocationCheck, ConformanceFailure> {
+        for (index, key) in entries.iter().enumerate() {
+            if c.ok(
+                self.store.is_revoked(key, now).await,
+                "is_revoked to succeed",
+            )? {
+                return Ok(RevocationCheck::Revoked(index));
+            }
+        }
+        let found = match watermark {
+            Some(key) => c.ok(self.store.watermark(key, now).await, "watermark to succeed")?,
+            None => None,
+        };
+        Ok(RevocationCheck::NotRevoked(found))
     }
 
     async fn purge_expired_revocations(&mut self) -> Result<(), ConformanceFailure> {

@@ -4,14 +4,14 @@ use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use redis::aio::{ConnectionLike, ConnectionManager};
-use redis::{ScriptInvocation, Value};
+use redis::{ErrorKind, ScriptInvocation, ServerErrorKind, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokenstile::UnixTime;
 use tokenstile::store::{
-    CreateOutcome, LookupKey, RevocationStore, SessionHandle, SessionRecord, SessionSink,
-    SessionStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
-    WhenFull,
+    CreateOutcome, LookupKey, RevocationCheck, RevocationStore, SessionHandle, SessionRecord,
+    SessionSink, SessionStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome,
+    Watermark, WhenFull,
 };
 
 use crate::codec::{self, Keys};
@@ -511,6 +511,88 @@ impl<C: ConnectionLike + Send> RevocationStore for RedisStore<C> {
         };
         let watermark = codec::decode_watermark(&value)?;
         Ok((now < watermark.expires_at()).then_some(watermark))
+    }
+
+    /// One round trip: the entries and the watermark are read with one pipeline of
+    /// `GET`s. On Redis Cluster, where the keys are usually in different slots (they
+    /// carry no hash tag) and the cluster client refuses such a pipeline before sending
+    /// anything, they are read with one `MGET`, which the client splits by slot and sends
+    /// to the shards at once. The values are then judged in order, as the single calls
+    /// would judge them; the one difference is on a cluster, where `MGET` answers nil for
+    /// a key holding another Redis type (foreign data: this store writes only strings
+    /// there), which therefore reads as absent instead of [`StoreErrorKind::Corrupt`].
+    async fn check_revoked(
+        &mut self,
+        entries: &[LookupKey],
+        watermark: Option<&LookupKey>,
+        now: UnixTime,
+    ) -> Result<RevocationCheck, Error> {
+        let names: Vec<String> = entries
+            .iter()
+            .map(|key| self.keys.revoked(key))
+            .chain(watermark.map(|key| self.keys.watermark(key)))
+            .collect();
+        if names.is_empty() {
+            return Ok(RevocationCheck::NotRevoked(None));
+        }
+        let mut values = self.get_all(&names).await?.into_iter();
+        for (index, value) in values.by_ref().take(entries.len()).enumerate() {
+            if let Some(value) = value?
+                && now < codec::decode_revocation(&value)?
+            {
+                return Ok(RevocationCheck::Revoked(index));
+            }
+        }
+        let Some(value) = values.next().transpose()?.flatten() else {
+            return Ok(RevocationCheck::NotRevoked(None));
+        };
+        let watermark = codec::decode_watermark(&value)?;
+        Ok(RevocationCheck::NotRevoked(
+            (now < watermark.expires_at()).then_some(watermark),
+        ))
+    }
+}
+
+impl<C: ConnectionLike + Send> RedisStore<C> {
+    /// The values of the string keys `names`, in one round trip, each as `GET` gives it
+    /// (a key of another type is `Corrupt`); `names` is not empty.
+    async fn get_all(
+        &mut self,
+        names: &[String],
+    ) -> Result<Vec<Result<Option<Vec<u8>>, Error>>, Error> {
+        let mut pipe = redis::pipe();
+        for name in names {
+            pipe.cmd("GET").arg(name);
+        }
+        let replies = match self
+            .connection
+            .req_packed_commands(&pipe, 0, names.len())
+            .await
+        {
+            Ok(replies) => replies,
+            // Keys in several slots of a cluster: refused by the cluster client before
+            // anything was sent. `MGET` answers nil for a key of another type, where `GET`
+            // fails: on a cluster such a key reads as absent.
+            Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::CrossSlot) => {
+                let mut cmd = redis::cmd("MGET");
+                cmd.arg(names);
+                match self.command(cmd).await? {
+                    Value::Array(replies) => replies,
+                    _ => return Err(Error::protocol()),
+                }
+            }
+            Err(error) => return Err(Error::redis(error)),
+        };
+        if replies.len() != names.len() {
+            return Err(Error::protocol());
+        }
+        Ok(replies
+            .into_iter()
+            .map(|reply| match reply {
+                Value::ServerError(error) => Err(Error::redis(error.into())),
+                reply => ops::bytes(reply),
+            })
+            .collect())
     }
 }
 

@@ -4,8 +4,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokenstile::UnixTime;
 use tokenstile::store::{
-    CreateOutcome, LookupKey, RevocationStore, SessionRecord, SessionSink, SessionStore, Store,
-    StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
+    CreateOutcome, LookupKey, RevocationCheck, RevocationStore, SessionRecord, SessionSink,
+    SessionStore, Store, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
 };
 
 use crate::{Error, Options};
@@ -218,5 +218,14 @@ impl RevocationStore for AnyStore {
         now: UnixTime,
     ) -> Result<Option<Watermark>, Error> {
         each!(self, s => s.watermark(key, now).await)
+    }
+
+    async fn check_revoked(
+        &mut self,
+        entries: &[LookupKey],
+        watermark: Option<&LookupKey>,
+        now: UnixTime,
+    ) -> Result<RevocationCheck, Error> {
+        each!(self, s => s.check_revoked(entries, watermark, now).await)
     }
 }

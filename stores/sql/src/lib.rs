@@ -55,6 +55,9 @@
 //!   a read followed by a write. `touch` and `update` only raise deadlines
 //!   (`GREATEST`/`MAX`), so concurrent touches commute; revocations and watermarks are
 //!   upserts that keep the later time (`GREATEST`/`MAX`), so nothing is ever lowered.
+//! - `check_revoked`, the revocation check of a JWT, is one statement on every database:
+//!   a `SELECT` of scalar subqueries reads the token's two revocation entries and its
+//!   subject's watermark, where the single reads took three statements.
 //! - `create`, `rotate` and `remove_subject` are transactions that first lock the
 //!   subject: on PostgreSQL and MySQL its row in `subjects` (an upsert, which takes the
 //!   row lock); on SQLite the whole database (`BEGIN IMMEDIATE`). While a transaction

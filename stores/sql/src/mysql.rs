@@ -72,6 +72,7 @@ static TEMPLATES: Templates = Templates {
         expires_at = IF(expires_at > :now, GREATEST(expires_at, VALUES(expires_at)), \
             VALUES(expires_at))",
     watermark: common::WATERMARK,
+    check_revoked: common::CHECK_REVOKED,
     purge_sessions: "DELETE FROM {p}sessions WHERE expires_at <= :now LIMIT :limit",
     purge_revocations: "DELETE FROM {p}revocations WHERE revoked_until <= :now LIMIT :limit",
     purge_watermarks: "DELETE FROM {p}watermarks WHERE expires_at <= :now LIMIT :limit",

@@ -74,6 +74,7 @@ static TEMPLATES: Templates = Templates {
             THEN GREATEST({p}watermarks.expires_at, EXCLUDED.expires_at) \
             ELSE EXCLUDED.expires_at END",
     watermark: common::WATERMARK,
+    check_revoked: common::CHECK_REVOKED,
     // The outer condition is checked again on the row as it is when the delete reaches
     // it, so a session touched meanwhile is never purged.
     purge_sessions: "DELETE FROM {p}sessions WHERE expires_at <= :now AND lookup_key IN \

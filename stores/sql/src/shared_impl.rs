@@ -10,7 +10,7 @@ use sqlx::Row as _;
 use sqlx::pool::{Pool, PoolConnection};
 use tokenstile::UnixTime;
 use tokenstile::store::{
-    CreateOutcome, LookupKey, RevocationStore, SessionHandle, SessionRecord, SessionSink,
+    CreateOutcome, LookupKey, RevocationCheck, RevocationStore, SessionHandle, SessionRecord, SessionSink,
     SessionStore, StoreErrorKind, SubjectKey, SubjectLimit, UpdateOutcome, Watermark, WhenFull,
 };
 
@@ -43,6 +43,7 @@ struct Statements {
     is_revoked: Statement,
     raise_watermark: Statement,
     watermark: Statement,
+    check_revoked: Statement,
     purge_sessions: Statement,
     purge_revocations: Statement,
     purge_watermarks: Statement,
@@ -73,6 +74,7 @@ impl Statements {
             is_revoked: c(t.is_revoked),
             raise_watermark: c(t.raise_watermark),
             watermark: c(t.watermark),
+            check_revoked: c(t.check_revoked),
             purge_sessions: c(t.purge_sessions),
             purge_revocations: c(t.purge_revocations),
             purge_watermarks: c(t.purge_watermarks),
@@ -100,6 +102,11 @@ struct Inner {
 pub struct SqlStore {
     pool: Pool<Db>,
     inner: Arc<Inner>,
+}
+
+/// A key's bytes, or the empty string (which no key is) for none.
+fn bytes(key: Option<&LookupKey>) -> &[u8] {
+    key.map_or(&[], |key| key.as_bytes())
 }
 
 /// Binds `values` to `statement` in the order it names them.
@@ -694,6 +701,60 @@ impl RevocationStore for SqlStore {
             sql::stored_time(secs).ok_or_else(Error::corrupt)
         };
         Ok(Some(Watermark::new(time(0)?, time(1)?)))
+    }
+
+    /// One statement for a checked JWT: two entries and the watermark, each read as
+    /// `is_revoked` and `watermark` read it. More than two entries take one more
+    /// statement per two.
+    async fn check_revoked(
+        &mut self,
+        entries: &[LookupKey],
+        watermark: Option<&LookupKey>,
+        now: UnixTime,
+    ) -> Result<RevocationCheck, Error> {
+        if entries.is_empty() && watermark.is_none() {
+            return Ok(RevocationCheck::NotRevoked(None));
+        }
+        // The watermark's columns from the first statement, judged after every entry.
+        let mut mark = None;
+        let mut start = 0;
+        loop {
+            let rest = entries.get(start..).unwrap_or_default();
+            let chunk = rest.get(..2).unwrap_or(rest);
+            let values = Values {
+                key: bytes(chunk.first()),
+                second: bytes(chunk.get(1)),
+                mark: bytes(watermark.filter(|_| start == 0)),
+                now: sql::time(now),
+                ..Values::default()
+            };
+            let row = query(&self.statements().check_revoked, &values)
+                .fetch_one(&self.pool)
+                .await?;
+            for i in 0..chunk.len() {
+                let count: i64 = row.try_get(i).map_err(|_| Error::corrupt())?;
+                if count > 0 {
+                    return Ok(RevocationCheck::Revoked(start.saturating_add(i)));
+                }
+            }
+            if start == 0 && watermark.is_some() {
+                let time = |i: usize| row.try_get::<Option<i64>, _>(i);
+                mark = Some((time(2), time(3)));
+            }
+            start = start.saturating_add(chunk.len());
+            if start >= entries.len() {
+                break;
+            }
+        }
+        let found = match mark {
+            None | Some((Ok(None), Ok(None))) => None,
+            Some((Ok(Some(cutoff)), Ok(Some(expires_at)))) => {
+                let time = |secs| sql::stored_time(secs).ok_or_else(Error::corrupt);
+                Some(Watermark::new(time(cutoff)?, time(expires_at)?))
+            }
+            Some(_) => return Err(Error::corrupt()),
+        };
+        Ok(RevocationCheck::NotRevoked(found))
     }
 }
 

@@ -24,6 +24,8 @@ pub(crate) enum Param {
     Until,
     Cutoff,
     Limit,
+    Second,
+    Mark,
 }
 
 impl Param {
@@ -44,6 +46,8 @@ impl Param {
             "until" => Self::Until,
             "cutoff" => Self::Cutoff,
             "limit" => Self::Limit,
+            "second" => Self::Second,
+            "mark" => Self::Mark,
             _ => return None,
         })
     }
@@ -147,6 +151,7 @@ pub(crate) struct Templates {
     pub(crate) is_revoked: &'static str,
     pub(crate) raise_watermark: &'static str,
     pub(crate) watermark: &'static str,
+    pub(crate) check_revoked: &'static str,
     pub(crate) purge_sessions: &'static str,
     pub(crate) purge_revocations: &'static str,
     pub(crate) purge_watermarks: &'static str,
@@ -178,6 +183,16 @@ pub(crate) mod common {
         WHERE lookup_key = :key AND revoked_until > :now";
     pub(crate) const WATERMARK: &str = "SELECT cutoff, expires_at FROM {p}watermarks \
         WHERE lookup_key = :key AND expires_at > :now";
+    /// Always one row: whether `:key` and `:second` are revoked (as counts), and the
+    /// live watermark under `:mark` (two NULLs if none). An absent key is bound as the
+    /// empty string, which no key is. Each part is `IS_REVOKED` or `WATERMARK`'s
+    /// condition.
+    pub(crate) const CHECK_REVOKED: &str = "SELECT \
+        (SELECT COUNT(*) FROM {p}revocations WHERE lookup_key = :key AND revoked_until > :now), \
+        (SELECT COUNT(*) FROM {p}revocations \
+            WHERE lookup_key = :second AND revoked_until > :now), \
+        (SELECT cutoff FROM {p}watermarks WHERE lookup_key = :mark AND expires_at > :now), \
+        (SELECT expires_at FROM {p}watermarks WHERE lookup_key = :mark AND expires_at > :now)";
 }
 
 #[cfg(test)]
@@ -226,6 +241,8 @@ pub(crate) struct Values<'a> {
     pub(crate) until: i64,
     pub(crate) cutoff: i64,
     pub(crate) limit: i64,
+    pub(crate) second: &'a [u8],
+    pub(crate) mark: &'a [u8],
 }
 
 /// One bound value.
@@ -253,6 +270,8 @@ impl<'a> Values<'a> {
             Param::Until => Value::Int(self.until),
             Param::Cutoff => Value::Int(self.cutoff),
             Param::Limit => Value::Int(self.limit),
+            Param::Second => Value::Bytes(self.second),
+            Param::Mark => Value::Bytes(self.mark),
         }
     }
 }

@@ -69,6 +69,7 @@ static TEMPLATES: Templates = Templates {
         expires_at = CASE WHEN expires_at > :now THEN MAX(expires_at, excluded.expires_at) \
             ELSE excluded.expires_at END",
     watermark: common::WATERMARK,
+    check_revoked: common::CHECK_REVOKED,
     purge_sessions: "DELETE FROM {p}sessions WHERE lookup_key IN \
         (SELECT lookup_key FROM {p}sessions WHERE expires_at <= :now LIMIT :limit)",
     purge_revocations: "DELETE FROM {p}revocations WHERE lookup_key IN \

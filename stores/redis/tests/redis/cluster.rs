@@ -6,11 +6,14 @@ use std::time::{Duration, Instant};
 
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use tokenstile::store::{RevocationStore, SessionStore, conformance};
+use tokenstile::store::{
+    LookupKey, RevocationCheck, RevocationStore, SessionStore, Watermark, conformance,
+};
 use tokenstile_redis::RedisStore;
 
+use crate::round_trips::{Counters, Meter};
 use crate::server::RedisServer;
-use crate::support::{Profile, key, now, profile, record, subject};
+use crate::support::{Profile, hex, key, now, profile, record, subject};
 
 /// Three cluster-enabled masters sharing the 16384 slots, stopped by PID when dropped.
 struct Cluster {
@@ -79,6 +82,32 @@ impl Cluster {
             .get_async_connection()
             .await
             .unwrap()
+    }
+
+    /// The node (an index into `nodes`) that serves the slot of the key `name`.
+    fn node_of(&self, name: &str) -> usize {
+        let slot: u16 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(name)
+            .query(&mut self.nodes[0].connection())
+            .unwrap();
+        let serves = |node: &RedisServer| {
+            let nodes: String = redis::cmd("CLUSTER")
+                .arg("NODES")
+                .query(&mut node.connection())
+                .unwrap();
+            let me = nodes.lines().find(|l| l.contains("myself")).unwrap();
+            // `<id> <addr> <flags> <master> <ping> <pong> <epoch> <state> <slots>...`
+            me.split(' ').skip(8).any(|range| {
+                let (from, to) = range.split_once('-').unwrap_or((range, range));
+                (from.parse::<u16>().unwrap()..=to.parse().unwrap()).contains(&slot)
+            })
+        };
+        let owners: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| serves(&self.nodes[i]))
+            .collect();
+        assert_eq!(owners.len(), 1, "slot {slot}: {owners:?}");
+        owners[0]
     }
 
     /// How many keys each node holds.
@@ -159,4 +188,84 @@ async fn sessions_share_one_slot_and_revocations_spread_over_the_shards() {
         .collect();
     assert_eq!(revocations.iter().sum::<u64>(), 60);
     assert!(revocations.iter().all(|&n| n > 0), "{revocations:?}");
+}
+
+/// A fresh key whose Redis key (`name` of it) lives on a node not in `taken`.
+fn key_elsewhere(
+    cluster: &Cluster,
+    name: impl Fn(&LookupKey) -> String,
+    taken: &[usize],
+) -> (LookupKey, usize) {
+    loop {
+        let key = key();
+        let node = cluster.node_of(&name(&key));
+        if !taken.contains(&node) {
+            return (key, node);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_is_one_request_to_each_shard_at_once() {
+    let cluster = Cluster::start();
+    let mut store = RedisStore::with_prefix(cluster.connection().await, "app:");
+    let now = now();
+    // A token whose jti entry, sid entry and watermark are on three different masters.
+    let revoked = |k: &LookupKey| format!("app:revoked:{}", hex(k.as_bytes()));
+    let watermark = |k: &LookupKey| format!("app:watermark:{}", hex(k.as_bytes()));
+    let (token, a) = key_elsewhere(&cluster, revoked, &[]);
+    let (family, b) = key_elsewhere(&cluster, revoked, &[a]);
+    let (mark, c) = key_elsewhere(&cluster, watermark, &[a, b]);
+    let mut nodes = [a, b, c];
+    nodes.sort_unstable();
+    assert_eq!(nodes, [0, 1, 2]);
+    let raised = Watermark::new(now, now.saturating_add(60));
+    store.raise_watermark(&mark, raised, now).await.unwrap();
+    // The cluster client connects to a node when it first sends there: open them all.
+    let entries = [token, family];
+    store
+        .check_revoked(&entries, Some(&mark), now)
+        .await
+        .unwrap();
+
+    let mut meters: Vec<Meter> = cluster
+        .nodes
+        .iter()
+        .map(|n| Meter::new(n.connection()))
+        .collect();
+    let mut measure = async |store: &mut RedisStore<_>, want: RevocationCheck| {
+        let starts: Vec<Counters> = meters.iter_mut().map(Meter::start).collect();
+        let found = store
+            .check_revoked(&entries, Some(&mark), now)
+            .await
+            .unwrap();
+        assert_eq!(found, want);
+        let costs: Vec<Counters> = meters
+            .iter_mut()
+            .zip(starts)
+            .map(|(meter, start)| meter.since(start))
+            .collect();
+        // One `MGET` of the node's key on each master, each read and answered in one go;
+        // the cluster client queues the three before it awaits any reply (redis 1.8,
+        // `cluster_async`: a multi-slot command is split by slot and the parts joined).
+        for cost in &costs {
+            assert_eq!(
+                (
+                    cost.reads,
+                    cost.writes,
+                    cost.commands,
+                    cost.mgets,
+                    cost.gets
+                ),
+                (1, 1, 1, 1, 0),
+                "{costs:?}"
+            );
+        }
+    };
+    measure(&mut store, RevocationCheck::NotRevoked(Some(raised))).await;
+    store
+        .revoke(&family, now.saturating_add(60), now)
+        .await
+        .unwrap();
+    measure(&mut store, RevocationCheck::Revoked(1)).await;
 }

@@ -22,6 +22,7 @@ mod layout;
 mod operations;
 mod refresh;
 mod resilience;
+mod round_trips;
 mod server;
 mod support;
 mod unchanged;

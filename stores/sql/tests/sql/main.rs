@@ -21,6 +21,7 @@ mod conformance;
 mod crash;
 mod servers;
 mod shared;
+mod statements;
 mod stress;
 mod support;
 
@@ -112,6 +113,7 @@ async fn mariadb() {
     };
     conformance::run(&db).await;
     conformance::extras(&db).await;
+    statements::mariadb(&db.url).await;
     conformance::any_store(&db.url.replacen("mysql", "mariadb", 1), "mysql").await;
     shared::run(&db).await;
     stress::run(&db).await;
