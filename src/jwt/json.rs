@@ -767,6 +767,12 @@ impl Canonicalizer<'_, '_> {
         loop {
             state = match state {
                 State::Value => self.value()?,
+                // Input with nothing to rewrite so far takes the fast path, which hands
+                // anything else back to the general one without having consumed it.
+                State::Member if self.w == self.r => match self.members_fast()? {
+                    State::Member => self.member()?,
+                    state => state,
+                },
                 State::Member => self.member()?,
                 State::AfterValue if self.depth == 0 => break,
                 State::AfterValue => self.after_value()?,
@@ -825,6 +831,75 @@ impl Canonicalizer<'_, '_> {
             Some(b'+' | b'.' | b'I' | b'N') => Err(JsonError::InvalidNumber),
             _ => Err(JsonError::Syntax),
         }
+    }
+
+    /// Reads members of the innermost object for as long as nothing needs rewriting (no
+    /// whitespace, no escapes) and the values are strings, numbers or literals, checking
+    /// each exactly as the general reader does. Returns the state to resume in at the
+    /// first thing it leaves to the general reader, before consuming any of it. Called
+    /// with nothing rewritten so far (`w == r`), which it keeps so.
+    fn members_fast(&mut self) -> Result<State, JsonError> {
+        loop {
+            // `"name":`, the name without escapes.
+            let Some(end) = self.plain_string_end(self.r) else {
+                return Ok(State::Member);
+            };
+            if self.buf.get(end) != Some(&b':') {
+                return Ok(State::Member);
+            }
+            let start = self.r.saturating_add(1);
+            self.r = end;
+            self.w = end;
+            self.add_name(start)?;
+            if self.depth == 1 && !self.captures.names.is_empty() {
+                let name = self
+                    .buf
+                    .get(start..end.saturating_sub(1))
+                    .unwrap_or_default();
+                if let Some(i) = self.captures.find(name) {
+                    self.capturing = Some((i, end.saturating_add(1)));
+                }
+            }
+            self.r = end.saturating_add(1);
+            self.w = self.r;
+            // The value: a plain string, a number or a literal.
+            let len = match self.peek() {
+                Some(b'"') => match self.plain_string_end(self.r) {
+                    Some(end) => end.saturating_sub(self.r),
+                    None => return Ok(State::Value),
+                },
+                Some(b'-' | b'0'..=b'9') => number_len(self.rest())?,
+                Some(b't') if self.rest().starts_with(b"true") => 4,
+                Some(b'f') if self.rest().starts_with(b"false") => 5,
+                Some(b'n') if self.rest().starts_with(b"null") => 4,
+                _ => return Ok(State::Value),
+            };
+            self.r = self.r.saturating_add(len);
+            self.w = self.r;
+            if self.depth == 1
+                && let Some((name, start)) = self.capturing.take()
+            {
+                self.captures.record(name, start, self.w);
+            }
+            // `,` and the next member, or whatever else follows, for the general reader.
+            if self.peek() != Some(b',') {
+                return Ok(State::AfterValue);
+            }
+            self.r = self.r.saturating_add(1);
+            self.w = self.r;
+        }
+    }
+
+    /// If a string without escapes starts at `at` (its opening quote), the index just past
+    /// its closing quote.
+    fn plain_string_end(&self, at: usize) -> Option<usize> {
+        if self.buf.get(at) != Some(&b'"') {
+            return None;
+        }
+        let content = at.saturating_add(1);
+        let run = string_run(self.buf.get(content..)?)?;
+        let close = content.saturating_add(run);
+        (self.buf.get(close) == Some(&b'"')).then_some(close.saturating_add(1))
     }
 
     fn member(&mut self) -> Result<State, JsonError> {
@@ -932,17 +1007,13 @@ impl Canonicalizer<'_, '_> {
     fn string(&mut self) -> Result<usize, JsonError> {
         // The common case: nothing rewritten so far (so the output is the input), and a
         // string without escapes, which stays as it is.
-        if self.w == self.r {
+        if self.w == self.r
+            && let Some(end) = self.plain_string_end(self.r)
+        {
             let content = self.r.saturating_add(1);
-            let rest = self.buf.get(content..).unwrap_or_default();
-            if let Some(run) = string_run(rest)
-                && rest.get(run) == Some(&b'"')
-            {
-                let end = content.saturating_add(run).saturating_add(1);
-                self.r = end;
-                self.w = end;
-                return Ok(content);
-            }
+            self.r = end;
+            self.w = end;
+            return Ok(content);
         }
         self.copy(1)?;
         let start = self.w;
