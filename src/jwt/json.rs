@@ -114,6 +114,9 @@ pub(crate) const MAX_MEMBERS: usize = 128;
 /// clamped to [`MAX_DEPTH`].
 ///
 /// [RFC 8259]: https://www.rfc-editor.org/rfc/rfc8259
+// Never inlined, here or below, so that the reader's state is on the stack once at a time
+// rather than in the frame of every caller.
+#[inline(never)]
 pub(crate) fn canonicalize(buf: &mut [u8], max_depth: usize) -> Result<usize, JsonError> {
     canonicalize_capturing(buf, max_depth, &mut Captures::new(&[]))
 }
@@ -121,6 +124,7 @@ pub(crate) fn canonicalize(buf: &mut [u8], max_depth: usize) -> Result<usize, Js
 /// [`canonicalize`], also noting where in the canonical output the values of the chosen
 /// top-level members are (see [`Captures`]), so that they can be read without walking the
 /// object again.
+#[inline(never)]
 pub(crate) fn canonicalize_capturing(
     buf: &mut [u8],
     max_depth: usize,
