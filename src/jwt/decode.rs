@@ -201,16 +201,18 @@ pub(super) fn check_registered(index: usize, raw: &[u8]) -> Result<(), Claim> {
         6 => Claim::Iat,
         _ => Claim::Aud,
     };
-    let value = json::split_value(raw)
-        .filter(|(_, after)| after.is_empty())
-        .map(|(value, _)| value)
-        .ok_or(claim)?;
-    let ok = match (claim, value) {
-        (Claim::Exp | Claim::Nbf | Claim::Iat, value) => time_claim(value, claim).is_ok(),
-        (_, Value::String(s)) => claim != Claim::Aud || !s.contains_nul(),
-        (Claim::Aud, Value::Array(array)) => json::elements(array)
-            .all(|element| matches!(element, Value::String(s) if !s.contains_nul())),
-        _ => false,
+    // `raw` is one complete value as the claims writer wrote it, so its first byte tells
+    // its type; only a date's digits and an `aud`'s strings need a closer look.
+    let string = |raw: &[u8]| matches!(json::split_value(raw), Some((Value::String(s), after)) if after.is_empty() && !s.contains_nul());
+    let ok = match claim {
+        Claim::Exp | Claim::Nbf | Claim::Iat => time_claim(Value::Number(raw), claim).is_ok(),
+        Claim::Iss | Claim::Sub | Claim::Jti | Claim::Sid => raw.first() == Some(&b'"'),
+        _ => match raw.first() {
+            Some(b'"') => string(raw),
+            Some(b'[') => json::elements(raw)
+                .all(|element| matches!(element, Value::String(s) if !s.contains_nul())),
+            _ => false,
+        },
     };
     if ok { Ok(()) } else { Err(claim) }
 }

@@ -311,6 +311,9 @@ mod tests {
             json!({"aud": "a"}),
             json!({"aud": []}),
             json!({"aud": ["a", "b\n"]}),
+            // A backslash followed by `u0000` is not NUL.
+            json!({"aud": "\\u0000"}),
+            json!({"aud": ["x", "\\u0000"]}),
             // Only the claims set's own members are registered claims.
             json!({"nested": {"exp": "later", "aud": 1}}),
             json!({"sub": "a", "exp": 1, "x": [{"iat": null}]}),

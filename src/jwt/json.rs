@@ -319,7 +319,9 @@ impl<'a> JsonStr<'a> {
     /// Whether the unescaped string holds a NUL character (canonical JSON writes it
     /// `\u0000`).
     pub(crate) fn contains_nul(&self) -> bool {
-        self.0.windows(6).any(|w| w == b"\\u0000")
+        // Only `\u0000` stands for NUL, but `\\u0000` (a backslash, then `u0000`) holds
+        // those bytes too: decode rather than search.
+        self.0.contains(&b'\\') && self.unescaped().any(|b| b == 0)
     }
 
     /// The length in bytes of the unescaped string.
@@ -413,10 +415,17 @@ pub(crate) fn starts_with_short(bytes: &[u8], prefix: &[u8]) -> bool {
 pub(crate) fn parse_u64(number: &[u8]) -> Option<u64> {
     match number {
         [b'0'] => Some(0),
-        [b'1'..=b'9', ..] => number.iter().try_fold(0u64, |acc, &c| {
-            let digit = c.checked_sub(b'0').filter(|d| *d <= 9)?;
-            acc.checked_mul(10)?.checked_add(u64::from(digit))
-        }),
+        [b'1'..=b'9', ..] => {
+            let mut n = 0u64;
+            for &c in number {
+                let digit = c.wrapping_sub(b'0');
+                if digit > 9 {
+                    return None;
+                }
+                n = n.checked_mul(10)?.checked_add(u64::from(digit))?;
+            }
+            Some(n)
+        }
         _ => None,
     }
 }

@@ -150,8 +150,11 @@ impl<'s> Deserializer<'s> {
         // Canonical numbers match the JSON grammar already: read the digits, and refuse a
         // fraction or an exponent after them.
         let rest = self.rest();
-        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits == 0 || matches!(rest.get(digits), Some(b'.' | b'e' | b'E')) {
+        let digits = rest
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if matches!(rest.get(digits), Some(b'.' | b'e' | b'E')) {
             return Err(DeError::Claims);
         }
         let n = rest
