@@ -134,6 +134,18 @@ fn claims(now: u64) -> Claims<'static> {
 }
 
 fn main() {
+    // The largest in-memory stores measured here are a few MiB, and an unoptimized build
+    // (`cargo test --benches` runs each benchmark once) builds them on the stack before
+    // boxing them: give it room.
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(run)
+        .expect("spawn the benchmark thread")
+        .join()
+        .expect("the benchmarks panicked");
+}
+
+fn run() {
     let started = SystemTime::now();
     let fixture = Fixture::new();
     let mut c = Criterion::default().configure_from_args();
