@@ -105,7 +105,10 @@
 //! # For store implementors
 //!
 //! Implement [`Store`], then [`SessionStore<D>`] and [`RevocationStore`], reading their
-//! contracts; run the conformance suite (feature `conformance`) from your tests. An
+//! contracts; run the conformance suite (feature `conformance`) from your tests. A device
+//! that only verifies JWTs implements [`Store`] and the four required methods of
+//! [`RevocationStore`] (the revocation half of the example below) and runs
+//! `conformance::check_revocations`. An
 //! in-memory store writes ordinary code inside `async fn`s; a network store awaits its
 //! client. This store keeps everything in `BTreeMap`s; it is complete, if not fast:
 //!
