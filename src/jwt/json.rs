@@ -151,6 +151,7 @@ pub(crate) fn canonicalize_capturing(
 
 /// A name of up to seven bytes as one word: its bytes, then its length in the top byte;
 /// [`UNPACKED`] for a longer name.
+#[inline]
 const fn pack(name: &[u8]) -> u64 {
     if name.len() > 7 {
         return UNPACKED;
@@ -219,6 +220,7 @@ impl<'n> Captures<'n> {
     }
 
     /// The index of `name` among the names looked for.
+    #[inline]
     pub(crate) fn find(&self, name: &[u8]) -> Option<usize> {
         // Most names in a payload are short, and so are the registered ones: compare
         // them as one word instead of byte by byte.
