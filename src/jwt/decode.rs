@@ -178,20 +178,26 @@ fn decode_b64<'b>(segment: &[u8], scratch: &'b mut [u8]) -> Result<&'b mut [u8],
     Ok(dst)
 }
 
-/// The registered claims' names, in the order [`registered_claims`] matches them.
-const REGISTERED_NAMES: [&[u8]; 8] = [
-    b"iss", b"sub", b"jti", b"sid", b"exp", b"nbf", b"iat", b"aud",
-];
+/// The index of a registered claim's name, in the order [`registered_claims`] matches
+/// them; `None` for any other name. Canonical names have one spelling, so comparing bytes
+/// is comparing names.
+pub(super) const fn registered_index(name: &[u8]) -> Option<usize> {
+    match name {
+        b"iss" => Some(0),
+        b"sub" => Some(1),
+        b"jti" => Some(2),
+        b"sid" => Some(3),
+        b"exp" => Some(4),
+        b"nbf" => Some(5),
+        b"iat" => Some(6),
+        b"aud" => Some(7),
+        _ => None,
+    }
+}
 
-/// What the canonicalizer looks for in a payload, prepared at compile time.
-pub(super) const REGISTERED: json::Captures<'static> = json::Captures::new(&REGISTERED_NAMES);
-
-/// Checks that `raw`, the canonical JSON of one value, has the type and range that
-/// [`registered_claims`] requires of the registered claim at `index` in
-/// [`REGISTERED_NAMES`]: what `sign` checks before it signs, so that it never writes a
-/// token that verification refuses for a claim's type.
-pub(super) fn check_registered(index: usize, raw: &[u8]) -> Result<(), Claim> {
-    let claim = match index {
+/// The registered claim at `index` (see [`registered_index`]).
+pub(super) const fn registered_claim(index: usize) -> Claim {
+    match index {
         0 => Claim::Iss,
         1 => Claim::Sub,
         2 => Claim::Jti,
@@ -200,7 +206,18 @@ pub(super) fn check_registered(index: usize, raw: &[u8]) -> Result<(), Claim> {
         5 => Claim::Nbf,
         6 => Claim::Iat,
         _ => Claim::Aud,
-    };
+    }
+}
+
+/// What the canonicalizer looks for in a payload.
+const REGISTERED: json::Captures = json::Captures::new(registered_index);
+
+/// Checks that `raw`, the canonical JSON of one value, has the type and range that
+/// [`registered_claims`] requires of the registered claim at `index` (see
+/// [`registered_index`]): what `sign` checks before it signs, so that it never writes a
+/// token that verification refuses for a claim's type.
+pub(super) fn check_registered(index: usize, raw: &[u8]) -> Result<(), Claim> {
+    let claim = registered_claim(index);
     // `raw` is one complete value as the claims writer wrote it, so its first byte tells
     // its type; only a date's digits and an `aud`'s strings need a closer look.
     let string = |raw: &[u8]| matches!(json::split_value(raw), Some((Value::String(s), after)) if after.is_empty() && !s.contains_nul());
@@ -208,7 +225,8 @@ pub(super) fn check_registered(index: usize, raw: &[u8]) -> Result<(), Claim> {
         Claim::Exp | Claim::Nbf | Claim::Iat => time_claim(Value::Number(raw), claim).is_ok(),
         Claim::Iss | Claim::Sub | Claim::Jti | Claim::Sid => raw.first() == Some(&b'"'),
         _ => match raw.first() {
-            Some(b'"') => string(raw),
+            // Without a backslash there is no escape, so no NUL.
+            Some(b'"') => !raw.contains(&b'\\') || string(raw),
             Some(b'[') => json::elements(raw)
                 .all(|element| matches!(element, Value::String(s) if !s.contains_nul())),
             _ => false,
@@ -222,7 +240,7 @@ pub(super) fn check_registered(index: usize, raw: &[u8]) -> Result<(), Claim> {
 /// type is an error, never absent.
 fn registered_claims<'s>(
     text: &'s str,
-    captures: &json::Captures<'_>,
+    captures: &json::Captures,
     spare: &mut &'s mut [u8],
 ) -> Result<RegisteredClaims<'s>, VerifyError> {
     const SYNTAX: VerifyError = VerifyError::Payload(crate::JsonError::Syntax);

@@ -118,7 +118,8 @@ pub(crate) const MAX_MEMBERS: usize = 128;
 // rather than in the frame of every caller.
 #[inline(never)]
 pub(crate) fn canonicalize(buf: &mut [u8], max_depth: usize) -> Result<usize, JsonError> {
-    canonicalize_capturing(buf, max_depth, &mut Captures::new(&[]))
+    let mut nothing = Captures::NONE;
+    canonicalize_capturing(buf, max_depth, &mut nothing)
 }
 
 /// [`canonicalize`], also noting where in the canonical output the values of the chosen
@@ -128,7 +129,7 @@ pub(crate) fn canonicalize(buf: &mut [u8], max_depth: usize) -> Result<usize, Js
 pub(crate) fn canonicalize_capturing(
     buf: &mut [u8],
     max_depth: usize,
-    captures: &mut Captures<'_>,
+    captures: &mut Captures,
 ) -> Result<usize, JsonError> {
     // Word-at-a-time ASCII check first: most tokens are pure ASCII.
     if !buf.is_ascii() && core::str::from_utf8(buf).is_err() {
@@ -149,90 +150,36 @@ pub(crate) fn canonicalize_capturing(
     canonicalizer.run()
 }
 
-/// A name of up to seven bytes as one word: its bytes, then its length in the top byte;
-/// [`UNPACKED`] for a longer name.
-#[inline]
-const fn pack(name: &[u8]) -> u64 {
-    if name.len() > 7 {
-        return UNPACKED;
-    }
-    let mut word = (name.len() as u64) << 56;
-    let mut shift = 0u32;
-    let mut rest = name;
-    while let [byte, tail @ ..] = rest {
-        word |= (*byte as u64) << shift;
-        shift = shift.wrapping_add(8);
-        rest = tail;
-    }
-    word
-}
-
-/// No packed name: its top byte, a length, is at most 7.
-const UNPACKED: u64 = u64::MAX;
-
-/// The most top-level members [`Captures`] looks for.
+/// The most top-level members [`Captures`] reports.
 pub(crate) const MAX_CAPTURES: usize = 8;
 
-/// Top-level members to find while canonicalizing, by their canonical name, and where
-/// their values ended up: ranges of the canonical output, in the order the members
-/// appear (each name at most once, since names do not repeat).
+/// Top-level members to find while canonicalizing, and where their values ended up:
+/// ranges of the canonical output, in the order the members appear (each name at most
+/// once, since names do not repeat).
 ///
-/// Build one in a `const` ([`new`](Self::new) is a `const fn`) and copy it per use: the
-/// names are then packed at compile time.
+/// Which names are looked for is a function from a canonical name to its index (at most
+/// [`MAX_CAPTURES`] indices): a `match` on the names compiles to a few comparisons, where a
+/// list of names would be searched.
 #[derive(Clone, Copy)]
-pub(crate) struct Captures<'n> {
-    names: &'n [&'n [u8]],
-    /// The names of up to seven bytes as words (see [`pack`]); [`UNPACKED`] otherwise.
-    packed: [u64; MAX_CAPTURES],
-    /// Bit `n` is set when a name of `n` bytes is looked for (63: 63 bytes or more).
-    lengths: u64,
-    /// `(index in names, start, end)` of each value found, in document order.
+pub(crate) struct Captures {
+    find: fn(&[u8]) -> Option<usize>,
+    /// `(index of the name, start, end)` of each value found, in document order.
     found: [(usize, usize, usize); MAX_CAPTURES],
     count: usize,
 }
 
-impl<'n> Captures<'n> {
-    /// Looks for the members named `names` (at most [`MAX_CAPTURES`] of them; more are
-    /// ignored).
-    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-    pub(crate) const fn new(names: &'n [&'n [u8]]) -> Self {
-        let mut packed = [UNPACKED; MAX_CAPTURES];
-        let mut lengths = 0u64;
-        let mut i = 0;
-        // Indexing in bounds: `i` stays below both lengths.
-        while i < names.len() && i < MAX_CAPTURES {
-            packed[i] = pack(names[i]);
-            let len = if names[i].len() < 63 {
-                names[i].len()
-            } else {
-                63
-            };
-            lengths |= 1u64 << len;
-            i += 1;
-        }
+impl Captures {
+    /// Looks for the members that `find` gives an index.
+    pub(crate) const fn new(find: fn(&[u8]) -> Option<usize>) -> Self {
         Self {
-            names: names.split_at(i).0,
-            packed,
-            lengths,
+            find,
             found: [(0, 0, 0); MAX_CAPTURES],
             count: 0,
         }
     }
 
-    /// The index of `name` among the names looked for.
-    #[inline]
-    pub(crate) fn find(&self, name: &[u8]) -> Option<usize> {
-        // Most names in a payload are short, and so are the registered ones: compare
-        // them as one word instead of byte by byte.
-        if self.lengths & (1u64 << name.len().min(63)) == 0 {
-            return None;
-        }
-        let word = pack(name);
-        if word != UNPACKED {
-            return self.packed.iter().position(|&p| p == word);
-        }
-        self.names.iter().position(|n| *n == name)
-    }
+    /// Looks for nothing.
+    const NONE: Self = Self::new(|_| None);
 
     /// The values found, in document order: the index of the name, and the value's range
     /// in the canonical output.
@@ -746,7 +693,7 @@ enum State {
 }
 
 /// The in-place validating rewriter behind [`canonicalize`].
-struct Canonicalizer<'b, 'c> {
+struct Canonicalizer<'b> {
     buf: &'b mut [u8],
     /// Index of the next byte to read.
     r: usize,
@@ -764,13 +711,13 @@ struct Canonicalizer<'b, 'c> {
     /// How many entries of `keys` are in use.
     open_keys: usize,
     /// The top-level members being looked for, and where their values are.
-    captures: &'b mut Captures<'c>,
+    captures: &'b mut Captures,
     /// The looked-for member whose value is being read: its name's index in `captures`
     /// and the canonical offset where the value starts.
     capturing: Option<(usize, usize)>,
 }
 
-impl Canonicalizer<'_, '_> {
+impl Canonicalizer<'_> {
     fn run(&mut self) -> Result<usize, JsonError> {
         self.skip_whitespace();
         match self.peek() {
@@ -866,12 +813,12 @@ impl Canonicalizer<'_, '_> {
             self.r = end;
             self.w = end;
             self.add_name(start)?;
-            if self.depth == 1 && !self.captures.names.is_empty() {
+            if self.depth == 1 {
                 let name = self
                     .buf
                     .get(start..end.saturating_sub(1))
                     .unwrap_or_default();
-                if let Some(i) = self.captures.find(name) {
+                if let Some(i) = (self.captures.find)(name) {
                     self.capturing = Some((i, end.saturating_add(1)));
                 }
             }
@@ -928,11 +875,11 @@ impl Canonicalizer<'_, '_> {
         if self.peek() != Some(b':') {
             return Err(JsonError::Syntax);
         }
-        if self.depth == 1 && !self.captures.names.is_empty() {
+        if self.depth == 1 {
             // The name without its closing quote, in canonical form.
             let end = self.w.saturating_sub(1);
             let name = self.buf.get(start..end).unwrap_or_default();
-            if let Some(i) = self.captures.find(name) {
+            if let Some(i) = (self.captures.find)(name) {
                 self.capturing = Some((i, self.w.saturating_add(1)));
             }
         }

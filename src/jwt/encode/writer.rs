@@ -28,7 +28,7 @@ use core::fmt::{self, Write as _};
 use serde::ser::{self, Serialize};
 
 use crate::error::Claim;
-use crate::jwt::decode::{REGISTERED, check_registered};
+use crate::jwt::decode::{check_registered, registered_claim, registered_index};
 use crate::jwt::json::{self, MAX_MEMBERS};
 use crate::jwt::validation::Validation;
 
@@ -72,6 +72,7 @@ pub(super) fn write<C: Serialize + ?Sized>(
         depth: 0,
         names: [0; MAX_MEMBERS],
         open_names: 0,
+        registered: None,
     };
     claims.serialize(&mut writer)?;
     // Only an object is a claims set.
@@ -91,6 +92,10 @@ struct Writer<'o> {
     /// being written, outermost first.
     names: [u32; MAX_MEMBERS],
     open_names: usize,
+    /// The top-level member being written is this registered claim (its index in
+    /// `registered_index`), whose value must have the type verification reads it as. A
+    /// string or an integer is checked as it is written; any other value after.
+    registered: Option<usize>,
 }
 
 type Result<T = (), E = WriteError> = core::result::Result<T, E>;
@@ -160,13 +165,36 @@ impl<'o> Writer<'o> {
         self.extend(bytes.get(from..).unwrap_or_default())
     }
 
+    /// The registered claim whose value is being written, if this value is it (a member
+    /// of the top-level object); `None` from then on.
+    fn registered_value(&mut self) -> Option<Claim> {
+        if self.depth != 1 {
+            return None;
+        }
+        self.registered.take().map(registered_claim)
+    }
+
     fn string(&mut self, s: &str) -> Result {
+        match self.registered_value() {
+            None | Some(Claim::Iss | Claim::Sub | Claim::Jti | Claim::Sid) => {}
+            Some(Claim::Aud) if !s.as_bytes().contains(&0) => {}
+            Some(claim) => return Err(WriteError::Registered(claim)),
+        }
         self.push(b'"')?;
         self.escaped(s)?;
         self.push(b'"')
     }
 
-    fn unsigned(&mut self, mut v: u64) -> Result {
+    fn unsigned(&mut self, v: u64) -> Result {
+        match self.registered_value() {
+            None => {}
+            Some(Claim::Exp | Claim::Nbf | Claim::Iat) if i64::try_from(v).is_ok() => {}
+            Some(claim) => return Err(WriteError::Registered(claim)),
+        }
+        self.digits(v)
+    }
+
+    fn digits(&mut self, mut v: u64) -> Result {
         let mut digits = [0u8; 20];
         let mut at = digits.len();
         loop {
@@ -184,10 +212,15 @@ impl<'o> Writer<'o> {
     }
 
     fn signed(&mut self, v: i64) -> Result {
+        match self.registered_value() {
+            None => {}
+            Some(Claim::Exp | Claim::Nbf | Claim::Iat) if v >= 0 => {}
+            Some(claim) => return Err(WriteError::Registered(claim)),
+        }
         if v < 0 {
             self.push(b'-')?;
         }
-        self.unsigned(v.unsigned_abs())
+        self.digits(v.unsigned_abs())
     }
 
     fn float(&mut self, v: f64) -> Result {
@@ -267,7 +300,6 @@ impl<'o> Writer<'o> {
             first: true,
             names_base,
             variant: None,
-            registered: None,
         })
     }
 
@@ -279,7 +311,6 @@ impl<'o> Writer<'o> {
             first: true,
             names_base,
             variant: None,
-            registered: None,
         })
     }
 
@@ -324,9 +355,6 @@ struct Compound<'w, 'o> {
     /// A struct variant, `{"variant":{...}}`: the names base of the outer object, which
     /// needs a closing brace of its own.
     variant: Option<usize>,
-    /// The member whose name was just written is this registered claim (its index in
-    /// `REGISTERED`), so its value is checked once written.
-    registered: Option<usize>,
 }
 
 impl Compound<'_, '_> {
@@ -348,18 +376,22 @@ impl Compound<'_, '_> {
         self.first = false;
         // A member of the top-level object is a claim of the claims set: note whether it is
         // a registered one, whose value must have the type verification reads it as.
-        self.registered = if self.w.depth == 1 {
-            self.w.out.get(name).and_then(|name| REGISTERED.find(name))
-        } else {
-            None
-        };
+        // (Members of nested objects leave it alone: it belongs to the top-level member
+        // whose value they are part of.)
+        if self.w.depth == 1 {
+            self.w.registered = self.w.out.get(name).and_then(registered_index);
+        }
         Ok(())
     }
 
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         let start = self.w.len;
         value.serialize(&mut *self.w)?;
-        if let Some(index) = self.registered.take() {
+        // Strings and integers were checked as they were written; anything else is
+        // checked here, on its canonical text.
+        if self.w.depth == 1
+            && let Some(index) = self.w.registered.take()
+        {
             let written = self.w.out.get(start..self.w.len).unwrap_or_default();
             check_registered(index, written).map_err(WriteError::Registered)?;
         }
@@ -533,7 +565,6 @@ impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
             first: true,
             names_base,
             variant: Some(outer_base),
-            registered: None,
         })
     }
 
