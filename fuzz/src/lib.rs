@@ -565,7 +565,7 @@ pub fn sign_json_differential(data: &[u8]) {
             "sid" => (Claim::Sid, value.is_string()),
             "aud" => (
                 Claim::Aud,
-                text(value) || value.as_array().is_some_and(|a| a.iter().all(text)),
+                value.is_string() || value.as_array().is_some_and(|a| a.iter().all(text)),
             ),
             _ => return None,
         };

@@ -219,14 +219,13 @@ const REGISTERED: json::Captures = json::Captures::new(registered_index);
 pub(super) fn check_registered(index: usize, raw: &[u8]) -> Result<(), Claim> {
     let claim = registered_claim(index);
     // `raw` is one complete value as the claims writer wrote it, so its first byte tells
-    // its type; only a date's digits and an `aud`'s strings need a closer look.
-    let string = |raw: &[u8]| matches!(json::split_value(raw), Some((Value::String(s), after)) if after.is_empty() && !s.contains_nul());
+    // its type; only a date's digits and the elements of an `aud` array (which may not
+    // hold NUL, see `audience_claim`) need a closer look.
     let ok = match claim {
         Claim::Exp | Claim::Nbf | Claim::Iat => time_claim(Value::Number(raw), claim).is_ok(),
         Claim::Iss | Claim::Sub | Claim::Jti | Claim::Sid => raw.first() == Some(&b'"'),
         _ => match raw.first() {
-            // Without a backslash there is no escape, so no NUL.
-            Some(b'"') => !raw.contains(&b'\\') || string(raw),
+            Some(b'"') => true,
             Some(b'[') => json::elements(raw)
                 .all(|element| matches!(element, Value::String(s) if !s.contains_nul())),
             _ => false,

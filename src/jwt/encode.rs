@@ -34,7 +34,7 @@ mod writer;
 ///   `iat`) that is not an integer from 0 to `i64::MAX` (an `Option` written as `null`
 ///   included: skip it with `#[serde(skip_serializing_if = "Option::is_none")]`), an
 ///   `iss`, `sub`, `jti` or `sid` that is not a string, an `aud` that is neither a string
-///   nor an array of strings, or holds NUL. Such a token could never be verified;
+///   nor an array of strings without NUL. Such a token could never be verified;
 /// - [`EncodeError::Key`] if `key` has no signing key.
 pub fn sign<'o, C, K>(key: &K, claims: &C, out: &'o mut [u8]) -> Result<&'o str, EncodeError>
 where
@@ -300,7 +300,6 @@ mod tests {
             (json!({"sid": true}), Claim::Sid),
             (json!({"aud": 1}), Claim::Aud),
             (json!({"aud": ["a", 1]}), Claim::Aud),
-            (json!({"aud": "a\u{0}b"}), Claim::Aud),
             (json!({"aud": ["a", "\u{0}"]}), Claim::Aud),
         ];
         for (claims, claim) in refused {
@@ -314,6 +313,9 @@ mod tests {
             json!({"exp": 9_223_372_036_854_775_807u64, "nbf": 0, "iat": 1}),
             json!({"iss": "i", "sub": "", "jti": "j", "sid": "s\"q"}),
             json!({"aud": "a"}),
+            // One audience may hold NUL (verification reads it whole); an element of an
+            // array may not (verification joins them with NUL).
+            json!({"aud": "a\u{0}b"}),
             json!({"aud": []}),
             json!({"aud": ["a", "b\n"]}),
             // A backslash followed by `u0000` is not NUL.

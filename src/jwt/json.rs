@@ -191,12 +191,16 @@ impl Captures {
             .map(|&(i, start, end)| (i, start..end))
     }
 
-    fn record(&mut self, name: usize, start: usize, end: usize) {
-        // Each name is found at most once, so this never runs out of room.
-        if let Some(slot) = self.found.get_mut(self.count) {
-            *slot = (name, start, end);
-            self.count = self.count.saturating_add(1);
-        }
+    /// Notes a value; an error if there is no room, which cannot happen while names are
+    /// unique and `find` gives at most [`MAX_CAPTURES`] indices, but must never drop one.
+    fn record(&mut self, name: usize, start: usize, end: usize) -> Result<(), JsonError> {
+        let slot = self
+            .found
+            .get_mut(self.count)
+            .ok_or(JsonError::TooManyMembers)?;
+        *slot = (name, start, end);
+        self.count = self.count.saturating_add(1);
+        Ok(())
     }
 }
 
@@ -744,7 +748,7 @@ impl Canonicalizer<'_> {
                 && self.depth == 1
                 && let Some((name, start)) = self.capturing.take()
             {
-                self.captures.record(name, start, self.w);
+                self.captures.record(name, start, self.w)?;
             }
         }
         self.skip_whitespace();
@@ -841,7 +845,7 @@ impl Canonicalizer<'_> {
             if self.depth == 1
                 && let Some((name, start)) = self.capturing.take()
             {
-                self.captures.record(name, start, self.w);
+                self.captures.record(name, start, self.w)?;
             }
             // `,` and the next member, or whatever else follows, for the general reader.
             if self.peek() != Some(b',') {

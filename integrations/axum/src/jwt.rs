@@ -201,6 +201,11 @@ impl Jwt {
     /// too. [`Auth::logout_everywhere`](crate::Auth::logout_everywhere) also ends the
     /// subject's sessions.
     ///
+    /// This does **not** end the subject's refresh-token families: a device holding a
+    /// refresh token gets a new access token at its next refresh. With refresh tokens
+    /// configured, log a user out everywhere with
+    /// [`Auth::logout_everywhere`](crate::Auth::logout_everywhere), which ends them too.
+    ///
     /// # Errors
     ///
     /// [`Refusal::Unavailable`]: nothing is then revoked.
@@ -364,7 +369,8 @@ impl<C> Bearer<C> {
 
     /// Revokes every token of the presented token's subject issued up to now (the JWT
     /// half of log-out-everywhere; use [`Auth::logout_everywhere`](crate::Auth::logout_everywhere)
-    /// to end the subject's sessions too).
+    /// to end the subject's sessions and refresh-token families too: this alone leaves a
+    /// device with a refresh token able to get a new access token).
     ///
     /// # Errors
     ///

@@ -63,6 +63,7 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::fmt;
 
 use axum::extract::State;
@@ -165,12 +166,12 @@ impl Refresh {
     /// limit refuses; [`Refusal::Unavailable`] if the store failed (nothing was issued);
     /// [`Refusal::Internal`] if refresh tokens or the JWT key are not configured.
     pub async fn login(&self, headers: &HeaderMap, subject: &str) -> Result<Tokens, Rejection> {
-        let backend = self.backend()?;
+        let backend = self.signing_backend()?;
         if !self.inner.settings.same_origin(&Method::POST, headers) {
             return Err(self.refuse(Refusal::CrossOrigin));
         }
         let now = self.inner.settings.now();
-        if let Some(old) = self.presented(headers) {
+        for old in self.presented_all(headers) {
             backend
                 .logout(self.inner.policy, &old, now)
                 .await
@@ -200,7 +201,7 @@ impl Refresh {
     /// - [`Refusal::CrossOrigin`]; [`Refusal::Unavailable`] (`503`, no cookie change: the
     ///   refresh token stays valid); [`Refusal::Internal`].
     pub async fn rotate(&self, headers: &HeaderMap) -> Result<Tokens, Rejection> {
-        let backend = self.backend()?;
+        let backend = self.signing_backend()?;
         if !self.inner.settings.same_origin(&Method::POST, headers) {
             return Err(self.refuse(Refusal::CrossOrigin));
         }
@@ -235,8 +236,8 @@ impl Refresh {
         if !self.inner.settings.same_origin(&Method::POST, headers) {
             return Err(self.refuse(Refusal::CrossOrigin));
         }
-        if let Some(token) = self.presented(headers) {
-            let now = self.inner.settings.now();
+        let now = self.inner.settings.now();
+        for token in self.presented_all(headers) {
             backend
                 .logout(self.inner.policy, &token, now)
                 .await
@@ -280,6 +281,22 @@ impl Refresh {
             .ok_or_else(|| self.refuse(Refusal::Internal))
     }
 
+    /// The backend, for the calls that sign access tokens: refused before the store is
+    /// touched when no JWT key is configured, or a login would leave a family behind and
+    /// a refresh would spend the presented token for nothing.
+    fn signing_backend(&self) -> Result<&dyn RefreshBackend, Rejection> {
+        let backend = self.backend()?;
+        if !self.inner.jwt.has_keys() {
+            tracing::error!(
+                target: "tokenstile_axum",
+                event = "internal_error",
+                "refresh tokens are configured without a JWT key (AuthBuilder::jwt)"
+            );
+            return Err(self.refuse(Refusal::Internal));
+        }
+        Ok(backend)
+    }
+
     fn backend(&self) -> Result<&dyn RefreshBackend, Rejection> {
         match &self.inner.backend {
             Some(backend) => Ok(&**backend),
@@ -307,7 +324,28 @@ impl Refresh {
         }
     }
 
-    /// The refresh token the request presents, if its cookie is well-formed.
+    /// Every well-formed refresh token the request presents, for ending their families.
+    ///
+    /// Usually one. A request can carry the cookie twice, for instance when a sibling
+    /// subdomain sets one with a `Domain` attribute (the `__Secure-` prefix does not
+    /// prevent that); [`presented`](Self::presented) then refuses to choose, which is right
+    /// for a refresh, but a logout must still end the family of the real one. Ending a
+    /// family needs its secret, so the other copies can only end their own.
+    fn presented_all(&self, headers: &HeaderMap) -> Vec<RefreshToken> {
+        let name = self.inner.cookie.name;
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|field| field.to_str().ok())
+            .flat_map(|field| field.split(';'))
+            .filter_map(|pair| pair.trim_matches([' ', '\t']).split_once('='))
+            .filter(|(n, _)| *n == name)
+            .filter_map(|(_, value)| RefreshToken::parse(value).ok())
+            .collect()
+    }
+
+    /// The refresh token the request presents, if its cookie is well-formed and there
+    /// only once.
     fn presented(&self, headers: &HeaderMap) -> Option<RefreshToken> {
         let name = self.inner.cookie.name;
         let value = find_cookie_in_fields(headers.get_all(header::COOKIE).iter(), name).ok()??;

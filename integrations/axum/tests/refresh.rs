@@ -432,3 +432,39 @@ async fn a_log_out_everywhere_outlives_long_access_tokens() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn logout_with_the_cookie_sent_twice_still_ends_the_real_family() {
+    // A sibling subdomain can plant a second `__Secure-refresh` with a `Domain` attribute;
+    // the browser then sends both. A refresh refuses to choose between them, but a logout
+    // must not answer 204 and leave the real family live.
+    let auth = testing::auth::<User>();
+    let app = refresh_app(auth.clone());
+    let (access, cookie) = testing::refresh_login(&auth, "alice").await.unwrap();
+    let (_, planted) = testing::refresh_login(&auth, "mallory").await.unwrap();
+    for both in [
+        format!("{planted}; {cookie}"),
+        format!("{cookie}; __Secure-refresh=garbage"),
+    ] {
+        assert_eq!(
+            status_of(&app, "POST", "/auth/refresh", &[("cookie", &both)]).await,
+            StatusCode::UNAUTHORIZED,
+            "a refresh never picks one of two cookies"
+        );
+    }
+    let both = format!("{planted}; {cookie}");
+    assert_eq!(
+        status_of(&app, "POST", "/auth/logout", &[("cookie", &both)]).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        status_of(&app, "GET", "/api/me", &[("authorization", &access)]).await,
+        StatusCode::FORBIDDEN,
+        "the real family's access token is revoked"
+    );
+    assert_eq!(
+        status_of(&app, "POST", "/auth/refresh", &[("cookie", &cookie)]).await,
+        StatusCode::UNAUTHORIZED,
+        "the real family is ended"
+    );
+}

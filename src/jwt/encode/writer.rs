@@ -176,8 +176,7 @@ impl<'o> Writer<'o> {
 
     fn string(&mut self, s: &str) -> Result {
         match self.registered_value() {
-            None | Some(Claim::Iss | Claim::Sub | Claim::Jti | Claim::Sid) => {}
-            Some(Claim::Aud) if !s.as_bytes().contains(&0) => {}
+            None | Some(Claim::Iss | Claim::Sub | Claim::Jti | Claim::Sid | Claim::Aud) => {}
             Some(claim) => return Err(WriteError::Registered(claim)),
         }
         self.push(b'"')?;
