@@ -517,6 +517,10 @@ impl<S> AuthBuilder<S> {
             .refresh
             .as_ref()
             .map_or(0, |r| r.policy.access_lifetime);
+        // The refresh policy verifies with the same leeway as the access tokens' checks.
+        let refresh = self
+            .refresh
+            .map(|config| (config.policy.with_leeway(self.validation.leeway), config));
         let jwt = Jwt::new(
             self.keys,
             self.validation,
@@ -524,12 +528,15 @@ impl<S> AuthBuilder<S> {
             access_lifetime,
             Arc::clone(&settings),
             Arc::clone(&store) as _,
+            refresh
+                .as_ref()
+                .map(|(policy, config)| (Arc::clone(&config.backend), *policy)),
         );
         let store: Arc<dyn SessionBackend<D>> = store;
-        let refresh = match self.refresh {
-            Some(config) => Refresh::new(
+        let refresh = match refresh {
+            Some((policy, config)) => Refresh::new(
                 Some(config.backend),
-                config.policy.with_leeway(jwt.validation().leeway),
+                policy,
                 refresh::cookie_options(config.path),
                 Arc::clone(&settings),
                 jwt.clone(),

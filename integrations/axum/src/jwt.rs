@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use tokenstile::UnixTime;
 use tokenstile::http::{BearerError, bearer_token_in_fields};
 use tokenstile::jwt::{self, RegisteredClaims, SigningKey, Validation, VerifyingKeys};
+use tokenstile::refresh::RefreshPolicy;
 
 use crate::backend::{RevocationBackend, token_refusal};
+use crate::refresh::RefreshBackend;
 use crate::rejection::{Refusal, Rejection};
 use crate::settings::Settings;
 
@@ -41,6 +43,9 @@ struct JwtInner {
     longest_lifetime: u64,
     settings: Arc<Settings>,
     store: Arc<dyn RevocationBackend>,
+    /// The refresh-token families, when configured: revoking a subject's tokens ends them
+    /// too, or a device holding a refresh token would mint a new access token right after.
+    families: Option<(Arc<dyn RefreshBackend>, RefreshPolicy)>,
 }
 
 impl fmt::Debug for Jwt {
@@ -78,6 +83,7 @@ impl Jwt {
         longest_lifetime: u64,
         settings: Arc<Settings>,
         store: Arc<dyn RevocationBackend>,
+        families: Option<(Arc<dyn RefreshBackend>, RefreshPolicy)>,
     ) -> Self {
         Self {
             inner: Arc::new(JwtInner {
@@ -87,6 +93,7 @@ impl Jwt {
                 longest_lifetime: longest_lifetime.max(token_lifetime),
                 settings,
                 store,
+                families,
             }),
         }
     }
@@ -201,16 +208,23 @@ impl Jwt {
     /// too. [`Auth::logout_everywhere`](crate::Auth::logout_everywhere) also ends the
     /// subject's sessions.
     ///
-    /// This does **not** end the subject's refresh-token families: a device holding a
-    /// refresh token gets a new access token at its next refresh. With refresh tokens
-    /// configured, log a user out everywhere with
-    /// [`Auth::logout_everywhere`](crate::Auth::logout_everywhere), which ends them too.
+    /// With refresh tokens configured
+    /// ([`AuthBuilder::refresh_tokens`](crate::AuthBuilder::refresh_tokens)), the subject's
+    /// refresh-token families are ended first: otherwise a device holding a refresh token
+    /// would get a new access token, issued after the cutoff, at its next refresh.
     ///
     /// # Errors
     ///
-    /// [`Refusal::Unavailable`]: nothing is then revoked.
+    /// [`Refusal::Unavailable`]: the tokens are then not revoked (some families may have
+    /// been ended).
     pub async fn revoke_subject(&self, subject: &str) -> Result<(), Rejection> {
         let now = self.inner.settings.now();
+        if let Some((families, policy)) = &self.inner.families {
+            families
+                .logout_everywhere(*policy, self.inner.validation.issuer, subject, now)
+                .await
+                .map_err(|r| self.refuse(r))?;
+        }
         let expires_at = now
             .saturating_add(self.inner.longest_lifetime)
             .saturating_add(self.inner.validation.leeway)
@@ -367,10 +381,10 @@ impl<C> Bearer<C> {
         self.jwt.revoke(&self.info).await
     }
 
-    /// Revokes every token of the presented token's subject issued up to now (the JWT
-    /// half of log-out-everywhere; use [`Auth::logout_everywhere`](crate::Auth::logout_everywhere)
-    /// to end the subject's sessions and refresh-token families too: this alone leaves a
-    /// device with a refresh token able to get a new access token).
+    /// Revokes every token of the presented token's subject issued up to now, and ends its
+    /// refresh-token families when they are configured (see [`Jwt::revoke_subject`]). Use
+    /// [`Auth::logout_everywhere`](crate::Auth::logout_everywhere) to end the subject's
+    /// sessions too.
     ///
     /// # Errors
     ///

@@ -468,3 +468,34 @@ async fn logout_with_the_cookie_sent_twice_still_ends_the_real_family() {
         "the real family is ended"
     );
 }
+
+#[tokio::test]
+async fn a_bearer_log_out_everywhere_ends_the_refresh_families_too() {
+    // Revoking a subject's access tokens alone would let a device with a refresh token
+    // mint a new one, issued after the cutoff, at its next refresh.
+    let (auth, now) = clocked(RefreshPolicy::new(), BearerMode::Forbidden);
+    let app = refresh_app(auth.clone());
+    let (access, cookie) = testing::refresh_login(&auth, "alice").await.unwrap();
+    let (_, other_cookie) = testing::refresh_login(&auth, "alice").await.unwrap();
+    assert_eq!(
+        status_of(
+            &app,
+            "POST",
+            "/api/everywhere",
+            &[("authorization", &access)]
+        )
+        .await,
+        StatusCode::OK
+    );
+    *now.lock().unwrap() += 5;
+    for cookie in [&cookie, &other_cookie] {
+        assert_eq!(
+            status_of(&app, "POST", "/auth/refresh", &[("cookie", cookie)]).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        status_of(&app, "GET", "/api/me", &[("authorization", &access)]).await,
+        StatusCode::FORBIDDEN
+    );
+}
