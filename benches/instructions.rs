@@ -10,39 +10,14 @@
 
 use core::hint::black_box;
 
-use serde::{Deserialize, Serialize};
+mod fixture;
+
+use fixture::{AUDIENCES, Claims, ISSUER, SECRET, claims};
 use tokenstile::UnixTime;
 use tokenstile::jwt::{self, Hs256Key, Validation};
 
-const SECRET: &[u8; 32] = b"a 32-byte secret for benchmarks!";
-const ISSUER: &str = "https://auth.example";
-const AUDIENCES: &[&str] = &["api"];
 /// A fixed clock, so that every run signs the same bytes.
 const NOW: u64 = 1_767_225_600;
-
-/// The claims of the benchmark fixture (`benches/jwt.rs`).
-#[derive(Serialize, Deserialize)]
-struct Claims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    aud: &'a str,
-    iat: u64,
-    exp: u64,
-    jti: &'a str,
-    role: &'a str,
-}
-
-fn claims() -> Claims<'static> {
-    Claims {
-        iss: ISSUER,
-        sub: "user-42",
-        aud: "api",
-        iat: NOW,
-        exp: NOW + 3600,
-        jti: "c9f0f895fb",
-        role: "editor",
-    }
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -50,12 +25,12 @@ fn main() {
     let count: u32 = args.next().and_then(|n| n.parse().ok()).unwrap_or(0);
     let key = Hs256Key::new_from_slice(SECRET).expect("a 32-byte key");
     let mut buf = [0u8; 512];
-    let token = jwt::sign(&key, &claims(), &mut buf)
+    let token = jwt::sign(&key, &claims(NOW), &mut buf)
         .expect("the fixture signs")
         .to_owned();
     match op.as_str() {
         "sign" => {
-            let claims = claims();
+            let claims = claims(NOW);
             for _ in 0..count {
                 let token = jwt::sign(&key, black_box(&claims), &mut buf).expect("signs");
                 black_box(token.len());

@@ -34,6 +34,7 @@
     clippy::std_instead_of_alloc
 )]
 
+mod fixture;
 mod support;
 
 use std::collections::HashSet;
@@ -51,22 +52,7 @@ use tokenstile::jwt::{self, Hs256Key, RegisteredClaims, Validation};
 use tokenstile::session::{SessionId, SessionPolicy};
 use tokenstile::store::{MemoryStore, block_on};
 
-const SECRET: &[u8; 32] = b"a 32-byte secret for benchmarks!";
-const ISSUER: &str = "https://auth.example";
-const AUDIENCE: &str = "api";
-const AUDIENCES: &[&str] = &[AUDIENCE];
-
-/// The claims every library signs: the registered ones plus one custom claim.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
-struct Claims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    aud: &'a str,
-    iat: u64,
-    exp: u64,
-    jti: &'a str,
-    role: &'a str,
-}
+use fixture::{AUDIENCE, AUDIENCES, Claims, ISSUER, SECRET, claims};
 
 /// The same claims, owned, for the crates that require `DeserializeOwned`.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -118,18 +104,6 @@ impl Fixture {
     fn signing_input(&self) -> &[u8] {
         let dot = self.token.rfind('.').unwrap();
         &self.token.as_bytes()[..dot]
-    }
-}
-
-fn claims(now: u64) -> Claims<'static> {
-    Claims {
-        iss: ISSUER,
-        sub: "user-42",
-        aud: AUDIENCE,
-        iat: now,
-        exp: now + 3600,
-        jti: "c9f0f895fb",
-        role: "editor",
     }
 }
 

@@ -194,6 +194,28 @@ impl<'s> Deserializer<'s> {
         found
     }
 
+    /// Reads an array or an object: `open`, the items through `read`, then `close`, which
+    /// must come next (the type must have read every item).
+    fn container<T>(
+        &mut self,
+        open: u8,
+        close: u8,
+        read: impl FnOnce(Items<'_, 's>) -> Result<T>,
+    ) -> Result<T> {
+        if !self.eat(open) {
+            return Err(DeError::Claims);
+        }
+        let value = read(Items {
+            de: self,
+            first: true,
+        })?;
+        if self.eat(close) {
+            Ok(value)
+        } else {
+            Err(DeError::Claims)
+        }
+    }
+
     /// Moves past the value at the read position, whatever it is, without recursion.
     fn skip_value(&mut self) -> Result<()> {
         let rest = self.rest();
@@ -345,19 +367,7 @@ impl<'s> de::Deserializer<'s> for &mut Deserializer<'s> {
     }
 
     fn deserialize_seq<V: Visitor<'s>>(self, visitor: V) -> Result<V::Value> {
-        if !self.eat(b'[') {
-            return Err(DeError::Claims);
-        }
-        let value = visitor.visit_seq(Items {
-            de: self,
-            first: true,
-        })?;
-        // The type must have read every element.
-        if self.eat(b']') {
-            Ok(value)
-        } else {
-            Err(DeError::Claims)
-        }
+        self.container(b'[', b']', |items| visitor.visit_seq(items))
     }
 
     fn deserialize_tuple<V: Visitor<'s>>(self, _len: usize, visitor: V) -> Result<V::Value> {
@@ -374,19 +384,7 @@ impl<'s> de::Deserializer<'s> for &mut Deserializer<'s> {
     }
 
     fn deserialize_map<V: Visitor<'s>>(self, visitor: V) -> Result<V::Value> {
-        if !self.eat(b'{') {
-            return Err(DeError::Claims);
-        }
-        let value = visitor.visit_map(Items {
-            de: self,
-            first: true,
-        })?;
-        // The type must have read every member.
-        if self.eat(b'}') {
-            Ok(value)
-        } else {
-            Err(DeError::Claims)
-        }
+        self.container(b'{', b'}', |items| visitor.visit_map(items))
     }
 
     fn deserialize_struct<V: Visitor<'s>>(
