@@ -262,20 +262,17 @@ fn registered_claims<'s>(
             Some(content) => Ok(content),
             None => string_claim(value()?, claim, spare),
         };
-        // A number's range is exactly the number; anything else is the wrong type.
-        let time = |raw: &str, claim| {
-            time_claim(Value::Number(raw.as_bytes()), claim)
-                .or_else(|_| time_claim(value()?, claim))
-        };
-        match name {
-            0 => claims.iss = Some(string(Claim::Iss, spare)?),
-            1 => claims.sub = Some(string(Claim::Sub, spare)?),
-            2 => claims.jti = Some(string(Claim::Jti, spare)?),
-            3 => claims.sid = Some(string(Claim::Sid, spare)?),
-            4 => claims.exp = Some(time(raw, Claim::Exp)?),
-            5 => claims.nbf = Some(time(raw, Claim::Nbf)?),
-            6 => claims.iat = Some(time(raw, Claim::Iat)?),
-            _ => {
+        // A number's range is exactly the number; any other value is not one.
+        let time = |claim| time_claim(Value::Number(raw.as_bytes()), claim);
+        match registered_claim(name) {
+            claim @ Claim::Iss => claims.iss = Some(string(claim, spare)?),
+            claim @ Claim::Sub => claims.sub = Some(string(claim, spare)?),
+            claim @ Claim::Jti => claims.jti = Some(string(claim, spare)?),
+            claim @ Claim::Sid => claims.sid = Some(string(claim, spare)?),
+            claim @ Claim::Exp => claims.exp = Some(time(claim)?),
+            claim @ Claim::Nbf => claims.nbf = Some(time(claim)?),
+            claim @ Claim::Iat => claims.iat = Some(time(claim)?),
+            Claim::Aud => {
                 claims.aud = Some(match plain {
                     Some(content) => Audience::One(content),
                     None => audience_claim(value()?, spare)?,
@@ -367,13 +364,5 @@ fn unescape<'s>(s: JsonStr<'s>, spare: &mut &'s mut [u8]) -> Result<&'s str, Ver
         return core::str::from_utf8(plain)
             .map_err(|_| VerifyError::Payload(crate::JsonError::InvalidUtf8));
     }
-    let (dst, tail) = core::mem::take(spare)
-        .split_at_mut_checked(s.unescaped_len())
-        .ok_or(VerifyError::BufferTooSmall)?;
-    *spare = tail;
-    let dst: &'s mut [u8] = dst;
-    match s.unescape_into(dst) {
-        Some(text) => Ok(text),
-        None => Err(VerifyError::BufferTooSmall),
-    }
+    s.unescape_to(spare).ok_or(VerifyError::BufferTooSmall)
 }

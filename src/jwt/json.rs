@@ -277,6 +277,15 @@ impl<'a> JsonStr<'a> {
         self.0.contains(&b'\\') && self.unescaped().any(|b| b == 0)
     }
 
+    /// Writes the unescaped string to the front of `spare`, which keeps what is left
+    /// after it, and returns it; `None` if `spare` is too short (or the string is not
+    /// canonical, which a canonicalized payload rules out).
+    pub(crate) fn unescape_to<'s>(&self, spare: &mut &'s mut [u8]) -> Option<&'s str> {
+        let (dst, tail) = core::mem::take(spare).split_at_mut_checked(self.unescaped_len())?;
+        *spare = tail;
+        self.unescape_into(dst)
+    }
+
     /// The length in bytes of the unescaped string.
     pub(crate) fn unescaped_len(&self) -> usize {
         self.unescaped().count()

@@ -23,7 +23,7 @@ use core::fmt;
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeSeed, Visitor};
 
-use super::{JsonStr, Value, parse_u64, split_string, split_value, string_run};
+use super::{Value, parse_u64, split_string, split_value, string_run};
 
 /// Why the claims type could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +68,15 @@ where
         Ok(value)
     } else {
         Err(DeError::Claims)
+    }
+}
+
+/// A canonical JSON integer in an `i64`: `None` for a fraction, an exponent, or a value
+/// beyond `i64`.
+fn parse_i64(n: &[u8]) -> Option<i64> {
+    match n.strip_prefix(b"-") {
+        Some(magnitude) => 0i64.checked_sub_unsigned(parse_u64(magnitude)?),
+        None => i64::try_from(parse_u64(n)?).ok(),
     }
 }
 
@@ -123,15 +132,8 @@ impl<'s> Deserializer<'s> {
         }
         let (s, after) = split_string(rest).ok_or(DeError::Claims)?;
         self.advance(rest.len().saturating_sub(after.len()));
-        self.unescape(s)
-    }
-
-    fn unescape(&mut self, s: JsonStr<'s>) -> Result<&'s str> {
-        let (dst, tail) = core::mem::take(&mut self.spare)
-            .split_at_mut_checked(s.unescaped_len())
-            .ok_or(DeError::BufferTooSmall)?;
-        self.spare = tail;
-        s.unescape_into(dst).ok_or(DeError::Claims)
+        s.unescape_to(&mut self.spare)
+            .ok_or(DeError::BufferTooSmall)
     }
 
     /// The number at the read position, as written.
@@ -167,18 +169,12 @@ impl<'s> Deserializer<'s> {
 
     fn signed(&mut self) -> Result<i64> {
         let n = self.number()?;
-        match n.strip_prefix(b"-") {
-            Some(magnitude) => {
-                let magnitude = parse_u64(magnitude).ok_or(DeError::Claims)?;
-                0i64.checked_sub_unsigned(magnitude).ok_or(DeError::Claims)
-            }
-            None => parse_u64(n)
-                .and_then(|v| i64::try_from(v).ok())
-                .ok_or(DeError::Claims),
-        }
+        parse_i64(n).ok_or(DeError::Claims)
     }
 
-    fn float(&mut self) -> Result<f64> {
+    /// The number at the read position as a float (`f32` or `f64`, each parsed directly,
+    /// so neither is rounded twice).
+    fn float<F: core::str::FromStr>(&mut self) -> Result<F> {
         let n = self.number()?;
         core::str::from_utf8(n)
             .ok()
@@ -257,21 +253,18 @@ impl<'s> de::Deserializer<'s> for &mut Deserializer<'s> {
                 let Some((Value::Number(n), _)) = split_value(self.rest()) else {
                     return Err(DeError::Claims);
                 };
-                let integer = !n.iter().any(|b| matches!(b, b'.' | b'e' | b'E'));
-                let negative = n.first() == Some(&b'-');
-                // Integers beyond 64 bits are read as `f64`, as `serde_json` reads them.
-                let fits = if negative {
-                    n.get(1..)
-                        .and_then(parse_u64)
-                        .is_some_and(|m| m <= i64::MIN.unsigned_abs())
-                } else {
-                    parse_u64(n).is_some()
-                };
-                match (integer && fits, negative) {
-                    (true, true) => visitor.visit_i64(self.signed()?),
-                    (true, false) => visitor.visit_u64(self.unsigned()?),
-                    (false, _) => visitor.visit_f64(self.float()?),
+                // An integer in 64 bits as one; anything else, integers beyond 64 bits
+                // included, as `f64`, as `serde_json` reads them.
+                if n.first() == Some(&b'-') {
+                    if let Some(v) = parse_i64(n) {
+                        self.advance(n.len());
+                        return visitor.visit_i64(v);
+                    }
+                } else if let Some(v) = parse_u64(n) {
+                    self.advance(n.len());
+                    return visitor.visit_u64(v);
                 }
+                visitor.visit_f64(self.float()?)
             }
         }
     }
@@ -301,12 +294,7 @@ impl<'s> de::Deserializer<'s> for &mut Deserializer<'s> {
     }
 
     fn deserialize_f32<V: Visitor<'s>>(self, visitor: V) -> Result<V::Value> {
-        let n = self.number()?;
-        let v: f32 = core::str::from_utf8(n)
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .ok_or(DeError::Claims)?;
-        visitor.visit_f32(v)
+        visitor.visit_f32(self.float()?)
     }
 
     fn deserialize_f64<V: Visitor<'s>>(self, visitor: V) -> Result<V::Value> {
