@@ -225,6 +225,23 @@ fn segment_count() {
     assert_eq!(check(""), decode(DecodeError::Segments));
     assert_eq!(check(parts[0]), decode(DecodeError::Segments));
     assert_eq!(check(".."), decode(DecodeError::Header(JsonError::Syntax)));
+    // A fourth segment inside the payload or the signature, with the signature's dot where a
+    // three-segment token has it: still a count problem, and it wins over a bad header.
+    let (h, p, sig) = (parts[0], parts[1], parts[2]);
+    let split_payload = format!("{h}.{}.{}.{sig}", &p[..8], &p[8..]);
+    assert_eq!(check(&split_payload), decode(DecodeError::Segments));
+    let dotted_sig = format!("{h}.{p}.{}.{}", &sig[..20], &sig[21..]);
+    assert_eq!(dotted_sig.len(), t.len());
+    assert_eq!(check(&dotted_sig), decode(DecodeError::Segments));
+    let bad_header = format!("e30x.{}.{}.{sig}", &p[..8], &p[8..]);
+    assert_eq!(check(&bad_header), decode(DecodeError::Segments));
+    let bad_header = format!("e30x.{p}.{}.{}", &sig[..20], &sig[21..]);
+    assert_eq!(check(&bad_header), decode(DecodeError::Segments));
+    // Without the fourth segment, the same header is refused for what it is.
+    assert_ne!(
+        check(&format!("e30x.{p}.{sig}")),
+        decode(DecodeError::Segments)
+    );
 }
 
 #[test]

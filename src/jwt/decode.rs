@@ -8,7 +8,7 @@ use crate::jwt::claims::{Audience, RegisteredClaims};
 use crate::jwt::encode::SIGNATURE_B64_LEN;
 use crate::jwt::header;
 use crate::jwt::json::{self, JsonStr, Value};
-use crate::jwt::key::VerifyingKeys;
+use crate::jwt::key::{Hs256Key, VerifyingKeys};
 use crate::jwt::validation::Validation;
 use crate::time::UnixTime;
 
@@ -69,46 +69,16 @@ where
     if token.len() > policy.max_token_len {
         return Err(DecodeError::TooLong.into());
     }
+    let segments = Segments::split(token)?;
+    // Until the payload has decoded, every error defers to a stray `.` (see `Segments`).
+    let (key, tag, payload_len) =
+        authenticate_inputs(keys, &segments, policy, scratch).map_err(|e| segments.settle(e))?;
     let Segments {
         header: header_b64,
         payload: payload_b64,
-        signature: signature_b64,
-    } = Segments::split(token)?;
+        ..
+    } = segments;
     let token = token.as_bytes();
-
-    // The header, decoded into the scratch buffer, which the payload reuses afterwards.
-    let key = if policy.typ.is_none() && header_b64 == header::SIGNED_WITHOUT_KID_B64 {
-        // The header `sign` writes for a bare key, still encoded: no decoding needed.
-        keys.verifying_key(None)?
-    } else {
-        let decoded = decode_b64(header_b64, scratch).map_err(Error::Decode)?;
-        // Headers exactly as `sign` writes them pass every check below; recognizing them
-        // byte for byte skips the JSON reader on the common path.
-        let kid = match header::recognize_signed(decoded, policy.typ) {
-            Some(kid) => kid,
-            None => {
-                let canonical_len =
-                    json::canonicalize(decoded, policy.max_depth).map_err(DecodeError::Header)?;
-                let canonical = decoded.get(..canonical_len).unwrap_or_default();
-                header::check(canonical, policy.typ)?.kid
-            }
-        };
-        keys.verifying_key(kid)?
-    };
-
-    // The signature segment: exactly 43 characters, 32 bytes once decoded. Any other
-    // length is a malformed token, not a MAC that failed to match.
-    let mut tag = [0u8; 32];
-    if signature_b64.len() != SIGNATURE_B64_LEN {
-        return Err(DecodeError::SignatureLength.into());
-    }
-    b64::decode(signature_b64, &mut tag).map_err(|_| DecodeError::Base64)?;
-
-    // The payload is decoded before the MAC check only so that its encoding is judged the
-    // same way whatever the MAC; it is not parsed until the MAC matches.
-    let payload_len = decode_b64(payload_b64, scratch)
-        .map_err(Error::Decode)?
-        .len();
 
     let signing_input_len = header_b64
         .len()
@@ -145,27 +115,132 @@ where
     Ok(Verified { claims, registered })
 }
 
+/// The steps before the MAC check: the header and its key, the signature's 32 bytes, and
+/// the payload decoded into the front of `scratch` (its length is returned).
+fn authenticate_inputs<'k, K>(
+    keys: &'k K,
+    segments: &Segments<'_>,
+    policy: &Validation<'_>,
+    scratch: &mut [u8],
+) -> Result<(&'k Hs256Key, [u8; 32], usize), Error>
+where
+    K: VerifyingKeys + ?Sized,
+{
+    // The header, decoded into the scratch buffer, which the payload reuses afterwards.
+    let key = if policy.typ.is_none() && segments.header == header::SIGNED_WITHOUT_KID_B64 {
+        // The header `sign` writes for a bare key, still encoded: no decoding needed.
+        keys.verifying_key(None)?
+    } else {
+        let decoded = decode_b64(segments.header, scratch).map_err(Error::Decode)?;
+        // Headers exactly as `sign` writes them pass every check below; recognizing them
+        // byte for byte skips the JSON reader on the common path.
+        let kid = match header::recognize_signed(decoded, policy.typ) {
+            Some(kid) => kid,
+            None => {
+                let canonical_len =
+                    json::canonicalize(decoded, policy.max_depth).map_err(DecodeError::Header)?;
+                let canonical = decoded.get(..canonical_len).unwrap_or_default();
+                header::check(canonical, policy.typ)?.kid
+            }
+        };
+        keys.verifying_key(kid)?
+    };
+
+    // The signature segment: exactly 43 characters, 32 bytes once decoded. Any other
+    // length is a malformed token, not a MAC that failed to match.
+    let mut tag = [0u8; 32];
+    if segments.signature.len() != SIGNATURE_B64_LEN {
+        return Err(DecodeError::SignatureLength.into());
+    }
+    b64::decode(segments.signature, &mut tag).map_err(|_| DecodeError::Base64)?;
+
+    // The payload is decoded before the MAC check only so that its encoding is judged the
+    // same way whatever the MAC; it is not parsed until the MAC matches.
+    let payload_len = decode_b64(segments.payload, scratch)
+        .map_err(Error::Decode)?
+        .len();
+    Ok((key, tag, payload_len))
+}
+
 /// The three segments of a compact token, still encoded.
+///
+/// Splitting looks for the first `.` and, where a well-formed token has its second one
+/// (just before the 43-character signature), checks that one byte; a `.` anywhere else in
+/// the payload or the signature is found only if decoding them fails, since `.` is not a
+/// base64url character. [`settle`](Self::settle) then turns that failure, or any earlier
+/// one, into [`DecodeError::Segments`], so the verdict is that of an exact split, while
+/// a token that decodes is never scanned for dots twice.
 struct Segments<'t> {
     header: &'t [u8],
     payload: &'t [u8],
     signature: &'t [u8],
+    /// The payload and signature were cut at the expected place, not searched for dots.
+    unsearched: bool,
 }
 
 impl<'t> Segments<'t> {
     fn split(token: &'t str) -> Result<Self, DecodeError> {
-        // `str::split_once` with a `char` pattern searches with `memchr`.
-        let (header, rest) = token.split_once('.').ok_or(DecodeError::Segments)?;
-        let (payload, signature) = rest.split_once('.').ok_or(DecodeError::Segments)?;
-        if signature.contains('.') {
+        let token = token.as_bytes();
+        let dot = first_dot(token).ok_or(DecodeError::Segments)?;
+        let (header, rest) = token.split_at_checked(dot).ok_or(DecodeError::Segments)?;
+        let rest = rest.get(1..).unwrap_or_default();
+        // `payload.signature`, the signature the length `sign` writes.
+        if let Some(cut) = rest.len().checked_sub(SIGNATURE_B64_LEN + 1)
+            && rest.get(cut) == Some(&b'.')
+        {
+            return Ok(Self {
+                header,
+                payload: rest.get(..cut).unwrap_or_default(),
+                signature: rest.get(cut.saturating_add(1)..).unwrap_or_default(),
+                unsearched: true,
+            });
+        }
+        let dot = first_dot(rest).ok_or(DecodeError::Segments)?;
+        let (payload, signature) = rest.split_at_checked(dot).ok_or(DecodeError::Segments)?;
+        let signature = signature.get(1..).unwrap_or_default();
+        if first_dot(signature).is_some() {
             return Err(DecodeError::Segments);
         }
         Ok(Self {
-            header: header.as_bytes(),
-            payload: payload.as_bytes(),
-            signature: signature.as_bytes(),
+            header,
+            payload,
+            signature,
+            unsearched: false,
         })
     }
+
+    /// The verdict for a token that failed before its payload decoded: `error`, unless a
+    /// `.` that splitting did not look for makes it a token of more than three segments.
+    fn settle(&self, error: Error) -> Error {
+        if self.unsearched
+            && (first_dot(self.payload).is_some() || first_dot(self.signature).is_some())
+        {
+            DecodeError::Segments.into()
+        } else {
+            error
+        }
+    }
+}
+
+/// The index of the first `.` in `bytes`, eight bytes at a time.
+fn first_dot(bytes: &[u8]) -> Option<usize> {
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (words, tail) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        // A lane is zero where the byte is `.`; the lowest such lane is found exactly (a
+        // borrow only ever reaches lanes above it).
+        let v = u64::from_le_bytes(*word) ^ LANES.wrapping_mul(u64::from(b'.'));
+        let found = v.wrapping_sub(LANES) & !v & HIGH;
+        if found != 0 {
+            let lane = usize::try_from(found.trailing_zeros() / 8).unwrap_or(0);
+            return Some(i.wrapping_mul(8).saturating_add(lane));
+        }
+    }
+    let at = words.len().wrapping_mul(8);
+    tail.iter()
+        .position(|&b| b == b'.')
+        .map(|i| at.saturating_add(i))
 }
 
 /// Decodes one base64url segment into the front of `scratch`.
