@@ -108,10 +108,11 @@ where
     let registered = registered_claims(text, &captures, &mut rest)?;
     policy.check(&registered, now)?;
 
-    let claims = json::from_canonical::<T>(text, rest).map_err(|e| match e {
-        json::DeError::BufferTooSmall => VerifyError::BufferTooSmall,
-        json::DeError::Claims => VerifyError::Claims,
-    })?;
+    let claims =
+        json::from_canonical::<T>(text, captures.outline(), rest).map_err(|e| match e {
+            json::DeError::BufferTooSmall => VerifyError::BufferTooSmall,
+            json::DeError::Claims => VerifyError::Claims,
+        })?;
     Ok(Verified { claims, registered })
 }
 

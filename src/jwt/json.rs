@@ -153,6 +153,64 @@ pub(crate) fn canonicalize_capturing(
 /// The most top-level members [`Captures`] reports.
 pub(crate) const MAX_CAPTURES: usize = 8;
 
+/// The most top-level members whose [`Place`] [`Captures`] keeps.
+pub(crate) const MAX_PLACES: usize = 16;
+
+/// Where a top-level member that needed no rewriting is in the canonical output: its name
+/// has no escapes, and its value is a string without escapes, a number or a literal.
+///
+/// The deserializer takes such a member's name and value from here rather than finding
+/// their ends again. Offsets are `u16` to keep the table small (it lives on the stack of
+/// every verification); a member beyond them is not placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Place {
+    /// Offset of the name's first byte, just after its opening quote.
+    pub(crate) name: u16,
+    /// Offset of the value, just after the `:` (so the name ends two bytes before it).
+    pub(crate) value: u16,
+    /// Offset just past the value.
+    pub(crate) end: u16,
+}
+
+/// The [`Place`]s of the first top-level members that needed no rewriting, in document
+/// order; members that did, and those past the first [`MAX_PLACES`], are left out.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Outline {
+    places: [Place; MAX_PLACES],
+    len: usize,
+}
+
+impl Outline {
+    /// No member placed.
+    pub(crate) const EMPTY: Self = Self {
+        places: [Place {
+            name: 0,
+            value: 0,
+            end: 0,
+        }; MAX_PLACES],
+        len: 0,
+    };
+
+    /// The `i`-th place noted, if there is one.
+    pub(crate) fn get(&self, i: usize) -> Option<Place> {
+        self.places.get(..self.len)?.get(i).copied()
+    }
+
+    /// Notes where a member is, if there is room and its offsets fit. Leaving one out only
+    /// makes the deserializer find it the slow way.
+    fn place(&mut self, name: usize, value: usize, end: usize) {
+        if let (Some(slot), Ok(name), Ok(value), Ok(end)) = (
+            self.places.get_mut(self.len),
+            u16::try_from(name),
+            u16::try_from(value),
+            u16::try_from(end),
+        ) {
+            *slot = Place { name, value, end };
+            self.len = self.len.saturating_add(1);
+        }
+    }
+}
+
 /// Top-level members to find while canonicalizing, and where their values ended up:
 /// ranges of the canonical output, in the order the members appear (each name at most
 /// once, since names do not repeat).
@@ -166,6 +224,8 @@ pub(crate) struct Captures {
     /// `(index of the name, start, end)` of each value found, in document order.
     found: [(usize, usize, usize); MAX_CAPTURES],
     count: usize,
+    /// Where the first top-level members that needed no rewriting are.
+    outline: Outline,
 }
 
 impl Captures {
@@ -175,6 +235,7 @@ impl Captures {
             find,
             found: [(0, 0, 0); MAX_CAPTURES],
             count: 0,
+            outline: Outline::EMPTY,
         }
     }
 
@@ -189,6 +250,11 @@ impl Captures {
             .unwrap_or_default()
             .iter()
             .map(|&(i, start, end)| (i, start..end))
+    }
+
+    /// Where the first top-level members that needed no rewriting are.
+    pub(crate) fn outline(&self) -> Outline {
+        self.outline
     }
 
     /// Notes a value; an error if there is no room, which cannot happen while names are
@@ -378,8 +444,18 @@ pub(crate) fn parse_u64(number: &[u8]) -> Option<u64> {
     match number {
         [b'0'] => Some(0),
         [b'1'..=b'9', ..] => {
+            // Nineteen digits are below 10^19 < 2^64, so only a twentieth can overflow: the
+            // common case goes without overflow checks.
+            let (head, tail) = number.split_at(number.len().min(19));
             let mut n = 0u64;
-            for &c in number {
+            for &c in head {
+                let digit = c.wrapping_sub(b'0');
+                if digit > 9 {
+                    return None;
+                }
+                n = n.wrapping_mul(10).wrapping_add(u64::from(digit));
+            }
+            for &c in tail {
                 let digit = c.wrapping_sub(b'0');
                 if digit > 9 {
                     return None;
@@ -851,10 +927,11 @@ impl Canonicalizer<'_> {
             };
             self.r = self.r.saturating_add(len);
             self.w = self.r;
-            if self.depth == 1
-                && let Some((name, start)) = self.capturing.take()
-            {
-                self.captures.record(name, start, self.w)?;
+            if self.depth == 1 {
+                if let Some((name, start)) = self.capturing.take() {
+                    self.captures.record(name, start, self.w)?;
+                }
+                (self.captures.outline).place(start, end.saturating_add(1), self.w);
             }
             // `,` and the next member, or whatever else follows, for the general reader.
             if self.peek() != Some(b',') {
@@ -1751,8 +1828,27 @@ mod tests {
             ("1 ", None),
             ("1a", None),
             ("١", None),
+            ("9999999999999999999", Some(9_999_999_999_999_999_999)),
+            ("10000000000000000000", Some(10_000_000_000_000_000_000)),
+            ("100000000000000000000", None),
+            ("1000000000000000000a", None),
+            ("1000000000000000000/", None),
         ] {
             assert_eq!(parse_u64(input.as_bytes()), expected, "{input}");
+        }
+    }
+
+    proptest! {
+        /// Digit strings of any length, against the standard library (which also takes
+        /// leading zeros, refused here).
+        #[test]
+        fn parse_u64_agrees_with_std(digits in "[0-9]{1,24}") {
+            let expected = if digits.len() > 1 && digits.starts_with('0') {
+                None
+            } else {
+                digits.parse::<u64>().ok()
+            };
+            prop_assert_eq!(parse_u64(digits.as_bytes()), expected);
         }
     }
 

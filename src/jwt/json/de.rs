@@ -23,7 +23,7 @@ use core::fmt;
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeSeed, Visitor};
 
-use super::{Value, parse_u64, split_string, split_value, string_run};
+use super::{Outline, Place, Value, parse_u64, split_string, split_value, string_run};
 
 /// Why the claims type could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,8 +53,14 @@ impl de::Error for DeError {
 }
 
 /// Reads `T` from canonical JSON `text`, which must be one value and nothing after it.
-/// Escaped strings are unescaped into `spare`.
-pub(crate) fn from_canonical<'s, T>(text: &'s str, spare: &'s mut [u8]) -> Result<T>
+/// Escaped strings are unescaped into `spare`. `outline` says where some of the top-level
+/// members are, as the canonicalizer noted them ([`Outline::EMPTY`] for none): those are
+/// read from there instead of being scanned.
+pub(crate) fn from_canonical<'s, T>(
+    text: &'s str,
+    outline: Outline,
+    spare: &'s mut [u8],
+) -> Result<T>
 where
     T: de::Deserialize<'s>,
 {
@@ -62,6 +68,9 @@ where
         text,
         pos: 0,
         spare,
+        outline,
+        next_place: 0,
+        value: None,
     };
     let value = T::deserialize(&mut de)?;
     if de.pos == text.len() {
@@ -87,6 +96,13 @@ struct Deserializer<'s> {
     pos: usize,
     /// Room for unescaped strings; each one is split off the front and borrowed for `'s`.
     spare: &'s mut [u8],
+    /// Where some of the top-level members are.
+    outline: Outline,
+    /// The index in `outline` of the next place not yet used.
+    next_place: usize,
+    /// The place of the top-level member whose name was just read from `outline`: where
+    /// its value starts and ends. Used only while the read position is at its start.
+    value: Option<Place>,
 }
 
 type Result<T> = core::result::Result<T, DeError>;
@@ -115,8 +131,25 @@ impl<'s> Deserializer<'s> {
         self.pos = self.pos.saturating_add(len).min(self.text.len());
     }
 
+    /// The value at the read position, if its place is known: its start and end.
+    fn placed_value(&mut self) -> Option<(usize, usize)> {
+        let place = self.value.take()?;
+        (usize::from(place.value) == self.pos).then(|| (self.pos, usize::from(place.end)))
+    }
+
     /// The string at the read position, unescaped, borrowed for `'s`.
     fn string(&mut self) -> Result<&'s str> {
+        // A placed value that is a string has no escapes: between its quotes.
+        if let Some((start, end)) = self.placed_value()
+            && self.peek() == Some(b'"')
+        {
+            let text: &'s str = self.text;
+            let s = text
+                .get(start.saturating_add(1)..end.saturating_sub(1))
+                .ok_or(DeError::Claims)?;
+            self.advance(end.saturating_sub(start));
+            return Ok(s);
+        }
         let rest = self.rest();
         let content = rest.strip_prefix(b"\"").ok_or(DeError::Claims)?;
         // Most strings have no escape: find the end quote and borrow the text.
@@ -149,6 +182,17 @@ impl<'s> Deserializer<'s> {
     }
 
     fn unsigned(&mut self) -> Result<u64> {
+        // A placed value is exactly its range: a plain integer or nothing.
+        if let Some((start, end)) = self.placed_value() {
+            let text: &'s str = self.text;
+            let n = text
+                .as_bytes()
+                .get(start..end)
+                .and_then(parse_u64)
+                .ok_or(DeError::Claims)?;
+            self.advance(end.saturating_sub(start));
+            return Ok(n);
+        }
         // Canonical numbers match the JSON grammar already: read the digits, and refuse a
         // fraction or an exponent after them.
         let rest = self.rest();
@@ -201,9 +245,12 @@ impl<'s> Deserializer<'s> {
         if !self.eat(open) {
             return Err(DeError::Claims);
         }
+        // Only the top-level object's members are placed.
+        let top = self.pos == 1 && open == b'{';
         let value = read(Items {
             de: self,
             first: true,
+            top,
         })?;
         if self.eat(close) {
             Ok(value)
@@ -421,6 +468,8 @@ impl<'s> de::Deserializer<'s> for &mut Deserializer<'s> {
 struct Items<'a, 's> {
     de: &'a mut Deserializer<'s>,
     first: bool,
+    /// These are the members of the top-level object.
+    top: bool,
 }
 
 impl Items<'_, '_> {
@@ -453,6 +502,21 @@ impl<'s> de::MapAccess<'s> for Items<'_, 's> {
     fn next_key_seed<K: DeserializeSeed<'s>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         if !self.has_next(b'}')? {
             return Ok(None);
+        }
+        let de = &mut *self.de;
+        if self.top
+            && let Some(place) = de.outline.get(de.next_place)
+            && usize::from(place.name) == de.pos.saturating_add(1)
+        {
+            // The name between its quotes, and the value's place for whatever reads it.
+            let text: &'s str = de.text;
+            let name = text
+                .get(usize::from(place.name)..usize::from(place.value).saturating_sub(2))
+                .ok_or(DeError::Claims)?;
+            de.pos = usize::from(place.value);
+            de.value = Some(place);
+            de.next_place = de.next_place.saturating_add(1);
+            return seed.deserialize(MapKey(name)).map(Some);
         }
         let name = self.de.string()?;
         if !self.de.eat(b':') {
@@ -583,19 +647,38 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
-    use crate::jwt::json::{MAX_DEPTH, canonicalize};
+    use crate::jwt::json::{Captures, MAX_DEPTH, canonicalize, canonicalize_capturing};
 
-    /// `json` canonicalized, then read as `T` with `spare` bytes of room.
-    fn read<T>(json: &str, spare: usize, f: impl FnOnce(Result<T>))
+    /// `json` canonicalized, then read as `T` with `spare` bytes of room: once with the
+    /// outline of its top-level members, once without. `f` sees both results.
+    fn read<T>(json: &str, spare: usize, f: impl Fn(Result<T>))
     where
         T: for<'s> Deserialize<'s>,
     {
+        let (buf, outline) = canonical(json);
+        let text = core::str::from_utf8(&buf).unwrap();
+        for outline in [outline, Outline::EMPTY] {
+            let mut spare = vec![0u8; spare];
+            f(from_canonical::<T>(text, outline, &mut spare));
+        }
+    }
+
+    /// `json` canonicalized, and the outline of its top-level members.
+    fn canonical(json: &str) -> (Vec<u8>, Outline) {
         let mut buf = json.as_bytes().to_vec();
         let len = canonicalize(&mut buf, MAX_DEPTH).unwrap();
         buf.truncate(len);
-        let text = core::str::from_utf8(&buf).unwrap();
-        let mut spare = vec![0u8; spare];
-        f(from_canonical::<T>(text, &mut spare));
+        (buf.clone(), outline(&mut buf))
+    }
+
+    /// The outline of canonical JSON's top-level members. Canonicalizing is idempotent, and
+    /// members are placed when nothing before them needed rewriting: canonical input has
+    /// them all placed, up to the table's size.
+    fn outline(canonical: &mut [u8]) -> Outline {
+        let mut captures = Captures::new(|_| None);
+        let len = canonicalize_capturing(canonical, MAX_DEPTH, &mut captures).unwrap();
+        assert_eq!(len, canonical.len());
+        captures.outline()
     }
 
     #[derive(Debug, PartialEq, Deserialize)]
@@ -621,7 +704,7 @@ mod tests {
         let len = canonicalize(&mut buf, MAX_DEPTH).unwrap();
         let text = core::str::from_utf8(&buf[..len]).unwrap();
         let mut spare = [0u8; 64];
-        let v: Borrowing<'_> = from_canonical(text, &mut spare).unwrap();
+        let v: Borrowing<'_> = from_canonical(text, Outline::EMPTY, &mut spare).unwrap();
         assert_eq!(v.plain, "abc");
         assert_eq!(v.escaped, "a\"b\\c\n\u{1}\u{e9}");
         assert_eq!(v.cow, "x\ty");
@@ -643,7 +726,7 @@ mod tests {
             let len = canonicalize(&mut buf, MAX_DEPTH).unwrap();
             let text = core::str::from_utf8(&buf[..len]).unwrap();
             let mut spare = vec![0u8; room];
-            let r = from_canonical::<S<'_>>(text, &mut spare);
+            let r = from_canonical::<S<'_>>(text, Outline::EMPTY, &mut spare);
             if ok {
                 assert_eq!(r.unwrap().s, "a\"b");
             } else {
@@ -779,7 +862,10 @@ mod tests {
             "{\"a\":\"\u{1}\"}",
         ] {
             let mut spare = [0u8; 16];
-            assert!(from_canonical::<S<'_>>(text, &mut spare).is_err(), "{text}");
+            assert!(
+                from_canonical::<S<'_>>(text, Outline::EMPTY, &mut spare).is_err(),
+                "{text}"
+            );
         }
     }
 
@@ -933,7 +1019,11 @@ mod tests {
         let len = canonicalize(&mut buf, MAX_DEPTH).unwrap();
         buf.truncate(len);
         let mut spare = vec![0u8; len];
-        let ours = from_canonical::<Differential>(core::str::from_utf8(&buf).unwrap(), &mut spare);
+        let ours = from_canonical::<Differential>(
+            core::str::from_utf8(&buf).unwrap(),
+            Outline::EMPTY,
+            &mut spare,
+        );
         let mut unescape = vec![0u8; len];
         let (theirs, _) =
             serde_json_core::from_slice_escaped::<Differential>(&buf, &mut unescape).unwrap();
@@ -952,10 +1042,15 @@ mod tests {
             let mut buf = json.into_bytes();
             let Ok(len) = canonicalize(&mut buf, MAX_DEPTH) else { return Ok(()) };
             buf.truncate(len);
+            let outline = outline(&mut buf.clone());
             let text = core::str::from_utf8(&buf).unwrap();
 
             let mut spare = vec![0u8; buf.len()];
-            let ours = from_canonical::<Differential>(text, &mut spare);
+            let ours = from_canonical::<Differential>(text, outline, &mut spare);
+            // The outline changes how members are found, never what is read.
+            let mut spare_scanned = vec![0u8; buf.len()];
+            let scanned = from_canonical::<Differential>(text, Outline::EMPTY, &mut spare_scanned);
+            prop_assert_eq!(&ours, &scanned);
             let mut unescape = vec![0u8; buf.len()];
             let theirs = serde_json_core::from_slice_escaped::<Differential>(&buf, &mut unescape);
             match (&ours, &theirs) {
