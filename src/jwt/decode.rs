@@ -320,14 +320,14 @@ fn registered_claims<'s>(
 ) -> Result<RegisteredClaims<'s>, VerifyError> {
     const SYNTAX: VerifyError = VerifyError::Payload(crate::JsonError::Syntax);
     let mut claims = RegisteredClaims::default();
-    for (name, range) in captures.found() {
+    for (name, range, placed) in captures.found() {
         let raw = text.get(range).ok_or(SYNTAX)?;
         // The common cases straight from the canonical text: a string without escapes,
-        // and a number.
+        // and a number. A placed string has none; any other is looked at.
         let plain = raw
             .strip_prefix('"')
             .and_then(|r| r.strip_suffix('"'))
-            .filter(|content| json::string_run(content.as_bytes()).is_none());
+            .filter(|content| placed || json::string_run(content.as_bytes()).is_none());
         let value = || {
             json::split_value(raw.as_bytes())
                 .filter(|(_, after)| after.is_empty())

@@ -221,8 +221,9 @@ impl Outline {
 #[derive(Clone, Copy)]
 pub(crate) struct Captures {
     find: fn(&[u8]) -> Option<usize>,
-    /// `(index of the name, start, end)` of each value found, in document order.
-    found: [(usize, usize, usize); MAX_CAPTURES],
+    /// `(index of the name, start, end, placed)` of each value found, in document order;
+    /// `placed` if the member needed no rewriting (see [`Place`]).
+    found: [(usize, usize, usize, bool); MAX_CAPTURES],
     count: usize,
     /// Where the first top-level members that needed no rewriting are.
     outline: Outline,
@@ -233,7 +234,7 @@ impl Captures {
     pub(crate) const fn new(find: fn(&[u8]) -> Option<usize>) -> Self {
         Self {
             find,
-            found: [(0, 0, 0); MAX_CAPTURES],
+            found: [(0, 0, 0, false); MAX_CAPTURES],
             count: 0,
             outline: Outline::EMPTY,
         }
@@ -242,14 +243,17 @@ impl Captures {
     /// Looks for nothing.
     const NONE: Self = Self::new(|_| None);
 
-    /// The values found, in document order: the index of the name, and the value's range
-    /// in the canonical output.
-    pub(crate) fn found(&self) -> impl Iterator<Item = (usize, core::ops::Range<usize>)> + '_ {
+    /// The values found, in document order: the index of the name, the value's range in
+    /// the canonical output, and whether the member needed no rewriting (so that a string
+    /// value has no escapes; see [`Place`]).
+    pub(crate) fn found(
+        &self,
+    ) -> impl Iterator<Item = (usize, core::ops::Range<usize>, bool)> + '_ {
         self.found
             .get(..self.count)
             .unwrap_or_default()
             .iter()
-            .map(|&(i, start, end)| (i, start..end))
+            .map(|&(i, start, end, placed)| (i, start..end, placed))
     }
 
     /// Where the first top-level members that needed no rewriting are.
@@ -259,12 +263,18 @@ impl Captures {
 
     /// Notes a value; an error if there is no room, which cannot happen while names are
     /// unique and `find` gives at most [`MAX_CAPTURES`] indices, but must never drop one.
-    fn record(&mut self, name: usize, start: usize, end: usize) -> Result<(), JsonError> {
+    fn record(
+        &mut self,
+        name: usize,
+        start: usize,
+        end: usize,
+        placed: bool,
+    ) -> Result<(), JsonError> {
         let slot = self
             .found
             .get_mut(self.count)
             .ok_or(JsonError::TooManyMembers)?;
-        *slot = (name, start, end);
+        *slot = (name, start, end, placed);
         self.count = self.count.saturating_add(1);
         Ok(())
     }
@@ -833,7 +843,7 @@ impl Canonicalizer<'_> {
                 && self.depth == 1
                 && let Some((name, start)) = self.capturing.take()
             {
-                self.captures.record(name, start, self.w)?;
+                self.captures.record(name, start, self.w, false)?;
             }
         }
         self.skip_whitespace();
@@ -929,7 +939,7 @@ impl Canonicalizer<'_> {
             self.w = self.r;
             if self.depth == 1 {
                 if let Some((name, start)) = self.capturing.take() {
-                    self.captures.record(name, start, self.w)?;
+                    self.captures.record(name, start, self.w, true)?;
                 }
                 (self.captures.outline).place(start, end.saturating_add(1), self.w);
             }
