@@ -134,11 +134,9 @@ macro_rules! lanes {
                     at_least(v, b'_' + 1),
                 );
                 let (ge97, ge123) = (at_least(v, b'a'), at_least(v, b'z' + 1));
-                let valid = (ge45 & !ge46)
-                    | (ge48 & !ge58)
-                    | (ge65 & !ge91)
-                    | (ge95 & !ge96)
-                    | (ge97 & !ge123);
+                // The thresholds rise, so a byte passes a leading run of them: an odd
+                // number exactly inside one of the five ranges.
+                let valid = ge45 ^ ge46 ^ ge48 ^ ge58 ^ ge65 ^ ge91 ^ ge95 ^ ge96 ^ ge97 ^ ge123;
                 let invalid = non_ascii | (!valid & HIGH);
                 // The sextet is the character plus an offset (mod 256) that is constant
                 // over each range, so over the valid characters it is a step function of
