@@ -269,7 +269,9 @@ impl<D: Send + Sync + 'static> Auth<D> {
             0
         };
         if self.inner.jwt.has_keys() {
-            self.inner.jwt.revoke_subject(subject).await?;
+            // The families are ended above (when they are configured, the `Jwt` ends the
+            // same ones): only the access tokens are left.
+            self.inner.jwt.revoke_subject_tokens(subject).await?;
         }
         tracing::info!(
             target: "tokenstile_axum",

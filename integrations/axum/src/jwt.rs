@@ -218,13 +218,20 @@ impl Jwt {
     /// [`Refusal::Unavailable`]: the tokens are then not revoked (some families may have
     /// been ended).
     pub async fn revoke_subject(&self, subject: &str) -> Result<(), Rejection> {
-        let now = self.inner.settings.now();
         if let Some((families, policy)) = &self.inner.families {
+            let now = self.inner.settings.now();
             families
                 .logout_everywhere(*policy, self.inner.validation.issuer, subject, now)
                 .await
                 .map_err(|r| self.refuse(r))?;
         }
+        self.revoke_subject_tokens(subject).await
+    }
+
+    /// The access-token half of [`revoke_subject`](Self::revoke_subject), for a caller
+    /// that has ended the subject's refresh-token families itself.
+    pub(crate) async fn revoke_subject_tokens(&self, subject: &str) -> Result<(), Rejection> {
+        let now = self.inner.settings.now();
         let expires_at = now
             .saturating_add(self.inner.longest_lifetime)
             .saturating_add(self.inner.validation.leeway)
