@@ -83,22 +83,30 @@ where
 {
     let (key, kid) = key.signing_key().map_err(|_| EncodeError::Key)?;
 
-    // 1. The header, encoded at the front of `out`.
-    let mut header_json = [0u8; header::MAX_SIGNED_HEADER_LEN];
-    let header_len = header::write(header, kid, &mut header_json).ok_or(EncodeError::Header)?;
-    let header_json = header_json.get(..header_len).unwrap_or_default();
-    let header_b64_len = b64::encoded_len(header_len).ok_or(EncodeError::BufferTooSmall)?;
-    let payload_start = header_b64_len
-        .checked_add(1)
-        .ok_or(EncodeError::BufferTooSmall)?;
-    {
+    // 1. The header, encoded at the front of `out`: the one for a bare key and the default
+    //    `typ` is a constant.
+    let header_b64_len = if kid.is_none() && header.typ == Header::new().typ {
+        let encoded = header::SIGNED_WITHOUT_KID_B64;
+        out.get_mut(..encoded.len())
+            .ok_or(EncodeError::BufferTooSmall)?
+            .copy_from_slice(encoded);
+        encoded.len()
+    } else {
+        let mut header_json = [0u8; header::MAX_SIGNED_HEADER_LEN];
+        let header_len = header::write(header, kid, &mut header_json).ok_or(EncodeError::Header)?;
+        let header_json = header_json.get(..header_len).unwrap_or_default();
+        let header_b64_len = b64::encoded_len(header_len).ok_or(EncodeError::BufferTooSmall)?;
         let dst = out
             .get_mut(..header_b64_len)
             .ok_or(EncodeError::BufferTooSmall)?;
         b64::encode(header_json, dst).map_err(|_| EncodeError::BufferTooSmall)?;
-        *out.get_mut(header_b64_len)
-            .ok_or(EncodeError::BufferTooSmall)? = b'.';
-    }
+        header_b64_len
+    };
+    *out.get_mut(header_b64_len)
+        .ok_or(EncodeError::BufferTooSmall)? = b'.';
+    let payload_start = header_b64_len
+        .checked_add(1)
+        .ok_or(EncodeError::BufferTooSmall)?;
 
     // 2. The claims JSON, written after the header and encoded there in place, back to
     //    front (see `b64::encode_in_place`).
