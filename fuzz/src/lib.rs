@@ -1591,33 +1591,50 @@ enum Choice {
 }
 
 /// The deserializer `verify` hands the claims type to against `serde-json-core`'s, which
-/// it replaced and which stays as its reference.
+/// it replaced and which stays as its reference, and its two ways of finding top-level
+/// members against each other.
 ///
 /// Input: JSON text. When `serde_json` reads it as an object, its compact re-serialization
 /// is canonical JSON (sorted names, `serde_json`'s escapes), which the library's
-/// canonicalizer leaves unchanged, so both deserializers read the same bytes.
+/// canonicalizer leaves unchanged, so both deserializers read the same bytes. In that form
+/// the canonicalizer notes where the top-level members are and the deserializer takes
+/// them from there; the pretty-printed form (whitespace between tokens) is rewritten, so
+/// its members are found by scanning the canonical text instead.
 ///
 /// Invariant: when the token passes verification's JSON and registered-claim checks (read
 /// into `IgnoredAny`), `verify` into a claims type succeeds exactly when
-/// `serde-json-core` reads the canonical payload into it, with the same value.
+/// `serde-json-core` reads the canonical payload into it, with the same value; and the
+/// pretty-printed payload gives the same result as the compact one.
 pub fn claims_de_differential(data: &[u8]) {
     let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(data) else {
         return;
     };
     let payload = serde_json::to_vec(&object).unwrap();
-    let token = forge(SECRET, br#"{"alg":"HS256"}"#, &payload);
+    let pretty = serde_json::to_vec_pretty(&object).unwrap();
     let key = key();
     let policy = Validation::new()
         .with_required_set(ClaimSet::EMPTY)
         .with_leeway(u64::MAX)
         .with_max_token_len(usize::MAX);
     let now = UnixTime::from_secs(NOW);
-    let mut scratch = vec![0u8; token.len() * 3 + 64];
-    if jwt::verify::<serde::de::IgnoredAny, _>(&key, &token, &policy, now, &mut scratch).is_err() {
+    let verify = |payload: &[u8]| {
+        let token = forge(SECRET, br#"{"alg":"HS256"}"#, payload);
+        let mut scratch = vec![0u8; token.len() * 3 + 64];
+        jwt::verify::<serde::de::IgnoredAny, _>(&key, &token, &policy, now, &mut scratch).ok()?;
+        Some(
+            jwt::verify::<DifferentialClaims, _>(&key, &token, &policy, now, &mut scratch)
+                .map(|v| v.claims),
+        )
+    };
+    let Some(ours) = verify(&payload) else {
         return;
-    }
-    let ours = jwt::verify::<DifferentialClaims, _>(&key, &token, &policy, now, &mut scratch)
-        .map(|v| v.claims);
+    };
+    let scanned = verify(&pretty);
+    assert!(
+        scanned.as_ref() == Some(&ours),
+        "{}: compact {ours:?}, pretty {scanned:?}",
+        String::from_utf8_lossy(&pretty)
+    );
     let mut unescape = vec![0u8; payload.len()];
     let theirs = serde_json_core::from_slice_escaped::<DifferentialClaims>(&payload, &mut unescape);
     match (&ours, &theirs) {
