@@ -12,6 +12,12 @@
 //! part of the caller's scratch buffer and borrowed from there, so a `&'s str` field reads
 //! every string; the spare room needed is at most the payload's length.
 //!
+//! Most members of a token's top-level object need no rewriting (no whitespace, no escapes),
+//! and the canonicalizer notes where those are ([`Outline`]): for them the name and the
+//! value's extent are taken from there, so the ends of names, strings and numbers are not
+//! looked for a second time. Anything else is read by scanning the canonical text, with
+//! the same result (the `agrees_with_serde_json_core` tests read both ways).
+//!
 //! This replaces `serde-json-core`'s deserializer on the verification path: that one is a
 //! parser of raw JSON, so it re-checks whitespace, re-validates the UTF-8 of every string
 //! and scans strings for escapes byte by byte, all settled by the canonicalizer already.
