@@ -213,7 +213,8 @@ impl Outline {
 
 /// Top-level members to find while canonicalizing, and where their values ended up:
 /// ranges of the canonical output, in the order the members appear (each name at most
-/// once, since names do not repeat).
+/// once, since names do not repeat). It also keeps the [`Outline`] of the top-level
+/// members, found or not, that needed no rewriting.
 ///
 /// Which names are looked for is a function from a canonical name to its index (at most
 /// [`MAX_CAPTURES`] indices): a `match` on the names compiles to a few comparisons, where a
