@@ -442,3 +442,30 @@ fn unescape<'s>(s: JsonStr<'s>, spare: &mut &'s mut [u8]) -> Result<&'s str, Ver
     }
     s.unescape_to(spare).ok_or(VerifyError::BufferTooSmall)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    extern crate alloc;
+
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::first_dot;
+
+    proptest! {
+        /// Against a byte-at-a-time search, on bytes drawn mostly from around `.` (0x2e)
+        /// and its high-bit twin, where a word-at-a-time test could be fooled by a borrow.
+        #[test]
+        fn first_dot_agrees_with_position(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b'.'), Just(0x2f_u8), Just(0x2d_u8), Just(0xae_u8), Just(0_u8), any::<u8>()],
+                0..40,
+            )
+        ) {
+            let bytes: Vec<u8> = bytes;
+            prop_assert_eq!(first_dot(&bytes), bytes.iter().position(|&b| b == b'.'));
+        }
+    }
+}
