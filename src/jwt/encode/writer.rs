@@ -386,6 +386,12 @@ impl Compound<'_, '_> {
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         let start = self.w.len;
         value.serialize(&mut *self.w)?;
+        self.check_value(start)
+    }
+
+    /// Checks the value of a registered claim written from `start` on, if it was not
+    /// checked as it was written. Not generic, so that every field type shares it.
+    fn check_value(&mut self, start: usize) -> Result {
         // Strings and integers were checked as they were written; anything else is
         // checked here, on its canonical text.
         if self.w.depth == 1
