@@ -140,7 +140,10 @@ pub(crate) fn canonicalize_capturing(
         r: 0,
         w: 0,
         max_depth: max_depth.min(MAX_DEPTH),
-        frames: [ARRAY; MAX_DEPTH],
+        // Only entries below `depth` are read, each written by `open` first. Zeros, not
+        // `ARRAY`: a firmware clears memory with a routine it has anyway, where filling
+        // with another byte links one more.
+        frames: [0; MAX_DEPTH],
         depth: 0,
         keys: [0; MAX_MEMBERS],
         open_keys: 0,
