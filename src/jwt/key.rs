@@ -4,7 +4,6 @@ use core::fmt;
 
 use rand_core::TryCryptoRng;
 use sha2::block_api::compress256;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -82,9 +81,13 @@ impl Hs256Key {
     fn from_secret(secret: &[u8]) -> Self {
         let mut block = [0u8; BLOCK];
         if secret.len() > BLOCK {
-            let mut digest: [u8; 32] = Sha256::digest(secret).into();
-            for (b, d) in block.iter_mut().zip(digest.iter()) {
-                *b = *d;
+            // SHA-256 of the secret, on the compression function as `tag` does it: the
+            // `Digest` API would link its block buffer for this one call.
+            let mut last = [[0u8; BLOCK]; 2];
+            let mut digest = finish(IV, 0, secret, &mut last);
+            last.as_flattened_mut().zeroize();
+            for (b, word) in block.as_chunks_mut::<4>().0.iter_mut().zip(&digest) {
+                *b = word.to_be_bytes();
             }
             digest.zeroize();
         } else {
@@ -125,29 +128,8 @@ impl Hs256Key {
     /// state over one block. No buffering, no `Digest` state to clone: about the cost of
     /// the compressions themselves.
     pub(crate) fn tag(&self, msg: &[u8]) -> [u8; 32] {
-        let mut state = self.inner;
-        let (blocks, rest) = msg.as_chunks::<BLOCK>();
-        compress256(&mut state, blocks);
-        // The rest of the message, `0x80`, zeros and the bit length of `ipad || msg`, in one
-        // block or two.
         let mut last = [[0u8; BLOCK]; 2];
-        let flat = last.as_flattened_mut();
-        for (dst, src) in flat.iter_mut().zip(rest) {
-            *dst = *src;
-        }
-        if let Some(marker) = flat.get_mut(rest.len()) {
-            *marker = 0x80;
-        }
-        let used: usize = if rest.len() < BLOCK - 8 { 1 } else { 2 };
-        // SHA-256 lengths are modulo 2^64 bits.
-        let bits = (msg.len() as u64)
-            .wrapping_add(BLOCK as u64)
-            .wrapping_mul(8);
-        let end = used.wrapping_mul(BLOCK);
-        if let Some(len) = flat.get_mut(end.wrapping_sub(8)..end) {
-            len.copy_from_slice(&bits.to_be_bytes());
-        }
-        compress256(&mut state, last.get(..used).unwrap_or_default());
+        let state = finish(self.inner, BLOCK as u64, msg, &mut last);
 
         // The outer block: the inner digest, `0x80`, zeros, and 96 bytes in bits (768).
         let mut outer_block = [[0u8; BLOCK]];
@@ -178,6 +160,34 @@ impl Hs256Key {
         };
         words(&self.tag(msg)).ct_eq(&words(tag)).into()
     }
+}
+
+/// The SHA-256 state after `msg` and the padding, continuing from `state`, which has
+/// taken `before` bytes (whole blocks) already: from [`IV`] and 0, the hash of `msg`; from
+/// a key's inner state and [`BLOCK`], the inner hash of HMAC.
+///
+/// `last` must be zeros; it ends holding the rest of the message (the bytes after its last
+/// whole block), `0x80`, zeros and the bit length of everything hashed, in one block or
+/// two, for a caller hashing a secret to wipe.
+fn finish(mut state: [u32; 8], before: u64, msg: &[u8], last: &mut [[u8; BLOCK]; 2]) -> [u32; 8] {
+    let (blocks, rest) = msg.as_chunks::<BLOCK>();
+    compress256(&mut state, blocks);
+    let flat = last.as_flattened_mut();
+    for (dst, src) in flat.iter_mut().zip(rest) {
+        *dst = *src;
+    }
+    if let Some(marker) = flat.get_mut(rest.len()) {
+        *marker = 0x80;
+    }
+    let used: usize = if rest.len() < BLOCK - 8 { 1 } else { 2 };
+    // SHA-256 lengths are modulo 2^64 bits.
+    let bits = (msg.len() as u64).wrapping_add(before).wrapping_mul(8);
+    let end = used.wrapping_mul(BLOCK);
+    if let Some(len) = flat.get_mut(end.wrapping_sub(8)..end) {
+        len.copy_from_slice(&bits.to_be_bytes());
+    }
+    compress256(&mut state, last.get(..used).unwrap_or_default());
+    state
 }
 
 impl Drop for Hs256Key {
@@ -429,6 +439,7 @@ mod tests {
     use super::*;
     use hmac::{Hmac, KeyInit, Mac};
     use proptest::prelude::*;
+    use sha2::{Digest, Sha256};
 
     const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
 
@@ -445,6 +456,25 @@ mod tests {
             .finalize()
             .into_bytes()
             .into()
+    }
+
+    proptest! {
+        /// `finish` from the initial state is SHA-256, for every length across the one- and
+        /// two-block padding cases, and leaves its padding in `last`.
+        #[test]
+        fn finish_from_the_iv_is_sha256(msg in prop::collection::vec(any::<u8>(), 0..300)) {
+            let mut last = [[0u8; BLOCK]; 2];
+            let state = finish(IV, 0, &msg, &mut last);
+            let mut ours = [0u8; 32];
+            for (b, word) in ours.as_chunks_mut::<4>().0.iter_mut().zip(state) {
+                *b = word.to_be_bytes();
+            }
+            let expected: [u8; 32] = Sha256::digest(&msg).into();
+            prop_assert_eq!(ours, expected);
+            let rest = msg.len() % BLOCK;
+            prop_assert_eq!(&last.as_flattened()[..rest], &msg[msg.len() - rest..]);
+            prop_assert_eq!(last.as_flattened()[rest], 0x80);
+        }
     }
 
     proptest! {
@@ -524,7 +554,6 @@ mod tests {
     #[test]
     fn long_keys_are_hashed_first() {
         // RFC 2104: a key longer than the block size is replaced by its hash.
-        use sha2::Digest;
         let long = [0x5au8; 100];
         let hashed: [u8; 32] = Sha256::digest(long).into();
         let a = Hs256Key::new_from_slice(&long).unwrap();
