@@ -83,9 +83,9 @@ impl Hs256Key {
         if secret.len() > BLOCK {
             // SHA-256 of the secret, on the compression function as `tag` does it: the
             // `Digest` API would link its block buffer for this one call.
-            let mut last = [[0u8; BLOCK]; 2];
-            let mut digest = finish(IV, 0, secret, &mut last);
-            last.as_flattened_mut().zeroize();
+            let mut last = Padding([[0u8; BLOCK]; 2]);
+            let mut digest = finish(IV, 0, secret, &mut last.0);
+            last.0.as_flattened_mut().zeroize();
             for (b, word) in block.as_chunks_mut::<4>().0.iter_mut().zip(&digest) {
                 *b = word.to_be_bytes();
             }
@@ -128,8 +128,8 @@ impl Hs256Key {
     /// state over one block. No buffering, no `Digest` state to clone: about the cost of
     /// the compressions themselves.
     pub(crate) fn tag(&self, msg: &[u8]) -> [u8; 32] {
-        let mut last = [[0u8; BLOCK]; 2];
-        let state = finish(self.inner, BLOCK as u64, msg, &mut last);
+        let mut last = Padding([[0u8; BLOCK]; 2]);
+        let state = finish(self.inner, BLOCK as u64, msg, &mut last.0);
 
         // The outer block: the inner digest, `0x80`, zeros, and 96 bytes in bits (768).
         let mut outer_block = [[0u8; BLOCK]];
@@ -151,16 +151,18 @@ impl Hs256Key {
     pub(crate) fn verify_tag(&self, msg: &[u8], tag: &[u8; 32]) -> bool {
         // Compared as four words: the same constant-time comparison, with four of
         // `subtle`'s optimization barriers instead of thirty-two.
-        let words = |tag: &[u8; 32]| {
-            let mut words = [0u64; 4];
-            for (word, bytes) in words.iter_mut().zip(tag.as_chunks::<8>().0) {
-                *word = u64::from_le_bytes(*bytes);
-            }
-            words
+        let words = |tag: &[u8; 32]| -> [u64; 4] {
+            let (chunks, _) = tag.as_chunks::<8>();
+            core::array::from_fn(|i| chunks.get(i).map_or(0, |bytes| u64::from_le_bytes(*bytes)))
         };
         words(&self.tag(msg)).ct_eq(&words(tag)).into()
     }
 }
+
+/// The blocks [`finish`] pads in, aligned so that a firmware clears them with the word
+/// routine it links anyway (`__aeabi_memclr4` on Arm) rather than one more for bytes.
+#[repr(C, align(4))]
+struct Padding([[u8; BLOCK]; 2]);
 
 /// The SHA-256 state after `msg` and the padding, continuing from `state`, which has
 /// taken `before` bytes (whole blocks) already: from [`IV`] and 0, the hash of `msg`; from
