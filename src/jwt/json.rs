@@ -118,7 +118,9 @@ pub(crate) const MAX_MEMBERS: usize = 128;
 // rather than in the frame of every caller.
 #[inline(never)]
 pub(crate) fn canonicalize(buf: &mut [u8], max_depth: usize) -> Result<usize, JsonError> {
-    let mut nothing = Captures::NONE;
+    // Built here rather than copied from a constant, which would put its mostly zero
+    // bytes in flash.
+    let mut nothing = Captures::new(|_| None);
     canonicalize_capturing(buf, max_depth, &mut nothing)
 }
 
@@ -242,9 +244,6 @@ impl Captures {
             outline: Outline::EMPTY,
         }
     }
-
-    /// Looks for nothing.
-    const NONE: Self = Self::new(|_| None);
 
     /// The values found, in document order: the index of the name, the value's range in
     /// the canonical output, and whether the member needed no rewriting (so that a string
