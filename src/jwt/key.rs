@@ -8,6 +8,7 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{DecodeError, KeyError};
+use crate::sha256::{BLOCK, IV, Padding, finish};
 
 /// An HS256 (HMAC-SHA-256) secret key, ready to sign and verify.
 ///
@@ -25,21 +26,6 @@ pub struct Hs256Key {
     /// SHA-256 state after the block `K ^ opad`.
     outer: [u32; 8],
 }
-
-/// The SHA-256 initial hash value (FIPS 180-4 §5.3.3).
-const IV: [u32; 8] = [
-    0x6a09_e667,
-    0xbb67_ae85,
-    0x3c6e_f372,
-    0xa54f_f53a,
-    0x510e_527f,
-    0x9b05_688c,
-    0x1f83_d9ab,
-    0x5be0_cd19,
-];
-
-/// The SHA-256 block size, and the size of an HMAC key block.
-const BLOCK: usize = 64;
 
 impl Hs256Key {
     /// The shortest secret accepted: 32 bytes, the size of the hash output, as
@@ -81,9 +67,7 @@ impl Hs256Key {
     fn from_secret(secret: &[u8]) -> Self {
         let mut block = [0u8; BLOCK];
         if secret.len() > BLOCK {
-            // SHA-256 of the secret, on the compression function as `tag` does it: the
-            // `Digest` API would link its block buffer for this one call.
-            let mut last = Padding([[0u8; BLOCK]; 2]);
+            let mut last = Padding::new();
             let mut digest = finish(IV, 0, secret, &mut last.0);
             last.0.as_flattened_mut().zeroize();
             for (b, word) in block.as_chunks_mut::<4>().0.iter_mut().zip(&digest) {
@@ -128,7 +112,7 @@ impl Hs256Key {
     /// state over one block. No buffering, no `Digest` state to clone: about the cost of
     /// the compressions themselves.
     pub(crate) fn tag(&self, msg: &[u8]) -> [u8; 32] {
-        let mut last = Padding([[0u8; BLOCK]; 2]);
+        let mut last = Padding::new();
         let state = finish(self.inner, BLOCK as u64, msg, &mut last.0);
 
         // The outer block: the inner digest, `0x80`, zeros, and 96 bytes in bits (768).
@@ -157,39 +141,6 @@ impl Hs256Key {
         };
         words(&self.tag(msg)).ct_eq(&words(tag)).into()
     }
-}
-
-/// The blocks [`finish`] pads in, aligned so that a firmware clears them with the word
-/// routine it links anyway (`__aeabi_memclr4` on Arm) rather than one more for bytes.
-#[repr(C, align(4))]
-struct Padding([[u8; BLOCK]; 2]);
-
-/// The SHA-256 state after `msg` and the padding, continuing from `state`, which has
-/// taken `before` bytes (whole blocks) already: from [`IV`] and 0, the hash of `msg`; from
-/// a key's inner state and [`BLOCK`], the inner hash of HMAC.
-///
-/// `last` must be zeros; it ends holding the rest of the message (the bytes after its last
-/// whole block), `0x80`, zeros and the bit length of everything hashed, in one block or
-/// two, for a caller hashing a secret to wipe.
-fn finish(mut state: [u32; 8], before: u64, msg: &[u8], last: &mut [[u8; BLOCK]; 2]) -> [u32; 8] {
-    let (blocks, rest) = msg.as_chunks::<BLOCK>();
-    compress256(&mut state, blocks);
-    let flat = last.as_flattened_mut();
-    for (dst, src) in flat.iter_mut().zip(rest) {
-        *dst = *src;
-    }
-    if let Some(marker) = flat.get_mut(rest.len()) {
-        *marker = 0x80;
-    }
-    let used: usize = if rest.len() < BLOCK - 8 { 1 } else { 2 };
-    // SHA-256 lengths are modulo 2^64 bits.
-    let bits = (msg.len() as u64).wrapping_add(before).wrapping_mul(8);
-    let end = used.wrapping_mul(BLOCK);
-    if let Some(len) = flat.get_mut(end.wrapping_sub(8)..end) {
-        len.copy_from_slice(&bits.to_be_bytes());
-    }
-    compress256(&mut state, last.get(..used).unwrap_or_default());
-    state
 }
 
 impl Drop for Hs256Key {
@@ -458,25 +409,6 @@ mod tests {
             .finalize()
             .into_bytes()
             .into()
-    }
-
-    proptest! {
-        /// `finish` from the initial state is SHA-256, for every length across the one- and
-        /// two-block padding cases, and leaves its padding in `last`.
-        #[test]
-        fn finish_from_the_iv_is_sha256(msg in prop::collection::vec(any::<u8>(), 0..300)) {
-            let mut last = [[0u8; BLOCK]; 2];
-            let state = finish(IV, 0, &msg, &mut last);
-            let mut ours = [0u8; 32];
-            for (b, word) in ours.as_chunks_mut::<4>().0.iter_mut().zip(state) {
-                *b = word.to_be_bytes();
-            }
-            let expected: [u8; 32] = Sha256::digest(&msg).into();
-            prop_assert_eq!(ours, expected);
-            let rest = msg.len() % BLOCK;
-            prop_assert_eq!(&last.as_flattened()[..rest], &msg[msg.len() - rest..]);
-            prop_assert_eq!(last.as_flattened()[rest], 0x80);
-        }
     }
 
     proptest! {
