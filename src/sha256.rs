@@ -80,13 +80,19 @@ pub(crate) fn to_bytes(state: &[u32; 8]) -> [u8; 32] {
 }
 
 /// SHA-256 over input given in parts. Wiped when dropped.
+///
+/// In declaration order (`repr(C)`), so that `pending` is 4-byte but not 8-byte aligned on
+/// 32-bit targets: a firmware then clears it with the word routine it links anyway
+/// (`__aeabi_memclr4` on Arm) rather than one more for 8-byte alignment.
+#[repr(C)]
 pub(crate) struct Sha256 {
     state: [u32; 8],
+    filled: usize,
+    /// The input after the whole blocks hashed: fewer than [`BLOCK`] bytes, in
+    /// `pending[..filled]`.
+    pending: [u8; BLOCK],
     /// How many bytes the state has taken, in whole blocks.
     hashed: u64,
-    /// The input after them: fewer than [`BLOCK`] bytes, in `pending[..filled]`.
-    pending: [u8; BLOCK],
-    filled: usize,
 }
 
 impl Sha256 {
@@ -94,9 +100,9 @@ impl Sha256 {
     pub(crate) const fn new() -> Self {
         Self {
             state: IV,
-            hashed: 0,
-            pending: [0; BLOCK],
             filled: 0,
+            pending: [0; BLOCK],
+            hashed: 0,
         }
     }
 
