@@ -855,11 +855,14 @@ fn div10_narrow(v: u64) -> (u64, u8) {
         // `small % 10` is below 10.
         return (u64::from(small / 10), (small % 10) as u8);
     }
+    // The 16-bit digits from the 32-bit halves (shifts by constants: a variable 64-bit
+    // shift is one more library routine).
+    let (high, low) = ((v >> 32) as u32, v as u32);
     let mut quotient = 0u64;
     let mut remainder = 0u32;
-    for shift in [48u32, 32, 16, 0] {
+    for digit in [high >> 16, high & 0xffff, low >> 16, low & 0xffff] {
         // Below `10 << 16`: no overflow.
-        let part = (remainder << 16) | (v.wrapping_shr(shift) as u32 & 0xffff);
+        let part = (remainder << 16) | digit;
         quotient = (quotient << 16) | u64::from(part / 10);
         remainder = part % 10;
     }
