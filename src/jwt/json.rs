@@ -235,7 +235,9 @@ pub(crate) struct Captures {
 }
 
 impl Captures {
-    /// Looks for the members that `find` gives an index.
+    /// Looks for the members that `find` gives an index. Never inlined: the value is then
+    /// written straight into the caller's variable, not built on the stack and copied.
+    #[inline(never)]
     pub(crate) const fn new(find: fn(&[u8]) -> Option<usize>) -> Self {
         Self {
             find,
