@@ -26,14 +26,14 @@ pub(crate) const BLOCK: usize = 64;
 /// The blocks [`finish`] pads in, aligned so that a firmware clears them with the word
 /// routine it links anyway (`__aeabi_memclr4` on Arm) rather than one more for bytes.
 #[repr(C, align(4))]
-pub(crate) struct Padding(pub(crate) [[u8; BLOCK]; 2]);
+pub(crate) struct Padding(pub(crate) [u8; 2 * BLOCK]);
 
 impl Padding {
     /// Zeros, as [`finish`] needs them. Inlined: out of line, the result's alignment is
     /// lost and the clearing is done bytewise again.
     #[inline(always)]
     pub(crate) const fn new() -> Self {
-        Self([[0; BLOCK]; 2])
+        Self([0; 2 * BLOCK])
     }
 }
 
@@ -44,15 +44,10 @@ impl Padding {
 /// `last` must be zeros; it ends holding the rest of the message (the bytes after its last
 /// whole block), `0x80`, zeros and the bit length of everything hashed, in one block or
 /// two, for a caller hashing a secret to wipe.
-pub(crate) fn finish(
-    mut state: [u32; 8],
-    before: u64,
-    msg: &[u8],
-    last: &mut [[u8; BLOCK]; 2],
-) -> [u32; 8] {
+pub(crate) fn finish(mut state: [u32; 8], before: u64, msg: &[u8], last: &mut Padding) -> [u32; 8] {
     let (blocks, rest) = msg.as_chunks::<BLOCK>();
     compress256(&mut state, blocks);
-    let flat = last.as_flattened_mut();
+    let flat = &mut last.0;
     for (dst, src) in flat.iter_mut().zip(rest) {
         *dst = *src;
     }
@@ -66,7 +61,8 @@ pub(crate) fn finish(
     if let Some(len) = flat.get_mut(end.wrapping_sub(8)..end) {
         len.copy_from_slice(&bits.to_be_bytes());
     }
-    compress256(&mut state, last.get(..used).unwrap_or_default());
+    let (padded, _) = last.0.as_chunks::<BLOCK>();
+    compress256(&mut state, padded.get(..used).unwrap_or_default());
     state
 }
 
@@ -139,9 +135,9 @@ impl Sha256 {
     pub(crate) fn finalize(self) -> [u8; 32] {
         let mut last = Padding::new();
         let pending = self.pending.get(..self.filled).unwrap_or_default();
-        let mut state = finish(self.state, self.hashed, pending, &mut last.0);
+        let mut state = finish(self.state, self.hashed, pending, &mut last);
         let out = to_bytes(&state);
-        last.0.as_flattened_mut().zeroize();
+        last.0.zeroize();
         state.zeroize();
         out
     }
@@ -172,12 +168,12 @@ mod tests {
         #[test]
         fn finish_from_the_iv_is_sha256(msg in prop::collection::vec(any::<u8>(), 0..300)) {
             let mut last = Padding::new();
-            let state = finish(IV, 0, &msg, &mut last.0);
+            let state = finish(IV, 0, &msg, &mut last);
             let expected: [u8; 32] = sha2::Sha256::digest(&msg).into();
             prop_assert_eq!(to_bytes(&state), expected);
             let rest = msg.len() % BLOCK;
-            prop_assert_eq!(&last.0.as_flattened()[..rest], &msg[msg.len() - rest..]);
-            prop_assert_eq!(last.0.as_flattened()[rest], 0x80);
+            prop_assert_eq!(&last.0[..rest], &msg[msg.len() - rest..]);
+            prop_assert_eq!(last.0[rest], 0x80);
         }
 
         /// The streaming hasher agrees with `sha2` however the input is cut into parts:

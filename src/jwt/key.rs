@@ -68,8 +68,8 @@ impl Hs256Key {
         let mut block = [0u8; BLOCK];
         if secret.len() > BLOCK {
             let mut last = Padding::new();
-            let mut digest = finish(IV, 0, secret, &mut last.0);
-            last.0.as_flattened_mut().zeroize();
+            let mut digest = finish(IV, 0, secret, &mut last);
+            last.0.zeroize();
             for (b, word) in block.as_chunks_mut::<4>().0.iter_mut().zip(&digest) {
                 *b = word.to_be_bytes();
             }
@@ -113,7 +113,7 @@ impl Hs256Key {
     /// the compressions themselves.
     pub(crate) fn tag(&self, msg: &[u8]) -> [u8; 32] {
         let mut last = Padding::new();
-        let state = finish(self.inner, BLOCK as u64, msg, &mut last.0);
+        let state = finish(self.inner, BLOCK as u64, msg, &mut last);
 
         // The outer block: the inner digest, `0x80`, zeros, and 96 bytes in bits (768).
         let mut outer_block = [[0u8; BLOCK]];
