@@ -44,6 +44,7 @@ pub mod jwt;
 pub mod manual;
 pub mod refresh;
 pub mod session;
+mod sha256;
 pub mod store;
 mod time;
 

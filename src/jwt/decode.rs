@@ -92,7 +92,9 @@ where
     // Authenticated from here on. One pass validates the payload, rewrites it in canonical
     // form and notes where the registered claims' values are.
     let (payload, rest) = scratch.split_at_mut(payload_len.min(scratch.len()));
-    let mut captures = REGISTERED;
+    // Built here rather than copied from a constant, which would put its mostly zero
+    // bytes in flash.
+    let mut captures = json::Captures::new(registered_index);
     let canonical_len = json::canonicalize_capturing(payload, policy.max_depth, &mut captures)
         .map_err(VerifyError::Payload)?;
     let payload: &'s [u8] = payload;
@@ -284,9 +286,6 @@ pub(super) const fn registered_claim(index: usize) -> Claim {
         _ => Claim::Aud,
     }
 }
-
-/// What the canonicalizer looks for in a payload.
-const REGISTERED: json::Captures = json::Captures::new(registered_index);
 
 /// Checks that `raw`, the canonical JSON of one value, has the type and range that
 /// [`registered_claims`] requires of the registered claim at `index` (see

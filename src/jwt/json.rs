@@ -118,7 +118,9 @@ pub(crate) const MAX_MEMBERS: usize = 128;
 // rather than in the frame of every caller.
 #[inline(never)]
 pub(crate) fn canonicalize(buf: &mut [u8], max_depth: usize) -> Result<usize, JsonError> {
-    let mut nothing = Captures::NONE;
+    // Built here rather than copied from a constant, which would put its mostly zero
+    // bytes in flash.
+    let mut nothing = Captures::new(|_| None);
     canonicalize_capturing(buf, max_depth, &mut nothing)
 }
 
@@ -140,7 +142,10 @@ pub(crate) fn canonicalize_capturing(
         r: 0,
         w: 0,
         max_depth: max_depth.min(MAX_DEPTH),
-        frames: [ARRAY; MAX_DEPTH],
+        // Only entries below `depth` are read, each written by `open` first. Zeros, not
+        // `ARRAY`: a firmware clears memory with a routine it has anyway, where filling
+        // with another byte links one more.
+        frames: [0; MAX_DEPTH],
         depth: 0,
         keys: [0; MAX_MEMBERS],
         open_keys: 0,
@@ -231,7 +236,9 @@ pub(crate) struct Captures {
 }
 
 impl Captures {
-    /// Looks for the members that `find` gives an index.
+    /// Looks for the members that `find` gives an index. Never inlined: the value is then
+    /// written straight into the caller's variable, not built on the stack and copied.
+    #[inline(never)]
     pub(crate) const fn new(find: fn(&[u8]) -> Option<usize>) -> Self {
         Self {
             find,
@@ -240,9 +247,6 @@ impl Captures {
             outline: Outline::EMPTY,
         }
     }
-
-    /// Looks for nothing.
-    const NONE: Self = Self::new(|_| None);
 
     /// The values found, in document order: the index of the name, the value's range in
     /// the canonical output, and whether the member needed no rewriting (so that a string
@@ -831,6 +835,55 @@ struct Canonicalizer<'b> {
     capturing: Option<(usize, usize)>,
 }
 
+/// Moves `buf[from..end]` to start at `to`, where `to < from`, front to back.
+///
+/// While the gap `from - to` is short, eight bytes at a time, each word read whole before
+/// it is written (the write reaches at most the bytes just read, never unread ones).
+/// Otherwise in pieces at most as long as the gap, so that a piece's source and its
+/// destination never overlap: they are the two sides of one `split_at_mut`, and the copy is
+/// a plain `copy_from_slice`. (`copy_within` would be a `memmove`, which on a
+/// microcontroller is 1.5 KiB of code that nothing else in a verifying firmware needs.)
+///
+/// # Errors
+///
+/// [`JsonError::Syntax`] if a range is out of bounds, which the callers rule out.
+fn move_back(buf: &mut [u8], mut to: usize, mut from: usize, end: usize) -> Result<(), JsonError> {
+    /// The bytes moved at a time while the gap is short.
+    const WORD: usize = 8;
+    /// Below this gap, words; from it on, pieces as long as the gap.
+    const WORDS_BELOW: usize = 64;
+    let gap = from
+        .checked_sub(to)
+        .filter(|&gap| gap > 0)
+        .ok_or(JsonError::Syntax)?;
+    while gap < WORDS_BELOW && end.saturating_sub(from) >= WORD {
+        let word: [u8; WORD] = buf
+            .get(from..)
+            .and_then(|rest| rest.first_chunk())
+            .copied()
+            .ok_or(JsonError::Syntax)?;
+        buf.get_mut(to..)
+            .and_then(|rest| rest.first_chunk_mut::<WORD>())
+            .ok_or(JsonError::Syntax)?
+            .copy_from_slice(&word);
+        from = from.saturating_add(WORD);
+        to = to.saturating_add(WORD);
+    }
+    while from < end {
+        let len = gap.min(end.saturating_sub(from));
+        let (done, rest) = buf.split_at_mut_checked(from).ok_or(JsonError::Syntax)?;
+        let src = rest.get(..len).ok_or(JsonError::Syntax)?;
+        let dst = to
+            .checked_add(len)
+            .and_then(|stop| done.get_mut(to..stop))
+            .ok_or(JsonError::Syntax)?;
+        dst.copy_from_slice(src);
+        from = from.saturating_add(len);
+        to = to.saturating_add(len);
+    }
+    Ok(())
+}
+
 impl Canonicalizer<'_> {
     fn run(&mut self) -> Result<usize, JsonError> {
         self.skip_whitespace();
@@ -1193,8 +1246,7 @@ impl Canonicalizer<'_> {
             .filter(|&end| end <= self.buf.len())
             .ok_or(JsonError::Syntax)?;
         if self.w != self.r {
-            // In bounds: `w < r <= end <= len`, so `w + n < end`.
-            self.buf.copy_within(self.r..end, self.w);
+            move_back(self.buf, self.w, self.r, end)?;
         }
         self.r = end;
         self.w = self.w.saturating_add(n);
@@ -1886,6 +1938,38 @@ mod tests {
             };
             prop_assert_eq!(parse_u64(digits.as_bytes()), expected);
         }
+    }
+
+    proptest! {
+        /// `move_back` moves a range the way `copy_within` does, in words (gaps from one
+        /// byte) and in pieces (gaps past the word limit) of every length, and leaves the
+        /// bytes after the destination alone.
+        #[test]
+        fn move_back_agrees_with_copy_within(
+            buf in prop::collection::vec(any::<u8>(), 1..200),
+            picks in (any::<prop::sample::Index>(), any::<prop::sample::Index>(), any::<prop::sample::Index>()),
+        ) {
+            let from = 1 + picks.0.index(buf.len());
+            let to = picks.1.index(from);
+            let end = from + picks.2.index(buf.len() - from + 1);
+            let mut expected = buf.clone();
+            expected.copy_within(from..end, to);
+            let mut moved = buf;
+            prop_assert_eq!(move_back(&mut moved, to, from, end), Ok(()));
+            prop_assert_eq!(moved, expected);
+        }
+    }
+
+    #[test]
+    fn move_back_refuses_a_forward_or_out_of_bounds_move() {
+        let mut buf = *b"abcdef";
+        assert_eq!(move_back(&mut buf, 2, 2, 4), Err(JsonError::Syntax));
+        assert_eq!(move_back(&mut buf, 3, 2, 4), Err(JsonError::Syntax));
+        assert_eq!(move_back(&mut buf.clone(), 1, 2, 7), Err(JsonError::Syntax));
+        assert_eq!(move_back(&mut buf, 0, 2, 2), Ok(()));
+        assert_eq!(&buf, b"abcdef");
+        assert_eq!(move_back(&mut buf, 1, 3, 6), Ok(()));
+        assert_eq!(&buf, b"adefef");
     }
 
     /// Writes `v` as JSON in some legal but non-canonical spelling: whitespace around

@@ -4,11 +4,11 @@ use core::fmt;
 
 use rand_core::TryCryptoRng;
 use sha2::block_api::compress256;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{DecodeError, KeyError};
+use crate::sha256::{BLOCK, IV, Padding, finish};
 
 /// An HS256 (HMAC-SHA-256) secret key, ready to sign and verify.
 ///
@@ -26,21 +26,6 @@ pub struct Hs256Key {
     /// SHA-256 state after the block `K ^ opad`.
     outer: [u32; 8],
 }
-
-/// The SHA-256 initial hash value (FIPS 180-4 §5.3.3).
-const IV: [u32; 8] = [
-    0x6a09_e667,
-    0xbb67_ae85,
-    0x3c6e_f372,
-    0xa54f_f53a,
-    0x510e_527f,
-    0x9b05_688c,
-    0x1f83_d9ab,
-    0x5be0_cd19,
-];
-
-/// The SHA-256 block size, and the size of an HMAC key block.
-const BLOCK: usize = 64;
 
 impl Hs256Key {
     /// The shortest secret accepted: 32 bytes, the size of the hash output, as
@@ -82,9 +67,11 @@ impl Hs256Key {
     fn from_secret(secret: &[u8]) -> Self {
         let mut block = [0u8; BLOCK];
         if secret.len() > BLOCK {
-            let mut digest: [u8; 32] = Sha256::digest(secret).into();
-            for (b, d) in block.iter_mut().zip(digest.iter()) {
-                *b = *d;
+            let mut last = Padding::new();
+            let mut digest = finish(IV, 0, secret, &mut last);
+            last.0.zeroize();
+            for (b, word) in block.as_chunks_mut::<4>().0.iter_mut().zip(&digest) {
+                *b = word.to_be_bytes();
             }
             digest.zeroize();
         } else {
@@ -125,29 +112,8 @@ impl Hs256Key {
     /// state over one block. No buffering, no `Digest` state to clone: about the cost of
     /// the compressions themselves.
     pub(crate) fn tag(&self, msg: &[u8]) -> [u8; 32] {
-        let mut state = self.inner;
-        let (blocks, rest) = msg.as_chunks::<BLOCK>();
-        compress256(&mut state, blocks);
-        // The rest of the message, `0x80`, zeros and the bit length of `ipad || msg`, in one
-        // block or two.
-        let mut last = [[0u8; BLOCK]; 2];
-        let flat = last.as_flattened_mut();
-        for (dst, src) in flat.iter_mut().zip(rest) {
-            *dst = *src;
-        }
-        if let Some(marker) = flat.get_mut(rest.len()) {
-            *marker = 0x80;
-        }
-        let used: usize = if rest.len() < BLOCK - 8 { 1 } else { 2 };
-        // SHA-256 lengths are modulo 2^64 bits.
-        let bits = (msg.len() as u64)
-            .wrapping_add(BLOCK as u64)
-            .wrapping_mul(8);
-        let end = used.wrapping_mul(BLOCK);
-        if let Some(len) = flat.get_mut(end.wrapping_sub(8)..end) {
-            len.copy_from_slice(&bits.to_be_bytes());
-        }
-        compress256(&mut state, last.get(..used).unwrap_or_default());
+        let mut last = Padding::new();
+        let state = finish(self.inner, BLOCK as u64, msg, &mut last);
 
         // The outer block: the inner digest, `0x80`, zeros, and 96 bytes in bits (768).
         let mut outer_block = [[0u8; BLOCK]];
@@ -169,12 +135,9 @@ impl Hs256Key {
     pub(crate) fn verify_tag(&self, msg: &[u8], tag: &[u8; 32]) -> bool {
         // Compared as four words: the same constant-time comparison, with four of
         // `subtle`'s optimization barriers instead of thirty-two.
-        let words = |tag: &[u8; 32]| {
-            let mut words = [0u64; 4];
-            for (word, bytes) in words.iter_mut().zip(tag.as_chunks::<8>().0) {
-                *word = u64::from_le_bytes(*bytes);
-            }
-            words
+        let words = |tag: &[u8; 32]| -> [u64; 4] {
+            let (chunks, _) = tag.as_chunks::<8>();
+            core::array::from_fn(|i| chunks.get(i).map_or(0, |bytes| u64::from_le_bytes(*bytes)))
         };
         words(&self.tag(msg)).ct_eq(&words(tag)).into()
     }
@@ -429,6 +392,7 @@ mod tests {
     use super::*;
     use hmac::{Hmac, KeyInit, Mac};
     use proptest::prelude::*;
+    use sha2::{Digest, Sha256};
 
     const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
 
@@ -524,7 +488,6 @@ mod tests {
     #[test]
     fn long_keys_are_hashed_first() {
         // RFC 2104: a key longer than the block size is replaced by its hash.
-        use sha2::Digest;
         let long = [0x5au8; 100];
         let hashed: [u8; 32] = Sha256::digest(long).into();
         let a = Hs256Key::new_from_slice(&long).unwrap();

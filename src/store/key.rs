@@ -6,8 +6,9 @@
 use core::fmt;
 use core::hash::{Hash, Hasher};
 
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+use crate::sha256::Sha256;
 
 /// The key under which a store files one entry: a session, a revoked token or a
 /// revocation watermark.
@@ -253,17 +254,17 @@ fn digest(domain: &[u8], fields: &[Option<&[u8]>]) -> [u8; 32] {
     hash.update(domain);
     for field in fields {
         match field {
-            None => hash.update([0]),
+            None => hash.update(&[0]),
             Some(bytes) => {
-                hash.update([1]);
+                hash.update(&[1]);
                 // `usize` is at most 64 bits on every supported target.
                 let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-                hash.update(len.to_be_bytes());
+                hash.update(&len.to_be_bytes());
                 hash.update(bytes);
             }
         }
     }
-    hash.finalize().into()
+    hash.finalize()
 }
 
 fn write_hex_prefix(f: &mut fmt::Formatter<'_>, bytes: &[u8; 32]) -> fmt::Result {
@@ -318,7 +319,8 @@ mod tests {
 
     #[test]
     fn session_key_is_sha256_of_label_and_id() {
-        let mut expected = Sha256::new();
+        use sha2::Digest;
+        let mut expected = sha2::Sha256::new();
         expected.update(DOMAIN_SESSION);
         expected.update([1]);
         expected.update(32u64.to_be_bytes());

@@ -198,11 +198,11 @@ impl<'o> Writer<'o> {
         let mut at = digits.len();
         loop {
             at = at.wrapping_sub(1);
+            let (quotient, digit) = div10(v);
             if let Some(d) = digits.get_mut(at) {
-                // `v % 10` is below 10.
-                *d = b'0'.wrapping_add((v % 10) as u8);
+                *d = b'0'.wrapping_add(digit);
             }
-            v /= 10;
+            v = quotient;
             if v == 0 || at == 0 {
                 break;
             }
@@ -386,6 +386,12 @@ impl Compound<'_, '_> {
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         let start = self.w.len;
         value.serialize(&mut *self.w)?;
+        self.check_value(start)
+    }
+
+    /// Checks the value of a registered claim written from `start` on, if it was not
+    /// checked as it was written. Not generic, so that every field type shares it.
+    fn check_value(&mut self, start: usize) -> Result {
         // Strings and integers were checked as they were written; anything else is
         // checked here, on its canonical text.
         if self.w.depth == 1
@@ -827,6 +833,43 @@ impl ser::Serializer for KeyWriter<'_, '_> {
     }
 }
 
+/// `v / 10` and `v % 10`.
+fn div10(v: u64) -> (u64, u8) {
+    #[cfg(target_pointer_width = "32")]
+    return div10_narrow(v);
+    // `v % 10` is below 10.
+    #[cfg(not(target_pointer_width = "32"))]
+    return (v / 10, (v % 10) as u8);
+}
+
+/// `v / 10` and `v % 10` on a 32-bit target, without 64-bit division.
+///
+/// A 32-bit target divides 64-bit numbers in a library routine of almost 1 KiB (on a
+/// Cortex-M4, `__aeabi_uldivmod`) that nothing else in the crate needs. Values that fit
+/// 32 bits (timestamps until 2106) take one 32-bit division; larger ones a long division
+/// in 16-bit digits, where each step divides a remainder below 10 followed by 16 bits,
+/// which fits 32 bits.
+#[cfg(any(test, target_pointer_width = "32"))]
+fn div10_narrow(v: u64) -> (u64, u8) {
+    if let Ok(small) = u32::try_from(v) {
+        // `small % 10` is below 10.
+        return (u64::from(small / 10), (small % 10) as u8);
+    }
+    // The 16-bit digits from the 32-bit halves (shifts by constants: a variable 64-bit
+    // shift is one more library routine).
+    let (high, low) = ((v >> 32) as u32, v as u32);
+    let mut quotient = 0u64;
+    let mut remainder = 0u32;
+    for digit in [high >> 16, high & 0xffff, low >> 16, low & 0xffff] {
+        // Below `10 << 16`: no overflow.
+        let part = (remainder << 16) | digit;
+        quotient = (quotient << 16) | u64::from(part / 10);
+        remainder = part % 10;
+    }
+    // `remainder` is below 10.
+    (quotient, remainder as u8)
+}
+
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -1053,6 +1096,32 @@ mod tests {
                     .prop_map(|m| J::Object(m.into_iter().collect())),
             ]
         })
+    }
+
+    proptest! {
+        /// The 32-bit targets' division by ten agrees with the 64-bit one, on every
+        /// magnitude (the bits of `v` are cut at a random length).
+        #[test]
+        fn div10_narrow_agrees_with_u64_division(v in any::<u64>(), bits in 0u32..=64) {
+            let v = v.checked_shr(64 - bits).unwrap_or(0);
+            prop_assert_eq!(div10_narrow(v), (v / 10, (v % 10) as u8));
+            prop_assert_eq!(div10(v), (v / 10, (v % 10) as u8));
+        }
+    }
+
+    #[test]
+    fn div10_narrow_at_the_edges() {
+        for v in [
+            0,
+            9,
+            10,
+            u64::from(u32::MAX),
+            u64::from(u32::MAX) + 1,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(div10_narrow(v), (v / 10, (v % 10) as u8), "{v}");
+        }
     }
 
     proptest! {
