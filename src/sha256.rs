@@ -121,7 +121,10 @@ impl Sha256 {
             self.filled = 0;
         }
         let (blocks, rest) = data.as_chunks::<BLOCK>();
-        compress256(&mut self.state, blocks);
+        // Most parts are short: no call for no block.
+        if !blocks.is_empty() {
+            compress256(&mut self.state, blocks);
+        }
         let whole = data.len().saturating_sub(rest.len());
         self.hashed = self.hashed.wrapping_add(whole as u64);
         self.pending
@@ -137,7 +140,9 @@ impl Sha256 {
         let pending = self.pending.get(..self.filled).unwrap_or_default();
         let mut state = finish(self.state, self.hashed, pending, &mut last);
         let out = to_bytes(&state);
-        last.0.zeroize();
+        // Of the padding blocks only the front held input (a copy of `pending`, which
+        // `drop` wipes).
+        last.0.get_mut(..self.filled).unwrap_or_default().zeroize();
         state.zeroize();
         out
     }
