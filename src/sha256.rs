@@ -140,9 +140,7 @@ impl Sha256 {
         let pending = self.pending.get(..self.filled).unwrap_or_default();
         let mut state = finish(self.state, self.hashed, pending, &mut last);
         let out = to_bytes(&state);
-        // Of the padding blocks only the front held input (a copy of `pending`, which
-        // `drop` wipes).
-        last.0.get_mut(..self.filled).unwrap_or_default().zeroize();
+        last.0.zeroize();
         state.zeroize();
         out
     }
