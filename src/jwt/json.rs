@@ -114,24 +114,31 @@ pub(crate) const MAX_MEMBERS: usize = 128;
 /// clamped to [`MAX_DEPTH`].
 ///
 /// [RFC 8259]: https://www.rfc-editor.org/rfc/rfc8259
-// Never inlined, here or below, so that the reader's state is on the stack once at a time
-// rather than in the frame of every caller.
-#[inline(never)]
 pub(crate) fn canonicalize(buf: &mut [u8], max_depth: usize) -> Result<usize, JsonError> {
-    // Built here rather than copied from a constant, which would put its mostly zero
-    // bytes in flash.
-    let mut nothing = Captures::new(|_| None);
-    canonicalize_capturing(buf, max_depth, &mut nothing)
+    // No `Captures` at all, rather than one that finds nothing: a header is read while
+    // the payload's `Captures` is on the stack already.
+    canonicalize_into(buf, max_depth, None)
 }
 
 /// [`canonicalize`], also noting where in the canonical output the values of the chosen
 /// top-level members are (see [`Captures`]), so that they can be read without walking the
 /// object again.
-#[inline(never)]
 pub(crate) fn canonicalize_capturing(
     buf: &mut [u8],
     max_depth: usize,
     captures: &mut Captures,
+) -> Result<usize, JsonError> {
+    canonicalize_into(buf, max_depth, Some(captures))
+}
+
+/// [`canonicalize`], noting what `captures` asks for, if any.
+// Never inlined, so that the reader's state is on the stack once at a time rather than in
+// the frame of every caller.
+#[inline(never)]
+fn canonicalize_into(
+    buf: &mut [u8],
+    max_depth: usize,
+    captures: Option<&mut Captures>,
 ) -> Result<usize, JsonError> {
     // An ASCII check first, which most tokens pass: cheaper than UTF-8 validation.
     if !is_ascii(buf) && core::str::from_utf8(buf).is_err() {
@@ -829,7 +836,7 @@ struct Canonicalizer<'b> {
     /// How many entries of `keys` are in use.
     open_keys: usize,
     /// The top-level members being looked for, and where their values are.
-    captures: &'b mut Captures,
+    captures: Option<&'b mut Captures>,
     /// The looked-for member whose value is being read: its name's index in `captures`
     /// and the canonical offset where the value starts.
     capturing: Option<(usize, usize)>,
@@ -910,8 +917,9 @@ impl Canonicalizer<'_> {
             if matches!(state, State::AfterValue)
                 && self.depth == 1
                 && let Some((name, start)) = self.capturing.take()
+                && let Some(captures) = self.captures.as_deref_mut()
             {
-                self.captures.record(name, start, self.w, false)?;
+                captures.record(name, start, self.w, false)?;
             }
         }
         self.skip_whitespace();
@@ -985,7 +993,7 @@ impl Canonicalizer<'_> {
                     .buf
                     .get(start..end.saturating_sub(1))
                     .unwrap_or_default();
-                if let Some(i) = (self.captures.find)(name) {
+                if let Some(i) = self.captures.as_deref().and_then(|c| (c.find)(name)) {
                     self.capturing = Some((i, end.saturating_add(1)));
                 }
             }
@@ -1005,11 +1013,13 @@ impl Canonicalizer<'_> {
             };
             self.r = self.r.saturating_add(len);
             self.w = self.r;
-            if self.depth == 1 {
+            if self.depth == 1
+                && let Some(captures) = self.captures.as_deref_mut()
+            {
                 if let Some((name, start)) = self.capturing.take() {
-                    self.captures.record(name, start, self.w, true)?;
+                    captures.record(name, start, self.w, true)?;
                 }
-                (self.captures.outline).place(start, end.saturating_add(1), self.w);
+                captures.outline.place(start, end.saturating_add(1), self.w);
             }
             // `,` and the next member, or whatever else follows, for the general reader.
             if self.peek() != Some(b',') {
@@ -1047,7 +1057,7 @@ impl Canonicalizer<'_> {
             // The name without its closing quote, in canonical form.
             let end = self.w.saturating_sub(1);
             let name = self.buf.get(start..end).unwrap_or_default();
-            if let Some(i) = (self.captures.find)(name) {
+            if let Some(i) = self.captures.as_deref().and_then(|c| (c.find)(name)) {
                 self.capturing = Some((i, self.w.saturating_add(1)));
             }
         }
