@@ -3,7 +3,8 @@
 //! This module holds no code. Each page is a Markdown file of the repository, shown here
 //! as it reads there: [`targets`] is `docs/targets.md`, [`benchmarks`] is
 //! `BENCHMARKING.md`, and [`testing`] is `docs/testing.md`. The sizes and stack figures
-//! in [`targets`] are compared with fresh measurements in CI.
+//! in [`targets`] and the instruction counts in [`benchmarks`] are compared with fresh
+//! measurements in CI.
 
 #[doc = include_str!("../docs/targets.md")]
 pub mod targets {}
