@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{DecodeError, KeyError};
-use crate::sha256::{BLOCK, IV, Padding, finish};
+use crate::sha256::{BLOCK, IV, Padding, finish, to_bytes};
 
 /// An HS256 (HMAC-SHA-256) secret key, ready to sign and verify.
 ///
@@ -124,11 +124,7 @@ impl Hs256Key {
         outer_block[0][62] = 0x03;
         let mut state = self.outer;
         compress256(&mut state, &outer_block);
-        let mut tag = [0u8; 32];
-        for (dst, word) in tag.as_chunks_mut::<4>().0.iter_mut().zip(state) {
-            *dst = word.to_be_bytes();
-        }
-        tag
+        to_bytes(&state)
     }
 
     /// Whether `tag` is the HMAC of `msg`, compared in constant time.
