@@ -32,6 +32,12 @@ impl LookupKey {
         &self.0
     }
 
+    /// A key with these bytes, for tests that need keys with chosen prefixes.
+    #[cfg(test)]
+    pub(crate) const fn from_bytes_for_tests(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     /// The key of the session whose ID has these bytes.
     pub(crate) fn for_session(id: &[u8; 32]) -> Self {
         Self(digest(DOMAIN_SESSION, &[Some(id)]))

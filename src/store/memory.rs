@@ -2,8 +2,6 @@
 
 use core::fmt;
 
-use heapless::index_map::FnvIndexMap;
-
 use super::table::{self, Revocation};
 use super::{
     CreateOutcome, LookupKey, RevocationCheck, RevocationStore, SessionRecord, SessionSink,
@@ -11,13 +9,17 @@ use super::{
 };
 use crate::time::UnixTime;
 
+mod slots;
+
+use slots::Slots;
+
 /// An in-memory store for up to `S` sessions and, separately, up to `R` revoked tokens and
 /// watermarks, in fixed-size tables with no allocator.
 ///
-/// - `S` and `R` must be powers of two, at least 2 and at most 65 536 (checked at compile
-///   time).
-/// - Lookups hash the key (FNV over the 32-byte digest) and take about the same time
-///   however full the table is.
+/// - `S` and `R` can be any size from 1 up (checked at compile time).
+/// - A lookup goes straight to the slot named by the key's first bytes (the key is a
+///   SHA-256 digest, so they are uniform) and takes about the same time however many
+///   entries the table holds, until it is nearly full.
 /// - When a table is full, writing a new entry first purges its expired entries; if none
 ///   is expired the write fails with [`StoreErrorKind::Capacity`]. A live session, a live
 ///   revocation or a live watermark is never dropped to make room, and because the two
@@ -27,16 +29,16 @@ use crate::time::UnixTime;
 ///   not expired become usable again. Keep JWT lifetimes short, or rotate the signing key
 ///   after a restart, if that matters.
 ///
-/// A session slot holds a 32-byte key plus a [`SessionRecord<D>`] (about 80 bytes plus
-/// `D`), a revocation slot about 56 bytes, so the store takes roughly
-/// `S × (120 + size_of::<D>()) + R × 60` bytes. Put it in a `static` or on the heap if the
-/// stack is small.
+/// On a 64-bit target a session slot takes a 32-byte key plus a [`SessionRecord<D>`]
+/// (80 bytes plus `D`, rounded up to 8), a revocation slot 56 bytes, so the store takes
+/// about `S × (112 + size_of::<D>()) + R × 56` bytes: `MemoryStore<u64, 16, 16>` is 2,832
+/// bytes. Put it in a `static` or on the heap if the stack is small.
 ///
 /// Operations on a subject's sessions (listing them, the per-subject limit, ending them)
 /// and purging walk the whole session table.
 pub struct MemoryStore<D, const S: usize, const R: usize> {
-    sessions: FnvIndexMap<LookupKey, SessionRecord<D>, S>,
-    revocations: FnvIndexMap<LookupKey, Revocation, R>,
+    sessions: Slots<SessionRecord<D>, S>,
+    revocations: Slots<Revocation, R>,
 }
 
 impl<D, const S: usize, const R: usize> MemoryStore<D, S, R> {
@@ -44,8 +46,8 @@ impl<D, const S: usize, const R: usize> MemoryStore<D, S, R> {
     #[must_use]
     pub const fn new() -> Self {
         Self {
-            sessions: FnvIndexMap::new(),
-            revocations: FnvIndexMap::new(),
+            sessions: Slots::new(),
+            revocations: Slots::new(),
         }
     }
 
@@ -236,27 +238,25 @@ impl<D, const S: usize, const R: usize> fmt::Debug for MemoryStore<D, S, R> {
     }
 }
 
-impl<D, const N: usize> table::Sessions<D> for FnvIndexMap<LookupKey, SessionRecord<D>, N> {
+impl<D, const N: usize> table::Sessions<D> for Slots<SessionRecord<D>, N> {
     fn get(&self, key: &LookupKey) -> Option<&SessionRecord<D>> {
-        FnvIndexMap::get(self, key)
+        Slots::get(self, key)
     }
 
     fn get_mut(&mut self, key: &LookupKey) -> Option<&mut SessionRecord<D>> {
-        FnvIndexMap::get_mut(self, key)
+        Slots::get_mut(self, key)
     }
 
     fn insert(&mut self, key: LookupKey, record: SessionRecord<D>) -> Result<(), SessionRecord<D>> {
-        FnvIndexMap::insert(self, key, record)
-            .map(drop)
-            .map_err(|(_, record)| record)
+        Slots::insert(self, key, record)
     }
 
     fn remove(&mut self, key: &LookupKey) -> Option<SessionRecord<D>> {
-        self.swap_remove(key)
+        Slots::remove(self, key)
     }
 
-    fn retain(&mut self, mut keep: impl FnMut(&LookupKey, &SessionRecord<D>) -> bool) {
-        FnvIndexMap::retain(self, |key, record| keep(key, record));
+    fn retain(&mut self, keep: impl FnMut(&LookupKey, &SessionRecord<D>) -> bool) {
+        Slots::retain(self, keep);
     }
 
     fn for_subject(&self, subject: &SubjectKey, mut f: impl FnMut(&LookupKey, &SessionRecord<D>)) {
@@ -266,27 +266,25 @@ impl<D, const N: usize> table::Sessions<D> for FnvIndexMap<LookupKey, SessionRec
     }
 
     fn len(&self) -> usize {
-        FnvIndexMap::len(self)
+        Slots::len(self)
     }
 }
 
-impl<const N: usize> table::Revocations for FnvIndexMap<LookupKey, Revocation, N> {
+impl<const N: usize> table::Revocations for Slots<Revocation, N> {
     fn get(&self, key: &LookupKey) -> Option<&Revocation> {
-        FnvIndexMap::get(self, key)
+        Slots::get(self, key)
     }
 
     fn insert(&mut self, key: LookupKey, entry: Revocation) -> Result<(), Revocation> {
-        FnvIndexMap::insert(self, key, entry)
-            .map(drop)
-            .map_err(|(_, entry)| entry)
+        Slots::insert(self, key, entry)
     }
 
     fn retain(&mut self, mut keep: impl FnMut(&Revocation) -> bool) {
-        FnvIndexMap::retain(self, |_, entry| keep(entry));
+        Slots::retain(self, |_, entry| keep(entry));
     }
 
     fn len(&self) -> usize {
-        FnvIndexMap::len(self)
+        Slots::len(self)
     }
 }
 
@@ -303,6 +301,13 @@ mod tests {
             UnixTime::from_secs(expires),
             UnixTime::from_secs(expires),
         )
+    }
+
+    /// The figure in the type's documentation.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn size_on_64_bit_targets() {
+        assert_eq!(core::mem::size_of::<MemoryStore<u64, 16, 16>>(), 2832);
     }
 
     #[test]

@@ -476,7 +476,7 @@ fn host_time() -> Option<UnixTime> {
     }
 }
 
-/// Sessions, revocations and watermarks together; a power of two.
+/// How many sessions the store holds, and how many revocations and watermarks together.
 const SESSIONS: usize = 8;
 const REVOCATIONS: usize = 8;
 

@@ -58,7 +58,7 @@ use tokenstile::{DecodeError, Error, UnixTime, VerifyError};
 /// The size of the input/output buffer.
 pub const IO_CAPACITY: usize = 2048;
 
-/// How many sessions the module's store holds (a power of two).
+/// How many sessions the module's store holds.
 pub const SESSIONS: usize = 64;
 
 /// The longest subject a session keeps, in bytes.
