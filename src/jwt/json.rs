@@ -330,7 +330,14 @@ impl<'a> JsonStr<'a> {
     /// The string's bytes, if it contains no escapes (the common case: no `"`, `\` or
     /// control characters); `None` otherwise.
     pub(crate) fn plain(&self) -> Option<&'a [u8]> {
-        (!self.0.contains(&b'\\')).then_some(self.0)
+        (!self.has_escape()).then_some(self.0)
+    }
+
+    /// Whether a backslash occurs. A byte loop, not `<[u8]>::contains`: the strings are
+    /// short, and `contains` would link `memchr` (172 B on a Cortex-M) for this alone.
+    #[expect(clippy::manual_contains, reason = "`contains` links `memchr`")]
+    fn has_escape(&self) -> bool {
+        self.0.iter().any(|&byte| byte == b'\\')
     }
 
     /// The string, if it contains no escapes and is UTF-8; `None` otherwise.
@@ -362,7 +369,7 @@ impl<'a> JsonStr<'a> {
     pub(crate) fn contains_nul(&self) -> bool {
         // Only `\u0000` stands for NUL, but `\\u0000` (a backslash, then `u0000`) holds
         // those bytes too: decode rather than search.
-        self.0.contains(&b'\\') && self.unescaped().any(|b| b == 0)
+        self.has_escape() && self.unescaped().any(|b| b == 0)
     }
 
     /// Writes the unescaped string to the front of `spare`, which keeps what is left
