@@ -4,7 +4,6 @@ use core::fmt;
 
 use rand_core::TryCryptoRng;
 use sha2::block_api::compress256;
-use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{DecodeError, KeyError};
@@ -129,13 +128,7 @@ impl Hs256Key {
 
     /// Whether `tag` is the HMAC of `msg`, compared in constant time.
     pub(crate) fn verify_tag(&self, msg: &[u8], tag: &[u8; 32]) -> bool {
-        // Compared as four words: the same constant-time comparison, with four of
-        // `subtle`'s optimization barriers instead of thirty-two.
-        let words = |tag: &[u8; 32]| -> [u64; 4] {
-            let (chunks, _) = tag.as_chunks::<8>();
-            core::array::from_fn(|i| chunks.get(i).map_or(0, |bytes| u64::from_le_bytes(*bytes)))
-        };
-        words(&self.tag(msg)).ct_eq(&words(tag)).into()
+        crate::ct::eq32(&self.tag(msg), tag).into()
     }
 }
 

@@ -5,7 +5,6 @@ use core::marker::PhantomData;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
-use subtle::ConstantTimeEq;
 
 use crate::time::UnixTime;
 
@@ -81,8 +80,8 @@ impl<D> Family<D> {
     /// What a presented secret with `digest` is to this family at `now`, with `grace`
     /// seconds for a concurrent refresh. Both digests are compared in constant time.
     pub(crate) fn classify(&self, digest: &[u8; 32], now: UnixTime, grace: u64) -> Presented {
-        let current: bool = self.current.ct_eq(digest).into();
-        let previous: bool = self.previous.ct_eq(digest).into();
+        let current: bool = crate::ct::eq32(&self.current, digest).into();
+        let previous: bool = crate::ct::eq32(&self.previous, digest).into();
         if current {
             Presented::Current
         } else if previous && self.generation > 1 && now.secs_since(self.rotated_at) <= grace {

@@ -110,7 +110,7 @@ impl SessionId {
 
 impl ConstantTimeEq for SessionId {
     fn ct_eq(&self, other: &Self) -> subtle::Choice {
-        self.0.ct_eq(&other.0)
+        crate::ct::eq32(&self.0, &other.0)
     }
 }
 

@@ -72,7 +72,7 @@ impl LookupKey {
 
 impl ConstantTimeEq for LookupKey {
     fn ct_eq(&self, other: &Self) -> subtle::Choice {
-        self.0.ct_eq(&other.0)
+        crate::ct::eq32(&self.0, &other.0)
     }
 }
 
@@ -227,7 +227,7 @@ impl SubjectKey {
 
 impl ConstantTimeEq for SubjectKey {
     fn ct_eq(&self, other: &Self) -> subtle::Choice {
-        self.0.ct_eq(&other.0)
+        crate::ct::eq32(&self.0, &other.0)
     }
 }
 

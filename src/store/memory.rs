@@ -16,7 +16,9 @@ use slots::Slots;
 /// An in-memory store for up to `S` sessions and, separately, up to `R` revoked tokens and
 /// watermarks, in fixed-size tables with no allocator.
 ///
-/// - `S` and `R` can be any size from 1 up (checked at compile time).
+/// - `S` and `R` can be any size from 1 to 2<sup>32</sup>, powers of two or not (checked
+///   when `new` is compiled for them: `cargo build` reports a zero capacity, `cargo check`
+///   does not).
 /// - A lookup goes straight to the slot named by the key's first bytes (the key is a
 ///   SHA-256 digest, so they are uniform) and takes about the same time however many
 ///   entries the table holds, until it is nearly full.
@@ -29,13 +31,15 @@ use slots::Slots;
 ///   not expired become usable again. Keep JWT lifetimes short, or rotate the signing key
 ///   after a restart, if that matters.
 ///
-/// On a 64-bit target a session slot takes a 32-byte key plus a [`SessionRecord<D>`]
-/// (80 bytes plus `D`, rounded up to 8), a revocation slot 56 bytes, so the store takes
-/// about `S × (112 + size_of::<D>()) + R × 56` bytes: `MemoryStore<u64, 16, 16>` is 2,832
-/// bytes. Put it in a `static` or on the heap if the stack is small.
+/// On a 64-bit target, for a `D` aligned to at most 8 bytes, a session slot takes 40 bytes
+/// (the key and the slot's tag) plus the [`SessionRecord<D>`] (72 bytes plus `D`, rounded
+/// up to 8), and a revocation slot 56 bytes: about `S × (112 + size_of::<D>()) + R × 56`
+/// bytes in all. `MemoryStore<u64, 16, 16>` is 2,832 bytes. Put it in a `static` or on the
+/// heap if the stack is small.
 ///
 /// Operations on a subject's sessions (listing them, the per-subject limit, ending them)
-/// and purging walk the whole session table.
+/// and purging walk the whole session table; each entry they remove also moves the
+/// entries after it in its run of occupied slots back.
 pub struct MemoryStore<D, const S: usize, const R: usize> {
     sessions: Slots<SessionRecord<D>, S>,
     revocations: Slots<Revocation, R>,
