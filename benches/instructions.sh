@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Instructions per `sign` and per `verify` of the benchmark fixture, counted by callgrind:
-# each operation is run 1,000 and 2,000 times and the difference divided by 1,000, which
-# cancels start-up and set-up. Counts are repeatable for one binary on one machine, unlike
-# timings; SHA-256 runs in software under valgrind (no SHA-NI).
+# Instructions per `sign` and per `verify` of the benchmark fixture, and per session
+# validation and revocation check in a `MemoryStore` (benches/instructions.rs says what each
+# operation does), counted by callgrind: each operation is run 1,000 and 2,000 times and
+# the difference divided by 1,000, which cancels start-up and set-up. Counts are repeatable
+# for one binary on one machine, unlike timings; SHA-256 runs in software under valgrind
+# (no SHA-NI).
 #
-#   bash benches/instructions.sh             # the two totals
-#   bash benches/instructions.sh --profile   # and, per operation, the library's functions
-#                                            # by inclusive count (callees included)
+#   bash benches/instructions.sh             # the totals
+#   bash benches/instructions.sh --profile   # and, for sign and verify, the library's
+#                                            # functions by inclusive count (callees
+#                                            # included)
 #
 # Needs valgrind (Debian: apt-get install valgrind); --profile also uses its
 # callgrind_annotate.
@@ -20,8 +23,8 @@ profile=false
 [[ ${1:-} == --profile ]] && profile=true
 # Line tables let callgrind_annotate name inlined code; they do not change the code.
 CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
-  cargo build --release -q -p tokenstile-bench --bin instructions
-bin="${CARGO_TARGET_DIR:-target}/release/instructions"
+  cargo build --release -q -p tokenstile-bench --bin instructions --bin instructions-store
+bins="${CARGO_TARGET_DIR:-target}/release"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The program runs with an empty environment: where its stack starts depends on the size of
@@ -30,15 +33,19 @@ trap 'rm -rf "$tmp"' EXIT
 # variables. With the same binary path and arguments, the counts are the same everywhere.
 valgrind=$(command -v valgrind)
 count() { # $1 = operation, $2 = times; prints the total, keeps the profile as $tmp/$1.$2
+  local bin=$bins/instructions
+  [[ $1 == session-* || $1 == verify-revoked ]] && bin=$bins/instructions-store
   env -i "$valgrind" --tool=callgrind --callgrind-out-file="$tmp/$1.$2" "$bin" "$1" "$2" \
     >/dev/null 2>"$tmp/log"
   sed -n 's/^summary: *//p' "$tmp/$1.$2"
 }
-for op in sign verify; do
+for op in sign verify session-10 session-10000 session-unknown verify-revoked; do
   one=$(count "$op" 1000)
   two=$(count "$op" 2000)
-  echo "$op: $(((two - one) / 1000)) instructions per token"
-  if $profile; then
+  per="per token"
+  [[ $op == session-* ]] && per="per session"
+  echo "$op: $(((two - one) / 1000)) instructions $per"
+  if $profile && [[ $op == sign || $op == verify ]]; then
     # A function's inclusive count appears under the file of its own code and, for code
     # inlined into it from elsewhere, under other files too: keep the largest per name.
     callgrind_annotate --inclusive=yes --threshold=100 "$tmp/$op.2000" 2>/dev/null |

@@ -35,16 +35,15 @@
 )]
 
 mod fixture;
+mod rng;
 mod support;
 
 use std::collections::HashSet;
-use std::convert::Infallible;
 use std::hint::black_box;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use criterion::{BenchmarkId, Criterion};
 use hmac::{Hmac, KeyInit, Mac};
-use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use tokenstile::UnixTime;
@@ -53,6 +52,7 @@ use tokenstile::session::{SessionId, SessionPolicy};
 use tokenstile::store::{MemoryStore, block_on};
 
 use fixture::{AUDIENCE, AUDIENCES, Claims, ISSUER, SECRET, claims};
+use rng::StandInRng;
 
 /// The same claims, owned, for the crates that require `DeserializeOwned`.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -437,38 +437,6 @@ fn sessions(c: &mut Criterion, f: &Fixture) {
     floors(&mut group, f);
     group.finish();
 }
-
-/// NOT A RANDOM NUMBER GENERATOR: xorshift64*, so that session creation is measured
-/// without the cost of the operating system's RNG (one system call per ID with
-/// `getrandom`), which a server would amortize with a user-space CSPRNG anyway.
-struct StandInRng(u64);
-
-impl TryRng for StandInRng {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok((self.try_next_u64()? >> 32) as u32)
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        Ok(x.wrapping_mul(0x2545_f491_4f6c_dd1d))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for chunk in dst.chunks_mut(8) {
-            let bytes = self.try_next_u64()?.to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for StandInRng {}
 
 /// The two floors, measured in every group so that each group's ratios come from the same
 /// stretch of the run.
