@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Flash footprint of the firmwares with both SHA-256 software variants, the largest symbols
-# of the full firmware by crate, then the stack of each operation under QEMU.
+# of the full firmware by crate, its `main` by source file, then the stack of each
+# operation under QEMU.
 #
 # Needs: rustup target thumbv7em-none-eabihf; one of `llvm-size` (Debian: llvm),
 # `rust-size` (cargo-binutils), `arm-none-eabi-size` or GNU `size` (binutils), and
-# `llvm-nm` or GNU `nm` for the symbol table; qemu-system-arm for the stack part.
+# `llvm-nm` or GNU `nm` for the symbol table; `llvm-objdump` for `main` by source file;
+# qemu-system-arm for the stack part.
 # Usage: bash footprint/measure.sh          (everything)
 #        bash footprint/measure.sh --sizes  (flash only: no symbol table, no QEMU)
+#        bash footprint/measure.sh --figures FULL_ELF FULL_ELF_WITH_LINE_TABLES
+#                                           (for .ci/figures: absolute paths of builds made
+#                                           elsewhere; prints the breakdown as figures)
 set -euo pipefail
 cd "$(dirname "$0")"
 target=thumbv7em-none-eabihf
@@ -61,16 +66,10 @@ table() { # $1 = target dir, $2 = label
   printf '%s\n' "${rows[@]}"
 }
 
-# The functions and data of an ELF by size, grouped by the crate in their symbol names.
-breakdown() { # $1 = ELF
-  if [[ -z $nm ]]; then
-    echo "  (no nm tool: symbol breakdown skipped)"
-    return
-  fi
-  local syms
-  syms=$("$nm" --print-size --size-sort --radix=d --demangle "$1") || fail "$nm could not read $1"
-  printf '\nfull firmware by crate (default sha2; sized symbols in .text and .rodata, %s)\n' "$nm"
-  awk '
+# The sized functions and data of an ELF in .text and .rodata, grouped by the crate in
+# their symbol names: "bytes crate" lines, and "bytes (all sized symbols)".
+crates() { # $1 = ELF
+  "$nm" --print-size --size-sort --radix=d --demangle "$1" | awk '
     $3 ~ /^[tTrR]$/ {
       size = $2 + 0; name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name)
       crate = name; sub(/^[<&]+/, "", crate)
@@ -86,12 +85,89 @@ breakdown() { # $1 = ELF
     END {
       for (c in total) printf "%d %s\n", total[c], c
       printf "%d %s\n", all, "(all sized symbols)"
-    }' <<<"$syms" | sort -n -r | awk '{ n = $1; $1 = ""; printf "  %7d B %s\n", n, $0 }'
+    }'
+}
+
+# The firmware's `main`, into which LTO inlined most of the token and store code, by the
+# source file each of its instructions comes from: the innermost inlined location, in the
+# line tables of an ELF built with them (literal pools count in the file of the code
+# before them). "bytes file" lines, and "bytes (all of main)".
+main_by_file() { # $1 = ELF with line tables
+  llvm-objdump -d -l --no-show-raw-insn "$1" | awk -v root="$(cd .. && pwd)/" '
+    function hex(s, i, n) {
+      n = 0
+      for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+      return n
+    }
+    function tidy(f) {
+      if (index(f, root) == 1) return substr(f, length(root) + 1)
+      if (match(f, /\/library\//)) return substr(f, RSTART + RLENGTH)
+      if (match(f, /\/registry\/src\/[^\/]+\//)) return substr(f, RSTART + RLENGTH)
+      return f
+    }
+    # A function (mapping symbols such as <$t> and <$d> are not).
+    /^[0-9a-f]+ <[^$].*>:$/ { inmain = ($0 ~ /cortex_m_rt_main/); file = "?"; next }
+    /^; \// { file = $2; sub(/:[0-9]+$/, "", file); next }
+    /^ +[0-9a-f]+:/ {
+      at = $1; sub(/:$/, "", at); at = hex(at)
+      if (counted) bytes[counted] += at - last
+      last = at; counted = inmain ? tidy(file) : ""
+    }
+    END {
+      for (f in bytes) { total += bytes[f]; printf "%d %s\n", bytes[f], f }
+      printf "%d %s\n", total, "(all of main)"
+    }'
+}
+
+# The full firmware by crate, and its largest symbols.
+breakdown() { # $1 = ELF
+  if [[ -z $nm ]]; then
+    echo "  (no nm tool: symbol breakdown skipped)"
+    return
+  fi
+  local syms
+  syms=$("$nm" --print-size --size-sort --radix=d --demangle "$1") || fail "$nm could not read $1"
+  printf '\nfull firmware by crate (default sha2; sized symbols in .text and .rodata, %s)\n' "$nm"
+  crates "$1" | sort -n -r | awk '{ n = $1; $1 = ""; printf "  %7d B%s\n", n, $0 }'
   printf '\nlargest symbols of the full firmware\n'
   awk '$3 ~ /^[tTrR]$/ { name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name);
        printf "%d %s\n", $2 + 0, substr(name, 1, 110) }' <<<"$syms" | sort -n -r | awk 'NR <= 30' |
     awk '{ n = $1; $1 = ""; printf "  %6d B %s\n", n, $0 }'
 }
+
+# The same firmware built with line tables (in a target directory of its own; its sections
+# are checked to be those of the default build, so the tables describe the same code), and
+# its `main` by source file.
+by_source() {
+  if ! command -v llvm-objdump >/dev/null; then
+    echo "  (no llvm-objdump: main by source file skipped)"
+    return
+  fi
+  RUSTFLAGS="$link" CARGO_PROFILE_RELEASE_DEBUG=line-tables-only CARGO_TARGET_DIR=target/lines \
+    cargo build --release --target "$target" --bin full -q
+  local elf="target/lines/$target/release/full"
+  [[ $(sections "$elf") == "$(sections "target/default/$target/release/full")" ]] ||
+    fail "the build with line tables differs from the default build"
+  printf '\nthe full firmware'"'"'s main by source file (line tables, llvm-objdump)\n'
+  main_by_file "$elf" | awk '$1 >= 100' | sort -n -r | awk '{ n = $1; $1 = ""; printf "  %6d B%s\n", n, $0 }'
+}
+
+# For .ci/figures: the crate totals of the full firmware and the files of its `main` that
+# hold at least 200 B, as "name bytes" figure lines (names in lowercase, with dots).
+if [[ ${1:-} == --figures ]]; then
+  [[ $# == 3 ]] || fail "usage: measure.sh --figures FULL_ELF FULL_ELF_WITH_LINE_TABLES"
+  command -v llvm-nm >/dev/null && command -v llvm-objdump >/dev/null ||
+    fail "--figures needs llvm-nm and llvm-objdump (Debian: llvm)"
+  nm=llvm-nm
+  slug() {
+    awk '{ n = $1; $1 = ""; s = tolower($0); gsub(/[^a-z0-9]+/, ".", s); gsub(/^\.|\.$/, "", s)
+           if (s ~ /^no\.crate/) s = "none"; if (s == "all.sized.symbols") s = "all"; print n, s }'
+  }
+  crates "$2" | slug | awk '{ print "footprint.full.crate." $2, $1 }'
+  main_by_file "$3" | slug | awk '$2 == "all.of.main" { print "footprint.full.main", $1; next }
+    $1 >= 200 { print "footprint.full.main." $2, $1 }'
+  exit 0
+fi
 
 RUSTFLAGS="$link" CARGO_TARGET_DIR=target/default cargo build --release --target "$target" --bins -q
 RUSTFLAGS="$link --cfg sha2_backend_soft=\"compact\"" CARGO_TARGET_DIR=target/compact \
@@ -100,6 +176,7 @@ table target/default 'default sha2 backend (soft, unrolled)'
 table target/compact 'sha2_backend_soft="compact"'
 if $sizes_only; then exit 0; fi
 breakdown "target/default/$target/release/full"
+by_source
 
 if command -v qemu-system-arm >/dev/null; then
   for variant in default compact; do
