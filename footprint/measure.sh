@@ -174,6 +174,12 @@ RUSTFLAGS="$link --cfg sha2_backend_soft=\"compact\"" CARGO_TARGET_DIR=target/co
   cargo build --release --target "$target" --bins -q
 table target/default 'default sha2 backend (soft, unrolled)'
 table target/compact 'sha2_backend_soft="compact"'
+
+# A MemoryStore in a static must start as all zeros (.bss): any .data would be its
+# initializer, copied from flash at every boot.
+data=$("$size" -A "target/default/$target/release/static_store" | awk '$1 == ".data" { print $2 }')
+printf '\nstatic MemoryStore<bool, 16, 16>: .data %s B\n' "${data:-0}"
+[[ ${data:-0} == 0 ]] || fail "a MemoryStore in a static has a non-zero initializer (.data)"
 if $sizes_only; then exit 0; fi
 breakdown "target/default/$target/release/full"
 by_source

@@ -16,7 +16,7 @@ use slots::Slots;
 /// An in-memory store for up to `S` sessions and, separately, up to `R` revoked tokens and
 /// watermarks, in fixed-size tables with no allocator.
 ///
-/// - `S` and `R` can be any size from 1 to 2<sup>32</sup>, powers of two or not (checked
+/// - `S` and `R` can be any size from 1 to 2<sup>32</sup> − 1, powers of two or not (checked
 ///   when `new` is compiled for them: `cargo build` reports a zero capacity, `cargo check`
 ///   does not).
 /// - A lookup goes straight to the slot named by the key's first bytes (the key is a
@@ -31,15 +31,16 @@ use slots::Slots;
 ///   not expired become usable again. Keep JWT lifetimes short, or rotate the signing key
 ///   after a restart, if that matters.
 ///
-/// On a 64-bit target, for a `D` aligned to at most 8 bytes, a session slot takes 40 bytes
-/// (the key and the slot's tag) plus the [`SessionRecord<D>`] (72 bytes plus `D`, rounded
-/// up to 8), and a revocation slot 56 bytes: about `S × (112 + size_of::<D>()) + R × 56`
-/// bytes in all. `MemoryStore<u64, 16, 16>` is 2,832 bytes. Put it in a `static` or on the
-/// heap if the stack is small.
+/// On a 64-bit target, for a `D` aligned to at most 8 bytes, a session takes 36 bytes (its
+/// key and a 4-byte index slot) plus the [`SessionRecord<D>`] (72 bytes plus `D`, rounded
+/// up to 8), and a revocation 60 bytes: about `S × (108 + size_of::<D>()) + R × 60` bytes
+/// in all. `MemoryStore<u64, 16, 16>` is 2,832 bytes. Put it in a `static` (a new store is
+/// all zeros, so it goes to `.bss` and takes no flash) or on the heap if the stack is
+/// small.
 ///
 /// Operations on a subject's sessions (listing them, the per-subject limit, ending them)
-/// and purging walk the whole session table; each entry they remove also moves the
-/// entries after it in its run of occupied slots back.
+/// and purging go through every session; each one they remove moves one other entry and
+/// a few index slots.
 pub struct MemoryStore<D, const S: usize, const R: usize> {
     sessions: Slots<SessionRecord<D>, S>,
     revocations: Slots<Revocation, R>,

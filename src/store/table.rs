@@ -19,8 +19,7 @@ pub(super) trait Sessions<D> {
     /// and the map is full.
     fn insert(&mut self, key: LookupKey, record: SessionRecord<D>) -> Result<(), SessionRecord<D>>;
     fn remove(&mut self, key: &LookupKey) -> Option<SessionRecord<D>>;
-    /// Keeps the sessions for which `keep` is true. `keep` may be asked twice about one
-    /// session and must give the same answer.
+    /// Keeps the sessions for which `keep` is true, asking it once about each.
     fn retain(&mut self, keep: impl FnMut(&LookupKey, &SessionRecord<D>) -> bool);
     /// Calls `f` for each session of `subject`, live or dead.
     fn for_subject(&self, subject: &SubjectKey, f: impl FnMut(&LookupKey, &SessionRecord<D>));
@@ -41,8 +40,7 @@ pub(super) trait Revocations {
     /// Inserts or replaces. Fails, giving the entry back, only when the key is absent and
     /// the map is full.
     fn insert(&mut self, key: LookupKey, entry: Revocation) -> Result<(), Revocation>;
-    /// Keeps the entries for which `keep` is true, which, as for sessions, must give the
-    /// same answer when asked twice.
+    /// Keeps the entries for which `keep` is true, asking it once about each.
     fn retain(&mut self, keep: impl FnMut(&Revocation) -> bool);
     fn len(&self) -> usize;
 }

@@ -1,152 +1,213 @@
-//! The fixed-size table behind [`MemoryStore`](super::MemoryStore): one array of `N`
-//! slots, open addressing with linear probing.
+//! The fixed-size table behind [`MemoryStore`](super::MemoryStore): the entries side by
+//! side in a `heapless::Vec`, found through an index of `N` slots with open addressing and
+//! linear probing.
 //!
 //! - A key's home slot is its first four bytes scaled to `N`. Keys are SHA-256 digests,
 //!   so those bytes are already uniform; `N` need not be a power of two.
-//! - An entry sits at its home or after it, with no empty slot in between, so a lookup
-//!   stops at the first empty slot.
-//! - Removing an entry moves later entries of its run back into the gap, each only to a
-//!   slot nearer its home (Knuth's algorithm R): no tombstones, and nothing is ever
-//!   shifted in bulk.
+//! - An index slot holds 0 when empty, else 1 + the position of an entry. An entry's slot
+//!   is its home or after it, with no empty slot in between, so a lookup stops at the
+//!   first empty slot.
+//! - Removing an entry moves later slots of its run back into the gap, each only to a slot
+//!   nearer its home (Knuth's algorithm R), and moves the last entry into the place of the
+//!   removed one: one entry and a few index slots, never a block of them (nothing links
+//!   `memmove`).
+//! - A new table is all zeros whatever `V` is (an empty `heapless::Vec` and a zeroed
+//!   index), so a `MemoryStore` in a `static` goes to `.bss` and takes no flash. Slots of
+//!   `Option<(LookupKey, V)>` would not: `None` takes the niche of `V` where it has one
+//!   (a `bool`, an enum), which is not zero.
 
 use crate::store::LookupKey;
 
 /// Up to `N` values filed under distinct [`LookupKey`]s.
 pub(super) struct Slots<V, const N: usize> {
-    slots: [Option<(LookupKey, V)>; N],
-    len: usize,
+    /// The entries, in no particular order.
+    entries: heapless::Vec<(LookupKey, V), N>,
+    /// 0 for an empty slot, else 1 + the position of an entry in `entries`.
+    index: [u32; N],
 }
 
 impl<V, const N: usize> Slots<V, N> {
-    /// Refuses, at compile time, a table with no slot or too many to scale a key's
-    /// 32-bit prefix with a 64-bit product.
+    /// Refuses, at compile time, a table with no slot or too many for a slot to hold
+    /// 1 + a position in 32 bits.
     const SIZE_OK: () = assert!(
-        N >= 1 && N as u64 <= 1 << 32,
-        "a MemoryStore table holds from 1 to 2^32 entries"
+        N >= 1 && N as u64 <= u32::MAX as u64,
+        "a MemoryStore table holds from 1 to 2^32 - 1 entries"
     );
 
     /// An empty table.
     pub(super) const fn new() -> Self {
         let () = Self::SIZE_OK;
         Self {
-            slots: [const { None }; N],
-            len: 0,
+            entries: heapless::Vec::new(),
+            index: [0; N],
         }
     }
 
     /// How many entries the table holds.
-    pub(super) const fn len(&self) -> usize {
-        self.len
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
     }
 
     /// The value filed under `key`.
     pub(super) fn get(&self, key: &LookupKey) -> Option<&V> {
-        let at = self.find(key).ok()?;
-        self.slots.get(at)?.as_ref().map(|(_, value)| value)
+        let (_, at) = self.find(key).ok()?;
+        self.entries.get(at).map(|(_, value)| value)
     }
 
     /// The value filed under `key`, to change it.
     pub(super) fn get_mut(&mut self, key: &LookupKey) -> Option<&mut V> {
-        let at = self.find(key).ok()?;
-        self.slots.get_mut(at)?.as_mut().map(|(_, value)| value)
+        let (_, at) = self.find(key).ok()?;
+        self.entries.get_mut(at).map(|(_, value)| value)
     }
 
     /// Files `value` under `key`, replacing any value there. Gives `value` back only when
     /// `key` is absent and every slot is taken.
     pub(super) fn insert(&mut self, key: LookupKey, value: V) -> Result<(), V> {
-        let (at, added) = match self.find(&key) {
-            Ok(at) => (at, 0),
-            Err(Some(empty)) => (empty, 1),
-            Err(None) => return Err(value),
-        };
-        let Some(slot) = self.slots.get_mut(at) else {
-            return Err(value);
-        };
-        *slot = Some((key, value));
-        self.len = self.len.saturating_add(added);
-        Ok(())
+        match self.find(&key) {
+            Ok((_, at)) => match self.entries.get_mut(at) {
+                Some((_, filed)) => {
+                    *filed = value;
+                    Ok(())
+                }
+                None => Err(value),
+            },
+            // An empty index slot means fewer than `N` entries: the push fits.
+            Err(Some(slot)) => {
+                let tag = position_tag(self.entries.len());
+                let Some(free) = self.index.get_mut(slot) else {
+                    return Err(value);
+                };
+                self.entries
+                    .push((key, value))
+                    .map_err(|(_, value)| value)?;
+                *free = tag;
+                Ok(())
+            }
+            Err(None) => Err(value),
+        }
     }
 
     /// Takes the value filed under `key` out of the table.
     pub(super) fn remove(&mut self, key: &LookupKey) -> Option<V> {
-        let at = self.find(key).ok()?;
-        self.remove_at(at)
+        let (slot, at) = self.find(key).ok()?;
+        self.remove_at(slot, at)
     }
 
-    /// Keeps the entries for which `keep` is true. `keep` must give the same answer when
-    /// asked twice about one entry: a removal near the end of the array can move an entry
-    /// from the start of it, already kept, to a slot not visited yet.
+    /// Keeps the entries for which `keep` is true, asking once about each.
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&LookupKey, &V) -> bool) {
-        for at in 0..N {
-            while let Some(Some((key, value))) = self.slots.get(at) {
-                if keep(key, value) {
-                    break;
-                }
-                // A later entry of the run may move into `at`: it is looked at next.
-                let _removed = self.remove_at(at);
+        let mut at = 0;
+        while let Some((key, value)) = self.entries.get(at) {
+            if keep(key, value) {
+                at = at.wrapping_add(1);
+                continue;
+            }
+            // The last entry moves to `at`, and is asked about next.
+            let slot = self.slot_of(key, at);
+            if slot.and_then(|slot| self.remove_at(slot, at)).is_none() {
+                // An entry the index does not name: a broken invariant. Stop rather than
+                // loop; the entry stays.
+                break;
             }
         }
     }
 
-    /// Every entry, in slot order.
+    /// Every entry.
     pub(super) fn iter(&self) -> impl Iterator<Item = (&LookupKey, &V)> {
-        self.slots
-            .iter()
-            .filter_map(|slot| slot.as_ref().map(|(key, value)| (key, value)))
+        self.entries.iter().map(|(key, value)| (key, value))
     }
 
-    /// The slot of `key`'s entry, or else the empty slot where its probe ended (`None`
-    /// when the table is full).
-    fn find(&self, key: &LookupKey) -> Result<usize, Option<usize>> {
-        let mut at = home(key, N);
+    /// The index slot and the position of `key`'s entry, or else the empty slot where its
+    /// probe ended (`None` when every slot is taken).
+    fn find(&self, key: &LookupKey) -> Result<(usize, usize), Option<usize>> {
+        let mut slot = home(key, N);
         for _ in 0..N {
-            match self.slots.get(at) {
-                Some(Some((filed, _))) if filed == key => return Ok(at),
-                Some(Some(_)) => at = next(at, N),
-                Some(None) => return Err(Some(at)),
+            match self.index.get(slot).copied().map(position) {
+                Some(None) => return Err(Some(slot)),
+                Some(Some(at)) => {
+                    if self.entries.get(at).is_some_and(|(filed, _)| filed == key) {
+                        return Ok((slot, at));
+                    }
+                    slot = next(slot, N);
+                }
                 None => break,
             }
         }
         Err(None)
     }
 
-    /// Takes the entry at `hole` out, then closes the gap: each later entry of the run
-    /// whose home is not between the gap and itself moves into the gap, leaving its own
-    /// slot as the new gap. The walk ends at the first empty slot, at the latest at the
-    /// gap itself after going round a full table.
-    fn remove_at(&mut self, mut hole: usize) -> Option<V> {
-        let (_, value) = self.slots.get_mut(hole)?.take()?;
-        self.len = self.len.saturating_sub(1);
-        let mut at = hole;
+    /// The index slot that names position `at`, probing from the home of `key`, the key
+    /// filed there.
+    fn slot_of(&self, key: &LookupKey, at: usize) -> Option<usize> {
+        let tag = position_tag(at);
+        let mut slot = home(key, N);
         for _ in 0..N {
-            at = next(at, N);
-            let Some(Some((key, _))) = self.slots.get(at) else {
+            match self.index.get(slot).copied() {
+                Some(0) | None => return None,
+                Some(filed) if filed == tag => return Some(slot),
+                Some(_) => slot = next(slot, N),
+            }
+        }
+        None
+    }
+
+    /// Takes the entry at position `at`, named by index slot `hole`, out of the table.
+    ///
+    /// First the index: the slot is emptied, and each later slot of the run whose entry's
+    /// home is not between the gap and the slot itself moves into the gap, leaving its own
+    /// slot as the new gap; the walk ends at the first empty slot, at the latest at the gap
+    /// itself after going round a full index. Then the entries: the last one takes the
+    /// place of the removed one, and the slot that named it is renamed. Changes nothing
+    /// and returns `None` if `hole` does not name `at`.
+    fn remove_at(&mut self, mut hole: usize, at: usize) -> Option<V> {
+        let last = self.entries.len().checked_sub(1)?;
+        match self.index.get_mut(hole) {
+            Some(named) if at <= last && *named == position_tag(at) => *named = 0,
+            _ => return None,
+        }
+        let mut slot = hole;
+        for _ in 0..N {
+            slot = next(slot, N);
+            let Some(Some(filed)) = self.index.get(slot).copied().map(position) else {
                 break;
             };
-            if reaches(home(key, N), hole, at) {
+            let Some((key, _)) = self.entries.get(filed) else {
+                break;
+            };
+            if reaches(home(key, N), hole, slot) {
                 continue;
             }
-            move_entry(&mut self.slots, at, hole);
-            hole = at;
+            // The gap (0) and the slot trade places.
+            self.index.swap(hole, slot);
+            hole = slot;
         }
-        Some(value)
+        if at < last {
+            // The last entry and the removed one trade places, as two halves of the array
+            // (a swap of two places that might be one would link `memmove`).
+            let moved_slot = self
+                .entries
+                .get(last)
+                .and_then(|(key, _)| self.slot_of(key, last));
+            let (before, from_last) = self.entries.split_at_mut(last);
+            if let (Some(removed), Some(moved)) = (before.get_mut(at), from_last.first_mut()) {
+                core::mem::swap(removed, moved);
+            }
+            if let Some(renamed) = moved_slot.and_then(|slot| self.index.get_mut(slot)) {
+                *renamed = position_tag(at);
+            }
+        }
+        self.entries.pop().map(|(_, value)| value)
     }
 }
 
-/// Moves the entry at `from` into the empty slot `to`. The two slots are borrowed as two
-/// halves of the array, so the entry is copied, not moved as if the slots could overlap
-/// (which would link `memmove`).
-fn move_entry<T>(slots: &mut [Option<T>], from: usize, to: usize) {
-    let (gap, entry) = if to < from {
-        let (before, after) = slots.split_at_mut(from);
-        (before.get_mut(to), after.first_mut())
-    } else {
-        let (before, after) = slots.split_at_mut(to);
-        (after.first_mut(), before.get_mut(from))
-    };
-    if let (Some(gap), Some(entry)) = (gap, entry) {
-        *gap = entry.take();
-    }
+/// What an index slot holds for position `at`: `at + 1`, which fits because a table holds
+/// fewer than 2^32 entries.
+fn position_tag(at: usize) -> u32 {
+    u32::try_from(at.wrapping_add(1)).unwrap_or(0)
+}
+
+/// The position an index slot names, `None` for an empty slot.
+fn position(tag: u32) -> Option<usize> {
+    usize::try_from(tag.checked_sub(1)?).ok()
 }
 
 /// The home slot of `key` in a table of `n` slots: its first four bytes times `n`,
@@ -194,17 +255,27 @@ mod tests {
         LookupKey::from_bytes_for_tests(bytes)
     }
 
-    /// Checks the table's invariant: `len` counts the entries, and no empty slot lies
-    /// between an entry and its home.
+    /// Checks the table's invariants: one index slot names each entry, no other slot is
+    /// taken, and no empty slot lies between a slot and the home of its entry's key.
     fn check<V, const N: usize>(table: &Slots<V, N>) {
-        assert_eq!(table.len(), table.iter().count());
-        for (at, slot) in table.slots.iter().enumerate() {
-            let Some((key, _)) = slot else { continue };
+        let taken = table.index.iter().filter(|&&tag| tag != 0).count();
+        assert_eq!(taken, table.len());
+        for (slot, &tag) in table.index.iter().enumerate() {
+            let Some(at) = position(tag) else { continue };
+            let (key, _) = &table.entries[at];
             let mut probe = home(key, N);
-            while probe != at {
-                assert!(table.slots[probe].is_some(), "gap before slot {at}");
+            while probe != slot {
+                assert_ne!(table.index[probe], 0, "gap before slot {slot}");
                 probe = next(probe, N);
             }
+        }
+        for at in 0..table.len() {
+            let named = table
+                .index
+                .iter()
+                .filter(|&&tag| tag == position_tag(at))
+                .count();
+            assert_eq!(named, 1, "entry {at} named {named} times");
         }
     }
 
@@ -232,8 +303,8 @@ mod tests {
         assert_eq!(table.get(&keys[2]), Some(&2));
         // The run closed up: the second key moved back to slot 3, its home, and the third
         // to slot 0, its home, which leaves slot 1 empty.
-        assert!(table.slots[3].is_some() && table.slots[0].is_some());
-        assert!(table.slots[1].is_none());
+        assert!(table.index[3] != 0 && table.index[0] != 0);
+        assert_eq!(table.index[1], 0);
     }
 
     #[test]
@@ -290,7 +361,14 @@ mod tests {
                 }
                 Op::Remove(k) => assert_eq!(table.remove(&key(k)), model.remove(&k)),
                 Op::RetainClear(bit) => {
-                    table.retain(|_, v| v & (1 << bit) == 0);
+                    let mut asked: BTreeMap<[u8; 32], u32> = BTreeMap::new();
+                    table.retain(|key, v| {
+                        let n = asked.entry(*key.as_bytes()).or_default();
+                        *n = n.saturating_add(1);
+                        v & (1 << bit) == 0
+                    });
+                    assert_eq!(asked.len(), model.len(), "every entry is asked about");
+                    assert!(asked.values().all(|&n| n == 1), "and only once");
                     model.retain(|_, v| *v & (1 << bit) == 0);
                 }
             }
