@@ -4,11 +4,11 @@ use core::fmt;
 use core::str::FromStr;
 
 use rand_core::TryCryptoRng;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::session::{SessionIdError, decode_secret};
+use crate::sha256::Sha256;
 use crate::store::{LookupKey, SessionHandle};
 
 /// A refresh token: 512 bits from a cryptographic RNG, the bearer secret a client
@@ -112,13 +112,13 @@ impl RefreshToken {
         LookupKey::for_family(self.family_id())
     }
 
-    /// The digest of the secret half, as the family record keeps it.
+    /// The digest of the secret half, as the family record keeps it. Hashed in place by
+    /// the crate's SHA-256, which wipes what it buffered of the secret when dropped.
     pub(crate) fn secret_digest(&self) -> [u8; 32] {
-        Sha256::new()
-            .chain_update(SECRET_DOMAIN)
-            .chain_update(self.0.get(32..).unwrap_or_default())
-            .finalize()
-            .into()
+        let mut hash = Sha256::new();
+        hash.update(SECRET_DOMAIN);
+        hash.update(self.0.get(32..).unwrap_or_default());
+        hash.finalize()
     }
 
     fn family_id(&self) -> &[u8; 32] {
@@ -252,5 +252,21 @@ mod tests {
         assert!(next.family() == t.family());
         assert_ne!(next.secret_digest(), t.secret_digest());
         assert_ne!(t.family_key(), LookupKey::for_session(&[1; 32]));
+    }
+
+    /// Family records in every store hold this digest: it must stay SHA-256 of the
+    /// domain label and the secret half, as `sha2`'s own hashing gives it.
+    #[test]
+    fn secret_digest_is_sha256_of_the_label_and_the_secret() {
+        use sha2::Digest;
+        for secret in [0u8, 7, 0xff] {
+            let t = token(3, secret);
+            let expected: [u8; 32] = sha2::Sha256::new()
+                .chain_update(SECRET_DOMAIN)
+                .chain_update([secret; 32])
+                .finalize()
+                .into();
+            assert_eq!(t.secret_digest(), expected);
+        }
     }
 }
