@@ -138,13 +138,16 @@ macro_rules! lanes {
                 // number exactly inside one of the five ranges.
                 let valid = ge45 ^ ge46 ^ ge48 ^ ge58 ^ ge65 ^ ge91 ^ ge95 ^ ge96 ^ ge97 ^ ge123;
                 let invalid = non_ascii | (!valid & HIGH);
-                // The sextet is the character plus an offset (mod 256) that is constant
+                // The sextet is the character plus an offset (mod 64) that is constant
                 // over each range, so over the valid characters it is a step function of
                 // the character with steps at `0`, `A`, `_` and `a`. Each step flips bits
                 // of the offset: `(m >> 7) * d` puts `d` in the lanes of mask `m`, with no
-                // carry since `d < 256`.
+                // carry since `d < 64`. A character below 128 plus an offset below 64
+                // stays below 256, so one addition adds every lane without a carry into
+                // the next (a byte of 128 or more may carry, but it is refused); the
+                // sextet is the low six bits of the sum, which the packing masks keep.
                 const fn offset(to: u8, from: u8) -> u8 {
-                    to.wrapping_sub(from)
+                    to.wrapping_sub(from) & 0x3f
                 }
                 let dash = offset(62, b'-');
                 let digit = offset(52, b'0');
@@ -158,9 +161,9 @@ macro_rules! lanes {
                     ^ step(ge65, digit, upper)
                     ^ step(ge95, upper, under)
                     ^ step(ge97, under, lower);
-                let sextets = add_lanes(v, offsets);
-                // Pack: pairs of sextets into 12 bits, then pairs of those into 24.
-                let pairs = ((sextets & $pair_mask) << 6) | ((sextets >> 8) & $pair_mask);
+                let sums = v.wrapping_add(offsets);
+                // Pack: the sextets of pairs into 12 bits, then pairs of those into 24.
+                let pairs = ((sums & $pair_mask) << 6) | ((sums >> 8) & $pair_mask);
                 let quads = ((pairs & $quad_mask) << 12) | ((pairs >> 16) & $quad_mask);
                 (to_bytes(quads), invalid)
             }
@@ -297,7 +300,7 @@ lanes! {
     /// Eight characters per 64-bit word.
     #[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
     mod lanes64: u64, 8 chars, 6 bytes;
-    pack: 0x00ff_00ff_00ff_00ff, 0x0000_ffff_0000_ffff;
+    pack: 0x003f_003f_003f_003f, 0x0000_ffff_0000_ffff;
     unpack: 0x0000_0fff_0000_0fff, 0x003f_003f_003f_003f;
     fn to_bytes(quads) {
         let [b2, b1, b0, _, b5, b4, b3, _] = quads.to_le_bytes();
@@ -313,7 +316,7 @@ lanes! {
     /// Four characters per 32-bit word.
     #[cfg_attr(target_pointer_width = "64", allow(dead_code))]
     mod lanes32: u32, 4 chars, 3 bytes;
-    pack: 0x00ff_00ff, 0x0000_ffff;
+    pack: 0x003f_003f, 0x0000_ffff;
     unpack: 0x0000_0fff, 0x003f_003f;
     fn to_bytes(quads) {
         let [b2, b1, b0, _] = quads.to_le_bytes();
