@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Instructions per `sign` and per `verify` of the benchmark fixture, and per session
-# validation and revocation check in a `MemoryStore` (benches/instructions.rs says what each
-# operation does), counted by callgrind: each operation is run 1,000 and 2,000 times and
+# Instructions per `sign` and per `verify` of the benchmark fixture, per session
+# validation and revocation check in a `MemoryStore` (benches/instructions.rs and
+# instructions_store.rs say what each operation does), and per sign and verify of the
+# same token by the peer crates of the benchmarks (instructions_peers.rs), counted by
+# callgrind: each operation is run 1,000 and 2,000 times and
 # the difference divided by 1,000, which cancels start-up and set-up. Counts are repeatable
 # for one binary on one machine, unlike timings; SHA-256 runs in software under valgrind
 # (no SHA-NI).
@@ -9,7 +11,8 @@
 #   bash benches/instructions.sh             # the totals
 #   bash benches/instructions.sh --profile   # and, for sign and verify, the library's
 #                                            # functions by inclusive count (callees
-#                                            # included)
+#                                            # included); for the peers, their SHA-256
+#                                            # compression function's
 #
 # Needs valgrind (Debian: apt-get install valgrind); --profile also uses its
 # callgrind_annotate.
@@ -23,7 +26,8 @@ profile=false
 [[ ${1:-} == --profile ]] && profile=true
 # Line tables let callgrind_annotate name inlined code; they do not change the code.
 CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
-  cargo build --release -q -p tokenstile-bench --bin instructions --bin instructions-store
+  cargo build --release -q -p tokenstile-bench --bin instructions --bin instructions-store \
+  --bin instructions-peers
 bins="${CARGO_TARGET_DIR:-target}/release"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -34,12 +38,17 @@ trap 'rm -rf "$tmp"' EXIT
 valgrind=$(command -v valgrind)
 count() { # $1 = operation, $2 = times; prints the total, keeps the profile as $tmp/$1.$2
   local bin=$bins/instructions
-  [[ $1 == session-* || $1 == verify-revoked ]] && bin=$bins/instructions-store
+  case $1 in
+    session-* | verify-revoked) bin=$bins/instructions-store ;;
+    *-jsonwebtoken | *-jwt-simple | *-jwt-compact) bin=$bins/instructions-peers ;;
+  esac
   env -i "$valgrind" --tool=callgrind --callgrind-out-file="$tmp/$1.$2" "$bin" "$1" "$2" \
     >/dev/null 2>"$tmp/log"
   sed -n 's/^summary: *//p' "$tmp/$1.$2"
 }
-for op in sign verify session-10 session-10000 session-unknown verify-revoked; do
+peers="sign-jsonwebtoken verify-jsonwebtoken sign-jwt-compact verify-jwt-compact sign-jwt-simple
+  verify-jwt-simple"
+for op in sign verify session-10 session-10000 session-unknown verify-revoked $peers; do
   one=$(count "$op" 1000)
   two=$(count "$op" 2000)
   per="per token"
@@ -56,5 +65,15 @@ for op in sign verify session-10 session-10000 session-unknown verify-revoked; d
            }
            END { for (f in best) if (best[f] / 2000 >= 100) printf "  %8d  %s\n", best[f] / 2000, f }' |
       sort -rn
+  elif $profile && [[ $peers == *"$op"* ]]; then
+    # The peers' SHA-256 compression function: `sha2`'s for jsonwebtoken and jwt-compact,
+    # `hmac-sha256`'s for jwt-simple.
+    callgrind_annotate --inclusive=yes --threshold=100 "$tmp/$op.2000" 2>/dev/null |
+      awk '/:(sha2::sha256::compress256|hmac_sha256::State::blocks) / {
+             n = $1; gsub(/,/, "", n)
+             name = $0; sub(/^[^:]*:/, "", name); sub(/ \[.*$/, "", name); sub(/ \([0-9,]+x\)$/, "", name)
+             if (n + 0 > best[name]) best[name] = n + 0
+           }
+           END { for (f in best) if (best[f] / 2000 >= 100) printf "  %8d  %s\n", best[f] / 2000, f }'
   fi
 done

@@ -35,6 +35,7 @@
 )]
 
 mod fixture;
+mod peers;
 mod rng;
 mod support;
 
@@ -44,48 +45,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use criterion::{BenchmarkId, Criterion};
 use hmac::{Hmac, KeyInit, Mac};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use tokenstile::UnixTime;
 use tokenstile::jwt::{self, Hs256Key, RegisteredClaims, Validation};
 use tokenstile::session::{SessionId, SessionPolicy};
 use tokenstile::store::{MemoryStore, block_on};
 
-use fixture::{AUDIENCE, AUDIENCES, Claims, ISSUER, SECRET, claims};
+use fixture::{AUDIENCES, Claims, ISSUER, SECRET, claims};
+use peers::Peers;
 use rng::StandInRng;
-
-/// The same claims, owned, for the crates that require `DeserializeOwned`.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
-struct OwnedClaims {
-    iss: String,
-    sub: String,
-    aud: String,
-    iat: u64,
-    exp: u64,
-    jti: String,
-    role: String,
-}
-
-/// The custom part of the claims for `jwt-simple` and `jwt-compact`, which model the
-/// registered time claims themselves.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
-struct Custom {
-    role: String,
-}
-
-/// `jwt-compact` has no issuer or audience fields: they are custom claims there.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
-struct CompactCustom {
-    iss: String,
-    sub: String,
-    aud: String,
-    jti: String,
-    role: String,
-}
 
 struct Fixture {
     now: u64,
     token: String,
+    peers: Peers,
 }
 
 impl Fixture {
@@ -98,7 +71,11 @@ impl Fixture {
         let key = Hs256Key::new_from_slice(SECRET).unwrap();
         let mut buf = [0u8; 512];
         let token = jwt::sign(&key, &claims(now), &mut buf).unwrap().to_owned();
-        Self { now, token }
+        Self {
+            now,
+            token,
+            peers: Peers::new(now),
+        }
     }
 
     fn signing_input(&self) -> &[u8] {
@@ -159,55 +136,15 @@ fn sign(c: &mut Criterion, f: &Fixture) {
         });
     });
 
-    let their_key = jsonwebtoken::EncodingKey::from_secret(SECRET).unwrap();
-    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    let peers = &f.peers;
     group.bench_function("jsonwebtoken", |b| {
-        b.iter(|| {
-            black_box(jsonwebtoken::encode(
-                &header,
-                black_box(&claims(now)),
-                &their_key,
-            ))
-        });
+        b.iter(|| black_box(peers.sign_jsonwebtoken()));
     });
-
-    let simple_key = jwt_simple::prelude::HS256Key::from_bytes(SECRET);
     group.bench_function("jwt-simple", |b| {
-        use jwt_simple::prelude::*;
-        b.iter(|| {
-            let mut c = JWTClaims {
-                issued_at: Some(UnixTimeStamp::from_secs(now)),
-                expires_at: Some(UnixTimeStamp::from_secs(now + 3600)),
-                invalid_before: None,
-                issuer: Some(ISSUER.to_owned()),
-                subject: Some("user-42".to_owned()),
-                audiences: Some(Audiences::AsString(AUDIENCE.to_owned())),
-                jwt_id: Some("c9f0f895fb".to_owned()),
-                nonce: None,
-                custom: Custom {
-                    role: "editor".to_owned(),
-                },
-            };
-            c = black_box(c);
-            black_box(simple_key.authenticate(c).unwrap())
-        });
+        b.iter(|| black_box(peers.sign_jwt_simple()));
     });
-
-    let compact_key = jwt_compact::alg::Hs256Key::new(SECRET);
     group.bench_function("jwt-compact", |b| {
-        use jwt_compact::AlgorithmExt;
-        let header = jwt_compact::Header::empty().with_token_type("JWT");
-        b.iter(|| {
-            let mut claims = jwt_compact::Claims::new(compact_custom());
-            claims.issued_at = Some(datetime(now));
-            claims.expiration = Some(datetime(now + 3600));
-            let claims = black_box(claims);
-            black_box(
-                jwt_compact::alg::Hs256
-                    .token(&header, &claims, &compact_key)
-                    .unwrap(),
-            )
-        });
+        b.iter(|| black_box(peers.sign_jwt_compact()));
     });
 
     floors(&mut group, f);
@@ -233,54 +170,15 @@ fn verify(c: &mut Criterion, f: &Fixture) {
         });
     });
 
-    let their_key = jsonwebtoken::DecodingKey::from_secret(SECRET).unwrap();
-    let mut their_policy = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    their_policy.set_issuer(&[ISSUER]);
-    their_policy.set_audience(AUDIENCES);
-    their_policy.set_required_spec_claims(&["exp"]);
-    their_policy.leeway = 0;
+    let peers = &f.peers;
     group.bench_function("jsonwebtoken", |b| {
-        b.iter(|| {
-            let data =
-                jsonwebtoken::decode::<OwnedClaims>(black_box(token), &their_key, &their_policy)
-                    .unwrap();
-            black_box(data.claims.role.len());
-        });
+        b.iter(|| black_box(peers.verify_jsonwebtoken(black_box(token)).role.len()));
     });
-
-    let simple_key = jwt_simple::prelude::HS256Key::from_bytes(SECRET);
-    let simple_options = jwt_simple::prelude::VerificationOptions {
-        allowed_issuers: Some(HashSet::from([ISSUER.to_owned()])),
-        allowed_audiences: Some(HashSet::from([AUDIENCE.to_owned()])),
-        time_tolerance: Some(jwt_simple::prelude::Duration::from_secs(0)),
-        artificial_time: Some(jwt_simple::prelude::UnixTimeStamp::from_secs(f.now)),
-        ..Default::default()
-    };
     group.bench_function("jwt-simple", |b| {
-        use jwt_simple::prelude::MACLike;
-        b.iter(|| {
-            let claims = simple_key
-                .verify_token::<Custom>(black_box(token), Some(simple_options.clone()))
-                .unwrap();
-            assert!(claims.expires_at.is_some());
-            black_box(claims.custom.role.len());
-        });
+        b.iter(|| black_box(peers.verify_jwt_simple(black_box(token))));
     });
-
-    let compact_key = jwt_compact::alg::Hs256Key::new(SECRET);
-    let options = jwt_compact::TimeOptions::new(chrono::Duration::zero(), move || datetime(f.now));
     group.bench_function("jwt-compact", |b| {
-        use jwt_compact::{AlgorithmExt, UntrustedToken};
-        let validator = jwt_compact::alg::Hs256.validator::<CompactCustom>(&compact_key);
-        b.iter(|| {
-            let untrusted = UntrustedToken::new(black_box(token)).unwrap();
-            let checked = validator.validate(&untrusted).unwrap();
-            let claims = checked.claims();
-            claims.validate_expiration(&options).unwrap();
-            assert_eq!(claims.custom.iss, ISSUER);
-            assert_eq!(claims.custom.aud, AUDIENCE);
-            black_box(claims.custom.role.len());
-        });
+        b.iter(|| black_box(peers.verify_jwt_compact(black_box(token))));
     });
 
     floors(&mut group, f);
@@ -329,19 +227,12 @@ fn revocation(c: &mut Criterion, f: &Fixture) {
         });
     });
 
-    let their_key = jsonwebtoken::DecodingKey::from_secret(SECRET).unwrap();
-    let mut their_policy = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    their_policy.set_issuer(&[ISSUER]);
-    their_policy.set_audience(AUDIENCES);
-    their_policy.set_required_spec_claims(&["exp"]);
-    their_policy.leeway = 0;
+    let peers = &f.peers;
     group.bench_function("jsonwebtoken+HashSet/10000-revoked", |b| {
         b.iter(|| {
-            let data =
-                jsonwebtoken::decode::<OwnedClaims>(black_box(token), &their_key, &their_policy)
-                    .unwrap();
-            assert!(!revoked.contains(&data.claims.jti));
-            black_box(data.claims.role.len());
+            let claims = peers.verify_jsonwebtoken(black_box(token));
+            assert!(!revoked.contains(&claims.jti));
+            black_box(claims.role.len());
         });
     });
 
@@ -494,14 +385,7 @@ fn paired(f: &Fixture) {
         .with_audiences(AUDIENCES);
     let mut buf = [0u8; 512];
     let mut scratch = [0u8; 512];
-    let their_signing_key = jsonwebtoken::EncodingKey::from_secret(SECRET).unwrap();
-    let their_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
-    let their_key = jsonwebtoken::DecodingKey::from_secret(SECRET).unwrap();
-    let mut their_policy = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    their_policy.set_issuer(&[ISSUER]);
-    their_policy.set_audience(AUDIENCES);
-    their_policy.set_required_spec_claims(&["exp"]);
-    their_policy.leeway = 0;
+    let peers = &f.peers;
 
     let mut ops: Vec<Op<'_>> = vec![
         (
@@ -514,14 +398,7 @@ fn paired(f: &Fixture) {
         (
             "sign/jsonwebtoken",
             Box::new(|| {
-                black_box(
-                    jsonwebtoken::encode(
-                        &their_header,
-                        black_box(&claims(now)),
-                        &their_signing_key,
-                    )
-                    .unwrap(),
-                );
+                black_box(peers.sign_jsonwebtoken());
             }),
         ),
         (
@@ -541,13 +418,8 @@ fn paired(f: &Fixture) {
         (
             "verify/jsonwebtoken",
             Box::new(|| {
-                let data = jsonwebtoken::decode::<OwnedClaims>(
-                    black_box(token.as_str()),
-                    &their_key,
-                    &their_policy,
-                )
-                .unwrap();
-                black_box(data.claims.role.len());
+                let claims = peers.verify_jsonwebtoken(black_box(token.as_str()));
+                black_box(claims.role.len());
             }),
         ),
     ];
@@ -600,20 +472,6 @@ fn paired(f: &Fixture) {
 /// hash over the message plus padding (9 bytes at least), then one outer block.
 fn hmac_blocks(len: usize) -> usize {
     (len + 9).div_ceil(64) + 1
-}
-
-fn compact_custom() -> CompactCustom {
-    CompactCustom {
-        iss: ISSUER.to_owned(),
-        sub: "user-42".to_owned(),
-        aud: AUDIENCE.to_owned(),
-        jti: "c9f0f895fb".to_owned(),
-        role: "editor".to_owned(),
-    }
-}
-
-fn datetime(secs: u64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp(secs as i64, 0).unwrap()
 }
 
 /// Drives a future over an in-memory store with [`block_on`], written after the call.
