@@ -29,12 +29,19 @@
 //! store's compare-and-swap: one gets the new tokens, the other
 //! [`RefreshError::Superseded`]. Within [`grace_period`](RefreshPolicy::grace_period)
 //! seconds of a refresh, the token it replaced keeps getting `Superseded`; after that, it
-//! counts as reused. Never are there two live successors, and a race never ends a family
-//! by itself.
+//! counts as reused. The family remembers only the token its latest refresh replaced:
+//! once that successor has itself been refreshed, the token before it counts as reused
+//! even within the grace period (a third tab still holding it ends the family). Never
+//! are there two live successors, and two requests racing with the same token never end
+//! a family.
 //!
 //! **Storage.** One family record per login (the record's fixed fields, two 32-byte
 //! digests, a generation counter and a time, plus `D`), and one revocation entry per
-//! ended family, kept for the access-token lifetime plus the leeway.
+//! family ended by reuse, logout or [`end_family`](RefreshPolicy::end_family), kept for
+//! the access-token lifetime plus the leeway. A family ended to make room under a
+//! [subject limit](RefreshPolicy::subject_limit) gets none, and
+//! [`logout_everywhere`](RefreshPolicy::logout_everywhere) raises the subject's watermark
+//! instead; each says what that leaves valid.
 //!
 //! **Carrying the refresh token.** For a browser, a cookie of its own: [`COOKIE_NAME`]
 //! with `Path` limited to the refresh endpoint, so no other request carries it

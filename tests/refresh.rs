@@ -423,6 +423,54 @@ fn logout_of_one_device_and_of_every_device() {
     );
 }
 
+/// A logout with a token of no family in the store writes nothing: made-up tokens can't
+/// fill the revocation table and so keep reuse detection from revoking a stolen family.
+#[test]
+fn logout_of_families_the_store_never_held_writes_nothing() {
+    let mut store: MemoryStore<Family<Device>, 8, 4> = MemoryStore::new();
+    let mut rng = TestRng::new(100);
+    let victim = POLICY
+        .issue(&mut store, &mut rng, "user-1", device(1, "phone"), at(0))
+        .wait()
+        .unwrap();
+    let victim_access = access_token(&victim, "user-1");
+    POLICY
+        .refresh(&mut store, &mut rng, &victim.refresh, at(1))
+        .wait()
+        .unwrap();
+    for first in ['B', 'C', 'D', 'E', 'F'] {
+        let made_up = RefreshToken::parse(&format!("{first}{}", "A".repeat(85))).unwrap();
+        assert!(!POLICY.logout(&mut store, &made_up, at(2)).wait().unwrap());
+    }
+    assert_eq!(store.revocations_len(), 0);
+    // The replaced token, presented again, is reuse: the family ends and its access
+    // token is revoked, in a revocation table the made-up logouts left empty.
+    let replay = POLICY
+        .refresh(&mut store, &mut rng, &victim.refresh, at(100))
+        .wait();
+    assert!(
+        matches!(replay, Err(RefreshError::Reused { .. })),
+        "{replay:?}"
+    );
+    assert!(revoked(check_access(&mut store, &victim_access, at(101))));
+}
+
+/// `Refreshed`'s `Debug` keeps the family's application data out, as `SessionRecord`'s
+/// does.
+#[test]
+fn refreshed_debug_shows_no_application_data() {
+    let mut store = Store::new();
+    let mut rng = TestRng::new(103);
+    let grant = login(&mut store, &mut rng, 1, "not-for-logs", at(0));
+    let refreshed = POLICY
+        .refresh(&mut store, &mut rng, &grant.refresh, at(1))
+        .wait()
+        .unwrap();
+    let text = format!("{refreshed:?}");
+    assert!(text.starts_with("Refreshed"), "{text}");
+    assert!(!text.contains("not-for-logs"), "{text}");
+}
+
 #[test]
 fn listing_and_ending_families_by_handle() {
     let mut store = Store::new();

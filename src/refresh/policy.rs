@@ -44,9 +44,16 @@ pub struct RefreshPolicy {
     pub grace_period: u64,
     /// The verification leeway of your [`Validation`](crate::jwt::Validation), in seconds,
     /// so revocations of access tokens last as long as verification could accept them.
-    /// Default: 60, as `Validation`'s.
+    /// Default: 60, which covers a `Validation` with up to a minute of leeway (its own
+    /// default is none); set it to yours if that is more.
     pub leeway: u64,
     /// At most this many families (devices) per subject, or no limit. Default: none.
+    ///
+    /// With [`WhenFull::EndOldest`](crate::store::WhenFull::EndOldest), a login past the
+    /// limit ends the subject's oldest families in the store, which reports how many but
+    /// not which: their refresh tokens stop working at once, but access tokens already
+    /// issued from them are not revoked and stay valid until their `exp` (at most
+    /// [`access_lifetime`](Self::access_lifetime)).
     pub subject_limit: Option<SubjectLimit>,
 }
 
@@ -157,7 +164,7 @@ impl RefreshPolicy {
     /// | presented | outcome |
     /// |---|---|
     /// | the current secret | a new grant |
-    /// | the secret replaced at most [`grace_period`](Self::grace_period) seconds ago | [`RefreshError::Superseded`]: a concurrent refresh won; nothing changes |
+    /// | the secret the latest refresh replaced, at most [`grace_period`](Self::grace_period) seconds ago | [`RefreshError::Superseded`]: a concurrent refresh won; nothing changes |
     /// | any other secret of a live family | [`RefreshError::Reused`]: the family is ended, and every access token issued from it revoked |
     ///
     /// Two refreshes of one token at once (two tabs) therefore end with exactly one new
@@ -241,6 +248,16 @@ impl RefreshPolicy {
     ///
     /// Any token of the family will do, even a replaced one: whoever holds one may end it.
     ///
+    /// A token of a family the store does not hold (never issued, already ended, or
+    /// expired and purged) changes nothing and writes nothing: anyone can send made-up
+    /// tokens here, and none of them takes a place in the revocation table. A family
+    /// ended earlier had its access tokens revoked then; one that expired by its
+    /// lifetimes issued its last access token at least
+    /// [`refresh_lifetime`](Self::refresh_lifetime) ago, or, at the end of
+    /// [`family_lifetime`](Self::family_lifetime), at most
+    /// [`access_lifetime`](Self::access_lifetime) before, which stays valid until its
+    /// `exp`.
+    ///
     /// # Errors
     ///
     /// [`RefreshError::Store`] if the store fails; the family or its access tokens may
@@ -255,7 +272,13 @@ impl RefreshPolicy {
         D: Send + Sync,
         S: SessionStore<Family<D>> + RevocationStore + ?Sized,
     {
-        self.end(store, &token.family_key(), now).await
+        let key = token.family_key();
+        let ended = store.remove(&key).await.map_err(RefreshError::Store)?;
+        if ended {
+            self.revoke_access(store, &SessionHandle::new(key), now)
+                .await?;
+        }
+        Ok(ended)
     }
 
     /// Ends the family `handle` names, if it is one of `subject`'s ("sign out of this
@@ -292,6 +315,13 @@ impl RefreshPolicy {
     /// means). Reports how many families it ended.
     ///
     /// Pass the `iss` and `sub` your access tokens carry.
+    ///
+    /// Times are whole seconds: a refresh that runs between the moment `now` was read
+    /// and this call's removal of the families, in the next second, issues an access
+    /// token with a later `iat` than the watermark covers, which stays valid until its
+    /// `exp` (at most [`access_lifetime`](Self::access_lifetime)). Read `now` just
+    /// before the call; where that window matters, pass `now` plus a second, which also
+    /// revokes access tokens of a login in that second.
     ///
     /// # Errors
     ///
@@ -373,8 +403,9 @@ impl RefreshPolicy {
         }
     }
 
-    /// Ends the family under `key` and revokes its access tokens. The family goes first,
-    /// so a failure in between can't leave it able to mint tokens.
+    /// Ends the family under `key`, which the caller has just read, and revokes its access
+    /// tokens, also when a concurrent call removed the family first. The family goes
+    /// first, so a failure in between can't leave it able to mint tokens.
     async fn end<D, S>(
         &self,
         store: &mut S,
@@ -444,12 +475,22 @@ pub struct Grant {
 }
 
 /// The result of a successful [`RefreshPolicy::refresh`].
-#[derive(Debug)]
+///
+/// `Debug` shows the grant (itself redacted) but not the application data, as
+/// [`SessionRecord`]'s keeps a session's data out.
 pub struct Refreshed<D> {
     /// The new refresh token and access-token values.
     pub grant: Grant,
     /// The family's application data, to fill the new access token's claims.
     pub data: D,
+}
+
+impl<D> fmt::Debug for Refreshed<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Refreshed")
+            .field("grant", &self.grant)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The values an access token issued from a family carries: its `sid` (the family's

@@ -15,9 +15,11 @@ use crate::sha256::Sha256;
 ///
 /// A `LookupKey` is a SHA-256 digest derived by tokenstile, never the secret itself:
 /// a session's key is derived from its [`SessionId`](crate::session::SessionId), so a
-/// leaked store dump holds no bearer tokens. Only tokenstile can make one, so a store
-/// can't be handed a key that was not derived this way. Keys of different kinds come from
-/// different domains and never collide, so a store may keep all of them in one table.
+/// leaked store dump holds no bearer tokens. Outside tests, only tokenstile derives
+/// one; a [`SessionHandle`] parsed from a client's text carries whatever 32 bytes it
+/// was given, though, so a store treats a key as untrusted bytes, as the `Store`
+/// contract says. Keys of different kinds come from different domains and never
+/// collide, so a store may keep all of them in one table.
 ///
 /// Equality is constant-time. `Hash` feeds the 32 digest bytes to the hasher as they are;
 /// they are already uniformly distributed.
