@@ -25,7 +25,10 @@
 //!   anything after the token is refused;
 //! - the token is strict `token68`: letters, digits, `-._~+/`, then only trailing `=`;
 //! - control characters and non-ASCII bytes anywhere are refused;
-//! - the whole value is capped at [`MAX_AUTHORIZATION_LEN`] bytes;
+//! - the value, once surrounding spaces and tabs are trimmed, is capped at
+//!   [`MAX_AUTHORIZATION_LEN`] bytes;
+//! - credentials for another scheme are not judged by these rules (only a control
+//!   character other than tab, which no field value may hold, makes them malformed);
 //! - a request with more than one `Authorization` field is refused
 //!   ([`bearer_token_in_fields`]), because proxies and applications may disagree about
 //!   which one counts.
@@ -66,6 +69,10 @@
 //! stops a sibling from setting such a cookie, but not every browser in use enforces it, and
 //! a *nameless* cookie whose value is `__Host-session=...` serializes to the same bytes as
 //! the real one in older browsers, so refusing duplicates is the rule that holds everywhere.
+//! It protects a browser that holds the real cookie; one planted in a browser with no
+//! session of its own is the only copy, and nothing on the server tells it apart (the
+//! `__Host-` prefix, where enforced, and rotating the ID at login are the defences there).
+//! To end sessions on logout, [`cookie_values`] yields every well-formed copy instead.
 //! HTTP/2 may split `Cookie` into several fields ([RFC 9113 §8.2.3]):
 //! [`find_cookie_in_fields`] applies the rule across all of them.
 //!
@@ -136,7 +143,7 @@ pub use bearer::{
     BearerError, INVALID_TOKEN_CHALLENGE, MAX_AUTHORIZATION_LEN, bearer_token,
     bearer_token_in_fields,
 };
-pub use cookie::{CookieError, MAX_COOKIE_LEN, find_cookie, find_cookie_in_fields};
+pub use cookie::{CookieError, MAX_COOKIE_LEN, cookie_values, find_cookie, find_cookie_in_fields};
 pub use set_cookie::{CookieOptions, SameSite, SetCookieError};
 
 /// `value` without leading and trailing spaces and tabs (`OWS`, [RFC 9110 §5.6.3]).

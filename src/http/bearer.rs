@@ -4,7 +4,7 @@
 
 use core::fmt;
 
-use super::{is_token, trim_ows};
+use super::{is_ctl_except_tab, is_token, trim_ows};
 
 /// Reads the token from an `Authorization` field value of the form `Bearer <token68>`.
 ///
@@ -18,11 +18,13 @@ use super::{is_token, trim_ows};
 /// # Errors
 ///
 /// - [`BearerError::Missing`]: no field, or an empty one (answer `401`);
-/// - [`BearerError::Scheme`]: credentials for another scheme, such as `Basic` (answer `401`);
+/// - [`BearerError::Scheme`]: credentials for another scheme, such as `Basic`, whatever
+///   they hold but a control character other than tab (answer `401`);
 /// - [`BearerError::Malformed`]: Bearer credentials that do not follow the grammar, or a
-///   value with control characters or non-ASCII bytes (answer `400`);
-/// - [`BearerError::TooLong`]: the value is longer than [`MAX_AUTHORIZATION_LEN`] (answer
-///   `400`).
+///   value with control characters, or Bearer credentials with non-ASCII bytes (answer
+///   `400`);
+/// - [`BearerError::TooLong`]: Bearer credentials longer than [`MAX_AUTHORIZATION_LEN`]
+///   once surrounding spaces and tabs are trimmed (answer `400`).
 ///
 /// [`BearerError::status`] and [`BearerError::www_authenticate`] give the answer.
 ///
@@ -171,11 +173,27 @@ fn parse(value: &[u8]) -> Result<&str, BearerError> {
     if value.is_empty() {
         return Err(BearerError::Missing);
     }
+    // Credentials of another scheme are that scheme's business, whatever they hold (an
+    // RFC 9110 auth-param list may have tabs and non-ASCII bytes; a Negotiate token may be
+    // long): they get `Scheme`, so the answer is a bare `Bearer` challenge (RFC 6750
+    // §3.1). Only a control character other than tab, which no field value may hold,
+    // still makes them `Malformed`.
+    let head = value.get(..=MAX_AUTHORIZATION_LEN).unwrap_or(value);
+    let scheme_end = head.iter().position(|&b| b == b' ' || b == b'\t');
+    let scheme = head
+        .get(..scheme_end.unwrap_or(head.len()))
+        .unwrap_or_default();
+    if is_token(scheme) && !scheme.eq_ignore_ascii_case(b"Bearer") {
+        if value.iter().any(|&b| is_ctl_except_tab(b)) {
+            return Err(BearerError::Malformed);
+        }
+        return Err(BearerError::Scheme);
+    }
     if value.len() > MAX_AUTHORIZATION_LEN {
         return Err(BearerError::TooLong);
     }
     // Only visible ASCII and SP: this refuses tabs, CR, LF, NUL, DEL and non-ASCII bytes
-    // anywhere, whatever the scheme.
+    // anywhere in Bearer credentials.
     if !value.iter().all(|&b| b == b' ' || b.is_ascii_graphic()) {
         return Err(BearerError::Malformed);
     }
@@ -367,7 +385,8 @@ mod tests {
             b"Bearer ab\xC3\xA9c",
             b"Bearer abc\xFF",
             b"Basic\0abc",
-            b"Basic \xFF",
+            b"Basic abc\r\n",
+            b"Digest a=\"b\"\0",
         ] {
             assert_eq!(
                 bearer_token(Some(value)),
@@ -375,6 +394,13 @@ mod tests {
                 "{value:?}"
             );
         }
+        // Another scheme's credentials with tabs or non-ASCII bytes, both valid in a field
+        // value, are that scheme's: `Scheme`.
+        assert_eq!(
+            bearer_token(Some(b"Digest username=\"a\",\trealm=\"b\"")),
+            Err(BearerError::Scheme)
+        );
+        assert_eq!(bearer_token(Some(b"Basic \xFF")), Err(BearerError::Scheme));
         // Non-ASCII in the scheme is never mistaken for another scheme.
         assert_eq!(bearer("B\u{e9}arer abc"), Err(BearerError::Malformed));
         // Nor is an invalid scheme token.
@@ -391,9 +417,10 @@ mod tests {
             Ok(MAX_AUTHORIZATION_LEN - 7)
         );
         assert_eq!(bearer_token(Some(&value[..])), Err(BearerError::TooLong));
-        // The cap applies whatever the scheme.
+        // The cap is on Bearer credentials: another scheme's, however long, are that
+        // scheme's (a Negotiate token may pass 8 KiB).
         value[..7].copy_from_slice(b"Basic  ");
-        assert_eq!(bearer_token(Some(&value[..])), Err(BearerError::TooLong));
+        assert_eq!(bearer_token(Some(&value[..])), Err(BearerError::Scheme));
         // Surrounding whitespace does not count.
         let mut padded = [b' '; MAX_AUTHORIZATION_LEN + 2];
         padded[1..=MAX_AUTHORIZATION_LEN].fill(b'a');

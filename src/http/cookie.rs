@@ -95,6 +95,42 @@ where
     Ok(found)
 }
 
+/// Every well-formed copy of the cookie called `name`, over every `Cookie` field of a
+/// request, in order: for ending whatever a request presents, where
+/// [`find_cookie_in_fields`] rightly refuses to choose between copies.
+///
+/// A logout is the case: when a request carries a session cookie twice (a stale copy, or
+/// one planted by a sibling subdomain), no copy can be trusted to be *the* session, but
+/// each one that names a live session should still be ended. Each value follows
+/// [`find_cookie`]'s rules (exactly `name=value`, `cookie-octet`s, at most
+/// [`MAX_COOKIE_LEN`], surrounding quotes removed); a copy that breaks them is skipped,
+/// as is a field holding a control character other than tab. A `name` that is not an
+/// RFC 6265 `token` finds nothing.
+///
+/// # Examples
+///
+/// ```
+/// use tokenstile::http::cookie_values;
+///
+/// let fields = ["theme=dark; sid=old; sid=\"new\"", "sid=bad value; sid=third"];
+/// let found: Vec<&str> = cookie_values(fields, "sid").collect();
+/// assert_eq!(found, ["old", "new", "third"]);
+/// ```
+pub fn cookie_values<'a, V, I>(fields: I, name: &'a str) -> impl Iterator<Item = &'a str>
+where
+    V: AsRef<[u8]> + ?Sized + 'a,
+    I: IntoIterator<Item = &'a V>,
+{
+    let name = name.as_bytes();
+    let valid_name = is_token(name);
+    fields
+        .into_iter()
+        .map(AsRef::as_ref)
+        .filter(move |field| valid_name && !field.iter().any(|&b| is_ctl_except_tab(b)))
+        .flat_map(|field| field.split(|&b| b == b';'))
+        .filter_map(move |pair| named_value(pair, name)?.ok())
+}
+
 /// The longest named cookie accepted: name plus value, in bytes (quotes included).
 ///
 /// Browsers ignore a cookie whose name and value together exceed 4096 bytes
@@ -142,38 +178,47 @@ fn scan<'a>(field: &'a [u8], name: &[u8], found: &mut Option<&'a str>) -> Result
         return Err(CookieError::ControlCharacter);
     }
     for pair in field.split(|&b| b == b';') {
-        let pair = trim_ows(pair);
-        let (pair_name, value) = match pair.iter().position(|&b| b == b'=') {
-            Some(eq) => {
-                let (pair_name, value) = pair.split_at_checked(eq).unwrap_or_default();
-                (pair_name, value.get(1..))
-            }
-            None => (pair, None),
-        };
-        // Anything that another parser could take for the named cookie counts as it, and
-        // must then be well-formed.
-        if trim_ows(pair_name) != name {
+        let Some(value) = named_value(pair, name) else {
             continue;
-        }
+        };
         if found.is_some() {
             return Err(CookieError::Duplicate);
         }
-        let Some(value) = value.filter(|_| pair_name == name) else {
-            return Err(CookieError::Malformed);
-        };
-        if name.len().saturating_add(value.len()) > MAX_COOKIE_LEN {
-            return Err(CookieError::TooLong);
-        }
-        let unquoted = match value {
-            [b'"', inner @ .., b'"'] => inner,
-            _ => value,
-        };
-        if !unquoted.iter().all(|&b| is_cookie_octet(b)) {
-            return Err(CookieError::Malformed);
-        }
-        *found = Some(core::str::from_utf8(unquoted).map_err(|_| CookieError::Malformed)?);
+        *found = Some(value?);
     }
     Ok(())
+}
+
+/// What one `;`-separated pair of a field is to the cookie `name`: `None` for another
+/// cookie, else the value without its quotes, or why this copy is refused.
+fn named_value<'a>(pair: &'a [u8], name: &[u8]) -> Option<Result<&'a str, CookieError>> {
+    let pair = trim_ows(pair);
+    let (pair_name, value) = match pair.iter().position(|&b| b == b'=') {
+        Some(eq) => {
+            let (pair_name, value) = pair.split_at_checked(eq).unwrap_or_default();
+            (pair_name, value.get(1..))
+        }
+        None => (pair, None),
+    };
+    // Anything that another parser could take for the named cookie counts as it, and
+    // must then be well-formed.
+    if trim_ows(pair_name) != name {
+        return None;
+    }
+    let Some(value) = value.filter(|_| pair_name == name) else {
+        return Some(Err(CookieError::Malformed));
+    };
+    if name.len().saturating_add(value.len()) > MAX_COOKIE_LEN {
+        return Some(Err(CookieError::TooLong));
+    }
+    let unquoted = match value {
+        [b'"', inner @ .., b'"'] => inner,
+        _ => value,
+    };
+    if !unquoted.iter().all(|&b| is_cookie_octet(b)) {
+        return Some(Err(CookieError::Malformed));
+    }
+    Some(core::str::from_utf8(unquoted).map_err(|_| CookieError::Malformed))
 }
 
 #[cfg(test)]
@@ -438,6 +483,49 @@ mod tests {
                 "{name:?}"
             );
         }
+    }
+
+    /// Every well-formed copy, by `find_cookie`'s rules: where `find_cookie` finds one
+    /// value, `cookie_values` yields exactly it; where it refuses duplicates, each
+    /// well-formed copy; malformed copies and fields with control characters are skipped.
+    #[test]
+    fn every_well_formed_copy() {
+        fn values<'a>(fields: &[&'a [u8]], name: &'a str) -> heapless::Vec<&'a str, 8> {
+            let mut out = heapless::Vec::new();
+            for v in cookie_values(fields.iter().copied(), name) {
+                out.push(v).unwrap();
+            }
+            out
+        }
+        for header in [
+            &b"__Host-session=abc"[..],
+            b"theme=caf\xc3\xa9; __Host-session=abc",
+            b"a; __Host-session=\"abc\"; b=\x80",
+            b"\t__Host-session=abc\t",
+        ] {
+            assert_eq!(find_cookie(header, NAME), Ok(Some("abc")), "{header:?}");
+            assert_eq!(values(&[header], NAME), ["abc"], "{header:?}");
+        }
+        // Copies in one field and across fields, the malformed ones left out.
+        let fields: [&[u8]; 3] = [
+            b"__Host-session=one; __Host-session =spaced; __Host-session=two",
+            b"__Host-session=bad value; __Host-session",
+            b"x=\xff\xfe; __Host-session=three",
+        ];
+        assert_eq!(
+            find_cookie_in_fields(fields, NAME),
+            Err(CookieError::Duplicate)
+        );
+        assert_eq!(values(&fields, NAME), ["one", "two", "three"]);
+        // A field with a control character is refused whole, as `find_cookie` does.
+        let fields: [&[u8]; 2] = [b"__Host-session=one\x01", b"__Host-session=two"];
+        assert_eq!(values(&fields, NAME), ["two"]);
+        // Too long, and a name that is not a token.
+        let mut long = heapless::Vec::<u8, 4200>::new();
+        long.extend_from_slice(b"__Host-session=").unwrap();
+        long.resize(15 + MAX_COOKIE_LEN, b'a').unwrap();
+        assert!(values(&[&long], NAME).is_empty());
+        assert!(values(&[b"a b=1"], "a b").is_empty());
     }
 
     #[test]

@@ -15,7 +15,9 @@ use super::{MAX_COOKIE_LEN, is_cookie_octet, is_token};
 ///
 /// The name's prefix imposes rules ([RFC 6265bis §4.1.3]), matched case-insensitively as
 /// browsers do: a `__Host-` name needs `secure`, a `path` of `/` and no `domain`; a
-/// `__Secure-` name needs `secure`. Options that break them are refused with
+/// `__Secure-` name needs `secure`; an `__Http-` or `__Host-Http-` name (the later
+/// drafts' prefixes for cookies only the server may set) needs `secure` and `http_only`,
+/// and `__Host-Http-` the `__Host-` rules too. Options that break them are refused with
 /// [`SetCookieError::Prefix`] rather than silently corrected, so what is configured is what
 /// is sent. Keep the `__Host-` prefix unless the cookie must be shared with subdomains: it
 /// is what stops a sibling subdomain from planting a session cookie for this host.
@@ -140,8 +142,10 @@ impl<'a> CookieOptions<'a> {
             return Err(SetCookieError::InvalidDomain);
         }
         let host_prefix_ok = self.secure && self.path == "/" && self.domain.is_none();
+        let http_prefix = has_prefix(name, b"__Http-") || has_prefix(name, b"__Host-Http-");
         if (has_prefix(name, b"__Host-") && !host_prefix_ok)
             || (has_prefix(name, b"__Secure-") && !self.secure)
+            || (http_prefix && !(self.secure && self.http_only))
         {
             return Err(SetCookieError::Prefix);
         }
@@ -626,6 +630,37 @@ mod tests {
                 .with_secure(false)
                 .validate(),
             Err(SetCookieError::Prefix)
+        );
+    }
+
+    #[test]
+    fn http_prefix_rules() {
+        let base = CookieOptions::new();
+        for name in [
+            "__Http-sid",
+            "__http-sid",
+            "__Host-Http-sid",
+            "__HOST-HTTP-sid",
+        ] {
+            let options = base.with_name(name);
+            assert_eq!(options.validate(), Ok(()), "{name}");
+            for broken in [options.with_http_only(false), options.with_secure(false)] {
+                assert_eq!(broken.validate(), Err(SetCookieError::Prefix), "{broken:?}");
+            }
+        }
+        // `__Host-Http-` is a `__Host-` name too.
+        assert_eq!(
+            base.with_name("__Host-Http-sid")
+                .with_path("/app")
+                .validate(),
+            Err(SetCookieError::Prefix)
+        );
+        assert_eq!(
+            base.with_name("__Http-sid")
+                .with_path("/app")
+                .with_domain("example.com")
+                .validate(),
+            Ok(())
         );
     }
 

@@ -7,7 +7,7 @@ use core::fmt;
 use axum::extract::FromRef;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
-use tokenstile::http::{CookieOptions, find_cookie_in_fields};
+use tokenstile::http::{CookieOptions, cookie_values, find_cookie_in_fields};
 use tokenstile::jwt::{SigningKey, Validation, VerifyingKeys};
 use tokenstile::refresh::{self, RefreshPolicy};
 use tokenstile::session::{SessionId, SessionPolicy};
@@ -223,7 +223,10 @@ impl<D: Send + Sync + 'static> Auth<D> {
 
     /// Ends the session presented in `headers`, if any, and returns the cookie that
     /// clears it in the browser. Works when the session is already gone, so a logout
-    /// link always leaves the browser logged out. [`Session::logout`](crate::Session::logout)
+    /// link always leaves the browser logged out. A request carrying the session cookie
+    /// more than once (a stale copy, or one a sibling subdomain planted) ends the session
+    /// of every well-formed copy: no copy is trusted to be the session, but the real one
+    /// must not outlive the logout. [`Session::logout`](crate::Session::logout)
     /// is the same for a handler that extracted the session.
     ///
     /// # Errors
@@ -235,7 +238,11 @@ impl<D: Send + Sync + 'static> Auth<D> {
         if !settings.same_origin(&Method::POST, headers) {
             return Err(settings.refuse(Refusal::CrossOrigin, None));
         }
-        if let Some(id) = self.presented(headers) {
+        let name = settings.cookie.name;
+        for value in cookie_values(headers.get_all(header::COOKIE), name) {
+            let Ok(id) = SessionId::parse(value) else {
+                continue;
+            };
             self.inner
                 .sessions
                 .destroy(self.inner.policy, &id)

@@ -70,7 +70,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use tokenstile::UnixTime;
-use tokenstile::http::{CookieOptions, find_cookie_in_fields};
+use tokenstile::http::{CookieOptions, cookie_values, find_cookie_in_fields};
 use tokenstile::refresh::{Family, Grant, RefreshError, RefreshPolicy, RefreshToken, Refreshed};
 use tokenstile::store::{
     CreateOutcome, LookupKey, RevocationStore, SessionRecord, SessionSink, SessionStore, Store,
@@ -330,17 +330,12 @@ impl Refresh {
     /// subdomain sets one with a `Domain` attribute (the `__Secure-` prefix does not
     /// prevent that); [`presented`](Self::presented) then refuses to choose, which is right
     /// for a refresh, but a logout must still end the family of the real one. Ending a
-    /// family needs its secret, so the other copies can only end their own.
+    /// family needs its secret, so the other copies can only end their own. The copies
+    /// are read by the rules [`presented`](Self::presented) applies to one, on the
+    /// field's bytes: another cookie's non-ASCII value does not hide them.
     fn presented_all(&self, headers: &HeaderMap) -> Vec<RefreshToken> {
-        let name = self.inner.cookie.name;
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|field| field.to_str().ok())
-            .flat_map(|field| field.split(';'))
-            .filter_map(|pair| pair.trim_matches([' ', '\t']).split_once('='))
-            .filter(|(n, _)| *n == name)
-            .filter_map(|(_, value)| RefreshToken::parse(value).ok())
+        cookie_values(headers.get_all(header::COOKIE), self.inner.cookie.name)
+            .filter_map(|value| RefreshToken::parse(value).ok())
             .collect()
     }
 

@@ -91,6 +91,41 @@ async fn logout_kills_the_cookie_value_and_clears_it() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+/// A request carrying the session cookie twice (a stale copy, or one a sibling
+/// subdomain planted) can't be served, but `Auth::logout` still ends the real session.
+#[tokio::test]
+async fn logout_with_the_session_cookie_sent_twice_ends_the_real_session() {
+    let auth = testing::auth::<User>();
+    let app = app(auth.clone());
+    let pair = testing::login_cookie(&auth, "alice", alice())
+        .await
+        .unwrap();
+    let both = format!("{pair}; __Host-session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &both)], "").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "two copies: no session chosen"
+    );
+    let headers: HeaderMap = [(header::COOKIE, both.parse().unwrap())]
+        .into_iter()
+        .collect();
+    let cleared = auth.logout(&headers).await.unwrap();
+    assert!(
+        cleared
+            .header_value()
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &pair)], "").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the real session is ended"
+    );
+}
+
 #[tokio::test]
 async fn login_over_a_presented_session_never_keeps_its_id() {
     let app = app(testing::auth());

@@ -433,6 +433,48 @@ async fn a_log_out_everywhere_outlives_long_access_tokens() {
     );
 }
 
+/// Browsers send UTF-8 cookie values as raw bytes; another cookie's value in UTF-8 must
+/// not hide the refresh cookie from a logout, as it does not from a refresh.
+#[tokio::test]
+async fn logout_beside_a_non_ascii_cookie_ends_the_family() {
+    let auth = testing::auth::<User>();
+    let app = refresh_app(auth.clone());
+    let (_, probe) = testing::refresh_login(&auth, "alice").await.unwrap();
+    let (access, cookie) = testing::refresh_login(&auth, "alice").await.unwrap();
+    let beside = |pair: &str| format!("theme=caf\u{e9}; {pair}");
+    assert_eq!(
+        status_of(
+            &app,
+            "POST",
+            "/auth/refresh",
+            &[("cookie", &beside(&probe))]
+        )
+        .await,
+        StatusCode::OK,
+        "a refresh finds the cookie beside a UTF-8 value"
+    );
+    assert_eq!(
+        status_of(
+            &app,
+            "POST",
+            "/auth/logout",
+            &[("cookie", &beside(&cookie))]
+        )
+        .await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        status_of(&app, "GET", "/api/me", &[("authorization", &access)]).await,
+        StatusCode::FORBIDDEN,
+        "the family's access token is revoked"
+    );
+    assert_eq!(
+        status_of(&app, "POST", "/auth/refresh", &[("cookie", &cookie)]).await,
+        StatusCode::UNAUTHORIZED,
+        "the family is ended"
+    );
+}
+
 #[tokio::test]
 async fn logout_with_the_cookie_sent_twice_still_ends_the_real_family() {
     // A sibling subdomain can plant a second `__Secure-refresh` with a `Domain` attribute;
