@@ -834,6 +834,18 @@ pub fn http_headers(data: &[u8]) {
         if matches!(single, Err(CookieError::InvalidName)) {
             panic!("{name} is a valid cookie name");
         }
+        // Every well-formed copy, by the same rules: exactly the one value where the
+        // fields hold one, nothing where they hold none.
+        let copies: Vec<&str> = http::cookie_values(fields.iter().copied(), name).collect();
+        for value in &copies {
+            assert!(is_within(value.as_bytes(), data));
+            assert!(value.bytes().all(is_cookie_octet), "{value:?}");
+        }
+        match split {
+            Ok(Some(value)) => assert_eq!(copies, [value]),
+            Ok(None) => assert!(copies.is_empty(), "{copies:?}"),
+            Err(_) => {}
+        }
     }
 
     // Set-Cookie, read back.
