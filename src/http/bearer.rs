@@ -178,11 +178,15 @@ fn parse(value: &[u8]) -> Result<&str, BearerError> {
     // long): they get `Scheme`, so the answer is a bare `Bearer` challenge (RFC 6750
     // §3.1). Only a control character other than tab, which no field value may hold,
     // still makes them `Malformed`.
+    // The scheme ends at the first space or tab, looked for within the cap.
     let head = value.get(..=MAX_AUTHORIZATION_LEN).unwrap_or(value);
-    let scheme_end = head.iter().position(|&b| b == b' ' || b == b'\t');
-    let scheme = head
-        .get(..scheme_end.unwrap_or(head.len()))
-        .unwrap_or_default();
+    let scheme_len = head
+        .iter()
+        .position(|&b| b == b' ' || b == b'\t')
+        .unwrap_or(head.len());
+    let (scheme, rest) = value
+        .split_at_checked(scheme_len)
+        .ok_or(BearerError::Malformed)?;
     if is_token(scheme) && !scheme.eq_ignore_ascii_case(b"Bearer") {
         if value.iter().any(|&b| is_ctl_except_tab(b)) {
             return Err(BearerError::Malformed);
@@ -197,17 +201,8 @@ fn parse(value: &[u8]) -> Result<&str, BearerError> {
     if !value.iter().all(|&b| b == b' ' || b.is_ascii_graphic()) {
         return Err(BearerError::Malformed);
     }
-    let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
-        Some(space) => value
-            .split_at_checked(space)
-            .ok_or(BearerError::Malformed)?,
-        None => (value, &[][..]),
-    };
     if !is_token(scheme) {
         return Err(BearerError::Malformed);
-    }
-    if !scheme.eq_ignore_ascii_case(b"Bearer") {
-        return Err(BearerError::Scheme);
     }
     // `rest` is `1*SP token68` (or empty); the value was trimmed, so it cannot end in SP.
     let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
