@@ -37,11 +37,10 @@
 //!
 //! **Storage.** One family record per login (the record's fixed fields, two 32-byte
 //! digests, a generation counter and a time, plus `D`), and one revocation entry per
-//! family ended by reuse, logout or [`end_family`](RefreshPolicy::end_family), kept for
-//! the access-token lifetime plus the leeway. A family ended to make room under a
-//! [subject limit](RefreshPolicy::subject_limit) gets none, and
-//! [`logout_everywhere`](RefreshPolicy::logout_everywhere) raises the subject's watermark
-//! instead; each says what that leaves valid.
+//! family ended by reuse, logout, [`end_family`](RefreshPolicy::end_family) or to make
+//! room under a [subject limit](RefreshPolicy::subject_limit), kept for the access-token
+//! lifetime plus the leeway. [`logout_everywhere`](RefreshPolicy::logout_everywhere)
+//! raises the subject's watermark instead, and says what that leaves valid.
 //!
 //! **Carrying the refresh token.** For a browser, a cookie of its own: [`COOKIE_NAME`]
 //! with `Path` limited to the refresh endpoint, so no other request carries it

@@ -701,6 +701,14 @@ impl SubjectLimit {
     pub const fn when_full(&self) -> WhenFull {
         self.when_full
     }
+
+    /// The same limit, refusing logins beyond it.
+    pub(crate) const fn refusing(self) -> Self {
+        Self {
+            when_full: WhenFull::Refuse,
+            ..self
+        }
+    }
 }
 
 /// What a login beyond a [`SubjectLimit`] does.

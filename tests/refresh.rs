@@ -539,12 +539,14 @@ fn a_subject_limit_refuses_or_ends_the_oldest_family() {
     let refusing = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::Refuse));
     let mut store = Store::new();
     let mut rng = TestRng::new(9);
-    for t in 0..2 {
-        refusing
-            .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(t))
-            .wait()
-            .unwrap();
-    }
+    let grants: Vec<Grant> = (0..2)
+        .map(|t| {
+            refusing
+                .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(t))
+                .wait()
+                .unwrap()
+        })
+        .collect();
     assert!(matches!(
         refusing
             .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(2))
@@ -565,10 +567,111 @@ fn a_subject_limit_refuses_or_ends_the_oldest_family() {
         2
     );
     assert!(listed.iter().any(|(h, _)| *h == newest.refresh.family()));
-    assert!(
-        listed.iter().all(|(_, r)| r.created() >= at(1)),
-        "the oldest one ended"
+    assert!(listed.iter().any(|(h, _)| *h == grants[1].refresh.family()));
+    // The oldest family is ended as a logout would end it: its refresh token gets
+    // nothing, and the access token it issued is refused at once.
+    assert!(revoked(check_access(
+        &mut store,
+        &access_token(&grants[0], "user-1"),
+        at(4)
+    )));
+    assert!(matches!(
+        POLICY
+            .refresh(&mut store, &mut rng, &grants[0].refresh, at(4))
+            .wait(),
+        Err(RefreshError::Invalid)
+    ));
+    for live in [&grants[1], &newest] {
+        assert_eq!(
+            check_access(&mut store, &access_token(live, "user-1"), at(4)),
+            Ok(())
+        );
+    }
+}
+
+/// A limit lowered below what a subject already has ends every family above it at the
+/// next login, and revokes each one's access tokens.
+#[test]
+fn a_lowered_subject_limit_ends_every_family_above_it() {
+    let mut store = Store::new();
+    let mut rng = TestRng::new(10);
+    let old: Vec<Grant> = (0..4)
+        .map(|t| login(&mut store, &mut rng, 1, "d", at(t)))
+        .collect();
+    let one = NonZeroUsize::new(1).unwrap();
+    let evicting = POLICY.with_subject_limit(SubjectLimit::new(one, WhenFull::EndOldest));
+    let newest = evicting
+        .issue(&mut store, &mut rng, "user-1", device(1, "new"), at(5))
+        .wait()
+        .unwrap();
+    let mut listed: Vec<(SessionHandle, SessionRecord<Family<Device>>)> = Vec::new();
+    assert_eq!(
+        POLICY
+            .list(&mut store, "user-1", at(6), &mut listed)
+            .wait()
+            .unwrap(),
+        1
     );
+    assert_eq!(listed[0].0, newest.refresh.family());
+    for grant in &old {
+        assert!(revoked(check_access(
+            &mut store,
+            &access_token(grant, "user-1"),
+            at(6)
+        )));
+    }
+    assert_eq!(
+        check_access(&mut store, &access_token(&newest, "user-1"), at(6)),
+        Ok(())
+    );
+}
+
+/// Logins of one subject racing at its limit: the limit holds, each login either
+/// succeeds or is refused as `LimitReached`, and every family that did not survive has
+/// its access tokens revoked.
+#[test]
+fn concurrent_logins_at_the_limit_keep_it_and_revoke_what_they_end() {
+    let two = NonZeroUsize::new(2).unwrap();
+    let evicting = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::EndOldest));
+    let store = SharedStore::<Family<Device>>::new();
+    for round in 0..10u64 {
+        let now = at(10 * round);
+        let barrier = Arc::new(Barrier::new(6));
+        let threads: Vec<_> = (0..6u64)
+            .map(|t| {
+                let (mut handle, barrier) = (store.clone(), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    let mut rng = TestRng::new(100 * round + t);
+                    barrier.wait();
+                    evicting
+                        .issue(&mut handle, &mut rng, "user-1", device(1, "d"), now)
+                        .wait()
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(
+            results
+                .iter()
+                .all(|r| r.is_ok() || matches!(r, Err(RefreshError::LimitReached))),
+            "round {round}: {results:?}"
+        );
+        let mut listed: Vec<(SessionHandle, SessionRecord<Family<Device>>)> = Vec::new();
+        let n = POLICY
+            .list(&mut store.clone(), "user-1", now, &mut listed)
+            .wait()
+            .unwrap();
+        assert_eq!(n, 2, "round {round}");
+        for grant in results.iter().filter_map(|r| r.as_ref().ok()) {
+            let alive = listed.iter().any(|(h, _)| *h == grant.refresh.family());
+            let checked = check_access(&mut store.clone(), &access_token(grant, "user-1"), now);
+            if alive {
+                assert_eq!(checked, Ok(()), "round {round}");
+            } else {
+                assert!(revoked(checked), "round {round}: an ended family's token");
+            }
+        }
+    }
 }
 
 #[test]

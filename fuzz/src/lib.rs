@@ -1350,7 +1350,8 @@ impl Model {
 ///
 /// Invariants after every step: a refresh succeeds exactly for the current token of a live
 /// family; the token replaced within the grace period gets `Superseded` and changes
-/// nothing; any other token of a live family gets `Reused` and ends it; an access token is
+/// nothing; any other token of a live family gets `Reused` and ends it; a login past the
+/// limit of three families per subject ends exactly the oldest ones; an access token is
 /// accepted exactly while it is unexpired, its family was never ended and its subject was
 /// not logged out everywhere after it was issued.
 pub fn refresh_flow(data: &[u8]) {
@@ -1358,12 +1359,17 @@ pub fn refresh_flow(data: &[u8]) {
     const REFRESH: u64 = 600;
     const FAMILY: u64 = 2000;
     const GRACE: u64 = 10;
+    const LIMIT: usize = 3;
     let policy = RefreshPolicy::new()
         .with_access_lifetime(ACCESS)
         .with_refresh_lifetime(REFRESH)
         .with_family_lifetime(FAMILY)
         .with_grace_period(GRACE)
-        .with_leeway(0);
+        .with_leeway(0)
+        .with_subject_limit(SubjectLimit::new(
+            NonZeroUsize::new(LIMIT).unwrap(),
+            WhenFull::EndOldest,
+        ));
     let validation = Validation::new().with_leeway(0);
     let key = Hs256Key::new_from_slice(SECRET).unwrap();
     let mut store: MemoryStore<Family<u8>, 64, 64> = MemoryStore::new();
@@ -1373,6 +1379,7 @@ pub fn refresh_flow(data: &[u8]) {
     // The model: families, every refresh token (family, generation), every access token.
     struct ModelFamily {
         subject: usize,
+        handle: SessionHandle,
         data: u8,
         created: u64,
         generation: u32,
@@ -1397,9 +1404,24 @@ pub fn refresh_flow(data: &[u8]) {
                 let s = usize::from(a) % subjects.len();
                 let grant =
                     block_on(policy.issue(&mut store, &mut rng, subjects[s], a, t)).unwrap();
+                // Room for the new family: the subject's oldest live ones end.
+                let alive = |f: &ModelFamily| {
+                    f.subject == s
+                        && !f.ended
+                        && now < f.created + FAMILY
+                        && now < f.rotated_at + REFRESH
+                };
+                while families.iter().filter(|f| alive(f)).count() >= LIMIT {
+                    let oldest = families
+                        .iter_mut()
+                        .filter(|f| alive(f))
+                        .min_by_key(|f| (f.created, *f.handle.as_bytes()));
+                    oldest.unwrap().ended = true;
+                }
                 let f = families.len();
                 families.push(ModelFamily {
                     subject: s,
+                    handle: grant.refresh.family(),
                     data: a,
                     created: now,
                     generation: 1,

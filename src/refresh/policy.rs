@@ -9,7 +9,7 @@ use super::family::{Family, Presented};
 use super::token::RefreshToken;
 use crate::store::{
     CreateOutcome, LookupKey, RevocationStore, SessionHandle, SessionRecord, SessionSink,
-    SessionStore, StoreError, SubjectKey, SubjectLimit, UpdateOutcome, Watermark,
+    SessionStore, StoreError, SubjectKey, SubjectLimit, UpdateOutcome, Watermark, WhenFull,
 };
 use crate::time::UnixTime;
 
@@ -49,11 +49,9 @@ pub struct RefreshPolicy {
     pub leeway: u64,
     /// At most this many families (devices) per subject, or no limit. Default: none.
     ///
-    /// With [`WhenFull::EndOldest`](crate::store::WhenFull::EndOldest), a login past the
-    /// limit ends the subject's oldest families in the store, which reports how many but
-    /// not which: their refresh tokens stop working at once, but access tokens already
-    /// issued from them are not revoked and stay valid until their `exp` (at most
-    /// [`access_lifetime`](Self::access_lifetime)).
+    /// With [`WhenFull::EndOldest`], a login past the limit ends the subject's oldest
+    /// families, each as [`end_family`](Self::end_family) would: its refresh tokens stop
+    /// working and every access token issued from it is revoked.
     pub subject_limit: Option<SubjectLimit>,
 }
 
@@ -117,10 +115,19 @@ impl RefreshPolicy {
     /// Logs `subject` in on one device: starts a family holding `data` and returns its
     /// first refresh token and the values for its first access token.
     ///
+    /// Under a [subject limit](Self::subject_limit) that ends the oldest families, a login
+    /// at the limit ends the oldest (by creation time), revoking its access tokens, and
+    /// tries again. The store enforces the limit itself, refusing: the policy, not the
+    /// store, ends families, because only the policy revokes what they issued. `data` is
+    /// cloned for each attempt.
+    ///
     /// # Errors
     ///
     /// [`RefreshError::Random`] if the RNG fails; [`RefreshError::LimitReached`] if the
-    /// subject limit refuses; [`RefreshError::Store`] if the store fails.
+    /// subject limit refuses, or if it ends the oldest but concurrent logins of the same
+    /// subject took the room it made [`LOGIN_ATTEMPTS`](Self::LOGIN_ATTEMPTS) times in a
+    /// row; [`RefreshError::Store`] if the store fails (families it ended before the
+    /// failure stay ended, with their access tokens revoked).
     pub async fn issue<D, S, R>(
         &self,
         store: &mut S,
@@ -130,31 +137,71 @@ impl RefreshPolicy {
         now: UnixTime,
     ) -> Result<Grant, RefreshError<S::Error>>
     where
-        D: Send + Sync,
-        S: SessionStore<Family<D>> + ?Sized,
+        D: Clone + Send + Sync,
+        S: SessionStore<Family<D>> + RevocationStore + ?Sized,
         R: TryCryptoRng + ?Sized,
     {
         let token = RefreshToken::generate(rng).map_err(|_| RefreshError::Random)?;
         let access = AccessGrant::new(rng, &token, now, self.access_lifetime)?;
-        let record = SessionRecord::new(
-            SubjectKey::for_families(subject),
-            Family::new(data, token.secret_digest(), now),
-            now,
-            now.saturating_add(self.refresh_lifetime),
-            now.saturating_add(self.family_lifetime),
-        );
-        match store
-            .create(&token.family_key(), record, self.subject_limit, now)
-            .await
-            .map_err(RefreshError::Store)?
-        {
-            CreateOutcome::LimitReached => Err(RefreshError::LimitReached),
-            _ => Ok(Grant {
-                refresh: token,
-                access,
-            }),
+        let key = token.family_key();
+        let owner = SubjectKey::for_families(subject);
+        let evicting = self
+            .subject_limit
+            .filter(|limit| limit.when_full() == WhenFull::EndOldest);
+        // The store refuses; ending the oldest is done below, with its revocation.
+        let limit = self.subject_limit.map(SubjectLimit::refusing);
+        let mut contended = 0u32;
+        loop {
+            let record = SessionRecord::new(
+                owner,
+                Family::new(data.clone(), token.secret_digest(), now),
+                now,
+                now.saturating_add(self.refresh_lifetime),
+                now.saturating_add(self.family_lifetime),
+            );
+            let outcome = store
+                .create(&key, record, limit, now)
+                .await
+                .map_err(RefreshError::Store)?;
+            if !matches!(outcome, CreateOutcome::LimitReached) {
+                return Ok(Grant {
+                    refresh: token,
+                    access,
+                });
+            }
+            let Some(max) = evicting.map(|limit| limit.max()) else {
+                return Err(RefreshError::LimitReached);
+            };
+            let mut oldest = Oldest::default();
+            let live = store
+                .list_subject(&owner, now, &mut oldest)
+                .await
+                .map_err(RefreshError::Store)?;
+            if let Some(handle) = oldest.handle {
+                let removed = store
+                    .remove(handle.lookup_key())
+                    .await
+                    .map_err(RefreshError::Store)?;
+                if removed {
+                    self.revoke_access(store, &handle, now).await?;
+                }
+            }
+            // Above the limit (it was lowered), each round ends one more family until
+            // there is room. At or below it, a concurrent login took the room this one
+            // made (or a logout made room): that may happen a few times, not forever.
+            if live <= max {
+                contended = contended.saturating_add(1);
+                if contended == Self::LOGIN_ATTEMPTS {
+                    return Err(RefreshError::LimitReached);
+                }
+            }
         }
     }
+
+    /// How many times [`issue`](Self::issue) ends the oldest family to make room and then
+    /// finds the room taken by a concurrent login, before it gives up with
+    /// [`RefreshError::LimitReached`].
+    pub const LOGIN_ATTEMPTS: u32 = 8;
 
     /// Exchanges `presented` for a new refresh token and a new access token, in one
     /// compare-and-swap on the family: the presented token is dead from this moment.
@@ -670,6 +717,28 @@ impl<E: StoreError + 'static> core::error::Error for RefreshError<E> {
         match self {
             Self::Store(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+/// Keeps the handle of the oldest family [`SessionStore::list_subject`] hands it: the
+/// earliest created, the smaller handle on a tie (the order stores end sessions in under
+/// [`WhenFull::EndOldest`]).
+#[derive(Default)]
+struct Oldest {
+    handle: Option<SessionHandle>,
+    created: UnixTime,
+}
+
+impl<D> SessionSink<Family<D>> for Oldest {
+    fn push(&mut self, handle: SessionHandle, record: SessionRecord<Family<D>>) {
+        let older = match &self.handle {
+            None => true,
+            Some(kept) => (record.created(), handle.as_bytes()) < (self.created, kept.as_bytes()),
+        };
+        if older {
+            self.handle = Some(handle);
+            self.created = record.created();
         }
     }
 }

@@ -4,7 +4,7 @@
 use tokenstile::jwt::{self, Hs256Key, Validation};
 use tokenstile::refresh::{RefreshError, RefreshPolicy};
 use tokenstile::session::SessionPolicy;
-use tokenstile::store::{SessionHandle, SessionRecord};
+use tokenstile::store::{SessionHandle, SessionRecord, SubjectLimit, WhenFull};
 
 use crate::server::RedisServer;
 use crate::support::{now, store};
@@ -135,4 +135,67 @@ async fn refresh_rotation_reuse_detection_and_the_two_tab_race_on_redis() {
             .unwrap(),
         1
     );
+}
+
+/// Logins past a subject limit that ends the oldest families, some of them concurrent:
+/// the limit holds on Redis, and every family that did not survive has its access tokens
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_past_the_limit_revoke_the_families_they_end_on_redis() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let key = Hs256Key::new_from_slice(&[7; 32]).unwrap();
+    let two = std::num::NonZeroUsize::new(2).unwrap();
+    let policy =
+        RefreshPolicy::new().with_subject_limit(SubjectLimit::new(two, WhenFull::EndOldest));
+    let now = now();
+
+    let mut logins = Vec::new();
+    for device in 0..6 {
+        let mut store = store.clone();
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_rng(&mut rand::rng());
+        logins.push(tokio::spawn(async move {
+            policy
+                .issue(&mut store, &mut rng, "bob", format!("device {device}"), now)
+                .await
+        }));
+    }
+    let mut grants = Vec::new();
+    for login in logins {
+        match login.await.unwrap() {
+            Ok(grant) => grants.push(grant),
+            Err(RefreshError::LimitReached) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(grants.len() >= 2, "{} logins succeeded", grants.len());
+
+    let mut store = store;
+    let mut families: Vec<(
+        SessionHandle,
+        SessionRecord<tokenstile::refresh::Family<String>>,
+    )> = Vec::new();
+    assert_eq!(
+        policy
+            .list(&mut store, "bob", now, &mut families)
+            .await
+            .unwrap(),
+        2
+    );
+    for grant in &grants {
+        let mut buf = [0u8; 512];
+        let access = jwt::sign(&key, &grant.access.claims(None, "bob"), &mut buf).unwrap();
+        let mut scratch = [0u8; 512];
+        let check = jwt::verify_not_revoked::<serde::de::IgnoredAny, _, _>(
+            &key,
+            access,
+            &Validation::new(),
+            &mut store,
+            now,
+            &mut scratch,
+        )
+        .await;
+        let alive = families.iter().any(|(h, _)| *h == grant.refresh.family());
+        assert_eq!(check.is_ok(), alive, "{check:?}");
+    }
 }
