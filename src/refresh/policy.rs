@@ -46,6 +46,12 @@ pub struct RefreshPolicy {
     /// so revocations of access tokens last as long as verification could accept them.
     /// Default: 60, which covers a `Validation` with up to a minute of leeway (its own
     /// default is none); set it to yours if that is more.
+    ///
+    /// A revocation is timed by the `now` of the call that ends the family. A refresh
+    /// racing with that call, whose `now` is later (a server whose clock runs ahead, or a
+    /// request that read its clock a second later), issues an access token that outlives
+    /// the revocation by the difference, unless this leeway exceeds the `Validation`'s by
+    /// at least that much: keep a margin for the clock differences among your servers.
     pub leeway: u64,
     /// At most this many families (devices) per subject, or no limit. Default: none.
     ///
