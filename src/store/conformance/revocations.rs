@@ -126,6 +126,19 @@ where
             self.store.watermark(&key, now).await,
             &Some(merged),
             "raising to keep the later cutoff and the later expiry",
+        )?;
+        // A watermark already dead when raised still raises the live one's cutoff.
+        let dead_on_arrival = Watermark::new(self.t(30), self.t(40));
+        c.ok(
+            self.store
+                .raise_watermark(&key, dead_on_arrival, self.t(40))
+                .await,
+            "raise_watermark to succeed",
+        )?;
+        c.equal(
+            self.store.watermark(&key, self.t(40)).await,
+            &Some(Watermark::new(self.t(30), self.t(100))),
+            "a raise whose own expiry has passed still to raise the cutoff",
         )
     }
 

@@ -612,8 +612,22 @@ where
         }
         self.expect_absent(c, &keys[1], at, "the oldest session to be ended")
             .await?;
-        self.expect_live(c, &keys[0], at, "newer sessions to survive")
+        // A create under the key of the session it would end to make room: a conflict,
+        // not an overwrite, and nothing is ended.
+        let intruder = self.record(&subject, 4, 4, 1000, 2000);
+        let again = self.store.create(&keys[0], intruder, limit, at).await;
+        c.error_kind(
+            again,
+            StoreErrorKind::Conflict,
+            "a create under a live key that the limit would end to fail with Conflict",
+        )?;
+        let kept = self
+            .expect_live(c, &keys[0], at, "newer sessions to survive")
             .await?;
+        c.ensure(
+            kept.data() == &(self.sample)(1),
+            "a conflicting create not to replace the session",
+        )?;
         self.expect_live(c, &keys[2], at, "the new session to be filed")
             .await?;
         self.expect_live(c, &others, at, "another subject's sessions not to count")

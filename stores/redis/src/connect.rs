@@ -181,7 +181,11 @@ impl ServerSettings {
         if self.appendonly != "yes" {
             reasons.push(format!("appendonly is {} (need yes)", self.appendonly));
         }
-        if self.durability() < Some(required) && self.appendfsync != "always" {
+        let fsync_enough = match required {
+            Durability::EveryWrite => self.appendfsync == "always",
+            Durability::EverySecond => matches!(self.appendfsync.as_str(), "everysec" | "always"),
+        };
+        if !fsync_enough {
             reasons.push(format!(
                 "appendfsync is {} (need {need_fsync})",
                 self.appendfsync
@@ -284,5 +288,35 @@ impl RedisStore<ConnectionManager> {
         }
         store.set_settings(settings);
         Ok(store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shortfall_names_only_the_settings_that_fall_short() {
+        let no_aof = ServerSettings::new("no", "everysec", "noeviction");
+        assert_eq!(
+            no_aof.shortfall(Durability::EverySecond).as_deref(),
+            Some("appendonly is no (need yes)")
+        );
+        let everysec = ServerSettings::new("yes", "everysec", "noeviction");
+        assert_eq!(everysec.shortfall(Durability::EverySecond), None);
+        assert_eq!(
+            everysec.shortfall(Durability::EveryWrite).as_deref(),
+            Some("appendfsync is everysec (need always)")
+        );
+        let weak = ServerSettings::new("yes", "no", "allkeys-lru");
+        assert_eq!(
+            weak.shortfall(Durability::EverySecond).as_deref(),
+            Some(
+                "appendfsync is no (need everysec or always), \
+                 maxmemory-policy is allkeys-lru (need noeviction)"
+            )
+        );
+        let always = ServerSettings::new("yes", "always", "noeviction");
+        assert_eq!(always.shortfall(Durability::EveryWrite), None);
     }
 }

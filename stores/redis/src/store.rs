@@ -58,6 +58,11 @@ impl<C> RedisStore<C> {
     ///
     /// Stores with different prefixes share nothing; stores with the same prefix share
     /// everything, whichever process they run in.
+    ///
+    /// On Redis Cluster, don't start the prefix with `}`: session keys start with the hash
+    /// tag `{<prefix>sessions}`, which would then be empty, and Redis ignores an empty
+    /// tag, so a session's keys would land in different slots and every session script
+    /// would fail with `CROSSSLOT`.
     #[must_use]
     pub fn with_prefix(connection: C, prefix: impl Into<String>) -> Self {
         Self {

@@ -297,6 +297,15 @@ impl SqlStore {
             let rows = query(&s.live_keys_of_subject, values)
                 .fetch_all(&mut *tx)
                 .await?;
+            // A live session under the key itself: a conflict, whatever the limit says
+            // (ending it to make room would overwrite it). Digests of keys, compared as
+            // any index compares them.
+            for row in &rows {
+                let key: Vec<u8> = row.try_get(0).map_err(|_| Error::corrupt())?;
+                if key.as_slice() == values.key {
+                    return Err(Error::conflict());
+                }
+            }
             if rows.len() >= limit.max() {
                 if limit.when_full() == WhenFull::Refuse {
                     return Ok(Commit::No(CreateOutcome::LimitReached));
@@ -412,6 +421,11 @@ impl SqlStore {
     }
 
     /// Deletes dead rows with `statement` in batches until a batch comes back short.
+    ///
+    /// Each batch is a transaction of its own, begun as every transaction of the store is
+    /// (at `READ COMMITTED` on PostgreSQL and MySQL): a batch scans rows it doesn't delete
+    /// (MySQL's `subjects`, for their sessions), and at MySQL's default `REPEATABLE READ`
+    /// it would keep every one of them locked, blocking every login, until it ended.
     async fn purge(&self, statement: &Statement, now: i64) -> Result<usize, Error> {
         let batch = self.inner.options.purge_batch().get();
         let values = Values {
@@ -421,7 +435,16 @@ impl SqlStore {
         };
         let mut total = 0usize;
         loop {
-            let n = self.write(statement, &values).await?;
+            let n = with_retries!(async {
+                let mut conn: PoolConnection<Db> = self.pool.acquire().await?;
+                let mut tx = begin(&mut conn).await?;
+                let done = query(statement, &values)
+                    .execute(&mut *tx)
+                    .await
+                    .map(|done| Commit::Yes(done.rows_affected()))
+                    .map_err(Error::from);
+                finish(tx, done).await
+            })?;
             total = total.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
             if n < u64::from(batch) {
                 return Ok(total);
@@ -664,10 +687,7 @@ impl RevocationStore for SqlStore {
         watermark: Watermark,
         now: UnixTime,
     ) -> Result<(), Error> {
-        if watermark.expires_at() <= now {
-            // Dead on arrival: merging it could only be invisible.
-            return Ok(());
-        }
+        // Even a watermark dead on arrival is merged: its cutoff raises a live one's.
         let values = Values {
             key: key.as_bytes(),
             cutoff: sql::time(watermark.cutoff()),
@@ -762,6 +782,19 @@ impl RevocationStore for SqlStore {
 /// own (where the database has transactional DDL), holding the database's migration
 /// lock.
 async fn migrate(pool: &Pool<Db>, prefix: &crate::options::TablePrefix) -> Result<(), Error> {
+    // Every start calls this: when every migration is recorded, one read is all it does,
+    // so a user with only SELECT, INSERT, UPDATE and DELETE can run it.
+    let select = format!("SELECT version FROM {}migrations", prefix.as_str());
+    let recorded = sqlx::query_scalar::<_, i64>(&select).fetch_all(pool).await;
+    if let Ok(applied) = recorded
+        && MIGRATIONS.iter().all(|m| applied.contains(&m.version))
+    {
+        let known = MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0);
+        if applied.iter().any(|v| *v > known) {
+            return Err(Error::new(StoreErrorKind::Other));
+        }
+        return Ok(());
+    }
     let mut conn: PoolConnection<Db> = pool.acquire().await?;
     lock_migrations(&mut conn, prefix).await?;
     let applied = apply_migrations(&mut conn, prefix).await;
@@ -779,8 +812,6 @@ async fn apply_migrations(
     conn: &mut PoolConnection<Db>,
     prefix: &crate::options::TablePrefix,
 ) -> Result<(), Error> {
-    use sqlx::Connection as _;
-
     let table = MIGRATIONS_TABLE.replace("{p}", prefix.as_str());
     sqlx::query(&table).execute(&mut **conn).await?;
     let select = format!("SELECT version FROM {}migrations", prefix.as_str());
@@ -801,7 +832,15 @@ async fn apply_migrations(
         if applied.contains(&migration.version) {
             continue;
         }
-        let mut tx = conn.begin().await?;
+        let mut tx = begin(conn).await?;
+        // SQLite takes no migration lock: another process may have applied this one
+        // since the read above. Under the transaction (its write lock, on SQLite), look
+        // again.
+        let recorded: Vec<i64> = sqlx::query_scalar(&select).fetch_all(&mut *tx).await?;
+        if recorded.contains(&migration.version) {
+            tx.rollback().await?;
+            continue;
+        }
         for statement in migration.statements(prefix) {
             sqlx::query(&statement).execute(&mut *tx).await?;
         }

@@ -126,6 +126,10 @@ impl SqlStore {
     /// [`connect_options`](Self::connect_options), and runs [`migrate`](Self::migrate):
     /// ready to use.
     ///
+    /// Several processes may open a new file at once. Switching a new file to WAL needs it
+    /// to itself, and SQLite then answers "busy" at once rather than wait (waiting could
+    /// deadlock), so `open` tries again, for about a second, with growing pauses.
+    ///
     /// # Errors
     ///
     /// The file can't be opened or created, or the migration fails.
@@ -134,10 +138,21 @@ impl SqlStore {
         max_connections: u32,
         options: Options,
     ) -> Result<Self, Error> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
-            .connect_with(Self::connect_options(path))
-            .await?;
+        let connect = Self::connect_options(path);
+        let mut pause = Duration::from_millis(5);
+        let pool = loop {
+            match SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .connect_with(connect.clone())
+                .await
+            {
+                Err(e) if is_retryable(&e) && pause < Duration::from_secs(1) => {
+                    tokio::time::sleep(pause).await;
+                    pause = pause.saturating_mul(2);
+                }
+                done => break done?,
+            }
+        };
         let store = Self::from_pool(pool, options);
         store.migrate().await?;
         Ok(store)

@@ -40,9 +40,12 @@ local function forget(m)
   redis.call('ZREM', KEYS[3], m)
 end
 -- Prune a bounded number of dead entries: each create removes up to 32, so the dead
--- never pile up faster than logins remove them, and no call does more than that.
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', nowscore, 'LIMIT', 0, 32)) do
-  forget(m)
+-- never pile up faster than logins remove them, and no call does more than that. Not at
+-- or past the score cap, where a live session's capped score is not above `now`'s.
+if nowscore ~= CAP then
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', nowscore, 'LIMIT', 0, 32)) do
+    forget(m)
+  end
 end
 local ended = 0
 if max > 0 then

@@ -2,7 +2,8 @@
 -- its score ('' for the first page).
 -- {last member, last score, member, value, member, value, ...} for up to a page of the
 -- sessions the index holds as live at `now`, in index order (by expiry, then member),
--- after the previous page; -1 if the index is not a sorted set.
+-- after the previous page; the last member is '' when no page follows; -1 if the index
+-- is not a sorted set.
 if not is(KEYS[1], 'zset') then return -1 end
 local start
 if ARGV[4] == '' then
@@ -17,9 +18,12 @@ else
     start = redis.call('ZCOUNT', KEYS[1], '-inf', ARGV[5])
   end
 end
-local page = redis.call('ZRANGE', KEYS[1], start, start + tonumber(ARGV[3]) - 1, 'WITHSCORES')
+-- One entry more than a page, to know whether another page follows.
+local size = tonumber(ARGV[3])
+local page = redis.call('ZRANGE', KEYS[1], start, start + size, 'WITHSCORES')
+local more = #page > 2 * size
 local out = {'', ''}
-for i = 1, #page, 2 do
+for i = 1, math.min(#page, 2 * size), 2 do
   local m = page[i]
   local key = ARGV[2] .. 'session:' .. m
   if redis.call('TYPE', key).ok == 'string' then
@@ -27,5 +31,9 @@ for i = 1, #page, 2 do
     out[#out + 1] = redis.call('GET', key)
   end
   out[1], out[2] = m, page[i + 1]
+end
+if not more then
+  -- The index has nothing after this page: this script listed the rest.
+  out[1], out[2] = '', ''
 end
 return out

@@ -27,12 +27,26 @@ local function ttl(t, now)
   return string.format('%d', ms)
 end
 
+-- Revocations and watermarks stay in Redis this long past their deadline by the writer's
+-- clock (5 minutes), so a reader whose clock runs behind the writer's by up to that much
+-- still finds the ones it judges live by its own `now`. Sessions get no margin: a writer
+-- ahead ends them early, never late.
+local KEPT_MS = 300000
+
+-- `ttl` for a revocation or a watermark: with the margin above.
+local function kept_ttl(t, now)
+  return string.format('%d', tonumber(ttl(t, now)) + KEPT_MS)
+end
+
+-- The highest sorted-set score: times at or after 2^53 seconds all score this.
+local CAP = '9007199254740992'
+
 -- A time as a sorted-set score: exact below 2^53 (= 900719 * 10^10 + 9254740992),
 -- capped there.
 local function score(t)
   local hi, lo = tonumber(string.sub(t, 1, 10)), tonumber(string.sub(t, 11, 20))
   if hi > 900719 or (hi == 900719 and lo >= 9254740992) then
-    return '9007199254740992'
+    return CAP
   end
   return string.format('%d', hi * 1e10 + lo)
 end

@@ -346,3 +346,35 @@ async fn dead_index_entries_are_pruned_a_bounded_number_at_a_time() {
     // 100 dead + 1 new, 32 pruned per create.
     assert_eq!(sizes, [69, 38, 7, 4]);
 }
+
+/// A subject with up to a page of live sessions (1000) is listed by one script, so in one
+/// atomic step; one more takes a second script.
+#[tokio::test]
+async fn a_subject_within_one_page_is_listed_by_one_script() {
+    let server = RedisServer::start();
+    let mut raw = server.connection();
+    let mut store = store(&server).await;
+    let now = now();
+    // Load the script first.
+    let mut listed: Vec<(SessionHandle, SessionRecord<Profile>)> = Vec::new();
+    store
+        .list_subject(&subject(), now, &mut listed)
+        .await
+        .unwrap();
+    for (n, scripts) in [(2, 1), (1000, 1), (1001, 2)] {
+        let alice = subject();
+        fill(&mut store, &alice, n, now).await;
+        let mut listed: Vec<(SessionHandle, SessionRecord<Profile>)> = Vec::new();
+        let counts = measure(&mut raw, async {
+            let found = store.list_subject(&alice, now, &mut listed).await.unwrap();
+            assert_eq!(found, n as usize);
+        })
+        .await;
+        assert_eq!(listed.len(), n as usize);
+        assert_eq!(
+            counts.get("evalsha"),
+            Some(&scripts),
+            "{n} sessions: {counts:?}"
+        );
+    }
+}

@@ -116,8 +116,9 @@ async fn every_entry_expires_at_its_own_deadline() {
         .revoke(&token, now.saturating_add(300), now)
         .await
         .unwrap();
+    // A revocation is kept five minutes past its deadline (see the next test).
     let revoked = format!("tokenstile:revoked:{}", hex(token.as_bytes()));
-    assert!((299_000..=300_000).contains(&ms(&mut raw, &revoked)));
+    assert!((599_000..=600_000).contains(&ms(&mut raw, &revoked)));
 
     // Redis itself drops a session at its deadline: one with a 1 s idle timeout is gone
     // from Redis (not merely hidden) a little later.
@@ -136,5 +137,40 @@ async fn every_entry_expires_at_its_own_deadline() {
             .await
             .unwrap()
             .is_none()
+    );
+}
+
+/// A revocation or watermark written by a server whose clock runs ahead stays in Redis
+/// past its deadline by that clock, so a server whose clock is behind still finds it
+/// while it judges it live.
+#[tokio::test]
+async fn a_writer_ahead_does_not_cut_revocations_short() {
+    let server = RedisServer::start();
+    let mut raw = server.connection();
+    let mut store = crate::support::store(&server).await;
+    let now = now();
+    // The writer is 8 s ahead; both entries last until now + 10.
+    let ahead = now.saturating_add(8);
+    let until = now.saturating_add(10);
+    let (token, mark) = (key(), key());
+    store.revoke(&token, until, ahead).await.unwrap();
+    store
+        .raise_watermark(&mark, Watermark::new(now, until), ahead)
+        .await
+        .unwrap();
+    for name in [
+        format!("tokenstile:revoked:{}", hex(token.as_bytes())),
+        format!("tokenstile:watermark:{}", hex(mark.as_bytes())),
+    ] {
+        let left: i64 = raw.pttl(&name).unwrap();
+        assert!((301_000..=302_000).contains(&left), "{name}: {left} ms");
+    }
+    // 2.5 s later, by a reader on time, both are live for 7 more seconds.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let reader = now.saturating_add(3);
+    assert!(store.is_revoked(&token, reader).await.unwrap());
+    assert_eq!(
+        store.watermark(&mark, reader).await.unwrap(),
+        Some(Watermark::new(now, until))
     );
 }

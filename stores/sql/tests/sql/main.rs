@@ -20,6 +20,7 @@
 mod conformance;
 mod crash;
 mod servers;
+mod setup;
 mod shared;
 mod statements;
 mod stress;
@@ -114,6 +115,7 @@ async fn mariadb() {
     conformance::run(&db).await;
     conformance::extras(&db).await;
     statements::mariadb(&db.url).await;
+    setup::mariadb_dml_user(&db.url).await;
     conformance::any_store(&db.url.replacen("mysql", "mariadb", 1), "mysql").await;
     shared::run(&db).await;
     stress::run(&db).await;
@@ -137,6 +139,7 @@ async fn postgres() {
     conformance::run(&db).await;
     conformance::extras(&db).await;
     conformance::any_store(&db.url, "postgres").await;
+    setup::postgres_dml_user(&db.url).await;
     shared::run(&db).await;
     stress::run(&db).await;
     let acked = crash::server(
@@ -158,6 +161,7 @@ async fn sqlite() {
     conformance::extras(&db).await;
     let url = format!("sqlite://{}", dir.file("any.db").display());
     conformance::any_store(&url, "sqlite").await;
+    setup::sqlite_concurrent_opens(&dir).await;
     shared::run(&db).await;
     stress::run(&db).await;
     crash::sqlite(&dir.file("crash.db")).await;
