@@ -12,7 +12,8 @@
 //!   (at most [`MAX_MEMBERS`] open at once, as verification allows);
 //! - objects and arrays nest at most [`Validation::DEFAULT_MAX_DEPTH`] deep;
 //! - numbers follow the JSON grammar: integers in decimal, finite floats as Rust prints
-//!   them (`{}`, or `{:e}` far from 1), non-finite floats as `null`;
+//!   them (`{}`, or `{:e}` far from 1) with `.0` added to a whole number so that it
+//!   reads back as a float, non-finite floats as `null`;
 //! - map keys are strings (or unit variants, written as their name); any other key, a
 //!   `char` and a tuple variant are refused, as `serde-json-core` (which panics on some of
 //!   them) never signed them either.
@@ -237,6 +238,13 @@ impl<'o> Writer<'o> {
             // `fmt::Write` can only fail for lack of room.
             self.len = before;
             return Err(WriteError::Full);
+        }
+        // A float stays a float when read back: `1.0` is not written as the integer `1`
+        // (a reader that keeps JSON's types apart, such as `serde_json::Value` or an
+        // untagged enum, would see another type than was signed).
+        let text = self.out.get(before..self.len).unwrap_or_default();
+        if !text.iter().any(|&b| matches!(b, b'.' | b'e' | b'E')) {
+            self.extend(b".0")?;
         }
         Ok(())
     }
@@ -1062,7 +1070,7 @@ mod tests {
             a: 0.5,
             b: f64::NAN,
             c: 1e300,
-            d: -2.5,
+            d: -2.0,
             e: -0.0,
             bytes: [0, 255],
             shown: Shown,
@@ -1070,10 +1078,12 @@ mod tests {
         let text = ours(&f).unwrap();
         assert_eq!(
             text,
-            r#"{"a":0.5,"b":null,"c":1e300,"d":-2.5,"e":-0,"bytes":[0,255],"shown":"a\"b"}"#
+            r#"{"a":0.5,"b":null,"c":1e300,"d":-2.0,"e":-0.0,"bytes":[0,255],"shown":"a\"b"}"#
         );
         let back: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back["c"], serde_json::json!(1e300));
+        // Whole floats read back as floats, as `serde_json` writes them.
+        assert!(back["d"].is_f64() && back["e"].is_f64(), "{text}");
     }
 
     fn json_value() -> impl Strategy<Value = serde_json::Value> {

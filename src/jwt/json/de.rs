@@ -223,12 +223,14 @@ impl<'s> Deserializer<'s> {
     }
 
     /// The number at the read position as a float (`f32` or `f64`, each parsed directly,
-    /// so neither is rounded twice).
-    fn float<F: core::str::FromStr>(&mut self) -> Result<F> {
+    /// so neither is rounded twice). A number beyond the type's range is refused, not
+    /// read as infinity.
+    fn float<F: core::str::FromStr + Into<f64> + Copy>(&mut self) -> Result<F> {
         let n = self.number()?;
         core::str::from_utf8(n)
             .ok()
-            .and_then(|n| n.parse().ok())
+            .and_then(|n| n.parse::<F>().ok())
+            .filter(|v| (*v).into().is_finite())
             .ok_or(DeError::Claims)
     }
 
@@ -540,10 +542,13 @@ impl<'s> de::MapAccess<'s> for Items<'_, 's> {
 /// always strings, and `"1"` is how a map with integer keys is written.
 struct MapKey<'s>(&'s str);
 
+/// A map key read as an integer, by JSON's grammar for one (no `+`, no leading zero),
+/// so that two different names never become the same key.
 macro_rules! key_number {
-    ($($method:ident => $visit:ident: $ty:ty,)*) => {$(
+    ($($method:ident => $visit:ident: $ty:ty, $parse:ident;)*) => {$(
         fn $method<V: Visitor<'s>>(self, visitor: V) -> Result<V::Value> {
-            visitor.$visit(self.0.parse::<$ty>().map_err(|_| DeError::Claims)?)
+            let n = $parse(self.0.as_bytes()).and_then(|n| <$ty>::try_from(n).ok());
+            visitor.$visit(n.ok_or(DeError::Claims)?)
         }
     )*};
 }
@@ -556,14 +561,14 @@ impl<'s> de::Deserializer<'s> for MapKey<'s> {
     }
 
     key_number! {
-        deserialize_u8 => visit_u8: u8,
-        deserialize_u16 => visit_u16: u16,
-        deserialize_u32 => visit_u32: u32,
-        deserialize_u64 => visit_u64: u64,
-        deserialize_i8 => visit_i8: i8,
-        deserialize_i16 => visit_i16: i16,
-        deserialize_i32 => visit_i32: i32,
-        deserialize_i64 => visit_i64: i64,
+        deserialize_u8 => visit_u8: u8, parse_u64;
+        deserialize_u16 => visit_u16: u16, parse_u64;
+        deserialize_u32 => visit_u32: u32, parse_u64;
+        deserialize_u64 => visit_u64: u64, parse_u64;
+        deserialize_i8 => visit_i8: i8, parse_i64;
+        deserialize_i16 => visit_i16: i16, parse_i64;
+        deserialize_i32 => visit_i32: i32, parse_i64;
+        deserialize_i64 => visit_i64: i64, parse_i64;
     }
 
     fn deserialize_option<V: Visitor<'s>>(self, visitor: V) -> Result<V::Value> {
@@ -813,6 +818,28 @@ mod tests {
         refused::<I>(r#"{"v":99999999999999999999}"#);
         refused::<[u8; 2]>(r#"{"v":[1,2,3]}"#);
         refused::<Kind>(r#"{"v":"Other"}"#);
+        // Beyond a float's range: not infinity.
+        #[derive(Deserialize)]
+        struct F64 {
+            #[allow(dead_code)]
+            v: f64,
+        }
+        #[derive(Deserialize)]
+        struct F32 {
+            #[allow(dead_code)]
+            v: f32,
+        }
+        refused::<F64>(r#"{"v":1e400}"#);
+        refused::<F64>(r#"{"v":-1e400}"#);
+        refused::<F32>(r#"{"v":1e39}"#);
+        read::<F32>(r#"{"v":3e38}"#, 64, |r| assert!(r.is_ok()));
+        // Integer map keys by JSON's grammar: "01" and "+1" are not the key 1.
+        refused::<BTreeMap<u32, u8>>(r#"{"1":1,"01":2}"#);
+        refused::<BTreeMap<u32, u8>>(r#"{"+1":1}"#);
+        refused::<BTreeMap<i32, u8>>(r#"{"-01":1}"#);
+        read::<BTreeMap<i32, u8>>(r#"{"-1":1,"0":2,"10":3}"#, 64, |r| {
+            assert_eq!(r.unwrap(), BTreeMap::from([(-1, 1), (0, 2), (10, 3)]));
+        });
     }
 
     #[test]
