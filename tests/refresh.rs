@@ -626,6 +626,39 @@ fn a_lowered_subject_limit_ends_every_family_above_it() {
     );
 }
 
+/// A store whose `create` counts sessions its listing doesn't show (Redis after a clock
+/// ahead expired a key early): the login is refused after a few tries, and no live
+/// family is ended for room the listing says is there.
+#[test]
+fn a_limit_the_listing_does_not_confirm_ends_nothing() {
+    let two = NonZeroUsize::new(2).unwrap();
+    let evicting = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::EndOldest));
+    let mut store = Instrumented::counting(Store::new());
+    let mut rng = TestRng::new(11);
+    let first = evicting
+        .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(0))
+        .wait()
+        .unwrap();
+    store.phantoms = 1;
+    assert!(matches!(
+        evicting
+            .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(1))
+            .wait(),
+        Err(RefreshError::LimitReached)
+    ));
+    assert_eq!(store.removes, 0, "nothing was ended");
+    assert_eq!(
+        check_access(&mut store, &access_token(&first, "user-1"), at(2)),
+        Ok(())
+    );
+    assert!(
+        POLICY
+            .refresh(&mut store, &mut rng, &first.refresh, at(2))
+            .wait()
+            .is_ok()
+    );
+}
+
 /// Logins of one subject racing at its limit: the limit holds, each login either
 /// succeeds or is refused as `LimitReached`, and every family that did not survive has
 /// its access tokens revoked.

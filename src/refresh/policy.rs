@@ -183,7 +183,12 @@ impl RefreshPolicy {
                 .list_subject(&owner, now, &mut oldest)
                 .await
                 .map_err(RefreshError::Store)?;
-            if let Some(handle) = oldest.handle {
+            // Only when the listing confirms the limit: a store may count what it doesn't
+            // list (Redis counts an index entry whose key a clock ahead expired early),
+            // and a concurrent logout may have made room. Then nothing is ended.
+            if live >= max
+                && let Some(handle) = oldest.handle
+            {
                 let removed = store
                     .remove(handle.lookup_key())
                     .await
@@ -194,7 +199,8 @@ impl RefreshPolicy {
             }
             // Above the limit (it was lowered), each round ends one more family until
             // there is room. At or below it, a concurrent login took the room this one
-            // made (or a logout made room): that may happen a few times, not forever.
+            // made, or the store and its listing disagree: that may happen a few times,
+            // not forever.
             if live <= max {
                 contended = contended.saturating_add(1);
                 if contended == Self::LOGIN_ATTEMPTS {

@@ -5,6 +5,7 @@
 use core::convert::Infallible;
 use core::fmt;
 use core::future::Future;
+use core::num::NonZeroUsize;
 use core::task::{Context, Poll};
 
 use rand_core::{TryCryptoRng, TryRng};
@@ -113,6 +114,9 @@ impl TryCryptoRng for BrokenRng {}
 pub(crate) struct Instrumented<S> {
     pub(crate) inner: S,
     suspend: bool,
+    /// Sessions `create` counts against a subject limit that no listing shows (as a
+    /// store whose count and listing disagree would).
+    pub(crate) phantoms: usize,
     pub(crate) suspensions: usize,
     pub(crate) creates: usize,
     pub(crate) updates: usize,
@@ -127,6 +131,7 @@ impl<S> Instrumented<S> {
         Self {
             inner,
             suspend: false,
+            phantoms: 0,
             suspensions: 0,
             creates: 0,
             updates: 0,
@@ -193,6 +198,15 @@ impl<D: Send + Sync, S: SessionStore<D>> SessionStore<D> for Instrumented<S> {
         now: UnixTime,
     ) -> Result<CreateOutcome, S::Error> {
         self.step(|s| &mut s.creates).await;
+        let limit = match limit {
+            Some(limit) if self.phantoms > 0 => {
+                match NonZeroUsize::new(limit.max().saturating_sub(self.phantoms)) {
+                    Some(max) => Some(SubjectLimit::new(max, limit.when_full())),
+                    None => return Ok(CreateOutcome::LimitReached),
+                }
+            }
+            other => other,
+        };
         self.inner.create(key, record, limit, now).await
     }
 
