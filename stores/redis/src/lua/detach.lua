@@ -10,9 +10,12 @@ for i = 1, 4 do
   if not is(KEYS[i], 'zset') then return -1 end
 end
 if redis.call('EXISTS', KEYS[3], KEYS[4]) > 0 then return -2 end
-local keep, keep_expires, keep_created = ARGV[1], false, false
+local keep, keep_expires, keep_created, keep_ms = ARGV[1], false, false, 0
 if keep ~= '' then
-  keep_expires = redis.call('ZSCORE', KEYS[1], keep)
+  -- A kept session whose key has expired is dead: nothing to keep (its sets would get
+  -- no TTL). Read before the first write.
+  keep_ms = redis.call('PTTL', ARGV[2] .. 'session:' .. keep)
+  if keep_ms > 0 then keep_expires = redis.call('ZSCORE', KEYS[1], keep) end
   if keep_expires then
     keep_created = redis.call('ZSCORE', KEYS[2], keep) or keep_expires
     redis.call('ZREM', KEYS[1], keep)
@@ -25,10 +28,7 @@ if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[4]
 if keep_expires then
   redis.call('ZADD', KEYS[1], keep_expires, keep)
   redis.call('ZADD', KEYS[2], keep_created, keep)
-  local ms = redis.call('PTTL', ARGV[2] .. 'session:' .. keep)
-  if ms > 0 then
-    redis.call('PEXPIRE', KEYS[1], ms)
-    redis.call('PEXPIRE', KEYS[2], ms)
-  end
+  redis.call('PEXPIRE', KEYS[1], keep_ms)
+  redis.call('PEXPIRE', KEYS[2], keep_ms)
 end
 return n

@@ -717,3 +717,34 @@ async fn a_subject_with_thousands_of_sessions_is_listed_in_full() {
         listed.iter().map(|(h, _)| *h.as_bytes()).collect();
     assert_eq!(handles, live);
 }
+
+/// "Log out my other sessions" from a session whose key Redis has just expired: nothing is
+/// kept, and no set is left without a TTL.
+#[tokio::test]
+async fn keeping_a_session_whose_key_expired_keeps_nothing() {
+    let server = RedisServer::start();
+    let mut store = store(&server).await;
+    let mut raw = server.connection();
+    let now = now();
+    let alice = subject();
+    let (keep, other) = (key(), key());
+    store
+        .create(&keep, record(&alice, 1, now, 1, 600), None, now)
+        .await
+        .unwrap();
+    store
+        .create(&other, record(&alice, 2, now, 60, 600), None, now)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    assert!(!raw.exists::<_, bool>(session_name(&keep)).unwrap());
+    SessionStore::<Profile>::remove_subject(&mut store, &alice, Some(&keep))
+        .await
+        .unwrap();
+    let left: Vec<String> = raw.keys("*").unwrap();
+    for name in &left {
+        let ttl: i64 = raw.pttl(name).unwrap();
+        assert!(ttl > 0, "{name} has no TTL ({ttl}); left: {left:?}");
+    }
+    assert!(!raw.exists::<_, bool>(index_name(&alice)).unwrap());
+}
