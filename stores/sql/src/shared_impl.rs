@@ -200,17 +200,38 @@ fn retryable(error: &Error) -> bool {
 }
 
 /// Runs `$attempt` (an expression producing a future of `Result<_, Error>`) until it
-/// succeeds, fails for good, or has lost [`RETRIES`] deadlocks or serialization races.
+/// succeeds, fails for good, or has lost [`RETRIES`] deadlocks or serialization races,
+/// pausing before each retry ([`pause_before_retry`]).
 macro_rules! with_retries {
     ($attempt:expr) => {{
         let mut tries = 0u32;
         loop {
             match $attempt.await {
-                Err(e) if retryable(&e) && tries < RETRIES => tries = tries.saturating_add(1),
+                Err(e) if retryable(&e) && tries < RETRIES => {
+                    tries = tries.saturating_add(1);
+                    pause_before_retry(tries).await;
+                }
                 done => break done,
             }
         }
     }};
+}
+
+/// The pause before retry number `tries` (from 1): a random time up to 2^`tries`
+/// milliseconds (at most 256 ms), so that transactions that deadlocked with each other
+/// don't start again in step and meet again, as they do under load when retried at once.
+/// All pauses together stay under about half a second.
+async fn pause_before_retry(tries: u32) {
+    let ceiling_us = 1000u64 << tries.min(8);
+    // Jitter from the clock's sub-second nanoseconds: it only has to differ between the
+    // transactions involved, not be unpredictable.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let pause_us = u64::from(nanos.wrapping_mul(0x9e37_79b9)).checked_rem(ceiling_us);
+    let pause_us = pause_us.unwrap_or(0);
+    tokio::time::sleep(core::time::Duration::from_micros(pause_us)).await;
 }
 
 impl SqlStore {
