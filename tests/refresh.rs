@@ -626,6 +626,101 @@ fn a_lowered_subject_limit_ends_every_family_above_it() {
     );
 }
 
+/// A subject far above a lowered limit: each login does bounded work (at most
+/// `LOGIN_ATTEMPTS` rounds of `ENDED_PER_ROUND`), is refused until the subject fits,
+/// and every family ended on the way has its access tokens revoked.
+#[test]
+fn a_login_far_above_a_lowered_limit_does_bounded_work() {
+    let mut store = Instrumented::counting(SharedStore::<Family<Device>>::new());
+    let mut rng = TestRng::new(12);
+    let old: Vec<Grant> = (0..150)
+        .map(|t| {
+            POLICY
+                .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(t))
+                .wait()
+                .unwrap()
+        })
+        .collect();
+    let one = NonZeroUsize::new(1).unwrap();
+    let evicting = POLICY.with_subject_limit(SubjectLimit::new(one, WhenFull::EndOldest));
+    let per_login = RefreshPolicy::LOGIN_ATTEMPTS as usize * RefreshPolicy::ENDED_PER_ROUND;
+    let mut logins = 0;
+    let newest = loop {
+        let (creates, removes) = (store.creates, store.removes);
+        logins += 1;
+        let result = evicting
+            .issue(&mut store, &mut rng, "user-1", device(1, "new"), at(200))
+            .wait();
+        assert!(store.creates - creates <= RefreshPolicy::LOGIN_ATTEMPTS as usize + 1);
+        assert!(store.removes - removes <= per_login);
+        match result {
+            Ok(grant) => break grant,
+            Err(RefreshError::LimitReached) => assert!(logins * per_login < 150),
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    assert_eq!(logins, 150usize.div_ceil(per_login));
+    let mut listed: Vec<(SessionHandle, SessionRecord<Family<Device>>)> = Vec::new();
+    assert_eq!(
+        POLICY
+            .list(&mut store, "user-1", at(201), &mut listed)
+            .wait()
+            .unwrap(),
+        1
+    );
+    assert_eq!(listed[0].0, newest.refresh.family());
+    for grant in &old {
+        assert!(revoked(check_access(
+            &mut store,
+            &access_token(grant, "user-1"),
+            at(201)
+        )));
+    }
+}
+
+/// A revocation that fails while a login makes room ends nothing it didn't revoke: every
+/// old family is alive, or its access tokens are refused.
+#[test]
+fn a_login_whose_revocation_fails_leaves_no_ended_family_unrevoked() {
+    let mut store = SharedStore::<Family<Device>>::with_capacity(64, 1);
+    let mut rng = TestRng::new(13);
+    let old: Vec<Grant> = (0..3)
+        .map(|t| {
+            POLICY
+                .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(t))
+                .wait()
+                .unwrap()
+        })
+        .collect();
+    let one = NonZeroUsize::new(1).unwrap();
+    let evicting = POLICY.with_subject_limit(SubjectLimit::new(one, WhenFull::EndOldest));
+    let result = evicting
+        .issue(&mut store, &mut rng, "user-1", device(1, "new"), at(5))
+        .wait();
+    assert!(
+        matches!(result, Err(RefreshError::Store(StoreErrorKind::Capacity))),
+        "{result:?}"
+    );
+    let mut listed: Vec<(SessionHandle, SessionRecord<Family<Device>>)> = Vec::new();
+    POLICY
+        .list(&mut store, "user-1", at(6), &mut listed)
+        .wait()
+        .unwrap();
+    assert!(!listed.is_empty());
+    for grant in &old {
+        let alive = listed.iter().any(|(h, _)| *h == grant.refresh.family());
+        let refused = revoked(check_access(
+            &mut store,
+            &access_token(grant, "user-1"),
+            at(6),
+        ));
+        assert!(
+            alive || refused,
+            "an ended family's access token is still accepted"
+        );
+    }
+}
+
 /// A store whose `create` counts sessions its listing doesn't show (Redis after a clock
 /// ahead expired a key early): the login is refused after a few tries, and no live
 /// family is ended for room the listing says is there.

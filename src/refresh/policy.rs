@@ -122,18 +122,26 @@ impl RefreshPolicy {
     /// first refresh token and the values for its first access token.
     ///
     /// Under a [subject limit](Self::subject_limit) that ends the oldest families, a login
-    /// at the limit ends the oldest (by creation time), revoking its access tokens, and
-    /// tries again. The store enforces the limit itself, refusing: the policy, not the
-    /// store, ends families, because only the policy revokes what they issued. `data` is
-    /// cloned for each attempt.
+    /// at the limit ends the oldest (by creation time), each as
+    /// [`end_family`](Self::end_family) would, and tries again. The store enforces the
+    /// limit itself, refusing: the policy, not the store, ends families, because only the
+    /// policy revokes what they issued; it revokes a family's access tokens before it
+    /// removes the family, so a failure never leaves an ended family's tokens valid.
+    /// `data` is cloned for each attempt.
+    ///
+    /// The work is bounded: at most [`LOGIN_ATTEMPTS`](Self::LOGIN_ATTEMPTS) rounds of
+    /// making room, each ending at most [`ENDED_PER_ROUND`](Self::ENDED_PER_ROUND)
+    /// families. A subject further above a lowered limit than that is trimmed over several
+    /// logins, each refused until the subject fits.
     ///
     /// # Errors
     ///
     /// [`RefreshError::Random`] if the RNG fails; [`RefreshError::LimitReached`] if the
-    /// subject limit refuses, or if it ends the oldest but concurrent logins of the same
-    /// subject took the room it made [`LOGIN_ATTEMPTS`](Self::LOGIN_ATTEMPTS) times in a
-    /// row; [`RefreshError::Store`] if the store fails (families it ended before the
-    /// failure stay ended, with their access tokens revoked).
+    /// subject limit refuses, or if it ends the oldest but there is still no room after
+    /// [`LOGIN_ATTEMPTS`](Self::LOGIN_ATTEMPTS) rounds (concurrent logins of the same
+    /// subject took it, or the subject was far above a lowered limit);
+    /// [`RefreshError::Store`] if the store fails (families ended before the failure stay
+    /// ended, each with its access tokens revoked).
     pub async fn issue<D, S, R>(
         &self,
         store: &mut S,
@@ -156,7 +164,7 @@ impl RefreshPolicy {
             .filter(|limit| limit.when_full() == WhenFull::EndOldest);
         // The store refuses; ending the oldest is done below, with its revocation.
         let limit = self.subject_limit.map(SubjectLimit::refusing);
-        let mut contended = 0u32;
+        let mut rounds = 0u32;
         loop {
             let record = SessionRecord::new(
                 owner,
@@ -178,42 +186,40 @@ impl RefreshPolicy {
             let Some(max) = evicting.map(|limit| limit.max()) else {
                 return Err(RefreshError::LimitReached);
             };
+            if rounds == Self::LOGIN_ATTEMPTS {
+                return Err(RefreshError::LimitReached);
+            }
+            rounds = rounds.saturating_add(1);
             let mut oldest = Oldest::default();
             let live = store
                 .list_subject(&owner, now, &mut oldest)
                 .await
                 .map_err(RefreshError::Store)?;
-            // Only when the listing confirms the limit: a store may count what it doesn't
-            // list (Redis counts an index entry whose key a clock ahead expired early),
-            // and a concurrent logout may have made room. Then nothing is ended.
-            if live >= max
-                && let Some(handle) = oldest.handle
-            {
-                let removed = store
+            // As many as the listing confirms above the limit, the new one counted. None
+            // when it confirms no limit: a store may count what it doesn't list (Redis
+            // counts an index entry whose key a clock ahead expired early), and a
+            // concurrent logout may have made room.
+            let excess = live.saturating_add(1).saturating_sub(max);
+            for handle in oldest.handles.iter().take(excess) {
+                // Revoked first: a failure in between leaves a family alive with its
+                // access tokens refused, never an ended one with its tokens valid.
+                self.revoke_access(store, handle, now).await?;
+                store
                     .remove(handle.lookup_key())
                     .await
                     .map_err(RefreshError::Store)?;
-                if removed {
-                    self.revoke_access(store, &handle, now).await?;
-                }
-            }
-            // Above the limit (it was lowered), each round ends one more family until
-            // there is room. At or below it, a concurrent login took the room this one
-            // made, or the store and its listing disagree: that may happen a few times,
-            // not forever.
-            if live <= max {
-                contended = contended.saturating_add(1);
-                if contended == Self::LOGIN_ATTEMPTS {
-                    return Err(RefreshError::LimitReached);
-                }
             }
         }
     }
 
-    /// How many times [`issue`](Self::issue) ends the oldest family to make room and then
-    /// finds the room taken by a concurrent login, before it gives up with
+    /// How many rounds of making room [`issue`](Self::issue) makes under a subject limit
+    /// that ends the oldest families, before it gives up with
     /// [`RefreshError::LimitReached`].
     pub const LOGIN_ATTEMPTS: u32 = 8;
+
+    /// How many of the oldest families [`issue`](Self::issue) ends at most in one round of
+    /// making room.
+    pub const ENDED_PER_ROUND: usize = 8;
 
     /// Exchanges `presented` for a new refresh token and a new access token, in one
     /// compare-and-swap on the family: the presented token is dead from this moment.
@@ -733,25 +739,35 @@ impl<E: StoreError + 'static> core::error::Error for RefreshError<E> {
     }
 }
 
-/// Keeps the handle of the oldest family [`SessionStore::list_subject`] hands it: the
-/// earliest created, the smaller handle on a tie (the order stores end sessions in under
-/// [`WhenFull::EndOldest`]).
+/// Keeps the handles of the [`RefreshPolicy::ENDED_PER_ROUND`] oldest families
+/// [`SessionStore::list_subject`] hands it, oldest first: the earliest created, the smaller
+/// handle on a tie (the order stores end sessions in under [`WhenFull::EndOldest`]).
 #[derive(Default)]
 struct Oldest {
-    handle: Option<SessionHandle>,
-    created: UnixTime,
+    handles: heapless::Vec<SessionHandle, { RefreshPolicy::ENDED_PER_ROUND }>,
+    created: heapless::Vec<UnixTime, { RefreshPolicy::ENDED_PER_ROUND }>,
 }
 
 impl<D> SessionSink<Family<D>> for Oldest {
     fn push(&mut self, handle: SessionHandle, record: SessionRecord<Family<D>>) {
-        let older = match &self.handle {
-            None => true,
-            Some(kept) => (record.created(), handle.as_bytes()) < (self.created, kept.as_bytes()),
-        };
-        if older {
-            self.handle = Some(handle);
-            self.created = record.created();
+        let order = (record.created(), *handle.as_bytes());
+        // Where it goes among those kept (sorted), if it is among the oldest at all.
+        let at = self
+            .created
+            .iter()
+            .zip(&self.handles)
+            .position(|(created, kept)| order < (*created, *kept.as_bytes()))
+            .unwrap_or(self.handles.len());
+        if at == RefreshPolicy::ENDED_PER_ROUND {
+            return;
         }
+        if self.handles.is_full() {
+            self.handles.pop();
+            self.created.pop();
+        }
+        // Room was made above, and `at` is at most the length: neither insert fails.
+        let _ = self.handles.insert(at, handle);
+        let _ = self.created.insert(at, record.created());
     }
 }
 

@@ -335,11 +335,15 @@ impl<D> table::Sessions<D> for Indexed<D> {
             return Err(record);
         }
         let subject = *record.subject();
+        // Indexed before a replaced record is dropped: a panicking `Drop` of `D` leaves
+        // the map and the index in step.
+        self.by_subject.entry(subject).or_default().insert(key);
         if let Some(replaced) = self.map.insert(key, record) {
             let old = *replaced.subject();
-            self.unindex(&old, &key);
+            if old != subject {
+                self.unindex(&old, &key);
+            }
         }
-        self.by_subject.entry(subject).or_default().insert(key);
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! Setting a store up: `migrate` at every start with a user that may only read and write
 //! rows, and several processes opening a new SQLite file at once.
 
-use tokenstile::store::RevocationStore as _;
+use tokenstile::store::RevocationStore;
 use tokenstile_sql::sqlx::mysql::MySqlPoolOptions;
 use tokenstile_sql::sqlx::postgres::PgPoolOptions;
 use tokenstile_sql::sqlx::{self, Connection as _};
@@ -27,13 +27,9 @@ pub(crate) async fn mariadb_dml_user(root_url: &str) {
     }
     let url = root_url.replacen("root@", "dml:dml-password@", 1);
     let pool = MySqlPoolOptions::new().connect(&url).await.unwrap();
-    let mut store = MySqlStore::from_pool(pool, options("dml_"));
+    let store = MySqlStore::from_pool(pool, options("dml_"));
     store.migrate().await.unwrap();
-    let t = now();
-    store
-        .revoke(&crate::conformance::key(), t.saturating_add(60), t)
-        .await
-        .unwrap();
+    writes(store).await;
 }
 
 /// As [`mariadb_dml_user`], on PostgreSQL (whose `public` schema grants no `CREATE` to
@@ -68,13 +64,16 @@ pub(crate) async fn postgres_dml_user(root_url: &str) {
         "the user must not be able to create tables"
     );
     let pool = PgPoolOptions::new().connect(&url).await.unwrap();
-    let mut store = PostgresStore::from_pool(pool, options("dml_"));
+    let store = PostgresStore::from_pool(pool, options("dml_"));
     store.migrate().await.unwrap();
-    let t = now();
-    store
-        .revoke(&crate::conformance::key(), t.saturating_add(60), t)
-        .await
-        .unwrap();
+    writes(store).await;
+}
+
+/// The store works for its user: a revocation is written and read back.
+async fn writes<S: RevocationStore<Error = tokenstile_sql::Error>>(mut store: S) {
+    let (key, t) = (crate::conformance::key(), now());
+    store.revoke(&key, t.saturating_add(60), t).await.unwrap();
+    assert!(store.is_revoked(&key, t).await.unwrap());
 }
 
 /// Two processes (here: two pools) opening a new SQLite file at once both succeed: one
