@@ -93,6 +93,53 @@ fn login(store: &mut Store, rng: &mut TestRng, user: u32, label: &str, now: Unix
         .unwrap()
 }
 
+/// `POLICY` with a limit of `max` families per subject that ends the oldest.
+fn evicting(max: usize) -> RefreshPolicy {
+    POLICY.with_subject_limit(SubjectLimit::new(
+        NonZeroUsize::new(max).unwrap(),
+        WhenFull::EndOldest,
+    ))
+}
+
+/// `n` logins of user 1 with `policy`, at times 0, 1, 2 and so on.
+fn logins<S>(policy: RefreshPolicy, store: &mut S, rng: &mut TestRng, n: u64) -> Vec<Grant>
+where
+    S: SessionStore<Family<Device>> + tokenstile::store::RevocationStore,
+    S::Error: core::fmt::Debug,
+{
+    (0..n)
+        .map(|t| {
+            policy
+                .issue(store, rng, "user-1", device(1, "d"), at(t))
+                .wait()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// The live families of user 1 at `now`.
+fn families<S>(store: &mut S, now: UnixTime) -> Vec<(SessionHandle, SessionRecord<Family<Device>>)>
+where
+    S: SessionStore<Family<Device>>,
+    S::Error: core::fmt::Debug,
+{
+    let mut listed = Vec::new();
+    POLICY
+        .list(store, "user-1", now, &mut listed)
+        .wait()
+        .unwrap();
+    listed
+}
+
+/// Whether the access token of `grant` (user 1's) is refused as revoked at `now`.
+fn refused<S: tokenstile::store::RevocationStore>(
+    store: &mut S,
+    grant: &Grant,
+    now: UnixTime,
+) -> bool {
+    revoked(check_access(store, &access_token(grant, "user-1"), now))
+}
+
 #[test]
 fn a_chain_of_refreshes_keeps_the_family_and_kills_each_old_token() {
     let mut store = Store::new();
@@ -539,42 +586,24 @@ fn a_subject_limit_refuses_or_ends_the_oldest_family() {
     let refusing = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::Refuse));
     let mut store = Store::new();
     let mut rng = TestRng::new(9);
-    let grants: Vec<Grant> = (0..2)
-        .map(|t| {
-            refusing
-                .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(t))
-                .wait()
-                .unwrap()
-        })
-        .collect();
+    let grants = logins(refusing, &mut store, &mut rng, 2);
     assert!(matches!(
         refusing
             .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(2))
             .wait(),
         Err(RefreshError::LimitReached)
     ));
-    let evicting = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::EndOldest));
-    let newest = evicting
+    let newest = evicting(2)
         .issue(&mut store, &mut rng, "user-1", device(1, "new"), at(3))
         .wait()
         .unwrap();
-    let mut listed: Vec<(SessionHandle, SessionRecord<Family<Device>>)> = Vec::new();
-    assert_eq!(
-        POLICY
-            .list(&mut store, "user-1", at(4), &mut listed)
-            .wait()
-            .unwrap(),
-        2
-    );
+    let listed = families(&mut store, at(4));
+    assert_eq!(listed.len(), 2);
     assert!(listed.iter().any(|(h, _)| *h == newest.refresh.family()));
     assert!(listed.iter().any(|(h, _)| *h == grants[1].refresh.family()));
     // The oldest family is ended as a logout would end it: its refresh token gets
     // nothing, and the access token it issued is refused at once.
-    assert!(revoked(check_access(
-        &mut store,
-        &access_token(&grants[0], "user-1"),
-        at(4)
-    )));
+    assert!(refused(&mut store, &grants[0], at(4)));
     assert!(matches!(
         POLICY
             .refresh(&mut store, &mut rng, &grants[0].refresh, at(4))
@@ -595,31 +624,15 @@ fn a_subject_limit_refuses_or_ends_the_oldest_family() {
 fn a_lowered_subject_limit_ends_every_family_above_it() {
     let mut store = Store::new();
     let mut rng = TestRng::new(10);
-    let old: Vec<Grant> = (0..4)
-        .map(|t| login(&mut store, &mut rng, 1, "d", at(t)))
-        .collect();
-    let one = NonZeroUsize::new(1).unwrap();
-    let evicting = POLICY.with_subject_limit(SubjectLimit::new(one, WhenFull::EndOldest));
-    let newest = evicting
+    let old = logins(POLICY, &mut store, &mut rng, 4);
+    let newest = evicting(1)
         .issue(&mut store, &mut rng, "user-1", device(1, "new"), at(5))
         .wait()
         .unwrap();
-    let mut listed: Vec<(SessionHandle, SessionRecord<Family<Device>>)> = Vec::new();
-    assert_eq!(
-        POLICY
-            .list(&mut store, "user-1", at(6), &mut listed)
-            .wait()
-            .unwrap(),
-        1
-    );
+    let listed = families(&mut store, at(6));
+    assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].0, newest.refresh.family());
-    for grant in &old {
-        assert!(revoked(check_access(
-            &mut store,
-            &access_token(grant, "user-1"),
-            at(6)
-        )));
-    }
+    assert!(old.iter().all(|grant| refused(&mut store, grant, at(6))));
     assert_eq!(
         check_access(&mut store, &access_token(&newest, "user-1"), at(6)),
         Ok(())
@@ -633,49 +646,28 @@ fn a_lowered_subject_limit_ends_every_family_above_it() {
 fn a_login_far_above_a_lowered_limit_does_bounded_work() {
     let mut store = Instrumented::counting(SharedStore::<Family<Device>>::new());
     let mut rng = TestRng::new(12);
-    let old: Vec<Grant> = (0..150)
-        .map(|t| {
-            POLICY
-                .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(t))
-                .wait()
-                .unwrap()
-        })
-        .collect();
-    let one = NonZeroUsize::new(1).unwrap();
-    let evicting = POLICY.with_subject_limit(SubjectLimit::new(one, WhenFull::EndOldest));
+    let old = logins(POLICY, &mut store, &mut rng, 150);
     let per_login = RefreshPolicy::LOGIN_ATTEMPTS as usize * RefreshPolicy::ENDED_PER_ROUND;
-    let mut logins = 0;
+    let mut attempts = 0;
     let newest = loop {
         let (creates, removes) = (store.creates, store.removes);
-        logins += 1;
-        let result = evicting
+        attempts += 1;
+        let result = evicting(1)
             .issue(&mut store, &mut rng, "user-1", device(1, "new"), at(200))
             .wait();
         assert!(store.creates - creates <= RefreshPolicy::LOGIN_ATTEMPTS as usize + 1);
         assert!(store.removes - removes <= per_login);
         match result {
             Ok(grant) => break grant,
-            Err(RefreshError::LimitReached) => assert!(logins * per_login < 150),
+            Err(RefreshError::LimitReached) => assert!(attempts * per_login < 150),
             Err(e) => panic!("{e:?}"),
         }
     };
-    assert_eq!(logins, 150usize.div_ceil(per_login));
-    let mut listed: Vec<(SessionHandle, SessionRecord<Family<Device>>)> = Vec::new();
-    assert_eq!(
-        POLICY
-            .list(&mut store, "user-1", at(201), &mut listed)
-            .wait()
-            .unwrap(),
-        1
-    );
+    assert_eq!(attempts, 150usize.div_ceil(per_login));
+    let listed = families(&mut store, at(201));
+    assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].0, newest.refresh.family());
-    for grant in &old {
-        assert!(revoked(check_access(
-            &mut store,
-            &access_token(grant, "user-1"),
-            at(201)
-        )));
-    }
+    assert!(old.iter().all(|grant| refused(&mut store, grant, at(201))));
 }
 
 /// A revocation that fails while a login makes room ends nothing it didn't revoke: every
@@ -684,38 +676,20 @@ fn a_login_far_above_a_lowered_limit_does_bounded_work() {
 fn a_login_whose_revocation_fails_leaves_no_ended_family_unrevoked() {
     let mut store = SharedStore::<Family<Device>>::with_capacity(64, 1);
     let mut rng = TestRng::new(13);
-    let old: Vec<Grant> = (0..3)
-        .map(|t| {
-            POLICY
-                .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(t))
-                .wait()
-                .unwrap()
-        })
-        .collect();
-    let one = NonZeroUsize::new(1).unwrap();
-    let evicting = POLICY.with_subject_limit(SubjectLimit::new(one, WhenFull::EndOldest));
-    let result = evicting
+    let old = logins(POLICY, &mut store, &mut rng, 3);
+    let result = evicting(1)
         .issue(&mut store, &mut rng, "user-1", device(1, "new"), at(5))
         .wait();
     assert!(
         matches!(result, Err(RefreshError::Store(StoreErrorKind::Capacity))),
         "{result:?}"
     );
-    let mut listed: Vec<(SessionHandle, SessionRecord<Family<Device>>)> = Vec::new();
-    POLICY
-        .list(&mut store, "user-1", at(6), &mut listed)
-        .wait()
-        .unwrap();
+    let listed = families(&mut store, at(6));
     assert!(!listed.is_empty());
     for grant in &old {
         let alive = listed.iter().any(|(h, _)| *h == grant.refresh.family());
-        let refused = revoked(check_access(
-            &mut store,
-            &access_token(grant, "user-1"),
-            at(6),
-        ));
         assert!(
-            alive || refused,
+            alive || refused(&mut store, grant, at(6)),
             "an ended family's access token is still accepted"
         );
     }
@@ -726,17 +700,12 @@ fn a_login_whose_revocation_fails_leaves_no_ended_family_unrevoked() {
 /// family is ended for room the listing says is there.
 #[test]
 fn a_limit_the_listing_does_not_confirm_ends_nothing() {
-    let two = NonZeroUsize::new(2).unwrap();
-    let evicting = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::EndOldest));
     let mut store = Instrumented::counting(Store::new());
     let mut rng = TestRng::new(11);
-    let first = evicting
-        .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(0))
-        .wait()
-        .unwrap();
+    let first = logins(evicting(2), &mut store, &mut rng, 1).remove(0);
     store.phantoms = 1;
     assert!(matches!(
-        evicting
+        evicting(2)
             .issue(&mut store, &mut rng, "user-1", device(1, "d"), at(1))
             .wait(),
         Err(RefreshError::LimitReached)
@@ -759,8 +728,7 @@ fn a_limit_the_listing_does_not_confirm_ends_nothing() {
 /// its access tokens revoked.
 #[test]
 fn concurrent_logins_at_the_limit_keep_it_and_revoke_what_they_end() {
-    let two = NonZeroUsize::new(2).unwrap();
-    let evicting = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::EndOldest));
+    let evicting = evicting(2);
     let store = SharedStore::<Family<Device>>::new();
     for round in 0..10u64 {
         let now = at(10 * round);
@@ -784,12 +752,8 @@ fn concurrent_logins_at_the_limit_keep_it_and_revoke_what_they_end() {
                 .all(|r| r.is_ok() || matches!(r, Err(RefreshError::LimitReached))),
             "round {round}: {results:?}"
         );
-        let mut listed: Vec<(SessionHandle, SessionRecord<Family<Device>>)> = Vec::new();
-        let n = POLICY
-            .list(&mut store.clone(), "user-1", now, &mut listed)
-            .wait()
-            .unwrap();
-        assert_eq!(n, 2, "round {round}");
+        let listed = families(&mut store.clone(), now);
+        assert_eq!(listed.len(), 2, "round {round}");
         for grant in results.iter().filter_map(|r| r.as_ref().ok()) {
             let alive = listed.iter().any(|(h, _)| *h == grant.refresh.family());
             let checked = check_access(&mut store.clone(), &access_token(grant, "user-1"), now);
