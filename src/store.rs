@@ -473,7 +473,9 @@ pub trait SessionStore<D: Send + Sync>: Store {
     ///
     /// [`StoreErrorKind::Conflict`], changing nothing, if a live session is filed under
     /// `new` (including `new == old`); [`StoreErrorKind::Corrupt`] for a record that can't
-    /// be read (nothing moved); or a backend failure.
+    /// be read (nothing moved); or a backend failure. When no live session is filed under
+    /// `old` and one is under `new`, a store may answer either `None` or `Conflict` (the
+    /// in-memory stores say `Conflict`, the SQL store `None`): neither changes anything.
     fn rotate(
         &mut self,
         old: &LookupKey,
