@@ -200,7 +200,7 @@ impl RefreshPolicy {
             // counts an index entry whose key a clock ahead expired early), and a
             // concurrent logout may have made room.
             let excess = live.saturating_add(1).saturating_sub(max);
-            for handle in oldest.handles.iter().take(excess) {
+            for (_, handle) in oldest.0.iter().take(excess) {
                 // Revoked first: a failure in between leaves a family alive with its
                 // access tokens refused, never an ended one with its tokens valid.
                 self.revoke_access(store, handle, now).await?;
@@ -743,31 +743,25 @@ impl<E: StoreError + 'static> core::error::Error for RefreshError<E> {
 /// [`SessionStore::list_subject`] hands it, oldest first: the earliest created, the smaller
 /// handle on a tie (the order stores end sessions in under [`WhenFull::EndOldest`]).
 #[derive(Default)]
-struct Oldest {
-    handles: heapless::Vec<SessionHandle, { RefreshPolicy::ENDED_PER_ROUND }>,
-    created: heapless::Vec<UnixTime, { RefreshPolicy::ENDED_PER_ROUND }>,
-}
+struct Oldest(heapless::Vec<(UnixTime, SessionHandle), { RefreshPolicy::ENDED_PER_ROUND }>);
 
 impl<D> SessionSink<Family<D>> for Oldest {
     fn push(&mut self, handle: SessionHandle, record: SessionRecord<Family<D>>) {
         let order = (record.created(), *handle.as_bytes());
         // Where it goes among those kept (sorted), if it is among the oldest at all.
         let at = self
-            .created
+            .0
             .iter()
-            .zip(&self.handles)
             .position(|(created, kept)| order < (*created, *kept.as_bytes()))
-            .unwrap_or(self.handles.len());
+            .unwrap_or(self.0.len());
         if at == RefreshPolicy::ENDED_PER_ROUND {
             return;
         }
-        if self.handles.is_full() {
-            self.handles.pop();
-            self.created.pop();
+        if self.0.is_full() {
+            self.0.pop();
         }
-        // Room was made above, and `at` is at most the length: neither insert fails.
-        let _ = self.handles.insert(at, handle);
-        let _ = self.created.insert(at, record.created());
+        // Room was made above, and `at` is at most the length: the insert can't fail.
+        let _ = self.0.insert(at, (record.created(), handle));
     }
 }
 
