@@ -160,6 +160,11 @@ impl ServerSettings {
         if self.appendonly != "yes" || self.maxmemory_policy != "noeviction" {
             return None;
         }
+        self.fsync_durability()
+    }
+
+    /// The durability `appendfsync` alone would give.
+    fn fsync_durability(&self) -> Option<Durability> {
         match self.appendfsync.as_str() {
             "always" => Some(Durability::EveryWrite),
             "everysec" => Some(Durability::EverySecond),
@@ -181,11 +186,7 @@ impl ServerSettings {
         if self.appendonly != "yes" {
             reasons.push(format!("appendonly is {} (need yes)", self.appendonly));
         }
-        let fsync_enough = match required {
-            Durability::EveryWrite => self.appendfsync == "always",
-            Durability::EverySecond => matches!(self.appendfsync.as_str(), "everysec" | "always"),
-        };
-        if !fsync_enough {
+        if self.fsync_durability() < Some(required) {
             reasons.push(format!(
                 "appendfsync is {} (need {need_fsync})",
                 self.appendfsync
