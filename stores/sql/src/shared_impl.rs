@@ -318,26 +318,24 @@ impl SqlStore {
             let rows = query(&s.live_keys_of_subject, values)
                 .fetch_all(&mut *tx)
                 .await?;
+            let keys = rows
+                .iter()
+                .map(|row| row.try_get::<Vec<u8>, _>(0))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| Error::corrupt())?;
             // A live session under the key itself: a conflict, whatever the limit says
             // (ending it to make room would overwrite it). Digests of keys, compared as
             // any index compares them.
-            for row in &rows {
-                let key: Vec<u8> = row.try_get(0).map_err(|_| Error::corrupt())?;
-                if key.as_slice() == values.key {
-                    return Err(Error::conflict());
-                }
+            if keys.iter().any(|key| key.as_slice() == values.key) {
+                return Err(Error::conflict());
             }
-            if rows.len() >= limit.max() {
+            if keys.len() >= limit.max() {
                 if limit.when_full() == WhenFull::Refuse {
                     return Ok(Commit::No(CreateOutcome::LimitReached));
                 }
-                let excess = rows.len().saturating_sub(limit.max()).saturating_add(1);
-                for row in rows.iter().take(excess) {
-                    let key: Vec<u8> = row.try_get(0).map_err(|_| Error::corrupt())?;
-                    let oldest = Values {
-                        key: &key,
-                        ..*values
-                    };
+                let excess = keys.len().saturating_sub(limit.max()).saturating_add(1);
+                for key in keys.iter().take(excess) {
+                    let oldest = Values { key, ..*values };
                     let removed = query(&s.delete, &oldest).execute(&mut *tx).await?;
                     if removed.rows_affected() > 0 {
                         ended = ended.saturating_add(1);
