@@ -225,22 +225,23 @@ impl<'t> Segments<'t> {
     }
 }
 
-/// The index of the first `.` in `bytes`, eight bytes at a time.
+/// The index of the first `.` in `bytes`, a machine word at a time.
 fn first_dot(bytes: &[u8]) -> Option<usize> {
-    const LANES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let (words, tail) = bytes.as_chunks::<8>();
+    const WIDTH: usize = size_of::<usize>();
+    const LANES: usize = usize::MAX / 0xff;
+    const HIGH: usize = LANES.wrapping_mul(0x80);
+    let (words, tail) = bytes.as_chunks::<WIDTH>();
     for (i, word) in words.iter().enumerate() {
         // A lane is zero where the byte is `.`; the lowest such lane is found exactly (a
         // borrow only ever reaches lanes above it).
-        let v = u64::from_le_bytes(*word) ^ LANES.wrapping_mul(u64::from(b'.'));
+        let v = usize::from_le_bytes(*word) ^ LANES.wrapping_mul(usize::from(b'.'));
         let found = v.wrapping_sub(LANES) & !v & HIGH;
         if found != 0 {
             let lane = usize::try_from(found.trailing_zeros() / 8).unwrap_or(0);
-            return Some(i.wrapping_mul(8).saturating_add(lane));
+            return Some(i.wrapping_mul(WIDTH).saturating_add(lane));
         }
     }
-    let at = words.len().wrapping_mul(8);
+    let at = words.len().wrapping_mul(WIDTH);
     tail.iter()
         .position(|&b| b == b'.')
         .map(|i| at.saturating_add(i))

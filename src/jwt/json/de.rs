@@ -89,7 +89,7 @@ where
 /// A canonical JSON integer in an `i64`: `None` for a fraction, an exponent, or a value
 /// beyond `i64`.
 fn parse_i64(n: &[u8]) -> Option<i64> {
-    match n.strip_prefix(b"-") {
+    match n.strip_prefix(b"-".as_slice()) {
         Some(magnitude) => 0i64.checked_sub_unsigned(parse_u64(magnitude)?),
         None => i64::try_from(parse_u64(n)?).ok(),
     }
