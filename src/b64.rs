@@ -13,9 +13,9 @@
 //! and in the `base64_differential` fuzz target as the reference: no padding, no
 //! whitespace, no `+` or `/`, no final group of one character, and no non-zero unused bits
 //! in the last character. On x86-64, decoding the benchmark token's payload and signature
-//! takes about 8 instructions per character and encoding them about 9, the copies of
-//! in-place encoding included (`bash benches/instructions.sh --profile`); in 64-bit words
-//! it took 13 and 11, and `base64ct`, which decodes one character at a time, about 30.
+//! takes about 8 instructions per character and encoding them about 6
+//! (`bash benches/instructions.sh --profile`); in 64-bit words it took 13 and 11, and
+//! `base64ct`, which decodes one character at a time, about 30.
 //!
 //! [RFC 4648 §5]: https://www.rfc-editor.org/rfc/rfc4648#section-5
 
@@ -185,8 +185,8 @@ where
 /// Block `i` of `BYTES` input bytes is read from `BYTES * i..` and written to
 /// `CHARS * i..`. Going from the last block to the first, the bytes of every block not yet
 /// encoded, `..BYTES * i`, lie before `CHARS * i`, so a write never reaches input that is
-/// still needed. Blocks are taken 48 bytes at a time, each run copied out before its
-/// characters are written over it; the last, partial block first.
+/// still needed; each block is read out whole before its characters are written, since
+/// they may cover its own bytes. The last, partial block goes first.
 fn encode_in_place_with<L, const CHARS: usize, const BYTES: usize>(
     buf: &mut [u8],
     len: usize,
@@ -194,9 +194,6 @@ fn encode_in_place_with<L, const CHARS: usize, const BYTES: usize>(
 where
     L: Block<CHARS, BYTES>,
 {
-    // A whole number of blocks of every codec.
-    const RUN: usize = 48;
-    const { assert!(BYTES > 0 && RUN.is_multiple_of(BYTES)) };
     let out_len = encoded_len(len).ok_or(Invalid)?;
     if len > buf.len() || out_len > buf.len() {
         return Err(Invalid);
@@ -212,21 +209,16 @@ where
     let out = buf.get_mut(at..out_len).ok_or(Invalid)?;
     out.copy_from_slice(chars.get(..out.len()).ok_or(Invalid)?);
 
-    let per_run = RUN.checked_div(BYTES).ok_or(Invalid)?;
-    let mut end = full;
-    let mut run = [0u8; RUN];
-    while end > 0 {
-        let start = end.saturating_sub(per_run);
-        let input = buf
-            .get(start.wrapping_mul(BYTES)..end.wrapping_mul(BYTES))
+    let mut block = full;
+    while block > 0 {
+        block = block.wrapping_sub(1);
+        let bytes: [u8; BYTES] = *buf
+            .get(block.wrapping_mul(BYTES)..)
+            .and_then(<[u8]>::first_chunk)
             .ok_or(Invalid)?;
-        let copy = run.get_mut(..input.len()).ok_or(Invalid)?;
-        copy.copy_from_slice(input);
-        let out = buf
-            .get_mut(start.wrapping_mul(CHARS)..end.wrapping_mul(CHARS))
-            .ok_or(Invalid)?;
-        encode_with::<L, CHARS, BYTES>(copy, out)?;
-        end = start;
+        *buf.get_mut(block.wrapping_mul(CHARS)..)
+            .and_then(<[u8]>::first_chunk_mut)
+            .ok_or(Invalid)? = L::encode(&bytes);
     }
     Ok(())
 }
