@@ -4,18 +4,19 @@
 //! handles. Token bytes are secret-adjacent (a payload may carry personal data, and the
 //! signature is compared against a secret MAC), and session IDs are secrets, so neither
 //! direction looks anything up in a table or branches on a character: every character is
-//! classified and converted with the same additions, masks and shifts, sixteen at a time
-//! in byte lanes where the target has 128-bit vectors, otherwise eight in a 64-bit word or
-//! four in a 32-bit word (SWAR, "SIMD within a register"). A segment's only
-//! data-dependent outcome is the final accept or refuse.
+//! classified and converted with the same additions, masks and shifts, eight in a 64-bit
+//! word or four in a 32-bit word (SWAR, "SIMD within a register"), and when decoding on a
+//! 64-bit target with 128-bit vectors, sixteen in byte lanes. A segment's only
+//! data-dependent outcome is the final accept or refuse; `.ci/constant-time` checks the
+//! assembly for branches on a character at every optimization level.
 //!
 //! Decoding is as strict as `base64ct`'s `Base64UrlUnpadded`, which stays in the test suite
 //! and in the `base64_differential` fuzz target as the reference: no padding, no
 //! whitespace, no `+` or `/`, no final group of one character, and no non-zero unused bits
 //! in the last character. On x86-64, decoding the benchmark token's payload and signature
-//! takes about 8 instructions per character and encoding them about 6
-//! (`bash benches/instructions.sh --profile`); in 64-bit words it took 13 and 11, and
-//! `base64ct`, which decodes one character at a time, about 30.
+//! takes about 8 instructions per character (13 in 64-bit words) and encoding them about
+//! 8 (`bash benches/instructions.sh --profile`), where `base64ct`, which decodes one
+//! character at a time, took about 30.
 //!
 //! [RFC 4648 §5]: https://www.rfc-editor.org/rfc/rfc4648#section-5
 
@@ -44,28 +45,25 @@ pub(crate) const fn encoded_len(n: usize) -> Option<usize> {
     })
 }
 
-// The codec in the widest lanes the target computes in. Where it has 128-bit vectors
-// (SSE2 on x86-64, NEON on AArch64, simd128 on wasm), sixteen byte lanes, which the
+// The codec in the widest lanes the target computes in. On a 64-bit target with 128-bit
+// vectors (SSE2 on x86-64, NEON on AArch64), decoding in sixteen byte lanes, which the
 // compiler turns into vector instructions; otherwise a machine word, eight characters per
 // 64-bit word or four per 32-bit word (where a 64-bit operation takes two instructions or
 // more). All three are built and tested on every target.
-#[cfg(any(
-    target_feature = "sse2",
-    target_feature = "neon",
-    target_feature = "simd128"
+#[cfg(all(
+    target_pointer_width = "64",
+    any(target_feature = "sse2", target_feature = "neon")
 ))]
 use bytes16::Lanes as Native;
-#[cfg(not(any(
-    target_feature = "sse2",
-    target_feature = "neon",
-    target_feature = "simd128"
+#[cfg(not(all(
+    target_pointer_width = "64",
+    any(target_feature = "sse2", target_feature = "neon")
 )))]
 #[cfg(not(target_pointer_width = "64"))]
 use lanes32::Lanes as Native;
-#[cfg(not(any(
-    target_feature = "sse2",
-    target_feature = "neon",
-    target_feature = "simd128"
+#[cfg(not(all(
+    target_pointer_width = "64",
+    any(target_feature = "sse2", target_feature = "neon")
 )))]
 #[cfg(target_pointer_width = "64")]
 use lanes64::Lanes as Native;
@@ -100,7 +98,8 @@ pub(crate) fn encode_str<'o>(src: &[u8], out: &'o mut [u8]) -> &'o str {
 }
 
 /// A codec's step: `CHARS` characters decoded into `BYTES` bytes at once, or the other
-/// way, every lane the same operations.
+/// way, every lane the same operations. `CHARS` is a whole number of groups of four
+/// characters, three bytes each (checked when a driver is instantiated).
 trait Block<const CHARS: usize, const BYTES: usize> {
     /// What decoding keeps, across blocks, of the characters it refused.
     type Refusals: Default;
@@ -123,6 +122,7 @@ fn decode_with<L, const CHARS: usize, const BYTES: usize>(
 where
     L: Block<CHARS, BYTES>,
 {
+    const { assert!(CHARS > 0 && CHARS.is_multiple_of(4) && CHARS / 4 * 3 == BYTES) };
     if decoded_len(src.len()) != Some(dst.len()) {
         return Err(Invalid);
     }
@@ -160,6 +160,7 @@ fn encode_with<L, const CHARS: usize, const BYTES: usize>(
 where
     L: Block<CHARS, BYTES>,
 {
+    const { assert!(CHARS > 0 && CHARS.is_multiple_of(4) && CHARS / 4 * 3 == BYTES) };
     if encoded_len(src.len()) != Some(dst.len()) {
         return Err(Invalid);
     }
@@ -194,6 +195,7 @@ fn encode_in_place_with<L, const CHARS: usize, const BYTES: usize>(
 where
     L: Block<CHARS, BYTES>,
 {
+    const { assert!(CHARS > 0 && CHARS.is_multiple_of(4) && CHARS / 4 * 3 == BYTES) };
     let out_len = encoded_len(len).ok_or(Invalid)?;
     if len > buf.len() || out_len > buf.len() {
         return Err(Invalid);
@@ -282,7 +284,7 @@ macro_rules! lanes {
 
             /// The inverse of [`pack`]: 24 bits in each 32-bit lane into a sextet in each
             /// byte lane.
-            pub(super) const fn unpack(groups: Word) -> Word {
+            const fn unpack(groups: Word) -> Word {
                 let pairs = ((groups >> 12) & $twelve) | ((groups & $twelve) << 16);
                 ((pairs >> 6) & $six) | ((pairs & $six) << 8)
             }
@@ -334,7 +336,7 @@ macro_rules! lanes {
 
             /// Encodes `BYTES` bytes into `CHARS` base64url characters (little-endian
             /// lanes).
-            fn encode_word(bytes: [u8; BYTES]) -> [u8; CHARS] {
+            pub(super) fn encode_word(bytes: [u8; BYTES]) -> [u8; CHARS] {
                 let sextets = unpack(from_bytes(bytes));
                 // The offset from sextet to character (mod 256) is a step function of the
                 // sextet, with steps at 26 (`a`), 52 (`0`), 62 (`-`) and 63 (`_`); each
@@ -409,7 +411,10 @@ const ENCODE_OFFSETS: [u8; 5] = [
 lanes! {
     /// Eight characters per 64-bit word.
     #[cfg_attr(
-        any(any(target_feature = "sse2", target_feature = "neon", target_feature = "simd128"), not(target_pointer_width = "64")),
+        any(
+            not(target_pointer_width = "64"),
+            any(target_feature = "sse2", target_feature = "neon"),
+        ),
         allow(dead_code)
     )]
     mod lanes64: u64, 8 chars, 6 bytes;
@@ -427,7 +432,7 @@ lanes! {
 
 lanes! {
     /// Four characters per 32-bit word.
-    #[cfg_attr(any(any(target_feature = "sse2", target_feature = "neon", target_feature = "simd128"), target_pointer_width = "64"), allow(dead_code))]
+    #[cfg_attr(target_pointer_width = "64", allow(dead_code))]
     mod lanes32: u32, 4 chars, 3 bytes;
     pack: 0x003f_003f, 0x0000_ffff;
     unpack: 0x0000_0fff, 0x003f_003f;
@@ -441,32 +446,35 @@ lanes! {
     }
 }
 
-/// Sixteen characters at a time, one per byte lane of an array, for targets with 128-bit
-/// vectors.
+/// Decoding sixteen characters at a time, one per byte lane of an array, for 64-bit
+/// targets with 128-bit vectors.
 ///
 /// Each lane is classified and converted as in the word codecs, with the same
 /// thresholds, steps and offsets, but as a byte of its own: `below` turns a comparison
-/// into a mask by the sign of a wrapping subtraction, with no branch and no lookup, and
-/// a loop over the sixteen lanes is what the compiler makes one vector instruction per
-/// operation of (a subtraction, a sign test, an AND, an XOR, an addition). Packing the
-/// sextets into bytes and back moves bits between lanes, which vectors of bytes do not do
-/// without byte shuffles (SSSE3, not in x86-64's baseline), so it runs on the two 64-bit
-/// halves with the 64-bit codec's shifts and masks.
+/// into a mask by the sign of a wrapping subtraction, with no table, and a loop over the
+/// sixteen lanes is what the compiler makes one vector instruction per operation of (a
+/// subtraction, a sign test, an AND, an XOR, an addition). Packing the sextets into bytes
+/// runs on the two 64-bit halves with the 64-bit codec's shifts and masks; only the last
+/// step, gathering three bytes out of each four, would need a byte shuffle, which x86-64's
+/// baseline lacks (SSSE3's `pshufb`).
 ///
 /// Not `core::arch` intrinsics: calling one takes `unsafe` (they are `#[target_feature]`
-/// functions, SSE2 in x86-64's baseline or not), which the crate forbids. A build in
-/// which the compiler did not vectorize the loops would still run in constant time, a lane
-/// after another, only slower.
+/// functions, SSE2 in x86-64's baseline or not), which the crate forbids. Byte-lane code
+/// is branch-free only as long as the compiler keeps the masks as data: where it does not
+/// vectorize (lower optimization levels), it may turn a mask ANDed with a constant into a
+/// branch on the character. Decoding compiles to conditional moves there
+/// (`.ci/constant-time` checks the assembly at every optimization level); encoding did not,
+/// so it runs on 64-bit words, [`lanes64`]'s, which have no masks per character to turn
+/// into branches.
 #[cfg_attr(
-    not(any(
-        target_feature = "sse2",
-        target_feature = "neon",
-        target_feature = "simd128"
+    not(all(
+        target_pointer_width = "64",
+        any(target_feature = "sse2", target_feature = "neon")
     )),
     allow(dead_code)
 )]
 pub(crate) mod bytes16 {
-    use super::{Block, DECODE_OFFSETS, ENCODE_OFFSETS, lanes64};
+    use super::{Block, DECODE_OFFSETS, lanes64};
 
     const CHARS: usize = 16;
     const BYTES: usize = 12;
@@ -493,19 +501,6 @@ pub(crate) mod bytes16 {
         let [a, b, c, d, e, f, g, h] = first.to_be_bytes();
         let [i, j, k, l] = last.to_be_bytes();
         [a, b, c, d, e, f, g, h, i, j, k, l]
-    }
-
-    /// Twelve bytes into two 64-bit words of two 24-bit groups each, as
-    /// [`lanes64::unpack`] takes them.
-    fn from_bytes(bytes: &[u8; BYTES]) -> (u64, u64) {
-        let [a, b, c, d, e, f, g, h, i, j, k, l] = *bytes;
-        let first = u64::from_be_bytes([a, b, c, d, e, f, g, h]);
-        let last = u32::from_be_bytes([i, j, k, l]);
-        let g0 = first >> 40;
-        let g1 = (first >> 16) & 0xff_ffff;
-        let g2 = ((first & 0xffff) << 8) | u64::from(last >> 24);
-        let g3 = u64::from(last & 0xff_ffff);
-        (g0 | (g1 << 32), g2 | (g3 << 32))
     }
 
     /// The codec in sixteen byte lanes.
@@ -539,7 +534,8 @@ pub(crate) mod bytes16 {
                     ^ ge(b'_' + 1)
                     ^ ge(b'a')
                     ^ ge(b'z' + 1);
-                *refused |= c | !valid;
+                // The verdict only: no bit of the character is kept.
+                *refused |= (c | !valid) & 0x80;
                 let offset = dash
                     ^ (ge(b'0') & (dash ^ digit))
                     ^ (ge(b'A') & (digit ^ upper))
@@ -556,27 +552,17 @@ pub(crate) mod bytes16 {
         }
 
         fn refused(refusals: &[u8; CHARS]) -> bool {
-            refusals.iter().fold(0, |all, r| all | r) & 0x80 != 0
+            refusals.iter().fold(0, |all, r| all | r) != 0
         }
 
         #[inline(always)]
         fn encode(bytes: &[u8; BYTES]) -> [u8; CHARS] {
-            let [upper, lower, digit, dash, under] = ENCODE_OFFSETS;
-            let (low, high) = from_bytes(bytes);
-            let sextets = (u128::from(lanes64::unpack(low))
-                | (u128::from(lanes64::unpack(high)) << 64))
-                .to_le_bytes();
-            let mut chars = [0u8; CHARS];
-            for (char, &x) in chars.iter_mut().zip(&sextets) {
-                let ge = |k: u8| at_least(x, k);
-                let offset = upper
-                    ^ (ge(26) & (upper ^ lower))
-                    ^ (ge(52) & (lower ^ digit))
-                    ^ (ge(62) & (digit ^ dash))
-                    ^ (ge(63) & (dash ^ under));
-                *char = x.wrapping_add(offset);
-            }
-            chars
+            let [a, b, c, d, e, f, g, h, i, j, k, l] = *bytes;
+            let [c0, c1, c2, c3, c4, c5, c6, c7] = lanes64::encode_word([a, b, c, d, e, f]);
+            let [c8, c9, c10, c11, c12, c13, c14, c15] = lanes64::encode_word([g, h, i, j, k, l]);
+            [
+                c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,
+            ]
         }
     }
 }
@@ -639,7 +625,8 @@ mod tests {
     fn every_single_character_and_pair() {
         // Every pair of bytes, between runs of `A`: as a whole segment; as the last two
         // characters of a 4-, 8- and 16-character block (the last lanes of each codec's
-        // block) and of a second 16-character block; across the boundary of two blocks of
+        // block) and of a second 16-character block; in lanes 9 to 12 of a 16-character
+        // block (its second half's first groups); across the boundary of two blocks of
         // each codec; and at the end of a final partial block.
         let shapes = [
             (0, 0),
@@ -650,6 +637,8 @@ mod tests {
             (3, 1),
             (7, 1),
             (15, 1),
+            (9, 5),
+            (11, 3),
             (5, 0),
             (13, 0),
             (18, 0),
