@@ -503,7 +503,7 @@ pub(crate) mod bytes16 {
         [a, b, c, d, e, f, g, h, i, j, k, l]
     }
 
-    /// The codec in sixteen byte lanes.
+    /// The codec: decoding in sixteen byte lanes, encoding in two 64-bit words.
     pub(crate) struct Lanes;
 
     impl Lanes {
