@@ -55,17 +55,12 @@ pub(crate) const fn encoded_len(n: usize) -> Option<usize> {
     any(target_feature = "sse2", target_feature = "neon")
 ))]
 use bytes16::Lanes as Native;
-#[cfg(not(all(
-    target_pointer_width = "64",
-    any(target_feature = "sse2", target_feature = "neon")
-)))]
 #[cfg(not(target_pointer_width = "64"))]
 use lanes32::Lanes as Native;
-#[cfg(not(all(
+#[cfg(all(
     target_pointer_width = "64",
-    any(target_feature = "sse2", target_feature = "neon")
-)))]
-#[cfg(target_pointer_width = "64")]
+    not(any(target_feature = "sse2", target_feature = "neon"))
+))]
 use lanes64::Lanes as Native;
 
 /// Decodes `src` into `dst`, which must be exactly [`decoded_len`] bytes long.
