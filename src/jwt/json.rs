@@ -990,71 +990,67 @@ impl Canonicalizer<'_> {
     /// each exactly as the general reader does. Returns the state to resume in at the
     /// first thing it leaves to the general reader, before consuming any of it. Called
     /// with nothing rewritten so far (`w == r`), which it keeps so.
+    ///
+    /// Nothing is written, so the input is read through a shared borrow and the position
+    /// kept in a local, stored back once at the end.
     fn members_fast(&mut self) -> Result<State, JsonError> {
-        loop {
-            // `"name":`, the name without escapes.
-            let Some(end) = self.plain_string_end(self.r) else {
-                return Ok(State::Member);
+        let top = self.depth == 1;
+        let first = self.first_key();
+        let buf: &[u8] = self.buf;
+        let mut at = self.r;
+        let (state, at) = loop {
+            // `"name":`, the name without escapes; `colon` is just past its closing quote.
+            let Some(colon) = plain_string_end(buf, at) else {
+                break (State::Member, at);
             };
-            if self.buf.get(end) != Some(&b':') {
-                return Ok(State::Member);
+            if buf.get(colon) != Some(&b':') {
+                break (State::Member, at);
             }
-            let start = self.r.saturating_add(1);
-            self.r = end;
-            self.w = end;
-            self.add_name(start)?;
-            if self.depth == 1 {
-                let name = self
-                    .buf
-                    .get(start..end.saturating_sub(1))
-                    .unwrap_or_default();
+            let start = at.saturating_add(1);
+            add_name(
+                &mut self.keys,
+                &mut self.open_keys,
+                first,
+                buf,
+                start,
+                colon,
+            )?;
+            let value = colon.saturating_add(1);
+            if top {
+                let name = buf.get(start..colon.saturating_sub(1)).unwrap_or_default();
                 if let Some(i) = self.captures.as_deref().and_then(|c| (c.find)(name)) {
-                    self.capturing = Some((i, end.saturating_add(1)));
+                    self.capturing = Some((i, value));
                 }
             }
-            self.r = end.saturating_add(1);
-            self.w = self.r;
             // The value: a plain string, a number or a literal.
-            let len = match self.peek() {
-                Some(b'"') => match self.plain_string_end(self.r) {
-                    Some(end) => end.saturating_sub(self.r),
-                    None => return Ok(State::Value),
+            let rest = buf.get(value..).unwrap_or_default();
+            let len = match rest.first() {
+                Some(b'"') => match plain_string_end(buf, value) {
+                    Some(end) => end.saturating_sub(value),
+                    None => break (State::Value, value),
                 },
-                Some(b'-' | b'0'..=b'9') => number_len(self.rest())?,
-                Some(b't') if self.rest().starts_with(b"true") => 4,
-                Some(b'f') if self.rest().starts_with(b"false") => 5,
-                Some(b'n') if self.rest().starts_with(b"null") => 4,
-                _ => return Ok(State::Value),
+                Some(b'-' | b'0'..=b'9') => number_len(rest)?,
+                Some(b't') if rest.starts_with(b"true") => 4,
+                Some(b'f') if rest.starts_with(b"false") => 5,
+                Some(b'n') if rest.starts_with(b"null") => 4,
+                _ => break (State::Value, value),
             };
-            self.r = self.r.saturating_add(len);
-            self.w = self.r;
-            if self.depth == 1
-                && let Some(captures) = self.captures.as_deref_mut()
-            {
+            let end = value.saturating_add(len);
+            if top && let Some(captures) = self.captures.as_deref_mut() {
                 if let Some((name, start)) = self.capturing.take() {
-                    captures.record(name, start, self.w, true)?;
+                    captures.record(name, start, end, true)?;
                 }
-                captures.outline.place(start, end.saturating_add(1), self.w);
+                captures.outline.place(start, value, end);
             }
             // `,` and the next member, or whatever else follows, for the general reader.
-            if self.peek() != Some(b',') {
-                return Ok(State::AfterValue);
+            if buf.get(end) != Some(&b',') {
+                break (State::AfterValue, end);
             }
-            self.r = self.r.saturating_add(1);
-            self.w = self.r;
-        }
-    }
-
-    /// If a string without escapes starts at `at` (its opening quote), the index just past
-    /// its closing quote.
-    fn plain_string_end(&self, at: usize) -> Option<usize> {
-        if self.buf.get(at) != Some(&b'"') {
-            return None;
-        }
-        let content = at.saturating_add(1);
-        let run = string_run(self.buf.get(content..)?)?;
-        let close = content.saturating_add(run);
-        (self.buf.get(close) == Some(&b'"')).then_some(close.saturating_add(1))
+            at = end.saturating_add(1);
+        };
+        self.r = at;
+        self.w = at;
+        Ok(state)
     }
 
     fn member(&mut self) -> Result<State, JsonError> {
@@ -1108,33 +1104,23 @@ impl Canonicalizer<'_> {
     /// the closing quote is the last byte written), refusing a duplicate in the same
     /// object.
     fn add_name(&mut self, start: usize) -> Result<(), JsonError> {
-        let first = self
-            .depth
+        let first = self.first_key();
+        add_name(
+            &mut self.keys,
+            &mut self.open_keys,
+            first,
+            self.buf,
+            start,
+            self.w,
+        )
+    }
+
+    /// The index in `keys` of the innermost object's first member name.
+    fn first_key(&self) -> usize {
+        self.depth
             .checked_sub(1)
             .and_then(|top| self.frames.get(top))
-            .map_or(0, |&frame| usize::from(frame));
-        let name = self.buf.get(start..self.w).ok_or(JsonError::Syntax)?;
-        // `name` ends with the closing quote, and an earlier name starting at `other` is
-        // the same string exactly when the bytes at `other` start with `name`. Canonical
-        // content splits uniquely into units (one raw byte other than `"` and `\`, or an
-        // escape whose length its second byte fixes), so matching bytes means matching
-        // units up to the quote; a raw `"` is never a unit, so the earlier name ends
-        // there too. Each name is compared with at most `MAX_MEMBERS - 1` others.
-        let others = self.keys.get(first..self.open_keys).unwrap_or_default();
-        if others.iter().any(|&other| {
-            self.buf
-                .get(other..)
-                .is_some_and(|o| starts_with_short(o, name))
-        }) {
-            return Err(JsonError::DuplicateMember);
-        }
-        let slot = self
-            .keys
-            .get_mut(self.open_keys)
-            .ok_or(JsonError::TooManyMembers)?;
-        *slot = start;
-        self.open_keys = self.open_keys.saturating_add(1);
-        Ok(())
+            .map_or(0, |&frame| usize::from(frame))
     }
 
     /// Opens an object or array (at `{` or `[`).
@@ -1163,7 +1149,7 @@ impl Canonicalizer<'_> {
         // The common case: nothing rewritten so far (so the output is the input), and a
         // string without escapes, which stays as it is.
         if self.w == self.r
-            && let Some(end) = self.plain_string_end(self.r)
+            && let Some(end) = plain_string_end(self.buf, self.r)
         {
             let content = self.r.saturating_add(1);
             self.r = end;
@@ -1301,6 +1287,47 @@ impl Canonicalizer<'_> {
         self.w = end;
         Ok(())
     }
+}
+
+/// Adds the name `buf[start..end]` (its content and closing quote) to the open names in
+/// `keys[..open_keys]`, refusing a duplicate among those of its object, `keys[first..]`.
+fn add_name(
+    keys: &mut [usize; MAX_MEMBERS],
+    open_keys: &mut usize,
+    first: usize,
+    buf: &[u8],
+    start: usize,
+    end: usize,
+) -> Result<(), JsonError> {
+    let name = buf.get(start..end).ok_or(JsonError::Syntax)?;
+    // `name` ends with the closing quote, and an earlier name starting at `other` is the
+    // same string exactly when the bytes at `other` start with `name`. Canonical content
+    // splits uniquely into units (one raw byte other than `"` and `\`, or an escape whose
+    // length its second byte fixes), so matching bytes means matching units up to the
+    // quote; a raw `"` is never a unit, so the earlier name ends there too. Each name is
+    // compared with at most `MAX_MEMBERS - 1` others.
+    let others = keys.get(first..*open_keys).unwrap_or_default();
+    if others
+        .iter()
+        .any(|&other| buf.get(other..).is_some_and(|o| starts_with_short(o, name)))
+    {
+        return Err(JsonError::DuplicateMember);
+    }
+    *keys.get_mut(*open_keys).ok_or(JsonError::TooManyMembers)? = start;
+    *open_keys = open_keys.saturating_add(1);
+    Ok(())
+}
+
+/// If a string without escapes starts at `buf[at]` (its opening quote), the index just
+/// past its closing quote.
+fn plain_string_end(buf: &[u8], at: usize) -> Option<usize> {
+    if buf.get(at) != Some(&b'"') {
+        return None;
+    }
+    let content = at.saturating_add(1);
+    let run = string_run(buf.get(content..)?)?;
+    let close = content.saturating_add(run);
+    (buf.get(close) == Some(&b'"')).then_some(close.saturating_add(1))
 }
 
 /// The UTF-8 encoding of `c` in the first 1 to 4 bytes, and their number.
