@@ -47,19 +47,24 @@ pub(crate) const fn encoded_len(n: usize) -> Option<usize> {
 
 // The codec in the widest lanes the target computes in. On a 64-bit target with 128-bit
 // vectors (SSE2 on x86-64, NEON on AArch64), decoding in sixteen byte lanes, which the
-// compiler turns into vector instructions; otherwise a machine word, eight characters per
-// 64-bit word or four per 32-bit word (where a 64-bit operation takes two instructions or
-// more). All three are built and tested on every target.
+// compiler turns into vector instructions; otherwise a 64-bit word, eight characters at
+// a time, on 64-bit targets and on wasm (whose pointers are 32-bit but whose integers go
+// to 64 bits in one instruction); and on other 32-bit targets, where a 64-bit operation
+// takes two instructions or more, four characters per 32-bit word. All three are built
+// and tested on every target.
 #[cfg(all(
     target_pointer_width = "64",
     any(target_feature = "sse2", target_feature = "neon")
 ))]
 use bytes16::Lanes as Native;
-#[cfg(not(target_pointer_width = "64"))]
+#[cfg(not(any(target_pointer_width = "64", target_family = "wasm")))]
 use lanes32::Lanes as Native;
-#[cfg(all(
-    target_pointer_width = "64",
-    not(any(target_feature = "sse2", target_feature = "neon"))
+#[cfg(any(
+    all(
+        target_pointer_width = "64",
+        not(any(target_feature = "sse2", target_feature = "neon"))
+    ),
+    all(target_pointer_width = "32", target_family = "wasm")
 ))]
 use lanes64::Lanes as Native;
 
@@ -406,10 +411,13 @@ const ENCODE_OFFSETS: [u8; 5] = [
 lanes! {
     /// Eight characters per 64-bit word.
     #[cfg_attr(
-        any(
-            not(target_pointer_width = "64"),
-            any(target_feature = "sse2", target_feature = "neon"),
-        ),
+        not(any(
+            all(
+                target_pointer_width = "64",
+                not(any(target_feature = "sse2", target_feature = "neon"))
+            ),
+            all(target_pointer_width = "32", target_family = "wasm")
+        )),
         allow(dead_code)
     )]
     mod lanes64: u64, 8 chars, 6 bytes;
@@ -427,7 +435,10 @@ lanes! {
 
 lanes! {
     /// Four characters per 32-bit word.
-    #[cfg_attr(target_pointer_width = "64", allow(dead_code))]
+    #[cfg_attr(
+        any(target_pointer_width = "64", target_family = "wasm"),
+        allow(dead_code)
+    )]
     mod lanes32: u32, 4 chars, 3 bytes;
     pack: 0x003f_003f, 0x0000_ffff;
     unpack: 0x0000_0fff, 0x003f_003f;
