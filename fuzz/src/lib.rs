@@ -362,14 +362,23 @@ pub fn mac_differential(data: &[u8]) {
 /// The library's constant-time base64url codec against `base64ct`, which it goes around.
 ///
 /// Input: text used as the payload segment of a token, and (when it is 43 characters) as
-/// its signature segment, each time behind the reference MAC; and as a claim string to sign.
+/// its signature segment, each time behind the reference MAC, and as a session ID; as a
+/// claim string to sign; and its first 32 bytes as a session ID's bytes.
 ///
 /// Invariants:
 /// - a payload segment is refused as bad base64 exactly when `base64ct` refuses it;
 /// - a 43-character signature segment is refused as bad base64 exactly when `base64ct`
 ///   refuses it, and is otherwise a MAC mismatch unless it is the right tag;
+/// - a 43-character session ID parses exactly when `base64ct` decodes it, into the same
+///   32 bytes, and 32 bytes encode into the same 43 characters as with `base64ct`;
 /// - what `sign` writes decodes with `base64ct` and encodes back to the same characters.
 pub fn base64_differential(data: &[u8]) {
+    // The first 32 bytes of the input, as an ID's random bytes, encoded.
+    if let Some(bytes) = data.first_chunk::<32>() {
+        let id = SessionId::generate(&mut ReplayRng(bytes)).unwrap();
+        let mut out = [0u8; SessionId::ENCODED_LEN];
+        assert_eq!(id.encode(&mut out), Base64UrlUnpadded::encode_string(bytes));
+    }
     let Ok(text) = core::str::from_utf8(data) else {
         return;
     };
@@ -408,6 +417,18 @@ pub fn base64_differential(data: &[u8]) {
                     assert_eq!(ours.err(), Some(Error::Verify(VerifyError::Signature)));
                 }
             }
+        }
+    }
+
+    // The bytes, not only the verdict, where the public API shows them: a session ID is
+    // 43 characters of the same codec, and `expose_secret` gives its 32 bytes.
+    if text.len() == SessionId::ENCODED_LEN {
+        let mut reference = [0u8; 32];
+        let theirs = Base64UrlUnpadded::decode(text, &mut reference).map(|b| b.len());
+        match (SessionId::parse(text), theirs) {
+            (Ok(id), Ok(32)) => assert_eq!(id.expose_secret(), &reference, "{text:?}"),
+            (Err(_), Err(_)) => {}
+            (ours, theirs) => panic!("{text:?}: {ours:?} vs {theirs:?}"),
         }
     }
 
@@ -1526,6 +1547,35 @@ pub fn refresh_flow(data: &[u8]) {
         }
     }
 }
+
+/// NOT A RANDOM NUMBER GENERATOR: hands out the bytes it holds, to give a session ID
+/// bytes chosen by the fuzzer; fails once they run out.
+struct ReplayRng<'a>(&'a [u8]);
+
+impl rand_core::TryRng for ReplayRng<'_> {
+    type Error = core::fmt::Error;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut bytes = [0u8; 4];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut bytes = [0u8; 8];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        let (now, rest) = self.0.split_at_checked(dst.len()).ok_or(core::fmt::Error)?;
+        dst.copy_from_slice(now);
+        self.0 = rest;
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for ReplayRng<'_> {}
 
 /// NOT A RANDOM NUMBER GENERATOR: distinct values from a counter, so fuzz runs replay.
 struct CounterRng(u64);
