@@ -19,9 +19,13 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const defaultPath = join(process.env.CARGO_TARGET_DIR ?? join(here, 'target'),
   'wasm32-unknown-unknown', 'release', 'tokenstile_wasm.wasm');
-const paths = process.argv.length > 2 ? process.argv.slice(2, 4) : [defaultPath];
+const paths = process.argv.length > 2 ? process.argv.slice(2) : [defaultPath];
+if (paths.length > 2) throw new Error('usage: node bench.mjs [first.wasm [second.wasm]]');
 
 const ROUNDS = Number(process.env.ROUNDS ?? 201);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
+  throw new Error(`ROUNDS must be a positive integer, not ${process.env.ROUNDS}`);
+}
 const BATCH = 500;
 const NOW = 1_700_000_000n;
 const enc = new TextEncoder();
