@@ -497,6 +497,19 @@ pub(crate) fn parse_u64(number: &[u8]) -> Option<u64> {
             // common case goes without overflow checks.
             let (head, tail) = number.split_at(number.len().min(19));
             let mut n = 0u64;
+            // Eight digits at a time where 64-bit arithmetic is cheap (a ten-digit date is
+            // one step and two digits).
+            #[cfg(target_pointer_width = "64")]
+            let head = {
+                let mut head = head;
+                while let Some((chunk, rest)) = head.split_first_chunk::<8>() {
+                    n = n
+                        .wrapping_mul(100_000_000)
+                        .wrapping_add(eight_digits(*chunk)?);
+                    head = rest;
+                }
+                head
+            };
             for &c in head {
                 let digit = c.wrapping_sub(b'0');
                 if digit > 9 {
@@ -515,6 +528,27 @@ pub(crate) fn parse_u64(number: &[u8]) -> Option<u64> {
         }
         _ => None,
     }
+}
+
+/// The value of eight ASCII decimal digits, the first the most significant; `None` if a
+/// byte is not a digit. In one 64-bit word: the digits' values combined pairwise into
+/// 16-bit lanes, those into 32-bit lanes, then into one number.
+#[cfg(any(test, target_pointer_width = "64"))]
+fn eight_digits(chunk: [u8; 8]) -> Option<u64> {
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = LANES.wrapping_mul(0xf0);
+    const ZEROS: u64 = LANES.wrapping_mul(b'0' as u64);
+    let v = u64::from_le_bytes(chunk);
+    // A digit is a byte whose high nibble is 3, and stays 3 when 6 is added (`0x3a` and
+    // above become `0x4_`). If every high nibble is 3, adding 6 carries out of no lane.
+    if v & HIGH != ZEROS || v.wrapping_add(LANES.wrapping_mul(6)) & HIGH != ZEROS {
+        return None;
+    }
+    // Each byte now 0 to 9, the first digit in the lowest (little-endian).
+    let d = v.wrapping_sub(ZEROS);
+    let d = d.wrapping_mul(10).wrapping_add(d >> 8) & 0x00ff_00ff_00ff_00ff;
+    let d = d.wrapping_mul(100).wrapping_add(d >> 16) & 0x0000_ffff_0000_ffff;
+    Some(d.wrapping_mul(10_000).wrapping_add(d >> 32) & 0xffff_ffff)
 }
 
 /// Iterator over the members of a canonical object; see [`members`].
@@ -2020,6 +2054,25 @@ mod tests {
                 bytes[at % len] = b;
             }
             prop_assert_eq!(is_ascii(&bytes), bytes.is_ascii());
+        }
+
+        /// Eight bytes, mostly digits and their neighbours in ASCII, against the standard
+        /// library.
+        #[test]
+        fn eight_digits_agrees_with_std(
+            chunk in proptest::array::uniform8(prop_oneof![
+                4 => b'0'..=b'9',
+                1 => Just(b'/'),
+                1 => Just(b':'),
+                1 => Just(b'?'),
+                1 => any::<u8>(),
+            ])
+        ) {
+            let expected = core::str::from_utf8(&chunk)
+                .ok()
+                .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+                .map(|s| s.parse::<u64>().unwrap());
+            prop_assert_eq!(eight_digits(chunk), expected);
         }
 
         /// Digit strings of any length, against the standard library (which also takes
