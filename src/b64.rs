@@ -464,8 +464,9 @@ lanes! {
 /// step, gathering three bytes out of each four, would need a byte shuffle, which x86-64's
 /// baseline lacks (SSSE3's `pshufb`).
 ///
-/// Not `core::arch` intrinsics: calling one takes `unsafe` (they are `#[target_feature]`
-/// functions, SSE2 in x86-64's baseline or not), which the crate forbids. Byte-lane code
+/// Not `core::arch` intrinsics: they are `#[target_feature]` functions, and calling one is
+/// an operation the compiler does not check (SSE2 in x86-64's baseline or not), which
+/// the crate's `forbid` attribute rules out. Byte-lane code
 /// is branch-free only as long as the compiler keeps the masks as data: where it does not
 /// vectorize (lower optimization levels), it may turn a mask ANDed with a constant into a
 /// branch on the character. Decoding compiles to conditional moves there
