@@ -284,7 +284,7 @@ macro_rules! lanes {
 
             /// The inverse of [`pack`]: 24 bits in each 32-bit lane into a sextet in each
             /// byte lane.
-            const fn unpack(groups: Word) -> Word {
+            pub(super) const fn unpack(groups: Word) -> Word {
                 let pairs = ((groups >> 12) & $twelve) | ((groups & $twelve) << 16);
                 ((pairs >> 6) & $six) | ((pairs & $six) << 8)
             }
@@ -337,20 +337,36 @@ macro_rules! lanes {
             /// Encodes `BYTES` bytes into `CHARS` base64url characters (little-endian
             /// lanes).
             pub(super) fn encode_word(bytes: [u8; BYTES]) -> [u8; CHARS] {
-                let sextets = unpack(from_bytes(bytes));
-                // The offset from sextet to character (mod 256) is a step function of the
-                // sextet, with steps at 26 (`a`), 52 (`0`), 62 (`-`) and 63 (`_`); each
-                // step flips bits of it, as in `decode_word`.
+                characters::<false>(unpack(from_bytes(bytes))).to_le_bytes()
+            }
+
+            /// The base64url characters of `sextets` (one in the low six bits of each
+            /// byte lane, higher bits clear).
+            ///
+            /// The offset from sextet to character (mod 256) is a step function of the
+            /// sextet, with steps at 26 (`a`), 52 (`0`), 62 (`-`) and 63 (`_`); each step
+            /// flips bits of it, as in `decode_word`. `WHOLE_LANES` chooses how a step
+            /// reaches the lanes at or above it: by multiplying the lane's 0 or 1 by the
+            /// bits it flips (`false`: one instruction on a scalar unit), or through a
+            /// mask of whole lanes (`true`: for vector units, which lack a 64-bit
+            /// multiplication), where `(m << 1) - (m >> 7)` turns each high bit of `m`
+            /// into `0xff` in its lane (the subtraction borrows within the lane only).
+            pub(super) fn characters<const WHOLE_LANES: bool>(sextets: Word) -> Word {
                 let [upper, lower, digit, dash, under] = super::ENCODE_OFFSETS;
                 let step = |at: u8, from: u8, to: u8| {
-                    (at_least(sextets, at) >> 7).wrapping_mul(Word::from(from ^ to))
+                    let m = at_least(sextets, at);
+                    if WHOLE_LANES {
+                        (m << 1).wrapping_sub(m >> 7) & splat(from ^ to)
+                    } else {
+                        (m >> 7).wrapping_mul(Word::from(from ^ to))
+                    }
                 };
                 let offset = splat(upper)
                     ^ step(26, upper, lower)
                     ^ step(52, lower, digit)
                     ^ step(62, digit, dash)
                     ^ step(63, dash, under);
-                add_lanes(sextets, offset).to_le_bytes()
+                add_lanes(sextets, offset)
             }
 
             /// The codec in this word.
@@ -562,11 +578,23 @@ pub(crate) mod bytes16 {
             refusals.iter().fold(0, |all, r| all | r) != 0
         }
 
+        /// Two of [`lanes64`]'s words, written for the vector unit: each six bytes are
+        /// read as one big-endian number (a byte swap, where the word codec assembles
+        /// its groups byte by byte), and each step of the offset is a mask of whole
+        /// lanes (see [`lanes64::characters`]).
         #[inline(always)]
         fn encode(bytes: &[u8; BYTES]) -> [u8; CHARS] {
             let [a, b, c, d, e, f, g, h, i, j, k, l] = *bytes;
-            let [c0, c1, c2, c3, c4, c5, c6, c7] = lanes64::encode_word([a, b, c, d, e, f]);
-            let [c8, c9, c10, c11, c12, c13, c14, c15] = lanes64::encode_word([g, h, i, j, k, l]);
+            // The first three bytes of each six as a 24-bit group into the low 32-bit
+            // lane, the next three into the high one, first byte highest: `lanes64`'s
+            // groups.
+            let groups = |v: u64| (v >> 40) | ((v << 16) & 0x00ff_ffff_0000_0000);
+            let first = groups(u64::from_be_bytes([a, b, c, d, e, f, 0, 0]));
+            let second = groups(u64::from_be_bytes([g, h, i, j, k, l, 0, 0]));
+            let [c0, c1, c2, c3, c4, c5, c6, c7] =
+                lanes64::characters::<true>(lanes64::unpack(first)).to_le_bytes();
+            let [c8, c9, c10, c11, c12, c13, c14, c15] =
+                lanes64::characters::<true>(lanes64::unpack(second)).to_le_bytes();
             [
                 c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,
             ]
@@ -658,6 +686,31 @@ mod tests {
                         s.extend([a, b]);
                         s.extend(core::iter::repeat_n(b'A', after));
                         assert_eq!(ours(codec, &s), reference(&s), "{}: {s:?}", codec.name);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_byte_in_every_position_encodes() {
+        // Every byte value at each position of two 12-byte blocks (whole blocks of each
+        // codec: 3, 6 or 12 bytes), among zeros or among `0xff`s, so that every sextet
+        // reaches every character lane of every codec, beside both extremes.
+        for codec in &CODECS {
+            for background in [0x00u8, 0xff] {
+                for at in 0..24 {
+                    for byte in 0..=255u8 {
+                        let mut bytes = [background; 24];
+                        bytes[at] = byte;
+                        let expected = Base64UrlUnpadded::encode_string(&bytes);
+                        let mut out = [0u8; 32];
+                        (codec.encode)(&bytes, &mut out).unwrap();
+                        assert_eq!(&out[..], expected.as_bytes(), "{}: {bytes:?}", codec.name);
+                        let mut buf = [0u8; 32];
+                        buf[..24].copy_from_slice(&bytes);
+                        (codec.encode_in_place)(&mut buf, 24).unwrap();
+                        assert_eq!(&buf[..], expected.as_bytes(), "{}: {bytes:?}", codec.name);
                     }
                 }
             }
