@@ -112,6 +112,13 @@ trait Block<const CHARS: usize, const BYTES: usize> {
 
     /// Encodes one block.
     fn encode(bytes: &[u8; BYTES]) -> [u8; CHARS];
+
+    /// Encodes the block at the start of `window`, which may hold bytes after it: a codec
+    /// that loads whole words may read them (and ignore them) instead of assembling its
+    /// words byte by byte. `None` if `window` is shorter than a block.
+    fn encode_window(window: &[u8]) -> Option<[u8; CHARS]> {
+        window.first_chunk().map(Self::encode)
+    }
 }
 
 /// [`decode`] with the codec `L`.
@@ -214,13 +221,15 @@ where
     let mut block = full;
     while block > 0 {
         block = block.wrapping_sub(1);
-        let bytes: [u8; BYTES] = *buf
+        // The block and whatever follows it in `buf`: encoded characters, which the
+        // codec may read along and ignores.
+        let chars = buf
             .get(block.wrapping_mul(BYTES)..)
-            .and_then(<[u8]>::first_chunk)
+            .and_then(L::encode_window)
             .ok_or(Invalid)?;
         *buf.get_mut(block.wrapping_mul(CHARS)..)
             .and_then(<[u8]>::first_chunk_mut)
-            .ok_or(Invalid)? = L::encode(&bytes);
+            .ok_or(Invalid)? = chars;
     }
     Ok(())
 }
@@ -487,8 +496,11 @@ lanes! {
 /// vectorize (lower optimization levels), it may turn a mask ANDed with a constant into a
 /// branch on the character. Decoding compiles to conditional moves there
 /// (`.ci/constant-time` checks the assembly at every optimization level); encoding did not,
-/// so it runs on 64-bit words, [`lanes64`]'s, which have no masks per character to turn
-/// into branches.
+/// so it runs on two 64-bit words with [`lanes64`]'s arithmetic, which has no mask per
+/// character to turn into a branch. The two words are what the compiler puts side by side
+/// in one vector, so this codec loads each half with one byte swap and forms the offset's
+/// steps with masks of whole lanes rather than multiplications (see
+/// [`lanes64::characters`]), where the word codec, for scalar units, does otherwise.
 #[cfg_attr(
     not(all(
         target_pointer_width = "64",
@@ -524,6 +536,23 @@ pub(crate) mod bytes16 {
         let [a, b, c, d, e, f, g, h] = first.to_be_bytes();
         let [i, j, k, l] = last.to_be_bytes();
         [a, b, c, d, e, f, g, h, i, j, k, l]
+    }
+
+    /// The characters of twelve bytes, given as two big-endian numbers whose top 48 bits
+    /// are six bytes each (the low 16 bits are ignored).
+    #[inline(always)]
+    fn encode_halves(first: u64, second: u64) -> [u8; CHARS] {
+        // The first three bytes of each six as a 24-bit group into the low 32-bit lane,
+        // the next three into the high one, first byte highest: `lanes64`'s groups.
+        let word = |v: u64| {
+            let groups = (v >> 40) | ((v << 16) & 0x00ff_ffff_0000_0000);
+            lanes64::characters::<true>(lanes64::unpack(groups)).to_le_bytes()
+        };
+        let [c0, c1, c2, c3, c4, c5, c6, c7] = word(first);
+        let [c8, c9, c10, c11, c12, c13, c14, c15] = word(second);
+        [
+            c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,
+        ]
     }
 
     /// The codec: decoding in sixteen byte lanes, encoding in two 64-bit words.
@@ -585,19 +614,24 @@ pub(crate) mod bytes16 {
         #[inline(always)]
         fn encode(bytes: &[u8; BYTES]) -> [u8; CHARS] {
             let [a, b, c, d, e, f, g, h, i, j, k, l] = *bytes;
-            // The first three bytes of each six as a 24-bit group into the low 32-bit
-            // lane, the next three into the high one, first byte highest: `lanes64`'s
-            // groups.
-            let groups = |v: u64| (v >> 40) | ((v << 16) & 0x00ff_ffff_0000_0000);
-            let first = groups(u64::from_be_bytes([a, b, c, d, e, f, 0, 0]));
-            let second = groups(u64::from_be_bytes([g, h, i, j, k, l, 0, 0]));
-            let [c0, c1, c2, c3, c4, c5, c6, c7] =
-                lanes64::characters::<true>(lanes64::unpack(first)).to_le_bytes();
-            let [c8, c9, c10, c11, c12, c13, c14, c15] =
-                lanes64::characters::<true>(lanes64::unpack(second)).to_le_bytes();
-            [
-                c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,
-            ]
+            encode_halves(
+                u64::from_be_bytes([a, b, c, d, e, f, 0, 0]),
+                u64::from_be_bytes([g, h, i, j, k, l, 0, 0]),
+            )
+        }
+
+        /// With two bytes after the block, each half is one eight-byte load.
+        #[inline(always)]
+        fn encode_window(window: &[u8]) -> Option<[u8; CHARS]> {
+            let first = window.first_chunk::<8>();
+            let second = window.get(6..).and_then(<[u8]>::first_chunk::<8>);
+            match (first, second) {
+                (Some(first), Some(second)) => Some(encode_halves(
+                    u64::from_be_bytes(*first),
+                    u64::from_be_bytes(*second),
+                )),
+                _ => window.first_chunk().map(Self::encode),
+            }
         }
     }
 }
@@ -696,7 +730,8 @@ mod tests {
     fn every_byte_in_every_position_encodes() {
         // Every byte value at each position of two 12-byte blocks (whole blocks of each
         // codec: 3, 6 or 12 bytes), among zeros or among `0xff`s, so that every sextet
-        // reaches every character lane of every codec, beside both extremes.
+        // reaches every character lane of every codec, beside both extremes; in place,
+        // with other bytes after them.
         for codec in &CODECS {
             for background in [0x00u8, 0xff] {
                 for at in 0..24 {
@@ -707,7 +742,9 @@ mod tests {
                         let mut out = [0u8; 32];
                         (codec.encode)(&bytes, &mut out).unwrap();
                         assert_eq!(&out[..], expected.as_bytes(), "{}: {bytes:?}", codec.name);
-                        let mut buf = [0u8; 32];
+                        // What follows the bytes is not zero: a codec that reads past a
+                        // block must ignore it.
+                        let mut buf = [0xa5u8; 32];
                         buf[..24].copy_from_slice(&bytes);
                         (codec.encode_in_place)(&mut buf, 24).unwrap();
                         assert_eq!(&buf[..], expected.as_bytes(), "{}: {bytes:?}", codec.name);
