@@ -15,7 +15,7 @@
 //! whitespace, no `+` or `/`, no final group of one character, and no non-zero unused bits
 //! in the last character. On x86-64, decoding the benchmark token's payload and signature
 //! takes about 8 instructions per character (13 in 64-bit words) and encoding them about
-//! 8 (`bash benches/instructions.sh --profile`), where `base64ct`, which decodes one
+//! 6 (`bash benches/instructions.sh --profile`), where `base64ct`, which decodes one
 //! character at a time, took about 30.
 //!
 //! [RFC 4648 §5]: https://www.rfc-editor.org/rfc/rfc4648#section-5
@@ -221,8 +221,9 @@ where
     let mut block = full;
     while block > 0 {
         block = block.wrapping_sub(1);
-        // The block and whatever follows it in `buf`: encoded characters, which the
-        // codec may read along and ignores.
+        // The block and what follows it in `buf` (the next block's first bytes, not yet
+        // overwritten, or for the last full block the tail and what follows `len`),
+        // which the codec may read along and ignores.
         let chars = buf
             .get(block.wrapping_mul(BYTES)..)
             .and_then(L::encode_window)
@@ -359,7 +360,9 @@ macro_rules! lanes {
             /// bits it flips (`false`: one instruction on a scalar unit), or through a
             /// mask of whole lanes (`true`: for vector units, which lack a 64-bit
             /// multiplication), where `(m << 1) - (m >> 7)` turns each high bit of `m`
-            /// into `0xff` in its lane (the subtraction borrows within the lane only).
+            /// into `0xff` in its lane: a high bit `2^(8k+7)` becomes
+            /// `2^(8k+8) - 2^(8k)`, which is `0xff` in lane `k` (for the top lane, modulo
+            /// 2^64), and these never overlap.
             pub(super) fn characters<const WHOLE_LANES: bool>(sextets: Word) -> Word {
                 let [upper, lower, digit, dash, under] = super::ENCODE_OFFSETS;
                 let step = |at: u8, from: u8, to: u8| {
@@ -496,11 +499,12 @@ lanes! {
 /// vectorize (lower optimization levels), it may turn a mask ANDed with a constant into a
 /// branch on the character. Decoding compiles to conditional moves there
 /// (`.ci/constant-time` checks the assembly at every optimization level); encoding did not,
-/// so it runs on two 64-bit words with [`lanes64`]'s arithmetic, which has no mask per
-/// character to turn into a branch. The two words are what the compiler puts side by side
-/// in one vector, so this codec loads each half with one byte swap and forms the offset's
-/// steps with masks of whole lanes rather than multiplications (see
-/// [`lanes64::characters`]), where the word codec, for scalar units, does otherwise.
+/// so it runs on two 64-bit words with [`lanes64`]'s arithmetic, whose masks each span a
+/// whole word of eight characters, never one character's byte of its own. The two words
+/// are what the compiler puts side by side in one vector, so this codec loads each half
+/// with one byte swap and forms the offset's steps with masks of whole lanes of those
+/// words rather than multiplications (see [`lanes64::characters`]), where the word codec,
+/// for scalar units, multiplies; `.ci/constant-time` reads the result too.
 #[cfg_attr(
     not(all(
         target_pointer_width = "64",
@@ -751,6 +755,28 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_window_encodes_its_first_block_whatever_follows() {
+        // Every window length around the 12-byte block and the 14 bytes of two whole
+        // words, including those the in-place encoder never passes.
+        let bytes: Vec<u8> = (0..20u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+        let sixteen = Base64UrlUnpadded::encode_string(&bytes[..12]);
+        let eight = Base64UrlUnpadded::encode_string(&bytes[..6]);
+        for n in 0..=bytes.len() {
+            let window = &bytes[..n];
+            assert_eq!(
+                bytes16::Lanes::encode_window(window).map(|c| c.to_vec()),
+                (n >= 12).then(|| sixteen.as_bytes().to_vec()),
+                "{n}"
+            );
+            assert_eq!(
+                lanes64::Lanes::encode_window(window).map(|c| c.to_vec()),
+                (n >= 6).then(|| eight.as_bytes().to_vec()),
+                "{n}"
+            );
         }
     }
 
