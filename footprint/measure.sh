@@ -9,9 +9,9 @@
 # qemu-system-arm for the stack part.
 # Usage: bash footprint/measure.sh          (everything)
 #        bash footprint/measure.sh --sizes  (flash only: no symbol table, no QEMU)
-#        bash footprint/measure.sh --figures FULL_ELF FULL_ELF_WITH_LINE_TABLES
-#                                           (for .ci/figures: absolute paths of builds made
-#                                           elsewhere; prints the breakdown as figures)
+#        bash footprint/measure.sh --figures FULL_ELF
+#                                           (for .ci/figures: the absolute path of a build
+#                                           made elsewhere; prints the breakdown as figures)
 set -euo pipefail
 cd "$(dirname "$0")"
 target=thumbv7em-none-eabihf
@@ -135,27 +135,24 @@ breakdown() { # $1 = ELF
     awk '{ n = $1; $1 = ""; printf "  %6d B %s\n", n, $0 }'
 }
 
-# The same firmware built with line tables (in a target directory of its own; its sections
-# are checked to be those of the default build, so the tables describe the same code), and
-# its `main` by source file.
-by_source() {
+# The full firmware's `main` by source file, from the debug information of the measured
+# build itself (the profile has `debug = true`, which takes no flash), so the table
+# describes exactly the code that was measured. (A second build with line tables only
+# would not do: with less debug information LLVM may lay out a few instructions
+# differently.)
+by_source() { # $1 = ELF
   if ! command -v llvm-objdump >/dev/null; then
     echo "  (no llvm-objdump: main by source file skipped)"
     return
   fi
-  RUSTFLAGS="$link" CARGO_PROFILE_RELEASE_DEBUG=line-tables-only CARGO_TARGET_DIR=target/lines \
-    cargo build --release --target "$target" --bin full -q
-  local elf="target/lines/$target/release/full"
-  [[ $(sections "$elf") == "$(sections "target/default/$target/release/full")" ]] ||
-    fail "the build with line tables differs from the default build"
   printf '\nthe full firmware'"'"'s main by source file (line tables, llvm-objdump)\n'
-  main_by_file "$elf" | awk '$1 >= 100' | sort -n -r | awk '{ n = $1; $1 = ""; printf "  %6d B%s\n", n, $0 }'
+  main_by_file "$1" | awk '$1 >= 100' | sort -n -r | awk '{ n = $1; $1 = ""; printf "  %6d B%s\n", n, $0 }'
 }
 
 # For .ci/figures: the crate totals of the full firmware and the files of its `main` that
 # hold at least 200 B, as "name bytes" figure lines (names in lowercase, with dots).
 if [[ ${1:-} == --figures ]]; then
-  [[ $# == 3 ]] || fail "usage: measure.sh --figures FULL_ELF FULL_ELF_WITH_LINE_TABLES"
+  [[ $# == 2 ]] || fail "usage: measure.sh --figures FULL_ELF"
   command -v llvm-nm >/dev/null && command -v llvm-objdump >/dev/null ||
     fail "--figures needs llvm-nm and llvm-objdump (Debian: llvm)"
   nm=llvm-nm
@@ -164,7 +161,7 @@ if [[ ${1:-} == --figures ]]; then
            if (s ~ /^no\.crate/) s = "none"; if (s == "all.sized.symbols") s = "all"; print n, s }'
   }
   crates "$2" | slug | awk '{ print "footprint.full.crate." $2, $1 }'
-  main_by_file "$3" | slug | awk '$2 == "all.of.main" { print "footprint.full.main", $1; next }
+  main_by_file "$2" | slug | awk '$2 == "all.of.main" { print "footprint.full.main", $1; next }
     $1 >= 200 { print "footprint.full.main." $2, $1 }'
   exit 0
 fi
@@ -182,7 +179,7 @@ printf '\nstatic MemoryStore<bool, 16, 16>: .data %s B\n' "${data:-0}"
 [[ ${data:-0} == 0 ]] || fail "a MemoryStore in a static has a non-zero initializer (.data)"
 if $sizes_only; then exit 0; fi
 breakdown "target/default/$target/release/full"
-by_source
+by_source "target/default/$target/release/full"
 
 if command -v qemu-system-arm >/dev/null; then
   for variant in default compact; do

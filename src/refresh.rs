@@ -35,6 +35,13 @@
 //! are there two live successors, and two requests racing with the same token never end
 //! a family.
 //!
+//! The price of the grace period: a thief who refreshes a stolen token first, with the
+//! legitimate holder presenting the same token within the grace period, goes undetected
+//! (the holder gets `Superseded`, not `Reused`). A client that gets `Superseded` and holds
+//! no newer token (a browser whose cookie jar was not updated by a refresh of its own) may
+//! be facing that: log `Superseded` refusals, and keep the grace period short, or set it
+//! to zero where clients never refresh concurrently.
+//!
 //! **Storage.** One family record per login (the record's fixed fields, two 32-byte
 //! digests, a generation counter and a time, plus `D`), and one revocation entry per
 //! family ended by reuse, logout, [`end_family`](RefreshPolicy::end_family) or to make

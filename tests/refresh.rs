@@ -205,9 +205,10 @@ fn reuse_ends_the_family_and_every_access_token_issued_from_it() {
     let replay = POLICY
         .refresh(&mut store, &mut rng, &stolen.refresh, at(200))
         .wait();
-    let Err(RefreshError::Reused { family }) = replay else {
+    let Err(RefreshError::Reused { family, revocation }) = replay else {
         panic!("expected Reused, got {replay:?}");
     };
+    assert_eq!(revocation, Ok(()));
     assert!(family == stolen.refresh.family());
     // The legitimate holder's newer token is dead too: the whole family ended.
     assert!(matches!(
@@ -693,6 +694,46 @@ fn a_login_whose_revocation_fails_leaves_no_ended_family_unrevoked() {
             "an ended family's access token is still accepted"
         );
     }
+}
+
+/// A reuse detected when the store cannot take another revocation: the family still ends,
+/// and the reuse is still what is reported, with the store's error for the access tokens
+/// that stay valid.
+#[test]
+fn a_reuse_whose_revocation_fails_is_still_reported_as_a_reuse() {
+    // Room for one revocation, which the logout of another family takes.
+    let mut store = SharedStore::<Family<Device>>::with_capacity(64, 1);
+    let mut rng = TestRng::new(14);
+    let [stolen, other] = logins(POLICY, &mut store, &mut rng, 2).try_into().unwrap();
+    assert!(
+        POLICY
+            .logout(&mut store, &other.refresh, at(5))
+            .wait()
+            .unwrap()
+    );
+    let legit = POLICY
+        .refresh(&mut store, &mut rng, &stolen.refresh, at(10))
+        .wait()
+        .unwrap();
+    let replay = POLICY
+        .refresh(&mut store, &mut rng, &stolen.refresh, at(100))
+        .wait();
+    let Err(RefreshError::Reused { family, revocation }) = replay else {
+        panic!("expected Reused, got {replay:?}");
+    };
+    assert!(family == stolen.refresh.family());
+    assert_eq!(revocation, Err(StoreErrorKind::Capacity));
+    assert!(
+        core::error::Error::source(&replay.unwrap_err()).is_some(),
+        "the store's error is the source"
+    );
+    // The family is ended all the same: its newest token refreshes nothing.
+    assert!(matches!(
+        POLICY
+            .refresh(&mut store, &mut rng, &legit.grant.refresh, at(101))
+            .wait(),
+        Err(RefreshError::Invalid)
+    ));
 }
 
 /// A store whose `create` counts sessions its listing doesn't show (Redis after a clock

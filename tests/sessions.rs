@@ -6,6 +6,7 @@ extern crate alloc;
 mod support;
 
 use core::num::NonZeroUsize;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use support::{BrokenRng, Instrumented, RepeatingRng, TestRng, Wait, at};
 use tokenstile::session::{Rotated, SessionError, SessionId, SessionIdError, SessionPolicy};
@@ -663,6 +664,73 @@ fn concurrent_saves_lose_no_update() {
     let record = POLICY.load(&mut store.clone(), &id, at(2)).wait().unwrap();
     assert_eq!(record.data().user, 1000, "every increment is kept");
     assert_eq!(record.version(), 1001);
+}
+
+/// Session data whose `Drop` or `Clone` panics once when armed: a bug in an app's type,
+/// which must not cost the store a live session or a session its index.
+#[derive(Debug)]
+struct Fragile;
+
+static PANIC_ON_DROP: AtomicBool = AtomicBool::new(false);
+static PANIC_ON_CLONE: AtomicBool = AtomicBool::new(false);
+
+impl Clone for Fragile {
+    fn clone(&self) -> Self {
+        assert!(
+            !PANIC_ON_CLONE.swap(false, Ordering::SeqCst),
+            "clone of session data"
+        );
+        Self
+    }
+}
+
+impl Drop for Fragile {
+    fn drop(&mut self) {
+        // Not while unwinding from the clone's panic: that would abort.
+        let armed = !std::thread::panicking() && PANIC_ON_DROP.swap(false, Ordering::SeqCst);
+        assert!(!armed, "drop of session data");
+    }
+}
+
+/// Log-out-everywhere is interrupted by a panicking `Drop` of the first session it
+/// removes; the next call (the lock taken over) still finds and ends all the others. A
+/// rotation interrupted by a panicking `Clone` leaves the session under its old ID.
+#[test]
+fn a_panic_in_the_data_type_loses_no_session_of_a_shared_store() {
+    use core::panic::AssertUnwindSafe;
+    use std::panic::catch_unwind;
+    let mut store = SharedStore::<Fragile>::new();
+    let mut rng = TestRng::new(60);
+    let ids: Vec<_> = (0..8)
+        .map(|n| {
+            POLICY
+                .create(&mut store, &mut rng, "alice", Fragile, at(n))
+                .wait()
+                .unwrap()
+        })
+        .collect();
+
+    PANIC_ON_CLONE.store(true, Ordering::SeqCst);
+    let rotated = catch_unwind(AssertUnwindSafe(|| {
+        POLICY.rotate(&mut store, &mut rng, &ids[0], at(10)).wait()
+    }));
+    assert!(rotated.is_err(), "the clone panicked");
+    POLICY.load(&mut store, &ids[0], at(10)).wait().unwrap();
+
+    PANIC_ON_DROP.store(true, Ordering::SeqCst);
+    let ended = catch_unwind(AssertUnwindSafe(|| {
+        POLICY.destroy_subject(&mut store, "alice").wait()
+    }));
+    assert!(ended.is_err(), "the drop panicked");
+    assert_eq!(
+        POLICY.destroy_subject(&mut store, "alice").wait().unwrap(),
+        7,
+        "the sessions not reached before the panic"
+    );
+    assert_eq!(store.sessions_len(), 0);
+    for id in &ids {
+        assert!(not_found(POLICY.load(&mut store, id, at(11)).wait()));
+    }
 }
 
 #[test]

@@ -1487,7 +1487,8 @@ pub fn refresh_flow(data: &[u8]) {
                     Err(RefreshError::Superseded) => {
                         assert!(live && g + 1 == fam.generation && now <= fam.rotated_at + GRACE);
                     }
-                    Err(RefreshError::Reused { family }) => {
+                    Err(RefreshError::Reused { family, revocation }) => {
+                        assert!(revocation.is_ok(), "revoking the family's tokens failed");
                         assert!(
                             live && g != fam.generation,
                             "a current token counted as reused"

@@ -188,7 +188,8 @@ pub fn encoded_len_with<K: SigningKey + ?Sized>(
 ///
 /// # Errors
 ///
-/// As [`sign`], except that the buffer is never too small.
+/// As [`sign`]; [`EncodeError::BufferTooSmall`] only for a token longer than 16 MiB,
+/// where it stops growing its buffer.
 #[cfg(feature = "alloc")]
 pub fn sign_to_string<C, K>(key: &K, claims: &C) -> Result<alloc::string::String, EncodeError>
 where

@@ -132,10 +132,17 @@ impl Hs256Key {
     }
 }
 
-impl Drop for Hs256Key {
-    fn drop(&mut self) {
+impl Hs256Key {
+    /// Overwrites both states with zeros; the key is then unusable.
+    fn wipe(&mut self) {
         self.inner.zeroize();
         self.outer.zeroize();
+    }
+}
+
+impl Drop for Hs256Key {
+    fn drop(&mut self) {
+        self.wipe();
     }
 }
 
@@ -254,7 +261,16 @@ impl<const N: usize> KeyRing<N> {
         if index == self.current {
             return Err(KeyError::CurrentKey);
         }
-        self.keys.remove(index);
+        // Not `Vec::remove`, which shifts the later keys down and leaves a copy of the last
+        // one in the slot past the new length, where no drop would wipe it: the removed key
+        // moves to the end by swaps, is wiped where it lies, and only then leaves the ring.
+        if let Some(tail) = self.keys.get_mut(index..) {
+            tail.rotate_left(1);
+        }
+        if let Some((_, key)) = self.keys.last_mut() {
+            key.wipe();
+        }
+        self.keys.pop();
         if index < self.current {
             self.current = self.current.saturating_sub(1);
         }
@@ -645,5 +661,43 @@ mod tests {
             tag(ring.verifying_key(Some("k2")).unwrap(), b"m"),
             tag(&k2, b"m")
         );
+    }
+
+    /// Removing a key from the middle of the ring (where the keys after it move down) keeps
+    /// every other `kid` paired with its own key, the current one current, and the freed
+    /// place usable.
+    #[test]
+    fn ring_removal_keeps_the_other_keys() {
+        let key = |b: u8| Hs256Key::new_from_slice(&[b; 32]).unwrap();
+        let mut ring = KeyRing::<4>::new("a", key(1)).unwrap();
+        for (kid, b) in [("b", 2), ("c", 3), ("d", 4)] {
+            ring.add(kid, key(b)).unwrap();
+        }
+        ring.promote("c").unwrap();
+        let check = |ring: &KeyRing<4>, kids: &[(&str, u8)]| {
+            assert_eq!(ring.len(), kids.len());
+            assert_eq!(ring.current_kid(), "c");
+            assert_eq!(tag(ring.signing_key().unwrap().0, b"m"), tag(&key(3), b"m"));
+            for &(kid, b) in kids {
+                assert_eq!(
+                    tag(ring.verifying_key(Some(kid)).unwrap(), b"m"),
+                    tag(&key(b), b"m")
+                );
+            }
+        };
+        ring.remove("b").unwrap();
+        check(&ring, &[("a", 1), ("c", 3), ("d", 4)]);
+        assert_eq!(
+            ring.verifying_key(Some("b")).unwrap_err(),
+            DecodeError::KeyIdUnknown
+        );
+        ring.remove("a").unwrap();
+        check(&ring, &[("c", 3), ("d", 4)]);
+        ring.add("e", key(5)).unwrap();
+        ring.add("f", key(6)).unwrap();
+        check(&ring, &[("c", 3), ("d", 4), ("e", 5), ("f", 6)]);
+        assert_eq!(ring.add("g", key(7)).unwrap_err(), KeyError::RingFull);
+        ring.remove("f").unwrap();
+        check(&ring, &[("c", 3), ("d", 4), ("e", 5)]);
     }
 }

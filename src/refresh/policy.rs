@@ -203,7 +203,9 @@ impl RefreshPolicy {
             for (_, handle) in oldest.0.iter().take(excess) {
                 // Revoked first: a failure in between leaves a family alive with its
                 // access tokens refused, never an ended one with its tokens valid.
-                self.revoke_access(store, handle, now).await?;
+                self.revoke_access(store, handle, now)
+                    .await
+                    .map_err(RefreshError::Store)?;
                 store
                     .remove(handle.lookup_key())
                     .await
@@ -230,7 +232,7 @@ impl RefreshPolicy {
     /// |---|---|
     /// | the current secret | a new grant |
     /// | the secret the latest refresh replaced, at most [`grace_period`](Self::grace_period) seconds ago | [`RefreshError::Superseded`]: a concurrent refresh won; nothing changes |
-    /// | any other secret of a live family | [`RefreshError::Reused`]: the family is ended, and every access token issued from it revoked |
+    /// | any other secret of a live family | [`RefreshError::Reused`]: the family is ended, and every access token issued from it revoked (or the store's error revoking them, in the variant) |
     ///
     /// Two refreshes of one token at once (two tabs) therefore end with exactly one new
     /// grant and one `Superseded`, never two live successors and never a silent end of the
@@ -341,7 +343,8 @@ impl RefreshPolicy {
         let ended = store.remove(&key).await.map_err(RefreshError::Store)?;
         if ended {
             self.revoke_access(store, &SessionHandle::new(key), now)
-                .await?;
+                .await
+                .map_err(RefreshError::Store)?;
         }
         Ok(ended)
     }
@@ -369,7 +372,9 @@ impl RefreshPolicy {
             .await
             .map_err(RefreshError::Store)?;
         if ended {
-            self.revoke_access(store, handle, now).await?;
+            self.revoke_access(store, handle, now)
+                .await
+                .map_err(RefreshError::Store)?;
         }
         Ok(ended)
     }
@@ -460,10 +465,12 @@ impl RefreshPolicy {
             Presented::Current => Ok(()),
             Presented::JustRotated => Err(RefreshError::Superseded),
             Presented::Reused => {
-                self.end(store, key, now).await?;
-                Err(RefreshError::Reused {
-                    family: SessionHandle::new(*key),
-                })
+                // The family goes first, as in `end`. Should revoking its access tokens
+                // fail then, the reuse is still what is reported, with that failure.
+                store.remove(key).await.map_err(RefreshError::Store)?;
+                let family = SessionHandle::new(*key);
+                let revocation = self.revoke_access(store, &family, now).await;
+                Err(RefreshError::Reused { family, revocation })
             }
         }
     }
@@ -483,7 +490,8 @@ impl RefreshPolicy {
     {
         let existed = store.remove(key).await.map_err(RefreshError::Store)?;
         self.revoke_access(store, &SessionHandle::new(*key), now)
-            .await?;
+            .await
+            .map_err(RefreshError::Store)?;
         Ok(existed)
     }
 
@@ -494,16 +502,13 @@ impl RefreshPolicy {
         store: &mut S,
         family: &SessionHandle,
         now: UnixTime,
-    ) -> Result<(), RefreshError<S::Error>>
+    ) -> Result<(), S::Error>
     where
         S: RevocationStore + ?Sized,
     {
         let mut sid = [0u8; SessionHandle::ENCODED_LEN];
         let key = LookupKey::for_revoked_family(family.encode(&mut sid));
-        store
-            .revoke(&key, self.access_deadline(now), now)
-            .await
-            .map_err(RefreshError::Store)
+        store.revoke(&key, self.access_deadline(now), now).await
     }
 
     /// When the last access token issued at or before `now` stops being accepted.
@@ -701,11 +706,16 @@ pub enum RefreshError<E> {
     /// The random number generator failed. Its own error is not kept.
     Random,
     /// A refresh token the family no longer has was presented: stolen, or replayed. The
-    /// family has been ended and every access token issued from it revoked. Log it; the
-    /// user must log in again.
+    /// family has been ended and, if `revocation` is `Ok`, every access token issued from
+    /// it revoked. Log it; the user must log in again.
     Reused {
         /// The family that was ended.
         family: SessionHandle,
+        /// Whether revoking the family's access tokens succeeded: the store's error if it
+        /// failed (a full revocation table, a lost connection). The family is ended all
+        /// the same, but its access tokens then stay valid until they expire: log the
+        /// error with the reuse.
+        revocation: Result<(), E>,
     },
     /// The store failed; see its [`kind`](StoreError::kind).
     Store(E),
@@ -723,7 +733,12 @@ impl<E> fmt::Display for RefreshError<E> {
             Self::Invalid => "no such refresh token",
             Self::LimitReached => "too many logins for this subject",
             Self::Random => "random number generator failed",
-            Self::Reused { .. } => "refresh token reused: its family was ended",
+            Self::Reused {
+                revocation: Ok(()), ..
+            } => "refresh token reused: its family was ended",
+            Self::Reused { .. } => {
+                "refresh token reused: its family was ended, but revoking its access tokens failed"
+            }
             Self::Store(_) => "refresh token store failed",
             Self::Superseded => "refresh token was just replaced by a concurrent refresh",
         })
@@ -733,7 +748,10 @@ impl<E> fmt::Display for RefreshError<E> {
 impl<E: StoreError + 'static> core::error::Error for RefreshError<E> {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            Self::Store(e) => Some(e),
+            Self::Store(e)
+            | Self::Reused {
+                revocation: Err(e), ..
+            } => Some(e),
             _ => None,
         }
     }

@@ -382,7 +382,10 @@ impl<D> table::Sessions<D> for Indexed<D> {
         subject: &SubjectKey,
         mut keep: impl FnMut(&LookupKey, &SessionRecord<D>) -> bool,
     ) {
-        let Some(mut keys) = self.by_subject.remove(subject) else {
+        // The subject's keys are filtered where they are, not taken out of the index while
+        // records are dropped: should a `Drop` of `D` panic, the keys not visited yet stay
+        // indexed (and a key whose record is gone is one every reader skips).
+        let Some(keys) = self.by_subject.get_mut(subject) else {
             return;
         };
         let map = &mut self.map;
@@ -394,8 +397,8 @@ impl<D> table::Sessions<D> for Indexed<D> {
             }
             None => false,
         });
-        if !keys.is_empty() {
-            self.by_subject.insert(*subject, keys);
+        if keys.is_empty() {
+            self.by_subject.remove(subject);
         }
     }
 

@@ -147,17 +147,19 @@ pub(super) fn rotate<D: Clone, M: Sessions<D>>(
     if live(map, new, now).is_some() {
         return Err(StoreErrorKind::Conflict);
     }
-    if live(map, old, now).is_none() {
+    // The copy handed back is made first, while the session is still filed: a panicking
+    // `Clone` of `D` leaves it where it was.
+    let Some(copy) = live(map, old, now).cloned() else {
         return Ok(None);
-    }
+    };
     // `old` holds a live session, checked just above.
     let Some(record) = map.remove(old) else {
         return Ok(None);
     };
     // A slot was just freed, so this insert can't run out of room. Should it anyway, the
     // session goes back where it was rather than being lost.
-    match map.insert(*new, record.clone()) {
-        Ok(()) => Ok(Some(record)),
+    match map.insert(*new, record) {
+        Ok(()) => Ok(Some(copy)),
         Err(record) => {
             // Re-filing under the key just vacated fits in the slot just freed.
             let _refiled = map.insert(*old, record);

@@ -103,6 +103,22 @@ impl Default for TokenTimes {
     }
 }
 
+/// A Redis URL for messages: its scheme and host, without the user name and password
+/// (`redis://:secret@host/`) or a query that may hold them.
+fn redis_location(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "an unparsable URL".to_owned();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.rsplit_once('@') {
+        Some((_, host)) => host,
+        // An `@` further on may end a password holding a `/`: show no host at all.
+        None if rest.contains('@') => "(host not shown)",
+        None => authority,
+    };
+    format!("{scheme}://{host}")
+}
+
 fn parse_args() -> Result<Config, String> {
     let mut config = Config {
         port: 3000,
@@ -154,13 +170,13 @@ impl Backend {
                 100_000, 100_000,
             )))),
             Self::Redis(url) => {
-                let client =
-                    redis::Client::open(url.as_str()).map_err(|e| format!("{url}: {e}"))?;
+                let client = redis::Client::open(url.as_str())
+                    .map_err(|e| format!("{}: {e}", redis_location(url)))?;
                 let required = Durability::EverySecond;
                 let options = Options::new(OnWeakServer::Warn(required)).prefix("webapp:");
                 let store = RedisStore::connect(client, options)
                     .await
-                    .map_err(|e| format!("connecting to Redis at {url}: {e}"))?;
+                    .map_err(|e| format!("connecting to Redis at {}: {e}", redis_location(url)))?;
                 if let Some(short) = store.server_settings().and_then(|s| s.shortfall(required)) {
                     tracing::warn!("Redis persistence is weaker than {required:?}: {short}");
                 }
@@ -283,7 +299,7 @@ async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let store = match &config.backend {
         Backend::Memory => "the in-process store".to_owned(),
-        Backend::Redis(url) => format!("Redis at {url}"),
+        Backend::Redis(url) => format!("Redis at {}", redis_location(url)),
         // The scheme only: the rest of the URL may hold a password.
         Backend::Sql(url) => format!("a {} database", url.split(':').next().unwrap_or("SQL")),
     };
@@ -476,6 +492,24 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
+
+    #[test]
+    fn redis_location_leaves_out_credentials() {
+        for (url, shown) in [
+            ("redis://:s3cret@cache:6379/0", "redis://cache:6379"),
+            (
+                "rediss://user:p@ss@cache.example/",
+                "rediss://cache.example",
+            ),
+            ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
+            ("redis://cache/0?password=s3cret", "redis://cache"),
+            ("redis+unix:///run/redis.sock?pass=s3cret", "redis+unix://"),
+            ("redis://:pa/ss@cache/", "redis://(host not shown)"),
+            ("cache:6379", "an unparsable URL"),
+        ] {
+            assert_eq!(redis_location(url), shown, "{url}");
+        }
+    }
 
     async fn app() -> Router {
         let key = Hs256Key::new_from_slice(&[3u8; 32]).unwrap();

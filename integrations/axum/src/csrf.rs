@@ -17,8 +17,11 @@
 //!
 //! The [`Session`](crate::Session) extractor and [`Auth::login`](crate::Auth::login) apply
 //! the rule themselves. [`CsrfLayer`] applies it to every route it wraps, except to requests
-//! with an `Authorization` header: bearer tokens are not sent by the browser on its own, so
-//! they need no such check.
+//! that carry a well-formed bearer credential (`Authorization: Bearer <token68>`, one field):
+//! a browser never attaches one on its own, and a page of another origin cannot add one
+//! without a CORS preflight the app approves. Other schemes do not exempt a request: a
+//! browser resends cached `Basic` or `Digest` credentials, and `Negotiate` ones on an
+//! intranet, to whichever origin asks it to.
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -28,6 +31,7 @@ use core::task::{Context, Poll};
 
 use axum::http::{HeaderMap, Method, Request, header};
 use axum::response::{IntoResponse, Response};
+use tokenstile::http::bearer_token_in_fields;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -89,8 +93,8 @@ pub fn allowed(method: &Method, headers: &HeaderMap, origins: &[String]) -> bool
 }
 
 /// A tower layer that refuses (`403`) state-changing requests from other origins, by the
-/// rule of the [module docs](self), except those carrying `Authorization`. Get one from
-/// [`Auth::csrf_layer`](crate::Auth::csrf_layer).
+/// rule of the [module docs](self), except those carrying a well-formed bearer credential.
+/// Get one from [`Auth::csrf_layer`](crate::Auth::csrf_layer).
 ///
 /// ```
 /// # use tokenstile::store::SharedStore;
@@ -166,7 +170,8 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let bearer = request.headers().contains_key(header::AUTHORIZATION);
+        let bearer =
+            bearer_token_in_fields(request.headers().get_all(header::AUTHORIZATION).iter()).is_ok();
         if !bearer
             && !self
                 .settings

@@ -495,10 +495,12 @@ pub(crate) trait RefreshBackend: Send + Sync {
 fn refresh_refusal(error: RefreshError<StoreErrorKind>) -> Refusal {
     match error {
         RefreshError::Invalid | RefreshError::Expired => Refusal::NoRefreshToken,
-        RefreshError::Reused { .. } => {
+        RefreshError::Reused { revocation, .. } => {
+            // A failed revocation was logged where it happened, by `logged`.
             tracing::warn!(
                 target: "tokenstile_axum",
                 event = "refresh_reused",
+                access_tokens_revoked = revocation.is_ok(),
                 "a replaced refresh token was presented: its family was ended"
             );
             Refusal::ReusedRefreshToken

@@ -244,6 +244,27 @@ async fn state_changing_requests_from_other_origins_are_refused() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+    // Only a well-formed bearer credential exempts a request: a browser resends cached
+    // `Basic` credentials by itself, and a malformed `Bearer` field is no credential.
+    for authorization in [
+        "Basic dXNlcjpwYXNz",
+        "Bearer",
+        "Bearer a b",
+        "Negotiate YII=",
+    ] {
+        let (status, _, _) = send(
+            &app,
+            "POST",
+            "/plain",
+            &[
+                ("authorization", authorization),
+                ("sec-fetch-site", "cross-site"),
+            ],
+            "",
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{authorization}");
+    }
 }
 
 #[tokio::test]

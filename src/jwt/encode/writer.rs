@@ -307,6 +307,7 @@ impl<'o> Writer<'o> {
             first: true,
             names_base,
             variant: None,
+            value_due: false,
         })
     }
 
@@ -318,6 +319,7 @@ impl<'o> Writer<'o> {
             first: true,
             names_base,
             variant: None,
+            value_due: false,
         })
     }
 
@@ -325,8 +327,33 @@ impl<'o> Writer<'o> {
     fn variant(&mut self, variant: &str) -> Result<usize> {
         self.open(b'{')?;
         let names_base = self.open_names;
-        self.name(true, names_base, Key::Str(variant))?;
+        let name = self.name(true, names_base, Key::Str(variant))?;
+        self.note_registered(name);
         Ok(names_base)
+    }
+
+    /// After a member's name (its canonical text at `name`): if the member is one of the
+    /// top-level object, a claim of the claims set, notes whether it is a registered one,
+    /// whose value must have the type verification reads it as. (Members of nested objects
+    /// leave it alone: it belongs to the top-level member whose value they are part of.)
+    #[inline]
+    fn note_registered(&mut self, name: core::ops::Range<usize>) {
+        if self.depth == 1 {
+            self.registered = self.out.get(name).and_then(registered_index);
+        }
+    }
+
+    /// Checks the value written from `start` on, if it is a registered claim's and was not
+    /// checked as it was written (strings and integers are). Not generic, so that every
+    /// value type shares it.
+    fn check_value(&mut self, start: usize) -> Result {
+        if self.depth == 1
+            && let Some(index) = self.registered.take()
+        {
+            let written = self.out.get(start..self.len).unwrap_or_default();
+            check_registered(index, written).map_err(WriteError::Registered)?;
+        }
+        Ok(())
     }
 }
 
@@ -362,6 +389,9 @@ struct Compound<'w, 'o> {
     /// A struct variant, `{"variant":{...}}`: the names base of the outer object, which
     /// needs a closing brace of its own.
     variant: Option<usize>,
+    /// A map's key was written and its value not yet. `serde` calls a map's key and value
+    /// in turn; an impl that does not would write a name without a value, or the reverse.
+    value_due: bool,
 }
 
 impl Compound<'_, '_> {
@@ -381,34 +411,14 @@ impl Compound<'_, '_> {
     fn key(&mut self, key: Key<'_>) -> Result {
         let name = self.w.name(self.first, self.names_base, key)?;
         self.first = false;
-        // A member of the top-level object is a claim of the claims set: note whether it is
-        // a registered one, whose value must have the type verification reads it as.
-        // (Members of nested objects leave it alone: it belongs to the top-level member
-        // whose value they are part of.)
-        if self.w.depth == 1 {
-            self.w.registered = self.w.out.get(name).and_then(registered_index);
-        }
+        self.w.note_registered(name);
         Ok(())
     }
 
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         let start = self.w.len;
         value.serialize(&mut *self.w)?;
-        self.check_value(start)
-    }
-
-    /// Checks the value of a registered claim written from `start` on, if it was not
-    /// checked as it was written. Not generic, so that every field type shares it.
-    fn check_value(&mut self, start: usize) -> Result {
-        // Strings and integers were checked as they were written; anything else is
-        // checked here, on its canonical text.
-        if self.w.depth == 1
-            && let Some(index) = self.w.registered.take()
-        {
-            let written = self.w.out.get(start..self.w.len).unwrap_or_default();
-            check_registered(index, written).map_err(WriteError::Registered)?;
-        }
-        Ok(())
+        self.w.check_value(start)
     }
 
     fn end_object(self) -> Result {
@@ -527,7 +537,9 @@ impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
         value: &T,
     ) -> Result {
         let names_base = self.variant(variant)?;
+        let start = self.len;
         value.serialize(&mut *self)?;
+        self.check_value(start)?;
         self.open_names = names_base;
         self.close(b'}')
     }
@@ -571,6 +583,12 @@ impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
         _: usize,
     ) -> Result<Compound<'w, 'o>> {
         let outer_base = self.variant(variant)?;
+        // An object is no registered claim's value.
+        if self.depth == 1
+            && let Some(index) = self.registered.take()
+        {
+            return Err(WriteError::Registered(registered_claim(index)));
+        }
         self.open(b'{')?;
         let names_base = self.open_names;
         Ok(Compound {
@@ -578,6 +596,7 @@ impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
             first: true,
             names_base,
             variant: Some(outer_base),
+            value_due: false,
         })
     }
 
@@ -645,14 +664,23 @@ impl ser::SerializeMap for Compound<'_, '_> {
     type Error = WriteError;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result {
+        if core::mem::replace(&mut self.value_due, true) {
+            return Err(WriteError::Unsupported);
+        }
         self.key(Key::Value(&key))
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        if !core::mem::replace(&mut self.value_due, false) {
+            return Err(WriteError::Unsupported);
+        }
         self.value(value)
     }
 
     fn end(self) -> Result {
+        if self.value_due {
+            return Err(WriteError::Unsupported);
+        }
         self.end_object()
     }
 }
@@ -1022,6 +1050,83 @@ mod tests {
             .map(|i| (alloc::format!("k{i}"), 0))
             .collect();
         assert!(ours(&wide).is_ok());
+    }
+
+    /// An externally tagged enum as the claims set writes its variant's name as the
+    /// top-level member: a registered name there is checked as a field's would be.
+    #[test]
+    fn registered_claims_named_by_a_variant_are_checked() {
+        #[derive(Serialize)]
+        enum Claims {
+            #[serde(rename = "exp")]
+            ExpText(&'static str),
+            #[serde(rename = "exp")]
+            ExpNumber(u64),
+            #[serde(rename = "exp")]
+            ExpList(Vec<u64>),
+            #[serde(rename = "sub")]
+            SubObject {
+                a: u8,
+            },
+            #[serde(rename = "aud")]
+            Aud(Vec<&'static str>),
+            Custom {
+                exp: &'static str,
+            },
+        }
+        let exp = Err(WriteError::Registered(Claim::Exp));
+        assert_eq!(ours(&Claims::ExpText("soon")), exp);
+        assert_eq!(ours(&Claims::ExpNumber(u64::MAX)), exp);
+        assert_eq!(ours(&Claims::ExpList(vec![1])), exp);
+        assert_eq!(ours(&Claims::ExpNumber(7)).unwrap(), r#"{"exp":7}"#);
+        assert_eq!(
+            ours(&Claims::SubObject { a: 1 }),
+            Err(WriteError::Registered(Claim::Sub))
+        );
+        assert_eq!(
+            ours(&Claims::Aud(vec!["a", "b"])).unwrap(),
+            r#"{"aud":["a","b"]}"#
+        );
+        // A registered name one level down is a custom claim's business.
+        assert_eq!(
+            ours(&Claims::Custom { exp: "soon" }).unwrap(),
+            r#"{"Custom":{"exp":"soon"}}"#
+        );
+    }
+
+    /// `Serialize` impls that break `serde`'s contract for maps: each would have written
+    /// something that is not JSON.
+    #[test]
+    fn a_map_out_of_order_is_refused() {
+        #[derive(Clone, Copy)]
+        enum Misuse {
+            KeyWithoutValue,
+            TwoKeys,
+            ValueWithoutKey,
+        }
+        impl Serialize for Misuse {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use ser::SerializeMap;
+                let mut map = s.serialize_map(None)?;
+                match self {
+                    Self::KeyWithoutValue => map.serialize_key("a")?,
+                    Self::TwoKeys => {
+                        map.serialize_key("a")?;
+                        map.serialize_key("b")?;
+                        map.serialize_value(&1)?;
+                    }
+                    Self::ValueWithoutKey => map.serialize_value(&1)?,
+                }
+                map.end()
+            }
+        }
+        for misuse in [
+            Misuse::KeyWithoutValue,
+            Misuse::TwoKeys,
+            Misuse::ValueWithoutKey,
+        ] {
+            assert_eq!(ours(&misuse), Err(WriteError::Unsupported));
+        }
     }
 
     #[test]
