@@ -194,7 +194,9 @@ impl Refresh {
     ///   one no live family has (logged out, ended, expired);
     /// - [`Refusal::ReusedRefreshToken`] (`401`, the cookie cleared): a refresh token the
     ///   family had already replaced. The family is ended, with every access token issued
-    ///   from it, and a `WARN` event `refresh_reused` is logged;
+    ///   from it (unless the store fails to record that: the event then has
+    ///   `access_tokens_revoked = false`, and a `store_error` is logged), and a `WARN`
+    ///   event `refresh_reused` is logged;
     /// - [`Refusal::Conflict`] (`409`, no cookie change): a concurrent refresh of the same
     ///   token (another tab) won a moment ago. The browser now holds the winner's cookie:
     ///   retry once;

@@ -265,6 +265,20 @@ async fn state_changing_requests_from_other_origins_are_refused() {
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{authorization}");
     }
+    // Two `Authorization` fields are no credential either.
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/plain",
+        &[
+            ("authorization", "Bearer x"),
+            ("authorization", "Bearer x"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
