@@ -666,8 +666,8 @@ mod tests {
 
     /// Removing a key from the middle of the ring (where the keys after it move down) keeps
     /// every other `kid` paired with its own key, the current one current, and the freed
-    /// place usable. (That the removed key's states are wiped cannot be observed without
-    /// `unsafe`; this guards the order-keeping that the wiping removal must preserve.)
+    /// place usable. (That the removed key's states are wiped cannot be observed from safe
+    /// code; this guards the order-keeping that the wiping removal must preserve.)
     #[test]
     fn ring_removal_keeps_the_other_keys() {
         let key = |b: u8| Hs256Key::new_from_slice(&[b; 32]).unwrap();

@@ -266,7 +266,9 @@ impl RefreshPolicy {
             .map_err(RefreshError::Store)?
             .ok_or(RefreshError::Invalid)?;
         if !self.is_live(&record, now) {
-            self.end(store, &key, now).await?;
+            self.end(store, &key, now)
+                .await?
+                .map_err(RefreshError::Store)?;
             return Err(RefreshError::Expired);
         }
         self.admit(store, &record, &digest, &key, now).await?;
@@ -276,7 +278,9 @@ impl RefreshPolicy {
         let version = record.version();
         let Some(family) = record.into_data().rotated(next.secret_digest(), now) else {
             // Four billion refreshes: end the family rather than wrap the counter.
-            self.end(store, &key, now).await?;
+            self.end(store, &key, now)
+                .await?
+                .map_err(RefreshError::Store)?;
             return Err(RefreshError::Expired);
         };
         let idle_deadline = now.saturating_add(self.refresh_lifetime);
@@ -465,34 +469,36 @@ impl RefreshPolicy {
             Presented::Current => Ok(()),
             Presented::JustRotated => Err(RefreshError::Superseded),
             Presented::Reused => {
-                // The family goes first, as in `end`. Should revoking its access tokens
-                // fail then, the reuse is still what is reported, with that failure.
-                store.remove(key).await.map_err(RefreshError::Store)?;
-                let family = SessionHandle::new(*key);
-                let revocation = self.revoke_access(store, &family, now).await;
-                Err(RefreshError::Reused { family, revocation })
+                // Should revoking its access tokens fail once the family is gone, the reuse
+                // is still what is reported, with that failure.
+                let revocation = self.end(store, key, now).await?;
+                Err(RefreshError::Reused {
+                    family: SessionHandle::new(*key),
+                    revocation,
+                })
             }
         }
     }
 
     /// Ends the family under `key`, which the caller has just read, and revokes its access
     /// tokens, also when a concurrent call removed the family first. The family goes
-    /// first, so a failure in between can't leave it able to mint tokens.
+    /// first, so a failure in between can't leave it able to mint tokens. The outer error
+    /// is the removal's (nothing changed); the inner result is the revocation's, for the
+    /// caller to report as it needs.
     async fn end<D, S>(
         &self,
         store: &mut S,
         key: &LookupKey,
         now: UnixTime,
-    ) -> Result<bool, RefreshError<S::Error>>
+    ) -> Result<Result<(), S::Error>, RefreshError<S::Error>>
     where
         D: Send + Sync,
         S: SessionStore<Family<D>> + RevocationStore + ?Sized,
     {
-        let existed = store.remove(key).await.map_err(RefreshError::Store)?;
-        self.revoke_access(store, &SessionHandle::new(*key), now)
-            .await
-            .map_err(RefreshError::Store)?;
-        Ok(existed)
+        store.remove(key).await.map_err(RefreshError::Store)?;
+        Ok(self
+            .revoke_access(store, &SessionHandle::new(*key), now)
+            .await)
     }
 
     /// Revokes every access token whose `sid` is `family`, for as long as one issued up
