@@ -50,8 +50,9 @@
 //! raises the subject's watermark instead, and says what that leaves valid.
 //!
 //! **Carrying the refresh token.** For a browser, a cookie of its own: [`COOKIE_NAME`]
-//! with `Path` limited to the refresh endpoint, so no other request carries it
-//! ([`cookie_options`]). For other clients, the response body.
+//! with `Path` limited to the refresh endpoint, so no other request carries it, or
+//! [`HOST_COOKIE_NAME`] under `Path=/`, which no sibling subdomain can plant
+//! ([`cookie_options`] weighs the two). For other clients, the response body.
 //!
 //! ```
 //! use tokenstile::jwt::{self, Hs256Key, Validation};
@@ -99,20 +100,46 @@ pub use token::{RefreshToken, RefreshTokenError};
 
 use crate::http::CookieOptions;
 
-/// The name of the refresh-token cookie: `__Secure-` makes browsers refuse it over plain
-/// HTTP.
+/// The name of the refresh-token cookie under a `Path` narrower than `/`: `__Secure-` makes
+/// browsers refuse it over plain HTTP.
 pub const COOKIE_NAME: &str = "__Secure-refresh";
 
-/// Cookie options for the refresh token, sent only to requests under `path` (your refresh
-/// and logout endpoints, for example `"/auth"`).
+/// The name of the refresh-token cookie under `Path=/`: `__Host-` also makes browsers
+/// refuse it with a `Domain` attribute, so no other host (a sibling subdomain included) can
+/// set or shadow it.
+pub const HOST_COOKIE_NAME: &str = "__Host-refresh";
+
+/// Cookie options for the refresh token, sent only to requests under `path`: your refresh
+/// and logout endpoints, such as `"/auth"`, or `"/"`.
 ///
-/// The trade-off: a `__Host-` cookie would also be locked to the host, but that prefix
-/// requires `Path=/`, so every request would carry the refresh token. A `__Secure-` cookie
-/// with a narrow `Path` keeps it off every other request (out of access logs, away from
-/// every other handler), at the price that a sibling subdomain could plant a cookie of the
-/// same name; a planted refresh token names a family the attacker started, which at worst
-/// logs the victim into the attacker's account on that one endpoint's response. The cookie
-/// is `HttpOnly`, `Secure` and `SameSite=Strict`, as [`CookieOptions::new`] makes it.
+/// The two choices trade one risk for another. `__Host-` cookies must have `Path=/`, so:
+///
+/// - under a narrower `path` the cookie is [`COOKIE_NAME`] (`__Secure-`) and no other
+///   request carries it (it stays out of every other handler and their logs), but a sibling
+///   subdomain can plant a cookie of the same name with a `Domain` attribute. Alone, a
+///   planted refresh token names a family the attacker started, which at worst logs the
+///   victim into the attacker's account on that one endpoint's response; beside the real
+///   one, it makes every refresh refuse both (a server cannot tell which is real) until it
+///   expires, a new login included;
+/// - under `"/"` the cookie is [`HOST_COOKIE_NAME`] (`__Host-`), which no other host can
+///   set, and every request to the host carries it.
+///
+/// Choose `"/"` where a subdomain of the site's domain may serve content you do not control
+/// (user pages, third-party hosting, a takeover of a stale DNS record). The cookie is
+/// `HttpOnly`, `Secure` and `SameSite=Strict` either way, as [`CookieOptions::new`] makes it.
+///
+/// ```
+/// use tokenstile::refresh::{self, COOKIE_NAME, HOST_COOKIE_NAME};
+///
+/// assert_eq!(refresh::cookie_options("/auth").name, COOKIE_NAME);
+/// assert_eq!(refresh::cookie_options("/").name, HOST_COOKIE_NAME);
+/// assert!(refresh::cookie_options("/").validate().is_ok());
+/// ```
 pub const fn cookie_options(path: &str) -> CookieOptions<'_> {
-    CookieOptions::new().with_name(COOKIE_NAME).with_path(path)
+    let name = if matches!(path.as_bytes(), b"/") {
+        HOST_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    };
+    CookieOptions::new().with_name(name).with_path(path)
 }

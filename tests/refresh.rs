@@ -947,3 +947,24 @@ fn the_refresh_cookie_is_secure_and_scoped_to_its_path() {
     assert_eq!(options.name, refresh::COOKIE_NAME);
     assert_eq!(options.same_site, CookieOptions::new().same_site);
 }
+
+#[test]
+fn the_refresh_cookie_at_the_root_path_is_locked_to_its_host() {
+    let options = refresh::cookie_options("/");
+    assert_eq!(options.name, refresh::HOST_COOKIE_NAME);
+    assert_eq!(refresh::HOST_COOKIE_NAME, "__Host-refresh");
+    let mut out = [0u8; 256];
+    let set = options.set_cookie(&"A".repeat(86), 3600, &mut out).unwrap();
+    assert!(set.starts_with("__Host-refresh="), "{set}");
+    assert!(
+        set.contains("; Path=/;") && !set.contains("Domain"),
+        "{set}"
+    );
+    assert!(set.contains("Secure") && set.contains("HttpOnly") && set.contains("SameSite=Strict"));
+    // Any other path keeps the `__Secure-` name: a `__Host-` cookie needs `Path=/`.
+    for path in ["/auth", "/auth/", "//", "/a"] {
+        let options = refresh::cookie_options(path);
+        assert_eq!(options.name, refresh::COOKIE_NAME, "{path}");
+        assert!(options.validate().is_ok(), "{path}");
+    }
+}

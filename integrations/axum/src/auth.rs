@@ -481,8 +481,9 @@ impl<S> AuthBuilder<S> {
     }
 
     /// Issues refresh-token families (see [`refresh`](crate::refresh)) under `policy`,
-    /// kept in `families`, with the refresh cookie limited to `path` (your refresh and
-    /// logout endpoints, such as `"/auth"`; see
+    /// kept in `families`, with the refresh cookie limited to `path`: your refresh and
+    /// logout endpoints, such as `"/auth"` (a `__Secure-refresh` cookie no other request
+    /// carries), or `"/"` (a `__Host-refresh` cookie no sibling subdomain can plant; see
     /// [`tokenstile::refresh::cookie_options`]). Needs a JWT key ([`jwt`](Self::jwt)): the
     /// access tokens are signed with it, carry the family as `sid`, live
     /// `policy.access_lifetime`, and the [`Bearer`](crate::Bearer) check refuses them once

@@ -5,7 +5,10 @@
 //! the response carries a short-lived access token in its JSON body, for the page to keep
 //! in memory and send as `Authorization: Bearer`, and the refresh token in the
 //! `__Secure-refresh` cookie (`HttpOnly`, `Secure`, `SameSite=Strict`, `Path` limited to
-//! the refresh endpoints), which no script can read and no other request carries.
+//! the refresh endpoints), which no script can read and no other request carries. Under
+//! the path `"/"` it is a `__Host-refresh` cookie instead, which every request to the host
+//! carries but no sibling subdomain can plant: choose that where a subdomain may serve
+//! content you do not control ([`tokenstile::refresh::cookie_options`] weighs the two).
 //!
 //! | request | call | answer |
 //! |---|---|---|

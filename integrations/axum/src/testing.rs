@@ -106,7 +106,8 @@ where
 
 /// Logs `subject` in on a new device through [`Refresh::login`](crate::Refresh::login),
 /// and returns the `Authorization` header value (`Bearer ...`) of its access token and the
-/// `Cookie` header value that carries its refresh token (`__Secure-refresh=...`).
+/// `Cookie` header value that carries its refresh token (`__Secure-refresh=...`, or
+/// `__Host-refresh=...` under `Path=/`).
 ///
 /// # Errors
 ///

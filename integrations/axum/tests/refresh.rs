@@ -512,6 +512,75 @@ async fn logout_with_the_cookie_sent_twice_still_ends_the_real_family() {
 }
 
 #[tokio::test]
+async fn a_refresh_cookie_at_the_root_path_cannot_be_shadowed_by_a_sibling() {
+    // Under `Path=/` the cookie is `__Host-refresh`, which browsers refuse with a `Domain`:
+    // what a sibling subdomain plants is a cookie of another name, so the refresh goes on
+    // with the real one (under a narrower path both would be refused until the planted one
+    // expired).
+    let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
+    let auth = Auth::builder(SharedStore::new())
+        .allowed_origin("http://localhost")
+        .jwt(key, Validation::new())
+        .refresh_tokens(
+            SharedStore::<RefreshFamily>::new(),
+            RefreshPolicy::new(),
+            "/",
+        )
+        .build();
+    let app = refresh_app(auth.clone());
+    let (status, headers, _) = send(&app, "POST", "/auth/login", &[], "alice").await;
+    assert_eq!(status, StatusCode::OK);
+    let set = set_cookie(&headers);
+    assert!(
+        set.starts_with("__Host-refresh=") && set.contains("; Path=/;") && !set.contains("Domain"),
+        "{set}"
+    );
+    let cookie = cookie_pair(&headers);
+    let (_, planted) = testing::refresh_login(&auth, "mallory").await.unwrap();
+    let planted = planted.replace("__Host-refresh=", "__Secure-refresh=");
+    let (status, headers, body) = send(
+        &app,
+        "POST",
+        "/auth/refresh",
+        &[("cookie", &format!("{planted}; {cookie}"))],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let next = cookie_pair(&headers);
+    assert!(
+        next.starts_with("__Host-refresh=") && next != cookie,
+        "{next}"
+    );
+    let (_, _, sub) = send(
+        &app,
+        "GET",
+        "/api/me",
+        &[("authorization", &bearer(&body))],
+        "",
+    )
+    .await;
+    assert_eq!(sub, "alice", "the refresh used the real cookie");
+
+    // The `__Host-` cookie sent twice (a second one can only come from this host) is still
+    // refused, and logout clears it at `Path=/`.
+    let twice = format!("{next}; {next}");
+    assert_eq!(
+        status_of(&app, "POST", "/auth/refresh", &[("cookie", &twice)]).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, headers, _) = send(&app, "POST", "/auth/logout", &[("cookie", &next)], "").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let cleared = set_cookie(&headers);
+    assert!(
+        cleared.starts_with("__Host-refresh=;")
+            && cleared.contains("Max-Age=0")
+            && cleared.contains("; Path=/;"),
+        "{cleared}"
+    );
+}
+
+#[tokio::test]
 async fn a_bearer_log_out_everywhere_ends_the_refresh_families_too() {
     // Revoking a subject's access tokens alone would let a device with a refresh token
     // mint a new one, issued after the cutoff, at its next refresh.
