@@ -1,5 +1,6 @@
 //! The scripts, and the decoding of the replies Redis gives.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use redis::{Script, Value};
@@ -70,6 +71,21 @@ pub(crate) fn page(reply: Value) -> Result<(Listed, Vec<Listed>), Error> {
     Ok((cursor, out))
 }
 
+/// Keeps the last listing of each member, in order: a session touched or updated
+/// between two pages of `list` moved later in the index, and a later page lists it again.
+pub(crate) fn keep_last_listings(pairs: &mut Vec<Listed>) {
+    let mut last = HashMap::with_capacity(pairs.len());
+    for (i, (member, _)) in pairs.iter().enumerate() {
+        last.insert(member.clone(), i);
+    }
+    let mut i = 0usize;
+    pairs.retain(|(member, _)| {
+        let keep = last.get(member) == Some(&i);
+        i = i.saturating_add(1);
+        keep
+    });
+}
+
 /// A status code the operation doesn't expect: a script's corruption report, or a reply
 /// no script of this crate gives.
 pub(crate) fn unexpected(code: i64) -> Error {
@@ -121,3 +137,33 @@ pub(crate) const STALE: i64 = 3;
 pub(crate) const CHANGED: i64 = 4;
 pub(crate) const NAME_TAKEN: i64 = -2;
 pub(crate) const CORRUPT: i64 = -1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_member_listed_twice_keeps_its_last_listing_only() {
+        let listed = |m: &str, v: &str| (m.as_bytes().to_vec(), v.as_bytes().to_vec());
+        let mut pairs = vec![
+            listed("a", "1"),
+            listed("b", "old"),
+            listed("c", "1"),
+            listed("d", "1"),
+            listed("b", "new"),
+        ];
+        keep_last_listings(&mut pairs);
+        assert_eq!(
+            pairs,
+            [
+                listed("a", "1"),
+                listed("c", "1"),
+                listed("d", "1"),
+                listed("b", "new")
+            ]
+        );
+        let mut none: Vec<Listed> = Vec::new();
+        keep_last_listings(&mut none);
+        assert!(none.is_empty());
+    }
+}

@@ -396,8 +396,11 @@ where
     }
 
     /// Reads the subject's live sessions in scripts of up to 1000: one atomic step for a
-    /// subject with up to 1000 live sessions; for a larger one, a session ended or
-    /// rotated between two scripts may be missed or listed under both its keys.
+    /// subject with up to 1000 live sessions. For a larger one, each script goes on from
+    /// where the one before ended, so a session touched or updated meanwhile is neither
+    /// skipped nor listed twice (its later listing is the one kept), nor are the others;
+    /// a session ended meanwhile may be listed or not, and one rotated meanwhile may be
+    /// missed or listed under both its keys.
     async fn list_subject<O: SessionSink<D> + Send>(
         &mut self,
         subject: &SubjectKey,
@@ -408,7 +411,9 @@ where
         // sessions; a subject within one page is listed in one atomic step.
         let mut pairs = Vec::new();
         let mut cursor = (Vec::new(), Vec::new());
+        let mut pages = 0usize;
         loop {
+            pages = pages.saturating_add(1);
             let mut call = ops::LIST.prepare_invoke();
             call.key(self.keys.subject(subject))
                 .arg(codec::score(now))
@@ -423,6 +428,11 @@ where
                 break;
             }
             cursor = next;
+        }
+        // A session touched or updated between two scripts moved later in the index, and
+        // a later page lists it again: keep its last listing, the newest.
+        if pages > 1 {
+            ops::keep_last_listings(&mut pairs);
         }
         // Decode everything before handing anything out: a corrupt entry fails the call
         // and leaves `out` as it was.

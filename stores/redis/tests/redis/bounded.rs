@@ -378,3 +378,94 @@ async fn a_subject_within_one_page_is_listed_by_one_script() {
         );
     }
 }
+
+/// A subject larger than a page is listed script after script, each going on from where
+/// the one before ended: from the score and member it listed last, not from where that
+/// member is when the next script runs. A touch in between moves the session later in
+/// the index (its expiry grows); resuming after its new place skipped every session in
+/// between. Runs the listing script itself, a page at a time, to touch in between; once
+/// with every expiry apart, once with all of them in the same second (the index then
+/// orders them by member alone).
+#[tokio::test]
+async fn a_session_touched_between_two_pages_skips_no_other() {
+    let server = RedisServer::start();
+    let mut raw = server.connection();
+    let mut store = store(&server).await;
+    let now = now();
+    let list = redis::Script::new(
+        &[
+            include_str!("../../src/lua/prelude.lua"),
+            include_str!("../../src/lua/list.lua"),
+        ]
+        .concat(),
+    );
+    let member = |k: &tokenstile::store::LookupKey| crate::support::hex(k.as_bytes());
+    let members = |reply: &[Vec<u8>]| -> Vec<String> {
+        reply[2..]
+            .chunks(2)
+            .map(|pair| String::from_utf8(pair[0].clone()).unwrap())
+            .collect()
+    };
+    for apart in [1, 0] {
+        let alice = subject();
+        // 1500 sessions idle for an hour (so a touch moves the expiry; at most a day),
+        // created a second apart or all at once, in index order.
+        let mut sessions = Vec::new();
+        for i in 0..1500u32 {
+            let k = key();
+            let created = UnixTime::from_secs(now.as_secs() - 2000 + u64::from(i) * apart);
+            store
+                .create(&k, record(&alice, i, created, 3600, 86_400), None, created)
+                .await
+                .unwrap();
+            sessions.push((created, member(&k), k));
+        }
+        sessions.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let in_order: Vec<String> = sessions.iter().map(|s| s.1.clone()).collect();
+        let mut page = |cursor: &(Vec<u8>, Vec<u8>)| {
+            list.key(crate::support::index_name(&alice))
+                .arg(now.as_secs().to_string())
+                .arg("{tokenstile:sessions}:")
+                .arg(1000)
+                .arg(&cursor.0)
+                .arg(&cursor.1)
+                .invoke::<Vec<Vec<u8>>>(&mut raw)
+                .unwrap()
+        };
+
+        let first = page(&(Vec::new(), Vec::new()));
+        assert_eq!(members(&first), in_order[..1000], "apart {apart}");
+        let cursor = (first[0].clone(), first[1].clone());
+        assert_eq!(String::from_utf8(cursor.0.clone()).unwrap(), in_order[999]);
+
+        // The last session listed is touched before the next script: it moves to the end.
+        let later = now.saturating_add(7200);
+        assert!(
+            SessionStore::<Profile>::touch(&mut store, &sessions[999].2, later, now)
+                .await
+                .unwrap()
+        );
+        let second = members(&page(&cursor));
+        assert_eq!(
+            second.len(),
+            501,
+            "apart {apart}: the rest, then the touched one"
+        );
+        assert_eq!(second[..500], in_order[1000..], "apart {apart}");
+        assert_eq!(second[500], in_order[999], "apart {apart}");
+
+        // Through the store: every session once.
+        let mut all: Vec<(SessionHandle, SessionRecord<Profile>)> = Vec::new();
+        assert_eq!(
+            store.list_subject(&alice, now, &mut all).await.unwrap(),
+            1500
+        );
+        let mut handles: Vec<String> = all
+            .iter()
+            .map(|(h, _)| crate::support::hex(h.as_bytes()))
+            .collect();
+        handles.sort();
+        handles.dedup();
+        assert_eq!(handles.len(), 1500, "apart {apart}");
+    }
+}
