@@ -7,6 +7,7 @@ use alloc::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::Row as _;
+use subtle::ConstantTimeEq as _;
 use sqlx::pool::{Pool, PoolConnection};
 use tokenstile::UnixTime;
 use tokenstile::store::{
@@ -324,9 +325,13 @@ impl SqlStore {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|_| Error::corrupt())?;
             // A live session under the key itself: a conflict, whatever the limit says
-            // (ending it to make room would overwrite it). Digests of keys, compared as
-            // any index compares them.
-            if keys.iter().any(|key| key.as_slice() == values.key) {
+            // (ending it to make room would overwrite it). Digests of keys, compared in
+            // constant time as every key is in the crate, though an index compares them
+            // as it likes.
+            if keys
+                .iter()
+                .any(|key| bool::from(key.as_slice().ct_eq(values.key)))
+            {
                 return Err(Error::conflict());
             }
             if keys.len() >= limit.max() {
@@ -388,7 +393,7 @@ impl SqlStore {
             return Ok(Commit::No(None));
         };
         let record = record_from_row(&row, 0)?;
-        if values.key == values.new_key {
+        if bool::from(values.key.ct_eq(values.new_key)) {
             return Err(Error::conflict());
         }
         query(&s.delete_dead_at_new_key, values)
@@ -465,7 +470,10 @@ impl SqlStore {
                 finish(tx, done).await
             })?;
             total = total.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
-            if n < u64::from(batch) {
+            // Until a batch finds nothing: one that comes back short may have met rows
+            // a concurrent touch kept alive or a concurrent removal took, and dead rows
+            // may be left past them.
+            if n == 0 {
                 return Ok(total);
             }
         }
@@ -532,7 +540,10 @@ where
         let row = query(&self.statements().get, &values)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| record_from_row(&row, 0)).transpose()
+        // The row's `expires_at` selected it; the record's own deadlines decide (they
+        // agree unless the row was edited by hand).
+        let record = row.map(|row| record_from_row::<D>(&row, 0)).transpose()?;
+        Ok(record.filter(|r| r.is_live(now)))
     }
 
     async fn update(
@@ -544,22 +555,25 @@ where
         now: UnixTime,
     ) -> Result<UpdateOutcome, Error> {
         let data = encode_data(data)?;
-        // A version the column can't hold, or one that can't be incremented, is never
-        // the stored one.
-        let (Ok(stored), Some(next)) = (i64::try_from(version), version.checked_add(1)) else {
-            return Ok(UpdateOutcome::Stale);
-        };
-        let values = Values {
+        // A version the column can't hold is never the stored one, and one whose successor
+        // it can't hold (`i64::MAX`) can't be updated: no statement is run for either,
+        // and the session is then stale or missing as for any other version.
+        let writable = i64::try_from(version)
+            .ok()
+            .zip(version.checked_add(1).filter(|n| i64::try_from(*n).is_ok()));
+        let mut values = Values {
             key: key.as_bytes(),
             data: &data,
             idle: sql::time(idle_deadline),
-            version: stored,
             now: sql::time(now),
             ..Values::default()
         };
         let s = self.statements();
-        if self.write(&s.update, &values).await? > 0 {
-            return Ok(UpdateOutcome::Updated { version: next });
+        if let Some((stored, next)) = writable {
+            values.version = stored;
+            if self.write(&s.update, &values).await? > 0 {
+                return Ok(UpdateOutcome::Updated { version: next });
+            }
         }
         // Nothing written: tell a stale version from a missing session.
         let live = query(&s.subject_of, &values)
@@ -642,7 +656,11 @@ where
         for row in &rows {
             let key: Vec<u8> = row.try_get(0).map_err(|_| Error::corrupt())?;
             let key = sql::digest(&key).ok_or_else(Error::corrupt)?;
-            sessions.push((SessionHandle::from_bytes(key), record_from_row(row, 1)?));
+            let record: SessionRecord<D> = record_from_row(row, 1)?;
+            // As in `get`: the record's own deadlines decide, not the row's `expires_at`.
+            if record.is_live(now) {
+                sessions.push((SessionHandle::from_bytes(key), record));
+            }
         }
         let count = sessions.len();
         for (handle, record) in sessions {

@@ -78,6 +78,93 @@ pub(crate) async fn extras<DB: Database>(db: &DB) {
     let right = SessionStore::<Data>::get(&mut store, &k, t).await.unwrap();
     assert_eq!(right.map(|r| r.into_data()), Some(Data::new(7)), "{name}");
 
+    // A row edited behind the store's back: its own deadlines decide, not `expires_at`.
+    let edited = db.open("edited_").await;
+    let mut edited_store = edited.clone();
+    let (k, s3) = (key(), subject());
+    SessionStore::<Data>::create(
+        &mut edited_store,
+        &k,
+        record(&s3, Data::new(3), t, 600),
+        None,
+        t,
+    )
+    .await
+    .unwrap();
+    let past = i64::try_from(t.as_secs()).unwrap() - 1;
+    db.execute(
+        &edited,
+        &format!("UPDATE edited_sessions SET idle_deadline = {past}"),
+    )
+    .await;
+    let dead = SessionStore::<Data>::get(&mut edited_store, &k, t)
+        .await
+        .unwrap();
+    assert!(
+        dead.is_none(),
+        "{name}: a session past its idle deadline is dead"
+    );
+    let mut listed: Vec<(tokenstile::store::SessionHandle, SessionRecord<Data>)> = Vec::new();
+    assert_eq!(
+        SessionStore::<Data>::list_subject(&mut edited_store, &s3, t, &mut listed)
+            .await
+            .unwrap(),
+        0,
+        "{name}: a session past its idle deadline is not listed"
+    );
+    // A version at the column's limit can't be incremented: the update is stale, not a
+    // database error, and the session unchanged.
+    db.execute(
+        &edited,
+        &format!(
+            "UPDATE edited_sessions SET idle_deadline = {}, version = {}",
+            past + 601,
+            i64::MAX
+        ),
+    )
+    .await;
+    let at_limit = SessionStore::<Data>::get(&mut edited_store, &k, t)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_limit.version(), i64::MAX.unsigned_abs(), "{name}");
+    let outcome = SessionStore::<Data>::update(
+        &mut edited_store,
+        &k,
+        at_limit.version(),
+        &Data::new(4),
+        t.saturating_add(600),
+        t,
+    )
+    .await;
+    assert_eq!(
+        outcome.map_err(|e| e.kind()),
+        Ok(tokenstile::store::UpdateOutcome::Stale),
+        "{name}: a version that can't be incremented is stale"
+    );
+    let unchanged = SessionStore::<Data>::get(&mut edited_store, &k, t)
+        .await
+        .unwrap();
+    assert_eq!(
+        unchanged.map(|r| r.into_data()),
+        Some(Data::new(3)),
+        "{name}"
+    );
+    let missing = SessionStore::<Data>::update(
+        &mut edited_store,
+        &key(),
+        i64::MAX.unsigned_abs(),
+        &Data::new(4),
+        t.saturating_add(600),
+        t,
+    )
+    .await;
+    assert_eq!(
+        missing.map_err(|e| e.kind()),
+        Ok(tokenstile::store::UpdateOutcome::NotFound),
+        "{name}: a missing session is missing whatever the version"
+    );
+
     // Purging goes in batches, and leaves live rows alone.
     let small = crate::support::options("batch_").with_purge_batch(NonZeroU32::new(7).unwrap());
     let mut batched = db.open_with(small).await;
@@ -131,8 +218,10 @@ pub(crate) async fn extras<DB: Database>(db: &DB) {
         "{name}: prefixes must not share tables"
     );
 
-    // Failed means unchanged: a create that ends the oldest session for the limit and
-    // then finds its key taken is rolled back, the oldest session with it.
+    // Failed means unchanged: a create onto a live key of its own subject fails before it
+    // ends anything, and one that ends the oldest session for the limit and then finds
+    // its key taken by another subject's session is rolled back, the oldest session with
+    // it.
     let s2 = subject();
     let limit = Some(SubjectLimit::new(
         NonZeroUsize::new(2).unwrap(),
@@ -160,6 +249,27 @@ pub(crate) async fn extras<DB: Database>(db: &DB) {
         Some(Data::new(0)),
         "{name}: a failed create must not have ended the oldest session"
     );
+    let elsewhere = key();
+    let other = record(&subject(), Data::new(7), t, 600);
+    SessionStore::<Data>::create(&mut store, &elsewhere, other, None, t)
+        .await
+        .unwrap();
+    let r = record(&s2, Data::new(9), t.saturating_add(5), 600);
+    let taken = SessionStore::<Data>::create(&mut store, &elsewhere, r, limit, t).await;
+    assert_eq!(
+        taken.map_err(|e| e.kind()),
+        Err(StoreErrorKind::Conflict),
+        "{name}: a create onto another subject's live key must fail with Conflict"
+    );
+    for (k, n) in [(&oldest, 0), (&newer, 1), (&elsewhere, 7)] {
+        let kept = SessionStore::<Data>::get(&mut store, k, t).await.unwrap();
+        assert_eq!(
+            kept.map(|r| r.into_data()),
+            Some(Data::new(n)),
+            "{name}: a create rolled back after ending the oldest session for the limit \
+             must leave every session as it was"
+        );
+    }
 }
 
 /// [`tokenstile_sql::AnyStore`] on a URL: the right database, and the whole suite through

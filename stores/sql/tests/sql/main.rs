@@ -62,6 +62,13 @@ impl Database for MariaDbDatabase {
     fn name(&self) -> &'static str {
         "mariadb"
     }
+
+    async fn execute(&self, store: &Self::Store, sql: &str) {
+        tokenstile_sql::sqlx::query(sql)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
 }
 
 struct PostgresDatabase {
@@ -86,6 +93,13 @@ impl Database for PostgresDatabase {
     fn name(&self) -> &'static str {
         "postgres"
     }
+
+    async fn execute(&self, store: &Self::Store, sql: &str) {
+        tokenstile_sql::sqlx::query(sql)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
 }
 
 struct SqliteDatabase {
@@ -101,6 +115,13 @@ impl Database for SqliteDatabase {
 
     fn name(&self) -> &'static str {
         "sqlite"
+    }
+
+    async fn execute(&self, store: &Self::Store, sql: &str) {
+        tokenstile_sql::sqlx::query(sql)
+            .execute(store.pool())
+            .await
+            .unwrap();
     }
 }
 

@@ -82,4 +82,7 @@ pub(crate) trait Database: Sync {
 
     /// The database's name in messages.
     fn name(&self) -> &'static str;
+
+    /// Runs `sql` as it is on the store's pool: a row edited behind the store's back.
+    fn execute(&self, store: &Self::Store, sql: &str) -> impl Future<Output = ()> + Send;
 }
