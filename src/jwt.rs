@@ -25,9 +25,9 @@ mod validation;
 
 pub use claims::{Audience, RegisteredClaims};
 pub use decode::{Verified, verify};
-#[cfg(feature = "alloc")]
-pub use encode::sign_to_string;
 pub use encode::{encoded_len, encoded_len_with, sign, sign_with};
+#[cfg(feature = "alloc")]
+pub use encode::{sign_to_string, sign_with_to_string};
 pub use header::Header;
 pub use key::{Hs256Key, KeyId, KeyRing, SigningKey, VerifyingKeys};
 pub use revocation::{

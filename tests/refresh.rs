@@ -968,3 +968,47 @@ fn the_refresh_cookie_at_the_root_path_is_locked_to_its_host() {
         assert!(options.validate().is_ok(), "{path}");
     }
 }
+
+#[test]
+fn access_claims_name_the_audiences_a_policy_requires() {
+    let mut store = Store::new();
+    let mut rng = TestRng::new(7);
+    let grant = login(&mut store, &mut rng, 1, "laptop", at(0));
+    let key = Hs256Key::new_from_slice(KEY).unwrap();
+    let mut scratch = [0u8; 512];
+    for audiences in [&["api"][..], &["api", "admin"][..]] {
+        let claims = grant.access.claims(Some(ISSUER), "user-1");
+        // Without `aud`, a policy that requires one refuses the token.
+        let plain = jwt::sign_to_string(&key, &claims).unwrap();
+        let policy = Validation::new()
+            .with_issuer(ISSUER)
+            .with_audiences(audiences);
+        assert_eq!(
+            jwt::verify::<serde::de::IgnoredAny, _>(&key, &plain, &policy, at(1), &mut scratch)
+                .map(drop),
+            Err(Error::Verify(VerifyError::MissingClaim(
+                tokenstile::Claim::Aud
+            )))
+        );
+        let token = jwt::sign_to_string(&key, &claims.with_audiences(audiences)).unwrap();
+        let verified =
+            jwt::verify::<serde::de::IgnoredAny, _>(&key, &token, &policy, at(1), &mut scratch)
+                .unwrap();
+        let aud: Vec<&str> = verified.registered.aud.unwrap().iter().collect();
+        assert_eq!(aud, audiences);
+        // One audience is a string, several an array.
+        let payload = token.split('.').nth(1).unwrap();
+        let json = base64ct_decode(payload);
+        let expected = if audiences.len() == 1 {
+            "\"aud\":\"api\"".to_owned()
+        } else {
+            "\"aud\":[\"api\",\"admin\"]".to_owned()
+        };
+        assert!(json.contains(&expected), "{json}");
+    }
+}
+
+fn base64ct_decode(segment: &str) -> String {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    String::from_utf8(Base64UrlUnpadded::decode_vec(segment).unwrap()).unwrap()
+}

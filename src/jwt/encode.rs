@@ -196,10 +196,30 @@ where
     C: Serialize + ?Sized,
     K: SigningKey + ?Sized,
 {
+    sign_with_to_string(key, &Header::new(), claims)
+}
+
+/// Signs `claims` into a new `String`, with the header's `typ` chosen by `header`, as
+/// [`sign_with`] does (feature `alloc`).
+///
+/// # Errors
+///
+/// As [`sign_with`]; [`EncodeError::BufferTooSmall`] only for a token longer than 16 MiB,
+/// where it stops growing its buffer.
+#[cfg(feature = "alloc")]
+pub fn sign_with_to_string<C, K>(
+    key: &K,
+    header: &Header<'_>,
+    claims: &C,
+) -> Result<alloc::string::String, EncodeError>
+where
+    C: Serialize + ?Sized,
+    K: SigningKey + ?Sized,
+{
     let mut capacity = 512usize;
     loop {
         let mut buf = alloc::vec![0u8; capacity];
-        match sign(key, claims, &mut buf) {
+        match sign_with(key, header, claims, &mut buf) {
             Ok(token) => return Ok(alloc::string::String::from(token)),
             Err(EncodeError::BufferTooSmall) if capacity < MAX_STRING_TOKEN_LEN => {
                 capacity = capacity.saturating_mul(2);

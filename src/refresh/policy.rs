@@ -640,6 +640,7 @@ impl AccessGrant {
     pub fn claims<'a>(&'a self, issuer: Option<&'a str>, subject: &'a str) -> AccessClaims<'a> {
         AccessClaims {
             iss: issuer,
+            aud: &[],
             sub: subject,
             sid: self.sid(),
             jti: self.jti(),
@@ -659,12 +660,19 @@ impl fmt::Debug for AccessGrant {
     }
 }
 
-/// The claims of an access token issued from a family: `iss` (if any), `sub`, `sid`,
-/// `jti`, `iat` and `exp`. Serializes as a JSON object for [`jwt::sign`](crate::jwt::sign).
+/// The claims of an access token issued from a family: `iss` (if any), `aud` (if any),
+/// `sub`, `sid`, `jti`, `iat` and `exp`. Serializes as a JSON object for
+/// [`jwt::sign`](crate::jwt::sign).
+///
+/// A token is only as good as the policy that verifies it accepts: where that
+/// [`Validation`](crate::jwt::Validation) requires audiences, name them with
+/// [`with_audiences`](Self::with_audiences).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AccessClaims<'a> {
     /// `iss`, left out when `None`.
     pub iss: Option<&'a str>,
+    /// `aud`: one audience is written as a string, several as an array, none left out.
+    pub aud: &'a [&'a str],
     /// `sub`.
     pub sub: &'a str,
     /// `sid`: the family's handle.
@@ -677,13 +685,31 @@ pub struct AccessClaims<'a> {
     pub exp: u64,
 }
 
+impl<'a> AccessClaims<'a> {
+    /// These claims with `aud` naming `audiences`, such as the
+    /// [`audiences`](crate::jwt::Validation::audiences) of the policy that will verify the
+    /// token.
+    #[must_use]
+    pub const fn with_audiences(mut self, audiences: &'a [&'a str]) -> Self {
+        self.aud = audiences;
+        self
+    }
+}
+
 impl Serialize for AccessClaims<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let fields = if self.iss.is_some() { 6 } else { 5 };
+        let fields = 5usize
+            .saturating_add(usize::from(self.iss.is_some()))
+            .saturating_add(usize::from(!self.aud.is_empty()));
         let mut s = serializer.serialize_struct("AccessClaims", fields)?;
         match self.iss {
             Some(iss) => s.serialize_field("iss", iss)?,
             None => s.skip_field("iss")?,
+        }
+        match self.aud {
+            [] => s.skip_field("aud")?,
+            [one] => s.serialize_field("aud", one)?,
+            many => s.serialize_field("aud", many)?,
         }
         s.serialize_field("sub", self.sub)?;
         s.serialize_field("sid", self.sid)?;

@@ -574,6 +574,7 @@ impl<S> AuthBuilder<S> {
 /// A `Set-Cookie` for the session cookie (a new session's ID, or the clearing cookie) or
 /// for the refresh cookie. Put it in a response: `(cookie, Redirect::to("/"))`.
 #[derive(Debug, Clone)]
+#[must_use = "the browser keeps its old cookie unless this one is sent in the response"]
 pub struct SessionCookie(HeaderValue);
 
 impl SessionCookie {

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokenstile::UnixTime;
 use tokenstile::http::{BearerError, bearer_token_in_fields};
-use tokenstile::jwt::{self, RegisteredClaims, SigningKey, Validation, VerifyingKeys};
+use tokenstile::jwt::{self, Header, RegisteredClaims, SigningKey, Validation, VerifyingKeys};
 use tokenstile::refresh::RefreshPolicy;
 
 use crate::backend::{RevocationBackend, token_refusal};
@@ -59,7 +59,8 @@ impl fmt::Debug for Jwt {
 }
 
 /// The claims [`Jwt::issue`] writes: `sub`, `iat`, `exp` and a random `jti` (so that the
-/// token can be revoked alone), plus `iss` when the validation policy requires an issuer.
+/// token can be revoked alone), plus `iss` and `aud` when the validation policy requires an
+/// issuer and audiences, so that the app's own policy accepts the tokens it mints.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StandardClaims {
     /// Whom the token is about.
@@ -67,12 +68,61 @@ pub struct StandardClaims {
     /// The issuer, if the validation policy names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// The audiences, if the validation policy names any: written as a string when there
+    /// is one and as an array when there are several, and read from either.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "audiences")]
+    pub aud: Vec<String>,
     /// Issued at (seconds since the epoch).
     pub iat: u64,
     /// Expires at (seconds since the epoch).
     pub exp: u64,
     /// A random token ID.
     pub jti: String,
+}
+
+/// `aud` as one string or an array of strings.
+mod audiences {
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use core::fmt;
+
+    use serde::de::{self, SeqAccess, Visitor};
+    use serde::{Deserializer, Serialize, Serializer};
+
+    // `serde`'s `with` hands the field by reference.
+    #[allow(clippy::ptr_arg)]
+    pub(super) fn serialize<S: Serializer>(aud: &Vec<String>, s: S) -> Result<S::Ok, S::Error> {
+        match aud.as_slice() {
+            [one] => s.serialize_str(one),
+            many => many.serialize(s),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        struct OneOrMany;
+
+        impl<'de> Visitor<'de> for OneOrMany {
+            type Value = Vec<String>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(alloc::vec![String::from(v)])
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+                while let Some(v) = seq.next_element::<String>()? {
+                    out.push(v);
+                }
+                Ok(out)
+            }
+        }
+
+        d.deserialize_any(OneOrMany)
+    }
 }
 
 impl Jwt {
@@ -139,6 +189,13 @@ impl Jwt {
         let claims = StandardClaims {
             sub: String::from(subject),
             iss: self.inner.validation.issuer.map(String::from),
+            aud: self
+                .inner
+                .validation
+                .audiences
+                .iter()
+                .map(|a| String::from(*a))
+                .collect(),
             iat: now.as_secs(),
             exp: now.as_secs().saturating_add(self.inner.token_lifetime),
             jti: jti.iter().map(|b| alloc::format!("{b:02x}")).collect(),
@@ -147,14 +204,19 @@ impl Jwt {
     }
 
     /// Signs `claims` as they are (the application chooses them; include `exp`, and
-    /// `jti` if the token is to be revocable alone).
+    /// `jti` if the token is to be revocable alone). The header's `typ` is the one the
+    /// validation policy requires, if it names one, else `JWT`.
     ///
     /// # Errors
     ///
     /// [`Refusal::Internal`] if no key is configured or the claims can't be encoded.
     pub fn sign<C: Serialize + ?Sized>(&self, claims: &C) -> Result<String, Rejection> {
         let keys = self.keys()?;
-        jwt::sign_to_string(keys, claims).map_err(|_| self.refuse(Refusal::Internal))
+        let header = match self.inner.validation.typ {
+            Some(typ) => Header::new().with_typ(typ),
+            None => Header::new(),
+        };
+        jwt::sign_with_to_string(keys, &header, claims).map_err(|_| self.refuse(Refusal::Internal))
     }
 
     /// Verifies `token` (signature, claims, and revocation when `check_revocation`) and

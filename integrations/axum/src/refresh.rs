@@ -355,7 +355,12 @@ impl Refresh {
     /// The access token of `grant` for `subject`, signed, and the refresh cookie.
     fn tokens(&self, grant: &Grant, subject: &str) -> Result<Tokens, Rejection> {
         let jwt = &self.inner.jwt;
-        let access_token = jwt.sign(&grant.access.claims(jwt.validation().issuer, subject))?;
+        let validation = jwt.validation();
+        let claims = grant
+            .access
+            .claims(validation.issuer, subject)
+            .with_audiences(validation.audiences);
+        let access_token = jwt.sign(&claims)?;
         let mut buf = [0u8; RefreshToken::ENCODED_LEN];
         let cookie = self
             .inner
@@ -386,6 +391,7 @@ impl Refresh {
 /// of an OAuth 2.0 token response). Keep the access token in the page's memory (not in
 /// `localStorage`, where any script of the origin can read it), and refresh when the API
 /// refuses it. Use [`into_parts`](Self::into_parts) to answer otherwise.
+#[must_use = "the client gets neither token unless this is sent in the response"]
 pub struct Tokens {
     access_token: String,
     expires_in: u64,
@@ -415,7 +421,6 @@ impl Tokens {
 
     /// The access token and the refresh cookie, for an app that answers in its own
     /// format; send the cookie with the answer.
-    #[must_use]
     pub fn into_parts(self) -> (String, SessionCookie) {
         (self.access_token, self.cookie)
     }

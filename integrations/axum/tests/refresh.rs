@@ -610,3 +610,47 @@ async fn a_bearer_log_out_everywhere_ends_the_refresh_families_too() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn tokens_the_app_mints_pass_its_own_audience_and_typ_checks() {
+    // A policy that requires an audience and an RFC 9068 `typ`: the tokens `issue` and
+    // a refresh login mint must carry both, or every one of them is refused.
+    static AUDIENCES: [&str; 2] = ["my-api", "reports"];
+    for audiences in [&AUDIENCES[..1], &AUDIENCES[..]] {
+        let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
+        let auth = Auth::builder(SharedStore::new())
+            .allowed_origin("http://localhost")
+            .jwt(
+                key,
+                Validation::new()
+                    .with_issuer("https://auth.example")
+                    .with_audiences(audiences)
+                    .with_typ("at+jwt"),
+            )
+            .refresh_tokens(
+                SharedStore::<RefreshFamily>::new(),
+                RefreshPolicy::new(),
+                "/auth",
+            )
+            .build();
+        let app = refresh_app(auth.clone());
+        let issued = format!("Bearer {}", auth.jwt().issue("alice").unwrap());
+        let (_, _, body) = send(&app, "POST", "/auth/login", &[], "alice").await;
+        for access in [issued, bearer(&body)] {
+            let (status, _, sub) =
+                send(&app, "GET", "/api/me", &[("authorization", &access)], "").await;
+            assert_eq!(
+                (status, sub.as_str()),
+                (StatusCode::OK, "alice"),
+                "{audiences:?}"
+            );
+            let token = access.trim_start_matches("Bearer ");
+            let (claims, _) = auth
+                .jwt()
+                .verify::<StandardClaims>(token, true)
+                .await
+                .unwrap();
+            assert_eq!(claims.aud, audiences, "{audiences:?}");
+        }
+    }
+}
