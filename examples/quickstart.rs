@@ -1,7 +1,7 @@
 //! The main example: a tiny in-process web app that logs people in two ways, with a
 //! session cookie (for browsers) and with JWTs (for API clients), over one store.
 //!
-//! Run with `cargo run --example quickstart --features std`. Each step prints the request,
+//! Run with `cargo run --example quickstart` (`std` is a default feature). Each step prints the request,
 //! the answer and what it shows; the program exits non-zero if any step does not behave as
 //! printed.
 //!
@@ -434,8 +434,8 @@ fn refuse_credentials(error: BearerError) -> Response {
         .with("WWW-Authenticate", error.www_authenticate().to_owned())
 }
 
-/// Credentials that fail verification or were revoked: 403, as the session-vs-JWT
-/// article's middleware answers. (RFC 6750 §3.1 answers 401 with
+/// Credentials that fail verification or were revoked: 403, as `tokenstile-axum`'s
+/// `Bearer` answers by default. (RFC 6750 §3.1 answers 401 with
 /// `WWW-Authenticate: Bearer error="invalid_token"`: pick one and be consistent.)
 fn refuse_token<E>(error: &RevocationError<E>) -> Response {
     match error {

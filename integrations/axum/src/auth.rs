@@ -406,9 +406,25 @@ impl<S> AuthBuilder<S> {
 
     /// Adds one of the app's own origins (`https://app.example`, `http://localhost:3000`),
     /// for the `Origin` check of state-changing requests (see [`csrf`](crate::csrf)).
-    /// Without any, `Origin` is compared with `Host`.
+    /// Without any, `Origin` is compared with `Host`. The origin is kept as browsers send
+    /// it: `https://App.Example:443/` matches `Origin: https://app.example`.
+    ///
+    /// # Panics
+    ///
+    /// If `origin` is not `scheme://host[:port]` (with a path, a query, user info or a
+    /// wildcard, say): no browser would ever send it, so every request of a browser that
+    /// does not send `Sec-Fetch-Site` would be refused. It is configuration, checked when
+    /// the app starts.
+    #[allow(clippy::panic)] // a misconfiguration, found at startup
     pub fn allowed_origin(mut self, origin: impl Into<String>) -> Self {
-        self.settings.origins.push(origin.into());
+        let origin = origin.into();
+        match crate::csrf::serialized_origin(&origin) {
+            Some(serialized) => self.settings.origins.push(serialized),
+            None => panic!(
+                "AuthBuilder::allowed_origin: {origin:?} is not an origin, \
+                 scheme://host[:port] (for example https://app.example)"
+            ),
+        }
         self
     }
 
@@ -516,11 +532,24 @@ impl<S> AuthBuilder<S> {
     }
 
     /// The `Auth`, for session data `D`.
+    ///
+    /// # Panics
+    ///
+    /// If [`refresh_tokens`](Self::refresh_tokens) was called without a JWT key
+    /// ([`jwt`](Self::jwt)): every login would fail. It is configuration, checked when the
+    /// app starts.
+    #[allow(clippy::panic)] // a misconfiguration, found at startup
     pub fn build<D>(self) -> Auth<D>
     where
         S: SessionStore<D> + RevocationStore + Clone + Send + Sync + 'static,
         D: Send + Sync + 'static,
     {
+        if self.refresh.is_some() && self.keys.is_none() {
+            panic!(
+                "AuthBuilder::refresh_tokens needs a JWT key to sign the access tokens: \
+                 call AuthBuilder::jwt too"
+            );
+        }
         let settings = Arc::new(self.settings);
         let store = Arc::new(Erased(self.store));
         let access_lifetime = self

@@ -92,6 +92,61 @@ pub fn allowed(method: &Method, headers: &HeaderMap, origins: &[String]) -> bool
     })
 }
 
+/// `origin` as browsers write it in `Origin` ([RFC 6454 §6.1]): the scheme and host in
+/// lower case, the port left out where it is the scheme's default (80 for `http`, 443 for
+/// `https`), no trailing `/`. `None` if it is not `scheme://host[:port]`: a path, a
+/// query, a fragment, user info, a wildcard or whitespace is refused, as no `Origin`
+/// holds one.
+///
+/// [RFC 6454 §6.1]: https://www.rfc-editor.org/rfc/rfc6454#section-6.1
+pub(crate) fn serialized_origin(origin: &str) -> Option<String> {
+    let origin = origin.strip_suffix('/').unwrap_or(origin);
+    let (scheme, authority) = origin.split_once("://")?;
+    let scheme_ok = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok || authority.is_empty() {
+        return None;
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    // The port follows the last `:` outside an IPv6 literal's brackets.
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+        _ => (authority, None),
+    };
+    let host_ok = !host.is_empty()
+        && host.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'[' | b']' | b':')
+        });
+    if !host_ok {
+        return None;
+    }
+    let port = match port {
+        None => None,
+        Some(p) => {
+            let n: u16 = p
+                .parse()
+                .ok()
+                .filter(|_| p.bytes().all(|b| b.is_ascii_digit()))?;
+            let default = match scheme.as_str() {
+                "http" => Some(80),
+                "https" => Some(443),
+                _ => None,
+            };
+            (default != Some(n)).then_some(n)
+        }
+    };
+    let host = host.to_ascii_lowercase();
+    Some(match port {
+        Some(port) => alloc::format!("{scheme}://{host}:{port}"),
+        None => alloc::format!("{scheme}://{host}"),
+    })
+}
+
 /// A tower layer that refuses (`403`) state-changing requests from other origins, by the
 /// rule of the [module docs](self), except those carrying a well-formed bearer credential.
 /// Get one from [`Auth::csrf_layer`](crate::Auth::csrf_layer).
@@ -182,5 +237,46 @@ where
             return Box::pin(async move { Ok(rejection.into_response()) });
         }
         Box::pin(self.inner.call(request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_kept_as_browsers_send_them() {
+        for (given, kept) in [
+            ("https://app.example", "https://app.example"),
+            ("https://App.Example/", "https://app.example"),
+            ("HTTPS://app.example:443", "https://app.example"),
+            ("http://app.example:80/", "http://app.example"),
+            ("http://localhost:3000", "http://localhost:3000"),
+            ("https://app.example:8443", "https://app.example:8443"),
+            ("http://[::1]:3000", "http://[::1]:3000"),
+            ("http://[::1]", "http://[::1]"),
+            ("http://127.0.0.1:80", "http://127.0.0.1"),
+        ] {
+            assert_eq!(serialized_origin(given).as_deref(), Some(kept), "{given}");
+        }
+        for not_an_origin in [
+            "",
+            "app.example",
+            "https://",
+            "https://app.example/login",
+            "https://app.example//",
+            "https://app.example?x=1",
+            "https://app.example#top",
+            "https://user@app.example",
+            "https://*.app.example",
+            "https://app.example:",
+            "https://app.example:99999",
+            "https://app.example:+80",
+            "https://app example",
+            "1http://app.example",
+            "://app.example",
+        ] {
+            assert_eq!(serialized_origin(not_an_origin), None, "{not_an_origin}");
+        }
     }
 }

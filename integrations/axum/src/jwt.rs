@@ -382,7 +382,9 @@ impl From<&RegisteredClaims<'_>> for TokenInfo {
 /// Answers, in the default [`BearerMode`](crate::BearerMode): `401` with
 /// `WWW-Authenticate: Bearer` when the header is missing (or another scheme), `403` when
 /// the token is malformed, invalid, expired or revoked, `503` when the store fails. The
-/// state must give a [`Jwt`] through [`FromRef`] (an [`Auth`](crate::Auth) state does).
+/// state must give a [`Jwt`] through [`FromRef`] (an [`Auth`](crate::Auth) state does),
+/// built with a key ([`AuthBuilder::jwt`](crate::AuthBuilder::jwt)): without one, every
+/// request is answered `500` and an `internal_error` event logged.
 ///
 /// Bearer requests need no CSRF check: browsers never attach the header on their own.
 ///

@@ -521,3 +521,40 @@ async fn a_failing_store_is_503_and_never_logged_in() {
     let (status, _, _) = send(&app_down, "POST", "/logout", &[("cookie", &cookie)], "").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test]
+async fn an_allowed_origin_is_compared_as_browsers_write_it() {
+    // A trailing slash, capitals or the default port in the configuration would otherwise
+    // never match a browser's `Origin`, and refuse every form post of a browser that does
+    // not send `Sec-Fetch-Site`.
+    let auth: Auth<User> = Auth::builder(SharedStore::new())
+        .allowed_origin("HTTPS://App.Example:443/")
+        .build();
+    let app = app(auth);
+    for (origin, expected) in [
+        ("https://app.example", StatusCode::OK),
+        ("https://evil.example", StatusCode::FORBIDDEN),
+        ("http://app.example", StatusCode::FORBIDDEN),
+    ] {
+        let (status, _, _) = send(&app, "POST", "/plain", &[("origin", origin)], "").await;
+        assert_eq!(status, expected, "{origin}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "is not an origin")]
+fn an_allowed_origin_with_a_path_is_refused_at_startup() {
+    let _ = Auth::builder(SharedStore::<User>::new()).allowed_origin("https://app.example/app");
+}
+
+#[test]
+#[should_panic(expected = "needs a JWT key")]
+fn refresh_tokens_without_a_key_are_refused_at_startup() {
+    let _: Auth<User> = Auth::builder(SharedStore::new())
+        .refresh_tokens(
+            SharedStore::<RefreshFamily>::new(),
+            RefreshPolicy::new(),
+            "/auth",
+        )
+        .build();
+}
