@@ -503,9 +503,10 @@ pub trait SessionStore<D: Send + Sync>: Store {
     ///
     /// A store may read a very large subject in pages rather than in one atomic step
     /// (the Redis store does above a thousand sessions); a session ended or rotated while
-    /// the pages are read may then be missed or listed under both keys, but every other
-    /// live session must be listed once, whatever happens to the others meanwhile (a
-    /// touch or an update that moves a session in the store's order included).
+    /// the pages are read may then be missed or listed under both keys, and one created
+    /// meanwhile listed or not, but every session live throughout the call must be
+    /// listed once, whatever happens to the others meanwhile (a touch or an update that
+    /// moves a session in the store's order included).
     ///
     /// # Errors
     ///

@@ -422,7 +422,8 @@ impl<S> AuthBuilder<S> {
             Some(serialized) => self.settings.origins.push(serialized),
             None => panic!(
                 "AuthBuilder::allowed_origin: {origin:?} is not an origin, \
-                 scheme://host[:port] (for example https://app.example)"
+                 scheme://host[:port] (for example https://app.example; an international \
+                 domain name in its xn-- form)"
             ),
         }
         self
@@ -501,7 +502,8 @@ impl<S> AuthBuilder<S> {
     /// logout endpoints, such as `"/auth"` (a `__Secure-refresh` cookie no other request
     /// carries), or `"/"` (a `__Host-refresh` cookie no sibling subdomain can plant; see
     /// [`tokenstile::refresh::cookie_options`]). Needs a JWT key ([`jwt`](Self::jwt)): the
-    /// access tokens are signed with it, carry the family as `sid`, live
+    /// access tokens are signed with it, carry the issuer, every audience and the `typ`
+    /// that the `Validation` requires, carry the family as `sid`, live
     /// `policy.access_lifetime`, and the [`Bearer`](crate::Bearer) check refuses them once
     /// their family has ended. The policy's leeway is set to the `Validation`'s.
     ///
@@ -536,8 +538,9 @@ impl<S> AuthBuilder<S> {
     /// # Panics
     ///
     /// If [`refresh_tokens`](Self::refresh_tokens) was called without a JWT key
-    /// ([`jwt`](Self::jwt)): every login would fail. It is configuration, checked when the
-    /// app starts.
+    /// ([`jwt`](Self::jwt)), or the [`Validation`]'s `typ` can't be written in a header
+    /// ([`Header::with_typ`](tokenstile::jwt::Header::with_typ)): every login, or every
+    /// token minted, would fail. It is configuration, checked when the app starts.
     #[allow(clippy::panic)] // a misconfiguration, found at startup
     pub fn build<D>(self) -> Auth<D>
     where
@@ -549,6 +552,15 @@ impl<S> AuthBuilder<S> {
                 "AuthBuilder::refresh_tokens needs a JWT key to sign the access tokens: \
                  call AuthBuilder::jwt too"
             );
+        }
+        if let (Some(keys), Some(typ)) = (&self.keys, self.validation.typ) {
+            let header = tokenstile::jwt::Header::new().with_typ(typ);
+            if tokenstile::jwt::encoded_len_with(&**keys, &header, 0).is_err() {
+                panic!(
+                    "AuthBuilder::jwt: the Validation's typ {typ:?} can't be written in a \
+                     token's header, so no token this app mints would pass it"
+                );
+            }
         }
         let settings = Arc::new(self.settings);
         let store = Arc::new(Erased(self.store));

@@ -113,18 +113,36 @@ pub(crate) fn serialized_origin(origin: &str) -> Option<String> {
         return None;
     }
     let scheme = scheme.to_ascii_lowercase();
-    // The port follows the last `:` outside an IPv6 literal's brackets.
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !port.contains(']') => (host, Some(port)),
-        _ => (authority, None),
+    // A host name (letters, digits, `-`, `.`, `_`; an international one in its `xn--`
+    // form) or an IPv6 literal in brackets, then perhaps `:` and the port.
+    let (host, port) = if let Some(literal) = authority.strip_prefix('[') {
+        let (inside, rest) = literal.split_once(']')?;
+        let ipv6_ok = !inside.is_empty()
+            && inside
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
+        let port = match rest {
+            "" => None,
+            rest => Some(rest.strip_prefix(':')?),
+        };
+        if !ipv6_ok {
+            return None;
+        }
+        (authority.get(..inside.len().saturating_add(2))?, port)
+    } else {
+        let (host, port) = match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        };
+        let name_ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+        if !name_ok {
+            return None;
+        }
+        (host, port)
     };
-    let host_ok = !host.is_empty()
-        && host.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'[' | b']' | b':')
-        });
-    if !host_ok {
-        return None;
-    }
     let port = match port {
         None => None,
         Some(p) => {
@@ -256,6 +274,11 @@ mod tests {
             ("http://[::1]:3000", "http://[::1]:3000"),
             ("http://[::1]", "http://[::1]"),
             ("http://127.0.0.1:80", "http://127.0.0.1"),
+            ("https://app.example:0443", "https://app.example"),
+            (
+                "https://xn--bcher-kva.example",
+                "https://xn--bcher-kva.example",
+            ),
         ] {
             assert_eq!(serialized_origin(given).as_deref(), Some(kept), "{given}");
         }
@@ -275,6 +298,14 @@ mod tests {
             "https://app example",
             "1http://app.example",
             "://app.example",
+            "https://app.example:443:443",
+            "http://[::1",
+            "http://[::1]x",
+            "http://[::1]:",
+            "http://[]",
+            "http://[::g]",
+            "https://bücher.example",
+            "null",
         ] {
             assert_eq!(serialized_origin(not_an_origin), None, "{not_an_origin}");
         }

@@ -60,7 +60,10 @@ impl fmt::Debug for Jwt {
 
 /// The claims [`Jwt::issue`] writes: `sub`, `iat`, `exp` and a random `jti` (so that the
 /// token can be revoked alone), plus `iss` and `aud` when the validation policy requires an
-/// issuer and audiences, so that the app's own policy accepts the tokens it mints.
+/// issuer and audiences, so that the app's own policy accepts the tokens it mints. `aud`
+/// names *every* audience the policy accepts: a token the app mints is then good at any
+/// service that accepts one of them and shares the key. To mint narrower tokens, sign
+/// claims of your own with [`Jwt::sign`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StandardClaims {
     /// Whom the token is about.

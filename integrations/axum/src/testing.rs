@@ -55,7 +55,9 @@ use crate::rejection::{Refusal, Rejection};
 ///
 /// # Panics
 ///
-/// Never: a key that can't be made falls back to a fixed one, good enough for tests.
+/// Never: a key whose random bytes can't be had falls back to a fixed one, good enough
+/// for tests (and a 32-byte key is always accepted; were it not, the `Auth` would have
+/// sessions only).
 #[must_use]
 pub fn auth<D>() -> Auth<D>
 where
@@ -63,16 +65,17 @@ where
 {
     let mut secret = [7u8; 32];
     let _fixed_if_unavailable = getrandom::fill(&mut secret);
-    let key = Hs256Key::new_from_slice(&secret).ok();
     let builder = Auth::builder(SharedStore::<D>::new()).allowed_origin("http://localhost");
-    let builder = builder.refresh_tokens(
-        SharedStore::<RefreshFamily>::new(),
-        RefreshPolicy::new(),
-        "/auth",
-    );
-    match key {
-        Some(key) => builder.jwt(key, Validation::new()).build(),
-        None => builder.build(),
+    match Hs256Key::new_from_slice(&secret) {
+        Ok(key) => builder
+            .jwt(key, Validation::new())
+            .refresh_tokens(
+                SharedStore::<RefreshFamily>::new(),
+                RefreshPolicy::new(),
+                "/auth",
+            )
+            .build(),
+        Err(_) => builder.build(),
     }
 }
 

@@ -558,3 +558,13 @@ fn refresh_tokens_without_a_key_are_refused_at_startup() {
         )
         .build();
 }
+
+#[test]
+#[should_panic(expected = "can't be written in a token's header")]
+fn a_typ_no_header_can_carry_is_refused_at_startup() {
+    const LONG: &str = "application/a-media-type-name-far-longer-than-any-header-may-carry+jwt";
+    let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
+    let _: Auth<User> = Auth::builder(SharedStore::new())
+        .jwt(key, Validation::new().with_typ(LONG))
+        .build();
+}

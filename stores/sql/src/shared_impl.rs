@@ -444,13 +444,26 @@ impl SqlStore {
         })
     }
 
-    /// Deletes dead rows with `statement` in batches until a batch comes back short.
+    /// Deletes dead rows with `statement` in batches: until a batch deletes nothing, or,
+    /// with `until_short`, until one comes back short.
+    ///
+    /// Entries dead at a fixed `now` are a number that only falls, so the first rule ends
+    /// and leaves none behind a short batch (one that met rows a concurrent touch kept
+    /// alive or a concurrent removal took). Unused subject rows are different: every
+    /// logout that ends a subject's last session makes one more, so under steady traffic
+    /// a batch might never come back empty; they are bookkeeping, and a short batch ends
+    /// their purge.
     ///
     /// Each batch is a transaction of its own, begun as every transaction of the store is
     /// (at `READ COMMITTED` on PostgreSQL and MySQL): a batch scans rows it doesn't delete
     /// (MySQL's `subjects`, for their sessions), and at MySQL's default `REPEATABLE READ`
     /// it would keep every one of them locked, blocking every login, until it ended.
-    async fn purge(&self, statement: &Statement, now: i64) -> Result<usize, Error> {
+    async fn purge(
+        &self,
+        statement: &Statement,
+        now: i64,
+        until_short: bool,
+    ) -> Result<usize, Error> {
         let batch = self.inner.options.purge_batch().get();
         let values = Values {
             now,
@@ -470,10 +483,7 @@ impl SqlStore {
                 finish(tx, done).await
             })?;
             total = total.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
-            // Until a batch finds nothing: one that comes back short may have met rows
-            // a concurrent touch kept alive or a concurrent removal took, and dead rows
-            // may be left past them.
-            if n == 0 {
+            if n == 0 || (until_short && n < u64::from(batch)) {
                 return Ok(total);
             }
         }
@@ -486,13 +496,13 @@ impl tokenstile::store::Store for SqlStore {
     async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Error> {
         let s = self.statements();
         let now = sql::time(now);
-        let mut purged = self.purge(&s.purge_sessions, now).await?;
-        purged = purged.saturating_add(self.purge(&s.purge_revocations, now).await?);
-        purged = purged.saturating_add(self.purge(&s.purge_watermarks, now).await?);
+        let mut purged = self.purge(&s.purge_sessions, now, false).await?;
+        purged = purged.saturating_add(self.purge(&s.purge_revocations, now, false).await?);
+        purged = purged.saturating_add(self.purge(&s.purge_watermarks, now, false).await?);
         if let Some(subjects) = &s.purge_subjects {
             // Lock rows of subjects without sessions are bookkeeping, not entries: they
             // are not counted.
-            self.purge(subjects, now).await?;
+            self.purge(subjects, now, true).await?;
         }
         Ok(purged)
     }
