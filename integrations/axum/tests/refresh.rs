@@ -50,6 +50,19 @@ async fn status_of(app: &Router, method: &str, uri: &str, headers: &[(&str, &str
     send(app, method, uri, headers, "").await.0
 }
 
+/// `GET /api/me` with `authorization`: the status and the subject it answers.
+async fn me_as(app: &Router, authorization: &str) -> (StatusCode, String) {
+    let (status, _, sub) = send(
+        app,
+        "GET",
+        "/api/me",
+        &[("authorization", authorization)],
+        "",
+    )
+    .await;
+    (status, sub)
+}
+
 #[tokio::test]
 async fn login_answers_an_access_token_and_a_narrow_refresh_cookie() {
     let app = refresh_app(testing::auth());
@@ -84,14 +97,7 @@ async fn login_answers_an_access_token_and_a_narrow_refresh_cookie() {
         "no refresh token in the body"
     );
 
-    let (status, _, sub) = send(
-        &app,
-        "GET",
-        "/api/me",
-        &[("authorization", &bearer(&body))],
-        "",
-    )
-    .await;
+    let (status, sub) = me_as(&app, &bearer(&body)).await;
     assert_eq!((status, sub.as_str()), (StatusCode::OK, "alice"));
 }
 
@@ -552,14 +558,7 @@ async fn a_refresh_cookie_at_the_root_path_cannot_be_shadowed_by_a_sibling() {
         next.starts_with("__Host-refresh=") && next != cookie,
         "{next}"
     );
-    let (_, _, sub) = send(
-        &app,
-        "GET",
-        "/api/me",
-        &[("authorization", &bearer(&body))],
-        "",
-    )
-    .await;
+    let (_, sub) = me_as(&app, &bearer(&body)).await;
     assert_eq!(sub, "alice", "the refresh used the real cookie");
 
     // The `__Host-` cookie sent twice (a second one can only come from this host) is still
@@ -637,8 +636,7 @@ async fn tokens_the_app_mints_pass_its_own_audience_and_typ_checks() {
         let issued = format!("Bearer {}", auth.jwt().issue("alice").unwrap());
         let (_, _, body) = send(&app, "POST", "/auth/login", &[], "alice").await;
         for access in [issued, bearer(&body)] {
-            let (status, _, sub) =
-                send(&app, "GET", "/api/me", &[("authorization", &access)], "").await;
+            let (status, sub) = me_as(&app, &access).await;
             assert_eq!(
                 (status, sub.as_str()),
                 (StatusCode::OK, "alice"),
