@@ -51,10 +51,15 @@ local function score(t)
   return string.format('%d', hi * 1e10 + lo)
 end
 
--- The 20 digits at byte `at` of `v`, or nil.
+-- The largest u64: 20 digits beyond it are no time or version the crate writes.
+local U64_MAX = '18446744073709551615'
+
+-- The 20 digits at byte `at` of `v`, or nil (also when they exceed a u64, which the
+-- crate's decoder refuses too: a script must not go on with a value every read calls
+-- corrupt).
 local function digits_at(v, at)
   local t = string.sub(v, at, at + 19)
-  if #t == 20 and not string.find(t, '%D') then return t end
+  if #t == 20 and not string.find(t, '%D') and not before(U64_MAX, t) then return t end
   return nil
 end
 

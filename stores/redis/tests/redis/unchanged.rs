@@ -258,3 +258,62 @@ async fn data_that_cannot_be_serialized_writes_nothing() {
     assert_eq!(err.kind(), StoreErrorKind::Other);
     assert_eq!(dump(&mut raw), before);
 }
+
+/// A time beyond `u64::MAX` in a stored session (written by something else) is corrupt to
+/// the scripts as to the decoder: a touch or an update does not go on with it.
+#[tokio::test]
+async fn a_time_beyond_u64_is_corrupt_to_every_script() {
+    let server = RedisServer::start();
+    let mut raw = server.connection();
+    let mut store = store(&server).await;
+    let now = now();
+    let k = key();
+    store
+        .create(&k, record(&subject(), 1, now, 60, 60), None, now)
+        .await
+        .unwrap();
+    let name = session_name(&k);
+    let value: Vec<u8> = raw.get(&name).unwrap();
+    // The idle deadline is the 20 digits at bytes 46-65 (1-based).
+    for digits in ["18446744073709551616", "99999999999999999999"] {
+        let mut edited = value.clone();
+        edited[45..65].copy_from_slice(digits.as_bytes());
+        let _: () = raw.set(&name, &edited).unwrap();
+        let before = dump(&mut raw);
+        assert_eq!(
+            SessionStore::<Profile>::get(&mut store, &k, now)
+                .await
+                .unwrap_err()
+                .kind(),
+            StoreErrorKind::Corrupt,
+            "{digits}"
+        );
+        assert_eq!(
+            SessionStore::<Profile>::touch(&mut store, &k, now, now)
+                .await
+                .unwrap_err()
+                .kind(),
+            StoreErrorKind::Corrupt,
+            "{digits}"
+        );
+        assert_eq!(
+            SessionStore::<Profile>::update(&mut store, &k, 0, &profile(2), now, now)
+                .await
+                .unwrap_err()
+                .kind(),
+            StoreErrorKind::Corrupt,
+            "{digits}"
+        );
+        assert_eq!(dump(&mut raw), before, "{digits}: nothing written");
+    }
+    // The largest u64 itself is a time like any other.
+    let mut edited = value.clone();
+    edited[45..65].copy_from_slice(b"18446744073709551615");
+    let _: () = raw.set(&name, &edited).unwrap();
+    assert!(
+        SessionStore::<Profile>::get(&mut store, &k, now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
