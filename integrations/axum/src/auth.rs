@@ -553,12 +553,15 @@ impl<S> AuthBuilder<S> {
                  call AuthBuilder::jwt too"
             );
         }
-        if let (Some(keys), Some(typ)) = (&self.keys, self.validation.typ) {
-            let header = tokenstile::jwt::Header::new().with_typ(typ);
-            if tokenstile::jwt::encoded_len_with(&**keys, &header, 0).is_err() {
+        if let Some(keys) = &self.keys {
+            let header = crate::jwt::minted_header(&self.validation);
+            if tokenstile::jwt::encoded_len_with(&**keys, &header, 0)
+                == Err(tokenstile::EncodeError::Header)
+            {
                 panic!(
-                    "AuthBuilder::jwt: the Validation's typ {typ:?} can't be written in a \
-                     token's header, so no token this app mints would pass it"
+                    "AuthBuilder::jwt: the Validation's typ {:?} can't be written in a \
+                     token's header, so no token this app mints would pass it",
+                    header.typ
                 );
             }
         }

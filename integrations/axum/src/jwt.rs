@@ -83,6 +83,15 @@ pub struct StandardClaims {
     pub jti: String,
 }
 
+/// The header of the tokens an app with `validation` mints: the `typ` it requires, if any,
+/// else `JWT`.
+pub(crate) fn minted_header<'v>(validation: &Validation<'v>) -> Header<'v> {
+    match validation.typ {
+        Some(typ) => Header::new().with_typ(typ),
+        None => Header::new(),
+    }
+}
+
 /// `aud` as one string or an array of strings.
 mod audiences {
     use alloc::string::String;
@@ -215,11 +224,8 @@ impl Jwt {
     /// [`Refusal::Internal`] if no key is configured or the claims can't be encoded.
     pub fn sign<C: Serialize + ?Sized>(&self, claims: &C) -> Result<String, Rejection> {
         let keys = self.keys()?;
-        let header = match self.inner.validation.typ {
-            Some(typ) => Header::new().with_typ(typ),
-            None => Header::new(),
-        };
-        jwt::sign_with_to_string(keys, &header, claims).map_err(|_| self.refuse(Refusal::Internal))
+        jwt::sign_with_to_string(keys, &minted_header(&self.inner.validation), claims)
+            .map_err(|_| self.refuse(Refusal::Internal))
     }
 
     /// Verifies `token` (signature, claims, and revocation when `check_revocation`) and

@@ -411,9 +411,7 @@ where
         // sessions; a subject within one page is listed in one atomic step.
         let mut pairs = Vec::new();
         let mut cursor = (Vec::new(), Vec::new());
-        let mut pages = 0usize;
         loop {
-            pages = pages.saturating_add(1);
             let mut call = ops::LIST.prepare_invoke();
             call.key(self.keys.subject(subject))
                 .arg(codec::score(now))
@@ -430,8 +428,9 @@ where
             cursor = next;
         }
         // A session touched or updated between two scripts moved later in the index, and
-        // a later page lists it again: keep its last listing, the newest.
-        if pages > 1 {
+        // a later page lists it again: keep its last listing, the newest. (A cursor was
+        // kept only if a second script ran.)
+        if !cursor.0.is_empty() {
             ops::keep_last_listings(&mut pairs);
         }
         // Decode everything before handing anything out: a corrupt entry fails the call

@@ -7,8 +7,8 @@ use alloc::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::Row as _;
-use subtle::ConstantTimeEq as _;
 use sqlx::pool::{Pool, PoolConnection};
+use subtle::ConstantTimeEq as _;
 use tokenstile::UnixTime;
 use tokenstile::store::{
     CreateOutcome, LookupKey, RevocationCheck, RevocationStore, SessionHandle, SessionRecord, SessionSink,

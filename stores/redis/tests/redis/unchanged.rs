@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 
 use redis::Commands;
 use serde::Serialize;
+use tokenstile::UnixTime;
 use tokenstile::store::{
-    RevocationStore, SessionHandle, SessionRecord, SessionStore, StoreErrorKind, Watermark,
+    LookupKey, RevocationStore, SessionHandle, SessionRecord, SessionStore, StoreErrorKind,
+    Watermark,
 };
+use tokenstile_redis::RedisStore;
 
 use crate::server::RedisServer;
 use crate::support::{Profile, hex, key, now, profile, record, session_name, store, subject};
@@ -82,6 +85,39 @@ async fn data_of_another_type_is_reported_and_never_moved_or_touched() {
     assert!(!shown.contains("user-1"), "{shown}");
 }
 
+/// Asserts that reading, touching and updating the session under `k` all fail as
+/// `Corrupt`; `case` names the value in messages.
+async fn assert_corrupt_to_read_and_write(
+    store: &mut RedisStore,
+    k: &LookupKey,
+    now: UnixTime,
+    case: &str,
+) {
+    let kind = |e: tokenstile_redis::Error| e.kind();
+    assert_eq!(
+        SessionStore::<Profile>::get(store, k, now)
+            .await
+            .map_err(kind)
+            .map(drop),
+        Err(StoreErrorKind::Corrupt),
+        "get: {case}"
+    );
+    assert_eq!(
+        SessionStore::<Profile>::touch(store, k, now, now)
+            .await
+            .map_err(kind),
+        Err(StoreErrorKind::Corrupt),
+        "touch: {case}"
+    );
+    assert_eq!(
+        SessionStore::<Profile>::update(store, k, 0, &profile(2), now, now)
+            .await
+            .map_err(kind),
+        Err(StoreErrorKind::Corrupt),
+        "update: {case}"
+    );
+}
+
 #[tokio::test]
 async fn foreign_values_are_corrupt_and_nothing_is_written() {
     let server = RedisServer::start();
@@ -93,27 +129,7 @@ async fn foreign_values_are_corrupt_and_nothing_is_written() {
     for garbage in ["s2:garbage", "s1:00000000000000000001", ""] {
         let _: () = raw.set(&name, garbage).unwrap();
         let before = dump(&mut raw);
-        assert_eq!(
-            SessionStore::<Profile>::get(&mut store, &k, now)
-                .await
-                .unwrap_err()
-                .kind(),
-            StoreErrorKind::Corrupt
-        );
-        assert_eq!(
-            SessionStore::<Profile>::touch(&mut store, &k, now, now)
-                .await
-                .unwrap_err()
-                .kind(),
-            StoreErrorKind::Corrupt
-        );
-        assert_eq!(
-            SessionStore::<Profile>::update(&mut store, &k, 1, &profile(1), now, now)
-                .await
-                .unwrap_err()
-                .kind(),
-            StoreErrorKind::Corrupt
-        );
+        assert_corrupt_to_read_and_write(&mut store, &k, now, garbage).await;
         assert_eq!(
             SessionStore::<Profile>::rotate(&mut store, &k, &key(), now)
                 .await
@@ -280,30 +296,7 @@ async fn a_time_beyond_u64_is_corrupt_to_every_script() {
         edited[45..65].copy_from_slice(digits.as_bytes());
         let _: () = raw.set(&name, &edited).unwrap();
         let before = dump(&mut raw);
-        assert_eq!(
-            SessionStore::<Profile>::get(&mut store, &k, now)
-                .await
-                .unwrap_err()
-                .kind(),
-            StoreErrorKind::Corrupt,
-            "{digits}"
-        );
-        assert_eq!(
-            SessionStore::<Profile>::touch(&mut store, &k, now, now)
-                .await
-                .unwrap_err()
-                .kind(),
-            StoreErrorKind::Corrupt,
-            "{digits}"
-        );
-        assert_eq!(
-            SessionStore::<Profile>::update(&mut store, &k, 0, &profile(2), now, now)
-                .await
-                .unwrap_err()
-                .kind(),
-            StoreErrorKind::Corrupt,
-            "{digits}"
-        );
+        assert_corrupt_to_read_and_write(&mut store, &k, now, digits).await;
         assert_eq!(dump(&mut raw), before, "{digits}: nothing written");
     }
     // The largest u64 itself is a time like any other.
