@@ -65,8 +65,12 @@
 //!   and reads after the lock (at `READ COMMITTED`) see every session committed before.
 //!   So a per-subject limit counts exactly, and "log out everywhere" deletes every
 //!   session of the subject whose creation returned before it, with nothing created
-//!   half-way. A key collision fails on the primary key and is reported as
-//!   [`StoreErrorKind::Conflict`](tokenstile::store::StoreErrorKind::Conflict).
+//!   half-way. A live session already under the key is reported as
+//!   [`StoreErrorKind::Conflict`](tokenstile::store::StoreErrorKind::Conflict): `create`
+//!   never overwrites one (on PostgreSQL and SQLite its upsert only replaces a dead row
+//!   and writes nothing over a live one; on MySQL a dead row is deleted first, and the
+//!   plain `INSERT` fails on the primary key), and a rotation onto it fails on the
+//!   primary key.
 //! - A transaction that fails is rolled back (failed means unchanged). A transaction or a
 //!   single statement that lost a deadlock or a serialization race (which the database
 //!   rolled back whole) is retried a few times.

@@ -63,14 +63,13 @@ static TEMPLATES: Templates = Templates {
     list_subject: common::LIST_SUBJECT,
     revoke: "INSERT INTO {p}revocations (lookup_key, revoked_until) VALUES (:key, :until) \
         ON DUPLICATE KEY UPDATE \
-        revoked_until = GREATEST(revoked_until, VALUES(revoked_until))",
+        revoked_until = GREATEST(revoked_until, :until)",
     is_revoked: common::IS_REVOKED,
     // Assigned left to right: `cutoff` first, while `expires_at` is still the stored one.
     raise_watermark: "INSERT INTO {p}watermarks (lookup_key, cutoff, expires_at) \
         VALUES (:key, :cutoff, :expires) ON DUPLICATE KEY UPDATE \
-        cutoff = IF(expires_at > :now, GREATEST(cutoff, VALUES(cutoff)), VALUES(cutoff)), \
-        expires_at = IF(expires_at > :now, GREATEST(expires_at, VALUES(expires_at)), \
-            VALUES(expires_at))",
+        cutoff = IF(expires_at > :now, GREATEST(cutoff, :cutoff), :cutoff), \
+        expires_at = IF(expires_at > :now, GREATEST(expires_at, :expires), :expires)",
     watermark: common::WATERMARK,
     check_revoked: common::CHECK_REVOKED,
     purge_sessions: "DELETE FROM {p}sessions WHERE expires_at <= :now LIMIT :limit",
