@@ -107,7 +107,13 @@ async fn lock_migrations(
     if got == Some(1) {
         Ok(())
     } else {
-        Err(sqlx::Error::PoolTimedOut)
+        // 0: another migration held the lock for the whole minute; NULL: the server
+        // failed to take it. Neither is the pool's timeout, which the driver's own
+        // `PoolTimedOut` would suggest to whoever reads the log.
+        Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the migration lock (GET_LOCK) was not granted within 60 seconds",
+        )))
     }
 }
 
