@@ -270,7 +270,9 @@ fn rotation_keeps_data_and_kills_the_old_id() {
         .wait()
         .unwrap();
     let before = POLICY.load(&mut store, &old, at(100)).wait().unwrap();
-    let Rotated { id: new, record } = POLICY
+    let Rotated {
+        id: new, record, ..
+    } = POLICY
         .rotate(&mut store, &mut rng, &old, at(200))
         .wait()
         .unwrap();
@@ -565,7 +567,9 @@ fn the_lifecycle_runs_on_a_store_that_suspends() {
         .save(&mut store, &id, &mut record, at(100))
         .wait()
         .unwrap();
-    let Rotated { id: new, record } = POLICY
+    let Rotated {
+        id: new, record, ..
+    } = POLICY
         .rotate(&mut store, &mut rng, &id, at(200))
         .wait()
         .unwrap();

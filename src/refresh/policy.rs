@@ -543,6 +543,7 @@ impl Default for RefreshPolicy {
 
 /// A refresh token and the values of the access token that goes with it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Grant {
     /// The new refresh token: send it to the client (in a cookie or the response body).
     pub refresh: RefreshToken,
@@ -554,6 +555,7 @@ pub struct Grant {
 ///
 /// `Debug` shows the grant (itself redacted) but not the application data, as
 /// [`SessionRecord`]'s keeps a session's data out.
+#[non_exhaustive]
 pub struct Refreshed<D> {
     /// The new refresh token and access-token values.
     pub grant: Grant,
@@ -668,6 +670,7 @@ impl fmt::Debug for AccessGrant {
 /// [`Validation`](crate::jwt::Validation) requires audiences, name them with
 /// [`with_audiences`](Self::with_audiences).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AccessClaims<'a> {
     /// `iss`, left out when `None`.
     pub iss: Option<&'a str>,

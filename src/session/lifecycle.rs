@@ -467,6 +467,7 @@ impl Default for SessionPolicy {
 
 /// A session moved to a new ID by [`SessionPolicy::rotate`].
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Rotated<D> {
     /// The new ID: send it to the client in place of the old one.
     pub id: SessionId,

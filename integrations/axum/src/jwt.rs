@@ -65,6 +65,7 @@ impl fmt::Debug for Jwt {
 /// service that accepts one of them and shares the key. To mint narrower tokens, sign
 /// claims of your own with [`Jwt::sign`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StandardClaims {
     /// Whom the token is about.
     pub sub: String,
