@@ -162,9 +162,13 @@ impl<D: Send + Sync + 'static> Auth<D> {
     ///
     /// A session cookie presented with the request (in `headers`) never survives a login,
     /// so an ID planted in the browser before is worthless afterwards (session fixation):
-    /// a live session of the same subject is [rotated](SessionPolicy::rotate) to a new ID
-    /// and takes `data`; any other presented session is destroyed, and a new one is
-    /// created.
+    /// the session of every well-formed copy of the cookie is destroyed (a request may
+    /// carry it more than once, as [`logout`](Self::logout) says), whoever it belongs to,
+    /// and a new session is created, with a new ID, `data`, and the whole absolute
+    /// timeout: a user who logs in again an hour before the old session's deadline gets
+    /// a full session, not that hour. Two logins racing with the same cookie (a form sent
+    /// twice) both succeed, each with a session of its own. If the store fails on the
+    /// way, the user is not logged in, and the old session may be gone already.
     ///
     /// The request must come from the app's own origin (see [`csrf`](crate::csrf)), which
     /// stops a page of another origin from logging the user into the attacker's account.
@@ -186,37 +190,23 @@ impl<D: Send + Sync + 'static> Auth<D> {
         let now = settings.now();
         let backend = &self.inner.sessions;
         let policy = self.inner.policy;
-        if let Some(old) = self.presented(headers) {
-            match backend.load(policy, &old, now).await {
-                Ok(record) if record.belongs_to(subject) => {
-                    let rotated = backend
-                        .rotate(policy, &old, now)
-                        .await
-                        .map_err(|r| settings.refuse(r, None))?;
-                    let mut record = rotated.record;
-                    *record.data_mut() = data;
-                    backend
-                        .save(policy, &rotated.id, &mut record, now)
-                        .await
-                        .map_err(|r| settings.refuse(r, None))?;
-                    tracing::info!(target: "tokenstile_axum", event = "login", rotated = true);
-                    return self.cookie_for(&rotated.id, &record, now);
-                }
-                Ok(_) => {
-                    backend
-                        .destroy(policy, &old)
-                        .await
-                        .map_err(|r| settings.refuse(r, None))?;
-                }
-                Err(Refusal::NoSession | Refusal::SessionExpired) => {}
-                Err(other) => return Err(settings.refuse(other, None)),
-            }
+        // Destroyed before the new one is created, so that a subject limit doesn't count
+        // the session this login replaces.
+        let mut replaced = false;
+        for value in cookie_values(headers.get_all(header::COOKIE), settings.cookie.name) {
+            let Ok(old) = SessionId::parse(value) else {
+                continue;
+            };
+            replaced |= backend
+                .destroy(policy, &old)
+                .await
+                .map_err(|r| settings.refuse(r, None))?;
         }
         let id = backend
             .create(policy, subject, data, now)
             .await
             .map_err(|r| settings.refuse(r, None))?;
-        tracing::info!(target: "tokenstile_axum", event = "login", rotated = false);
+        tracing::info!(target: "tokenstile_axum", event = "login", replaced);
         let lifetime = policy.absolute_timeout;
         self.cookie_with_lifetime(&id, lifetime)
     }
@@ -406,8 +396,10 @@ impl<S> AuthBuilder<S> {
 
     /// Adds one of the app's own origins (`https://app.example`, `http://localhost:3000`),
     /// for the `Origin` check of state-changing requests (see [`csrf`](crate::csrf)).
-    /// Without any, `Origin` is compared with `Host`. The origin is kept as browsers send
-    /// it: `https://App.Example:443/` matches `Origin: https://app.example`.
+    /// Without any, `Origin` is compared with `Host`, which HTTP/2 requests don't have:
+    /// name the origins if browsers reach the app over HTTP/2 directly. The origin is
+    /// kept as browsers send it: `https://App.Example:443/` matches
+    /// `Origin: https://app.example`.
     ///
     /// # Panics
     ///

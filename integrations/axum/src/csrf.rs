@@ -4,14 +4,20 @@
 //! does not help against another *origin of the same site*: a page on another port of the
 //! same host, or on a sibling subdomain, gets the cookie sent along (ports and subdomains
 //! don't make a site). So for every state-changing method (anything but `GET`, `HEAD`,
-//! `OPTIONS` and `TRACE`), the server checks where the request comes from:
+//! `OPTIONS` and `TRACE`), and for every request to switch protocols (a WebSocket
+//! handshake is a `GET` with `Upgrade: websocket`, and what it opens is a channel that
+//! reads and changes state, which a page of any origin may ask for), the server checks
+//! where the request comes from:
 //!
 //! 1. `Sec-Fetch-Site` (every current browser sends it): only `same-origin` and `none`
 //!    (the user typed the address or used a bookmark) pass;
 //! 2. otherwise `Origin` (older browsers send it on `POST`): it must be one of the app's
 //!    origins ([`AuthBuilder::allowed_origin`](crate::AuthBuilder::allowed_origin)) or,
 //!    when none is configured, name the `Host` the request was sent to; `Origin: null`
-//!    fails;
+//!    fails. An HTTP/2 request has no `Host` field (its authority is part of the URI,
+//!    which `Auth::login` and the other handlers given only the headers never see), so
+//!    without configured origins such a request fails here: an app that browsers reach
+//!    over HTTP/2 with no proxy in between should name its origins;
 //! 3. a request with neither comes from a client that is not a browser (curl, a mobile
 //!    app, a server): it can't be a browser forged into acting for a user, and passes.
 //!
@@ -48,10 +54,26 @@ pub fn is_unsafe(method: &Method) -> bool {
     )
 }
 
+/// Whether a request with `method` and `headers` asks to switch protocols: it has an
+/// `Upgrade` field (a WebSocket handshake over HTTP/1.1; browsers let no page set the
+/// field itself), or `Sec-Fetch-Mode: websocket`. Over HTTP/2 a WebSocket opens with
+/// `CONNECT` ([RFC 8441]), which [`is_unsafe`] already covers.
+///
+/// [RFC 8441]: https://www.rfc-editor.org/rfc/rfc8441
+#[must_use]
+pub fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::UPGRADE)
+        || headers
+            .get_all("sec-fetch-mode")
+            .iter()
+            .any(|mode| mode.as_bytes().eq_ignore_ascii_case(b"websocket"))
+}
+
 /// Whether a request with `method` and `headers` may change state for the user whose
-/// cookie it carries, by the rule of the [module docs](self). `origins` are the app's own
-/// origins (`scheme://host[:port]`, no trailing slash); empty compares `Origin` with
-/// `Host`.
+/// cookie it carries, by the rule of the [module docs](self): requests with a
+/// state-changing method ([`is_unsafe`]) and requests to switch protocols
+/// ([`is_upgrade`]) are checked, others pass. `origins` are the app's own origins
+/// (`scheme://host[:port]`, no trailing slash); empty compares `Origin` with `Host`.
 ///
 /// ```
 /// use axum::http::{HeaderMap, HeaderValue, Method};
@@ -66,10 +88,16 @@ pub fn is_unsafe(method: &Method) -> bool {
 /// let mut headers = HeaderMap::new();
 /// headers.insert("origin", HeaderValue::from_static("http://localhost:3000"));
 /// assert!(csrf::allowed(&Method::POST, &headers, &origins));
+///
+/// // A WebSocket handshake from a sibling subdomain.
+/// let mut headers = HeaderMap::new();
+/// headers.insert("upgrade", HeaderValue::from_static("websocket"));
+/// headers.insert("sec-fetch-site", HeaderValue::from_static("same-site"));
+/// assert!(!csrf::allowed(&Method::GET, &headers, &origins));
 /// ```
 #[must_use]
 pub fn allowed(method: &Method, headers: &HeaderMap, origins: &[String]) -> bool {
-    if !is_unsafe(method) {
+    if !is_unsafe(method) && !is_upgrade(headers) {
         return true;
     }
     if let Some(site) = headers.get("sec-fetch-site") {

@@ -131,7 +131,7 @@ async fn login_over_a_presented_session_never_keeps_its_id() {
     let app = app(testing::auth());
     let (_, headers, _) = send(&app, "POST", "/login", &[], "alice").await;
     let first = cookie_pair(&headers);
-    // Same user logs in again: the session is rotated to a new ID.
+    // Same user logs in again: a new session, under a new ID.
     let (_, headers, _) = send(&app, "POST", "/login", &[("cookie", &first)], "alice").await;
     let second = cookie_pair(&headers);
     assert_ne!(first, second);
@@ -152,6 +152,100 @@ async fn login_over_a_presented_session_never_keeps_its_id() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &fourth)], "").await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn login_with_the_session_cookie_sent_twice_ends_the_real_session() {
+    let auth = testing::auth::<User>();
+    let app = app(auth.clone());
+    let old = testing::login_cookie(&auth, "alice", alice())
+        .await
+        .unwrap();
+    let both = format!("{old}; __Host-session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let (status, headers, _) = send(&app, "POST", "/login", &[("cookie", &both)], "alice").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &old)], "").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the session before the login is ended"
+    );
+    let (status, _, _) = send(
+        &app,
+        "GET",
+        "/page",
+        &[("cookie", &cookie_pair(&headers))],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn logging_in_again_starts_a_whole_absolute_timeout() {
+    let now = Arc::new(Mutex::new(1_700_000_000u64));
+    let clock = {
+        let now = Arc::clone(&now);
+        move || UnixTime::from_secs(*now.lock().unwrap())
+    };
+    // The defaults: 30 minutes idle, 8 hours absolute.
+    let auth: Auth<User> = Auth::builder(SharedStore::new()).clock(clock).build();
+    let app = app(auth);
+    let (_, headers, _) = send(&app, "POST", "/login", &[], "alice").await;
+    let first = cookie_pair(&headers);
+    // Kept in use until a minute before its absolute deadline.
+    for _ in 0..23 {
+        *now.lock().unwrap() += 20 * 60;
+        let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &first)], "").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    *now.lock().unwrap() += 19 * 60;
+    let (status, headers, _) = send(&app, "POST", "/login", &[("cookie", &first)], "alice").await;
+    assert_eq!(status, StatusCode::OK);
+    let set = set_cookie(&headers);
+    assert!(set.contains("Max-Age=28800"), "{set}");
+    let second = cookie_pair(&headers);
+    *now.lock().unwrap() += 5 * 60;
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &second)], "").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the new login outlives the old deadline"
+    );
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &first)], "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn two_logins_racing_with_one_cookie_both_log_in() {
+    // A form sent twice: both requests carry the session cookie from before, and their
+    // store calls interleave.
+    let auth: Auth<User> = Auth::builder(Yielding(SharedStore::new())).build();
+    let old = testing::login_cookie(&auth, "alice", alice())
+        .await
+        .unwrap();
+    let headers: HeaderMap = [(header::COOKIE, old.parse().unwrap())]
+        .into_iter()
+        .collect();
+    let (a, b) = tokio::join!(
+        auth.login(&headers, "alice", alice()),
+        auth.login(&headers, "alice", alice())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let app = app(auth);
+    for cookie in [a.header_value(), b.header_value()] {
+        let pair = cookie
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &pair)], "").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &old)], "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -221,6 +315,49 @@ async fn state_changing_requests_from_other_origins_are_refused() {
         let (status, _, _) = send(&app, "POST", "/note", &allowed, "mine").await;
         assert_eq!(status, StatusCode::OK, "{allowed:?}");
     }
+    // A WebSocket handshake is a `GET` that opens a channel: checked like a `POST`.
+    let handshake = [
+        cookie,
+        ("connection", "Upgrade"),
+        ("upgrade", "websocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    for (from, expected) in [
+        (
+            [
+                ("sec-fetch-site", "same-site"),
+                ("origin", "http://evil.localhost"),
+            ],
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            [
+                ("sec-fetch-site", "same-origin"),
+                ("origin", "http://localhost"),
+            ],
+            StatusCode::OK,
+        ),
+    ] {
+        let request = [&handshake[..], &from[..]].concat();
+        let (status, _, body) = send(&app, "GET", "/page", &request, "").await;
+        assert_eq!(status, expected, "{from:?}: {body}");
+        let (status, _, _) = send(&app, "GET", "/plain", &request, "").await;
+        assert_eq!(status, expected, "{from:?}, through the layer");
+    }
+    let (status, _, _) = send(
+        &app,
+        "GET",
+        "/page",
+        &[
+            cookie,
+            ("sec-fetch-mode", "websocket"),
+            ("origin", "http://localhost:9999"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     // Safe methods are never checked.
     let (status, _, _) = send(
         &app,

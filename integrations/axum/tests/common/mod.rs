@@ -122,7 +122,10 @@ pub fn app(auth: Auth<User>) -> Router {
         .route("/api/me-stateless", get(me_stateless))
         .route("/api/logout", post(api_logout))
         .route("/api/everywhere", post(api_everywhere))
-        .route("/plain", post(|| async { "plain post" }))
+        .route(
+            "/plain",
+            post(|| async { "plain post" }).get(|| async { "plain get" }),
+        )
         .route("/auth/login", post(refresh_login))
         .route("/auth/refresh", post(refresh::rotate))
         .route("/auth/logout", post(refresh::logout))
@@ -268,5 +271,118 @@ impl RevocationStore for Down {
         _: UnixTime,
     ) -> Result<Option<Watermark>, StoreErrorKind> {
         Err(StoreErrorKind::Backend)
+    }
+}
+
+/// A [`SharedStore`] that yields to the runtime before each session operation, as a store
+/// across the network does, so that two requests joined in one task interleave.
+#[derive(Clone, Debug)]
+pub struct Yielding(pub SharedStore<User>);
+
+impl Store for Yielding {
+    type Error = <SharedStore<User> as Store>::Error;
+    async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error> {
+        tokio::task::yield_now().await;
+        self.0.purge_expired(now).await
+    }
+}
+
+impl SessionStore<User> for Yielding {
+    async fn create(
+        &mut self,
+        key: &LookupKey,
+        record: SessionRecord<User>,
+        limit: Option<SubjectLimit>,
+        now: UnixTime,
+    ) -> Result<CreateOutcome, Self::Error> {
+        tokio::task::yield_now().await;
+        self.0.create(key, record, limit, now).await
+    }
+    async fn get(
+        &mut self,
+        key: &LookupKey,
+        now: UnixTime,
+    ) -> Result<Option<SessionRecord<User>>, Self::Error> {
+        tokio::task::yield_now().await;
+        self.0.get(key, now).await
+    }
+    async fn update(
+        &mut self,
+        key: &LookupKey,
+        version: u64,
+        data: &User,
+        idle_deadline: UnixTime,
+        now: UnixTime,
+    ) -> Result<UpdateOutcome, Self::Error> {
+        tokio::task::yield_now().await;
+        self.0.update(key, version, data, idle_deadline, now).await
+    }
+    async fn touch(
+        &mut self,
+        key: &LookupKey,
+        idle_deadline: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, Self::Error> {
+        tokio::task::yield_now().await;
+        self.0.touch(key, idle_deadline, now).await
+    }
+    async fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error> {
+        tokio::task::yield_now().await;
+        SessionStore::<User>::remove(&mut self.0, key).await
+    }
+    async fn rotate(
+        &mut self,
+        old: &LookupKey,
+        new: &LookupKey,
+        now: UnixTime,
+    ) -> Result<Option<SessionRecord<User>>, Self::Error> {
+        tokio::task::yield_now().await;
+        self.0.rotate(old, new, now).await
+    }
+    async fn remove_subject(
+        &mut self,
+        subject: &SubjectKey,
+        keep: Option<&LookupKey>,
+    ) -> Result<usize, Self::Error> {
+        tokio::task::yield_now().await;
+        SessionStore::<User>::remove_subject(&mut self.0, subject, keep).await
+    }
+    async fn list_subject<O: SessionSink<User> + Send>(
+        &mut self,
+        subject: &SubjectKey,
+        now: UnixTime,
+        out: &mut O,
+    ) -> Result<usize, Self::Error> {
+        tokio::task::yield_now().await;
+        self.0.list_subject(subject, now, out).await
+    }
+}
+
+impl RevocationStore for Yielding {
+    async fn revoke(
+        &mut self,
+        key: &LookupKey,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), Self::Error> {
+        self.0.revoke(key, until, now).await
+    }
+    async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
+        self.0.is_revoked(key, now).await
+    }
+    async fn raise_watermark(
+        &mut self,
+        key: &LookupKey,
+        watermark: Watermark,
+        now: UnixTime,
+    ) -> Result<(), Self::Error> {
+        self.0.raise_watermark(key, watermark, now).await
+    }
+    async fn watermark(
+        &mut self,
+        key: &LookupKey,
+        now: UnixTime,
+    ) -> Result<Option<Watermark>, Self::Error> {
+        self.0.watermark(key, now).await
     }
 }
