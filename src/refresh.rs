@@ -49,6 +49,15 @@
 //! lifetime plus the leeway. [`logout_everywhere`](RefreshPolicy::logout_everywhere)
 //! raises the subject's watermark instead, and says what that leaves valid.
 //!
+//! On a store of fixed capacity ([`MemoryStore`](crate::store::MemoryStore),
+//! [`SharedStore::with_capacity`](crate::store::SharedStore::with_capacity)), size the
+//! revocation table for every family ended within one access-token lifetime plus the
+//! leeway, at the peak rate, and rate-limit logins per subject: any account can end
+//! families as fast as it logs in and out. A full table fails the next revocation with
+//! `Capacity`, the one that reuse detection writes included
+//! ([`RefreshError::Reused`] then carries the error: the family is ended, but the access
+//! tokens issued from it stay valid until they expire).
+//!
 //! **Carrying the refresh token.** For a browser, a cookie of its own: [`COOKIE_NAME`]
 //! with `Path` limited to the refresh endpoint, so no other request carries it, or
 //! [`HOST_COOKIE_NAME`] under `Path=/`, which no sibling subdomain can plant

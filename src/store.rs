@@ -766,6 +766,39 @@ pub trait SessionSink<D> {
     fn push(&mut self, handle: SessionHandle, record: SessionRecord<D>);
 }
 
+/// Passes on to `out` only the sessions `keep` accepts, and counts them: a policy lists
+/// the sessions *it* counts as live, which a timeout shortened since the records were
+/// written makes fewer than the store's.
+pub(crate) struct KeepOnly<'o, O, F> {
+    out: &'o mut O,
+    keep: F,
+    kept: usize,
+}
+
+impl<'o, O, F> KeepOnly<'o, O, F> {
+    pub(crate) fn new(out: &'o mut O, keep: F) -> Self {
+        Self { out, keep, kept: 0 }
+    }
+
+    /// How many sessions were accepted (passed on, whether or not `out` had room).
+    pub(crate) fn kept(&self) -> usize {
+        self.kept
+    }
+}
+
+impl<D, O, F> SessionSink<D> for KeepOnly<'_, O, F>
+where
+    O: SessionSink<D>,
+    F: FnMut(&SessionRecord<D>) -> bool,
+{
+    fn push(&mut self, handle: SessionHandle, record: SessionRecord<D>) {
+        if (self.keep)(&record) {
+            self.kept = self.kept.saturating_add(1);
+            self.out.push(handle, record);
+        }
+    }
+}
+
 impl<D, const N: usize> SessionSink<D> for heapless::Vec<(SessionHandle, SessionRecord<D>), N> {
     fn push(&mut self, handle: SessionHandle, record: SessionRecord<D>) {
         // A full vector keeps what it has; the count the store returns tells the rest.

@@ -289,6 +289,46 @@ fn the_two_tab_race_has_one_winner_and_no_family_kill() {
     ));
 }
 
+/// The grace period counts whole seconds of the clock and is half-open: a replaced token is
+/// forgiven while fewer than `grace_period` seconds have passed, so a grace period of 0
+/// forgives nothing, not even a replay in the same second.
+#[test]
+fn the_grace_period_ends_after_its_last_whole_second() {
+    for (grace, after, forgiven) in [
+        (0, 0, false),
+        (1, 0, true),
+        (1, 1, false),
+        (10, 9, true),
+        (10, 10, false),
+    ] {
+        let policy = POLICY.with_grace_period(grace);
+        let mut store = Store::new();
+        let mut rng = TestRng::new(grace.wrapping_add(after));
+        let grant = policy
+            .issue(&mut store, &mut rng, "ann", device(1, "laptop"), at(100))
+            .wait()
+            .unwrap();
+        policy
+            .refresh(&mut store, &mut rng, &grant.refresh, at(200))
+            .wait()
+            .unwrap();
+        let replay = policy
+            .refresh(&mut store, &mut rng, &grant.refresh, at(200 + after))
+            .wait();
+        if forgiven {
+            assert!(
+                matches!(replay, Err(RefreshError::Superseded)),
+                "grace {grace}, {after} s after: {replay:?}"
+            );
+        } else {
+            assert!(
+                matches!(replay, Err(RefreshError::Reused { .. })),
+                "grace {grace}, {after} s after: {replay:?}"
+            );
+        }
+    }
+}
+
 /// Many threads refresh the same token at the same moment through one shared store, round
 /// after round: each round has exactly one winner, every other thread gets `Superseded`,
 /// and the family goes on from the winner's token only.
@@ -517,6 +557,31 @@ fn refreshed_debug_shows_no_application_data() {
     let text = format!("{refreshed:?}");
     assert!(text.starts_with("Refreshed"), "{text}");
     assert!(!text.contains("not-for-logs"), "{text}");
+}
+
+#[test]
+fn the_listing_leaves_out_families_a_shortened_lifetime_ended() {
+    let mut store = Store::new();
+    let mut rng = TestRng::new(9);
+    let _phone = login(&mut store, &mut rng, 1, "phone", at(0));
+    let laptop = login(&mut store, &mut rng, 1, "laptop", at(5000));
+    // Live by their records; a family lifetime of 100 minutes ends the phone's at 6000.
+    let shorter = POLICY.with_family_lifetime(6000);
+    let mut listed: Vec<(SessionHandle, SessionRecord<Family<Device>>)> = Vec::new();
+    let n = shorter
+        .list(&mut store, "user-1", at(6000), &mut listed)
+        .wait()
+        .unwrap();
+    assert_eq!((n, listed.len()), (1, 1));
+    assert!(listed[0].0 == laptop.refresh.family());
+    let mut listed: Vec<(SessionHandle, SessionRecord<Family<Device>>)> = Vec::new();
+    assert_eq!(
+        POLICY
+            .list(&mut store, "user-1", at(6000), &mut listed)
+            .wait()
+            .unwrap(),
+        2
+    );
 }
 
 #[test]

@@ -909,6 +909,54 @@ fn listing_and_ending_sessions_by_handle() {
 }
 
 #[test]
+fn the_listing_leaves_out_sessions_a_shortened_timeout_ended() {
+    let mut store = Store::new();
+    let mut rng = TestRng::new(34);
+    let old = POLICY
+        .create(&mut store, &mut rng, "alice", data(1), at(0))
+        .wait()
+        .unwrap();
+    let fresh = POLICY
+        .create(&mut store, &mut rng, "alice", data(2), at(500))
+        .wait()
+        .unwrap();
+    // Both are live by their records; a policy with a 10-minute idle timeout ends the
+    // one last seen 700 seconds ago, and so must its listing.
+    let shorter = POLICY.with_idle_timeout(600);
+    let mut listed: Vec<(SessionHandle, SessionRecord<Data>)> = Vec::new();
+    let n = shorter
+        .list(&mut store, "alice", at(700), &mut listed)
+        .wait()
+        .unwrap();
+    assert_eq!((n, listed.len()), (1, 1));
+    assert!(listed[0].0 == fresh.handle());
+    assert!(matches!(
+        shorter.load(&mut store, &old, at(700)).wait(),
+        Err(SessionError::Expired)
+    ));
+    // The policy it was written under still lists both.
+    let mut listed: Vec<(SessionHandle, SessionRecord<Data>)> = Vec::new();
+    let n = POLICY
+        .list(&mut store, "alice", at(700), &mut listed)
+        .wait()
+        .unwrap();
+    assert_eq!(
+        (n, listed.len()),
+        (1, 1),
+        "the load above destroyed the old one"
+    );
+    // A full sink still gets the count of the sessions the policy keeps.
+    let mut none: heapless::Vec<(SessionHandle, SessionRecord<Data>), 0> = heapless::Vec::new();
+    assert_eq!(
+        shorter
+            .list(&mut store, "alice", at(700), &mut none)
+            .wait()
+            .unwrap(),
+        1
+    );
+}
+
+#[test]
 fn a_subject_limit_refuses_or_ends_the_oldest() {
     let two = NonZeroUsize::new(2).unwrap();
     let refusing = POLICY.with_subject_limit(SubjectLimit::new(two, WhenFull::Refuse));

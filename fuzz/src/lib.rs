@@ -1485,7 +1485,7 @@ pub fn refresh_flow(data: &[u8]) {
                         tokens.push((refreshed.grant.refresh, f, fam.generation));
                     }
                     Err(RefreshError::Superseded) => {
-                        assert!(live && g + 1 == fam.generation && now <= fam.rotated_at + GRACE);
+                        assert!(live && g + 1 == fam.generation && now < fam.rotated_at + GRACE);
                     }
                     Err(RefreshError::Reused { family, revocation }) => {
                         assert!(revocation.is_ok(), "revoking the family's tokens failed");
@@ -1493,7 +1493,7 @@ pub fn refresh_flow(data: &[u8]) {
                             live && g != fam.generation,
                             "a current token counted as reused"
                         );
-                        assert!(!(g + 1 == fam.generation && now <= fam.rotated_at + GRACE));
+                        assert!(!(g + 1 == fam.generation && now < fam.rotated_at + GRACE));
                         assert!(family == tokens[i].0.family());
                         families[f].ended = true;
                     }

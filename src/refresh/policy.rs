@@ -8,7 +8,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use super::family::{Family, Presented};
 use super::token::RefreshToken;
 use crate::store::{
-    CreateOutcome, LookupKey, RevocationStore, SessionHandle, SessionRecord, SessionSink,
+    CreateOutcome, KeepOnly, LookupKey, RevocationStore, SessionHandle, SessionRecord, SessionSink,
     SessionStore, StoreError, SubjectKey, SubjectLimit, UpdateOutcome, Watermark, WhenFull,
 };
 use crate::time::UnixTime;
@@ -40,7 +40,9 @@ pub struct RefreshPolicy {
     /// 2 592 000 (30 days).
     pub family_lifetime: u64,
     /// Seconds after a refresh during which the refresh token it replaced gets
-    /// [`RefreshError::Superseded`] rather than being treated as reused. Default: 10.
+    /// [`RefreshError::Superseded`] rather than being treated as reused: while the clock
+    /// (in whole seconds) has moved on by less than this. 0 turns the grace off: even a
+    /// replay in the same second counts as reuse. Default: 10.
     pub grace_period: u64,
     /// The verification leeway of your [`Validation`](crate::jwt::Validation), in seconds,
     /// so revocations of access tokens last as long as verification could accept them.
@@ -58,6 +60,10 @@ pub struct RefreshPolicy {
     /// With [`WhenFull::EndOldest`], a login past the limit ends the subject's oldest
     /// families, each as [`end_family`](Self::end_family) would: its refresh tokens stop
     /// working and every access token issued from it is revoked.
+    ///
+    /// The store counts the families by the deadlines stored in them: after a lifetime
+    /// is shortened, families it ended (which [`refresh`](Self::refresh) and
+    /// [`list`](Self::list) already treat as gone) count until those deadlines pass.
     pub subject_limit: Option<SubjectLimit>,
 }
 
@@ -231,7 +237,7 @@ impl RefreshPolicy {
     /// | presented | outcome |
     /// |---|---|
     /// | the current secret | a new grant |
-    /// | the secret the latest refresh replaced, at most [`grace_period`](Self::grace_period) seconds ago | [`RefreshError::Superseded`]: a concurrent refresh won; nothing changes |
+    /// | the secret the latest refresh replaced, less than [`grace_period`](Self::grace_period) seconds ago | [`RefreshError::Superseded`]: a concurrent refresh won; nothing changes |
     /// | any other secret of a live family | [`RefreshError::Reused`]: the family is ended, and every access token issued from it revoked (or the store's error revoking them, in the variant) |
     ///
     /// Two refreshes of one token at once (two tabs) therefore end with exactly one new
@@ -425,7 +431,8 @@ impl RefreshPolicy {
     }
 
     /// Lists the live families of `subject` ("where you're signed in") into `out`, and
-    /// returns how many there are. Each comes with its [`SessionHandle`], which is also the
+    /// returns how many there are: those this policy's lifetimes leave live (a lifetime
+    /// shortened since a family was written ends it here too). Each comes with its [`SessionHandle`], which is also the
     /// `sid` of the access tokens issued from it: compare it with
     /// [`RefreshToken::family`] to mark the current device, and pass it to
     /// [`end_family`](Self::end_family).
@@ -445,10 +452,14 @@ impl RefreshPolicy {
         S: SessionStore<Family<D>> + ?Sized,
         O: SessionSink<Family<D>> + Send,
     {
+        let mut live = KeepOnly::new(out, |record: &SessionRecord<Family<D>>| {
+            self.is_live(record, now)
+        });
         store
-            .list_subject(&SubjectKey::for_families(subject), now, out)
+            .list_subject(&SubjectKey::for_families(subject), now, &mut live)
             .await
-            .map_err(RefreshError::Store)
+            .map_err(RefreshError::Store)?;
+        Ok(live.kept())
     }
 
     /// Lets a refresh with a secret of `digest` go ahead, or ends the family (a reused

@@ -6,8 +6,8 @@ use rand_core::TryCryptoRng;
 
 use super::SessionId;
 use crate::store::{
-    CreateOutcome, SessionHandle, SessionRecord, SessionSink, SessionStore, Store, StoreError,
-    SubjectKey, SubjectLimit, UpdateOutcome,
+    CreateOutcome, KeepOnly, SessionHandle, SessionRecord, SessionSink, SessionStore, Store,
+    StoreError, SubjectKey, SubjectLimit, UpdateOutcome,
 };
 use crate::time::UnixTime;
 
@@ -28,8 +28,11 @@ use crate::time::UnixTime;
 /// effectively between `idle_timeout - touch_interval` and `idle_timeout`. Keep the touch
 /// interval well below the idle timeout.
 ///
-/// Deadlines are stored in each record, and loading checks them **and** this policy, so
-/// shortening a timeout also ends existing sessions that exceed it.
+/// Deadlines are stored in each record, and loading and listing check them **and** this
+/// policy, so shortening a timeout also ends existing sessions that exceed it. A
+/// [subject limit](Self::with_subject_limit) is counted by the store, by the stored
+/// deadlines: such sessions still count toward it until those pass (or they are loaded,
+/// which destroys them).
 ///
 /// All times are whole seconds. The operations are `async fn`s over any
 /// [`SessionStore`]; over an in-memory store, drive them with
@@ -355,7 +358,8 @@ impl SessionPolicy {
     }
 
     /// Lists the live sessions of `subject` ("where you're signed in") into `out`, and
-    /// returns how many there are (`out` may keep fewer). Each comes with a
+    /// returns how many there are (`out` may keep fewer): those [`load`](Self::load) would
+    /// accept, by their records and by this policy's timeouts. Each comes with a
     /// [`SessionHandle`] that names it without being its ID: compare it with
     /// [`SessionId::handle`] to mark the current one, and pass it to
     /// [`end_session`](Self::end_session) to end that one.
@@ -398,10 +402,12 @@ impl SessionPolicy {
         S: SessionStore<D> + ?Sized,
         O: SessionSink<D> + Send,
     {
+        let mut live = KeepOnly::new(out, |record: &SessionRecord<D>| self.is_live(record, now));
         store
-            .list_subject(&SubjectKey::new(subject), now, out)
+            .list_subject(&SubjectKey::new(subject), now, &mut live)
             .await
-            .map_err(SessionError::Store)
+            .map_err(SessionError::Store)?;
+        Ok(live.kept())
     }
 
     /// Ends the session `handle` names, if it is one of `subject`'s ("sign out of this
