@@ -370,7 +370,10 @@ impl From<VerifyError> for Error {
 impl Error {
     /// Whether the token should be answered as "not authenticated" rather than "bad
     /// request": true for every error caused by the token, false for caller mistakes
-    /// (a weak key, a buffer too small).
+    /// (a weak key, a buffer too small). A buffer too small is the caller's mistake only
+    /// as long as [`Validation::max_token_len`](crate::jwt::Validation::max_token_len)
+    /// is at most its length: set it so, and a token too long for the buffer is
+    /// [`DecodeError::TooLong`], which is rejected.
     #[must_use]
     pub const fn is_token_rejected(&self) -> bool {
         !matches!(

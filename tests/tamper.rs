@@ -603,6 +603,13 @@ fn claims_type_mismatch_and_small_scratch() {
     .unwrap_err();
     assert_eq!(err, Error::Decode(DecodeError::BufferTooSmall));
     assert!(!err.is_token_rejected());
+    // With the limit at the buffer's length (as `max_token_len` says), a token too long
+    // for the buffer is the token's fault, whatever its MAC.
+    let policy = Validation::new().with_max_token_len(tiny.len());
+    let err = jwt::verify::<Claims, _>(&key(), &t, &policy, UnixTime::from_secs(NOW), &mut tiny)
+        .unwrap_err();
+    assert_eq!(err, Error::Decode(DecodeError::TooLong));
+    assert!(err.is_token_rejected());
 }
 
 #[test]

@@ -53,6 +53,14 @@ pub struct Validation<'a> {
     /// [RFC 7515 §4.1.9]: https://www.rfc-editor.org/rfc/rfc7515#section-4.1.9
     pub typ: Option<&'a str>,
     /// The longest token accepted, in bytes. Default: [`Validation::DEFAULT_MAX_TOKEN_LEN`].
+    ///
+    /// Keep it at most the length of the scratch buffer you verify into. A longer token
+    /// is then [`DecodeError::TooLong`](crate::DecodeError::TooLong), refused as the
+    /// token's fault ([`Error::is_token_rejected`](crate::Error::is_token_rejected)); with
+    /// a limit above the buffer, anyone can send a token whose header or payload doesn't
+    /// fit, which fails before its MAC is checked with
+    /// [`DecodeError::BufferTooSmall`](crate::DecodeError::BufferTooSmall), a caller
+    /// error.
     pub max_token_len: usize,
     /// How deeply objects and arrays may nest in the header and payload (the top-level
     /// object counts as 1). Default: [`Validation::DEFAULT_MAX_DEPTH`].
@@ -140,7 +148,8 @@ impl<'a> Validation<'a> {
         self
     }
 
-    /// Sets the longest token accepted, in bytes.
+    /// Sets the longest token accepted, in bytes: at most the length of your scratch
+    /// buffer (see [`max_token_len`](Self::max_token_len)).
     #[must_use]
     pub const fn with_max_token_len(mut self, len: usize) -> Self {
         self.max_token_len = len;

@@ -309,9 +309,10 @@ impl<'s> de::Deserializer<'s> for &mut Deserializer<'s> {
                     return Err(DeError::Claims);
                 };
                 // An integer in 64 bits as one; anything else, integers beyond 64 bits
-                // included, as `f64`, as `serde_json` reads them.
+                // and `-0` (whose sign only a float keeps) included, as `f64`, as
+                // `serde_json` reads them.
                 if n.first() == Some(&b'-') {
-                    if let Some(v) = parse_i64(n) {
+                    if let Some(v) = parse_i64(n).filter(|&v| v != 0) {
                         self.advance(n.len());
                         return visitor.visit_i64(v);
                     }
@@ -856,19 +857,26 @@ mod tests {
             n: Vec<N>,
         }
         let json =
-            r#"{"n":[0,18446744073709551615,18446744073709551616,-1,-9223372036854775809,0.5]}"#;
+            r#"{"n":[0,18446744073709551615,18446744073709551616,-1,-9223372036854775809,0.5,-0]}"#;
+        let reference: S = serde_json::from_str(json).unwrap();
         read::<S>(json, 0, |r| {
+            let n = r.unwrap().n;
             assert_eq!(
-                r.unwrap().n,
+                n,
                 vec![
                     N::U(0),
                     N::U(u64::MAX),
                     N::F(18_446_744_073_709_551_616.0),
                     N::I(-1),
                     N::F(-9_223_372_036_854_775_809.0),
-                    N::F(0.5)
+                    N::F(0.5),
+                    N::F(-0.0),
                 ]
             );
+            assert_eq!(n, reference.n);
+            // `-0` keeps its sign, which only a float can.
+            assert!(matches!(n.last(), Some(N::F(z)) if z.is_sign_negative()));
+            assert!(matches!(reference.n.last(), Some(N::F(z)) if z.is_sign_negative()));
         });
     }
 
