@@ -42,9 +42,21 @@ count() { # $1 = operation, $2 = times; prints the total, keeps the profile as $
     session-* | verify-revoked) bin=$bins/instructions-store ;;
     *-jsonwebtoken | *-jwt-simple | *-jwt-compact) bin=$bins/instructions-peers ;;
   esac
+  # Called as `$(count ...)`, where `set -e` does not reach: every failure returns 1,
+  # which the assignment then passes to `set -e`.
   env -i "$valgrind" --tool=callgrind --callgrind-out-file="$tmp/$1.$2" "$bin" "$1" "$2" \
-    >/dev/null 2>"$tmp/log"
-  sed -n 's/^summary: *//p' "$tmp/$1.$2"
+    >/dev/null 2>"$tmp/log" || {
+    cat "$tmp/log" >&2
+    echo "$1 failed under valgrind" >&2
+    return 1
+  }
+  local total
+  total=$(sed -n 's/^summary: *//p' "$tmp/$1.$2")
+  [[ $total =~ ^[0-9]+$ ]] || {
+    echo "$1: no instruction count in callgrind's output" >&2
+    return 1
+  }
+  echo "$total"
 }
 peers="sign-jsonwebtoken verify-jsonwebtoken sign-jwt-compact verify-jwt-compact sign-jwt-simple
   verify-jwt-simple"
@@ -53,6 +65,10 @@ for op in sign verify session-10 session-10000 session-unknown verify-revoked $p
   two=$(count "$op" 2000)
   per="per token"
   [[ $op == session-* ]] && per="per session"
+  if ((two <= one)); then
+    echo "$op: $two instructions for 2,000 operations, not more than $one for 1,000" >&2
+    exit 1
+  fi
   echo "$op: $(((two - one) / 1000)) instructions $per"
   if $profile && [[ $op == sign || $op == verify ]]; then
     # A function's inclusive count appears under the file of its own code and, for code

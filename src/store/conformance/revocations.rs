@@ -264,6 +264,12 @@ where
             "purge_expired to succeed",
         )?;
         c.equal(
+            self.store.purge_expired(self.t(200)).await,
+            &0,
+            "a second purge at the same time to report nothing deleted (the first left \
+             nothing dead, and the count is of entries deleted)",
+        )?;
+        c.equal(
             self.store.is_revoked(&long, self.t(200)).await,
             &true,
             "purge never to remove a live revocation",
