@@ -42,7 +42,9 @@ use core::fmt;
 
 use rand_core::TryCryptoRng;
 
-use super::{LookupKey, RevocationStore, SessionStore, StoreError, StoreErrorKind, SubjectKey};
+use super::{
+    LookupKey, RevocationStore, SessionStore, Store, StoreError, StoreErrorKind, SubjectKey,
+};
 use crate::time::UnixTime;
 
 /// Runs the whole suite against a store of sessions and revocations.
@@ -253,6 +255,21 @@ impl Check {
     ) -> Result<(), ConformanceFailure> {
         let got = self.ok(result, expected)?;
         self.ensure(got == *want, expected)
+    }
+
+    /// That a purge at `at`, right after one at the same time, reports nothing deleted:
+    /// the first left nothing dead, and the count is of entries deleted.
+    async fn nothing_left_to_purge<S: Store + ?Sized>(
+        self,
+        store: &mut S,
+        at: UnixTime,
+    ) -> Result<(), ConformanceFailure> {
+        self.equal(
+            store.purge_expired(at).await,
+            &0,
+            "a second purge at the same time to report nothing deleted (the first left \
+             nothing dead, and the count is of entries deleted)",
+        )
     }
 
     /// A call that must fail with `kind`.
