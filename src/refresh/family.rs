@@ -301,8 +301,10 @@ mod tests {
         };
         assert_eq!(g.generation(), 2);
         assert_eq!(g.classify(&[2; 32], at(200), 10), Presented::Current);
-        assert_eq!(g.classify(&[1; 32], at(210), 10), Presented::JustRotated);
-        assert_eq!(g.classify(&[1; 32], at(211), 10), Presented::Reused);
+        assert_eq!(g.classify(&[1; 32], at(209), 10), Presented::JustRotated);
+        assert_eq!(g.classify(&[1; 32], at(210), 10), Presented::Reused);
+        // No grace at all: not even within the second of the rotation.
+        assert_eq!(g.classify(&[1; 32], at(200), 0), Presented::Reused);
         assert_eq!(g.classify(&[3; 32], at(200), 10), Presented::Reused);
     }
 
