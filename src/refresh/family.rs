@@ -79,9 +79,8 @@ impl<D> Family<D> {
 
     /// What a presented secret with `digest` is to this family at `now`, with `grace`
     /// seconds for a concurrent refresh: the replaced secret is forgiven while fewer than
-    /// `grace` whole seconds have passed on the clock, so never when `grace` is 0 (with
-    /// `<=`, 0 forgave a replay in the same second). Both digests are compared in constant
-    /// time.
+    /// `grace` whole seconds have passed on the clock, so never when `grace` is 0. Both
+    /// digests are compared in constant time.
     pub(crate) fn classify(&self, digest: &[u8; 32], now: UnixTime, grace: u64) -> Presented {
         let current: bool = crate::ct::eq32(&self.current, digest).into();
         let previous: bool = crate::ct::eq32(&self.previous, digest).into();

@@ -432,10 +432,10 @@ impl RefreshPolicy {
 
     /// Lists the live families of `subject` ("where you're signed in") into `out`, and
     /// returns how many there are: those this policy's lifetimes leave live (a lifetime
-    /// shortened since a family was written ends it here too). Each comes with its [`SessionHandle`], which is also the
-    /// `sid` of the access tokens issued from it: compare it with
-    /// [`RefreshToken::family`] to mark the current device, and pass it to
-    /// [`end_family`](Self::end_family).
+    /// shortened since a family was written ends it here too). Each comes with its
+    /// [`SessionHandle`], which is also the `sid` of the access tokens issued from it:
+    /// compare it with [`RefreshToken::family`] to mark the current device, and pass it
+    /// to [`end_family`](Self::end_family).
     ///
     /// # Errors
     ///

@@ -188,21 +188,13 @@ impl<D: Send + Sync + 'static> Auth<D> {
             return Err(settings.refuse(Refusal::CrossOrigin, None));
         }
         let now = settings.now();
-        let backend = &self.inner.sessions;
         let policy = self.inner.policy;
-        // Destroyed before the new one is created, so that a subject limit doesn't count
-        // the session this login replaces.
-        let mut replaced = false;
-        for value in cookie_values(headers.get_all(header::COOKIE), settings.cookie.name) {
-            let Ok(old) = SessionId::parse(value) else {
-                continue;
-            };
-            replaced |= backend
-                .destroy(policy, &old)
-                .await
-                .map_err(|r| settings.refuse(r, None))?;
-        }
-        let id = backend
+        // Ended before the new one is created, so that a subject limit doesn't count the
+        // session this login replaces.
+        let replaced = self.end_presented(headers).await?;
+        let id = self
+            .inner
+            .sessions
             .create(policy, subject, data, now)
             .await
             .map_err(|r| settings.refuse(r, None))?;
@@ -228,17 +220,7 @@ impl<D: Send + Sync + 'static> Auth<D> {
         if !settings.same_origin(&Method::POST, headers) {
             return Err(settings.refuse(Refusal::CrossOrigin, None));
         }
-        let name = settings.cookie.name;
-        for value in cookie_values(headers.get_all(header::COOKIE), name) {
-            let Ok(id) = SessionId::parse(value) else {
-                continue;
-            };
-            self.inner
-                .sessions
-                .destroy(self.inner.policy, &id)
-                .await
-                .map_err(|r| settings.refuse(r, None))?;
-        }
+        self.end_presented(headers).await?;
         tracing::info!(target: "tokenstile_axum", event = "logout");
         self.clearing_cookie()
     }
@@ -297,6 +279,25 @@ impl<D: Send + Sync + 'static> Auth<D> {
 
     /// The session ID the request presents, if its cookie is well-formed. Anything else
     /// (no cookie, two of them, a malformed value) is no session.
+    /// Destroys the session of every well-formed copy of the session cookie in `headers`
+    /// (trusting none of them to be the one), and says whether any was live.
+    async fn end_presented(&self, headers: &HeaderMap) -> Result<bool, Rejection> {
+        let settings = &self.inner.settings;
+        let mut ended = false;
+        for value in cookie_values(headers.get_all(header::COOKIE), settings.cookie.name) {
+            let Ok(id) = SessionId::parse(value) else {
+                continue;
+            };
+            ended |= self
+                .inner
+                .sessions
+                .destroy(self.inner.policy, &id)
+                .await
+                .map_err(|r| settings.refuse(r, None))?;
+        }
+        Ok(ended)
+    }
+
     fn presented(&self, headers: &HeaderMap) -> Option<SessionId> {
         let name = self.inner.settings.cookie.name;
         let value = find_cookie_in_fields(headers.get_all(header::COOKIE).iter(), name).ok()??;

@@ -54,7 +54,7 @@ pub fn is_unsafe(method: &Method) -> bool {
     )
 }
 
-/// Whether a request with `method` and `headers` asks to switch protocols: it has an
+/// Whether a request with `headers` asks to switch protocols: it has an
 /// `Upgrade` field (a WebSocket handshake over HTTP/1.1; browsers let no page set the
 /// field itself), or `Sec-Fetch-Mode: websocket`. Over HTTP/2 a WebSocket opens with
 /// `CONNECT` ([RFC 8441]), which [`is_unsafe`] already covers.

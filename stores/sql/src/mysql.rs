@@ -112,7 +112,8 @@ async fn lock_migrations(
         // `PoolTimedOut` would suggest to whoever reads the log.
         Err(sqlx::Error::Io(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
-            "the migration lock (GET_LOCK) was not granted within 60 seconds",
+            "the migration lock (GET_LOCK) was not granted within 60 seconds, or the \
+             server failed to take it",
         )))
     }
 }
