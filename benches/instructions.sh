@@ -40,7 +40,7 @@ count() { # $1 = operation, $2 = times; prints the total, keeps the profile as $
   local bin=$bins/instructions
   case $1 in
     session-* | verify-revoked) bin=$bins/instructions-store ;;
-    *-jsonwebtoken | *-jwt-simple | *-jwt-compact) bin=$bins/instructions-peers ;;
+    *-jsonwebtoken | *-jwt-simple | *-jwt-compact | *-jwt-crate) bin=$bins/instructions-peers ;;
   esac
   # Called as `$(count ...)`, where `set -e` does not reach: every failure returns 1,
   # which the assignment then passes to `set -e`.
@@ -59,7 +59,7 @@ count() { # $1 = operation, $2 = times; prints the total, keeps the profile as $
   echo "$total"
 }
 peers="sign-jsonwebtoken verify-jsonwebtoken sign-jwt-compact verify-jwt-compact sign-jwt-simple
-  verify-jwt-simple"
+  verify-jwt-simple sign-jwt-crate verify-jwt-crate"
 for op in sign verify session-10 session-10000 session-unknown verify-revoked $peers; do
   one=$(count "$op" 1000)
   two=$(count "$op" 2000)
@@ -82,8 +82,8 @@ for op in sign verify session-10 session-10000 session-unknown verify-revoked $p
            END { for (f in best) if (best[f] / 2000 >= 100) printf "  %8d  %s\n", best[f] / 2000, f }' |
       sort -rn
   elif $profile && [[ $peers == *"$op"* ]]; then
-    # The peers' SHA-256 compression function: `sha2`'s for jsonwebtoken and jwt-compact,
-    # `hmac-sha256`'s for jwt-simple.
+    # The peers' SHA-256 compression function: `sha2`'s for jsonwebtoken, jwt-compact and
+    # jwt (`jwt-crate`), `hmac-sha256`'s for jwt-simple.
     callgrind_annotate --inclusive=yes --threshold=100 "$tmp/$op.2000" 2>/dev/null |
       awk '/:(sha2::sha256::compress256|hmac_sha256::State::blocks) / {
              n = $1; gsub(/,/, "", n)

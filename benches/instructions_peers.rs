@@ -5,8 +5,9 @@
 //! `instructions`, so that tokenstile's counts come from a program with none of the
 //! peers' code in it.
 //!
-//! Operations: `sign-jsonwebtoken`, `sign-jwt-simple`, `sign-jwt-compact`,
-//! `verify-jsonwebtoken`, `verify-jwt-simple`, `verify-jwt-compact`.
+//! Operations: `sign-jsonwebtoken`, `sign-jwt-simple`, `sign-jwt-compact`, `sign-jwt-crate`
+//! (`jwt` 0.16), `verify-jsonwebtoken`, `verify-jwt-simple`, `verify-jwt-compact`,
+//! `verify-jwt-crate`.
 //!
 //! ```sh
 //! cargo run --release -p tokenstile-bench --bin instructions-peers -- verify-jsonwebtoken 1000
@@ -43,12 +44,14 @@ fn main() {
         "sign-jsonwebtoken" => &|| peers.sign_jsonwebtoken().len(),
         "sign-jwt-simple" => &|| peers.sign_jwt_simple().len(),
         "sign-jwt-compact" => &|| peers.sign_jwt_compact().len(),
+        "sign-jwt-crate" => &|| peers.sign_jwt_crate().len(),
         "verify-jsonwebtoken" => &|| peers.verify_jsonwebtoken(black_box(&token)).role.len(),
         "verify-jwt-simple" => &|| peers.verify_jwt_simple(black_box(&token)),
         "verify-jwt-compact" => &|| peers.verify_jwt_compact(black_box(&token)),
+        "verify-jwt-crate" => &|| peers.verify_jwt_crate(black_box(&token)),
         _ => {
             eprintln!(
-                "usage: instructions-peers sign-|verify-jsonwebtoken|jwt-simple|jwt-compact COUNT"
+                "usage: instructions-peers sign-|verify-jsonwebtoken|jwt-simple|jwt-compact|jwt-crate COUNT"
             );
             std::process::exit(2);
         }

@@ -1,7 +1,7 @@
 //! Sign and verify, side by side in one run: tokenstile, the peer crates, and two floors.
 //!
-//! - `jsonwebtoken` 12 (`rust_crypto`), `jwt-simple` (`pure-rust`) and `jwt-compact` get the
-//!   same claims, the same key and the same checks: signature, `alg` HS256, `exp` required
+//! - `jsonwebtoken` 12 (`rust_crypto`), `jwt-simple` (`pure-rust`), `jwt-compact` and `jwt`
+//!   0.16 get the same claims, the same key and the same checks: signature, `alg` HS256, `exp` required
 //!   and in the future, `iss` equal, `aud` containing `api`; the claims are then read into
 //!   the caller's struct (owned strings where the crate requires `DeserializeOwned`,
 //!   borrowed ones for tokenstile).
@@ -146,6 +146,9 @@ fn sign(c: &mut Criterion, f: &Fixture) {
     group.bench_function("jwt-compact", |b| {
         b.iter(|| black_box(peers.sign_jwt_compact()));
     });
+    group.bench_function("jwt", |b| {
+        b.iter(|| black_box(peers.sign_jwt_crate()));
+    });
 
     floors(&mut group, f);
     group.finish();
@@ -179,6 +182,9 @@ fn verify(c: &mut Criterion, f: &Fixture) {
     });
     group.bench_function("jwt-compact", |b| {
         b.iter(|| black_box(peers.verify_jwt_compact(black_box(token))));
+    });
+    group.bench_function("jwt", |b| {
+        b.iter(|| black_box(peers.verify_jwt_crate(black_box(token))));
     });
 
     floors(&mut group, f);
@@ -402,6 +408,12 @@ fn paired(f: &Fixture) {
             }),
         ),
         (
+            "sign/jwt",
+            Box::new(|| {
+                black_box(peers.sign_jwt_crate());
+            }),
+        ),
+        (
             "verify/tokenstile",
             Box::new(|| {
                 let v = jwt::verify::<Claims<'_>, _>(
@@ -420,6 +432,12 @@ fn paired(f: &Fixture) {
             Box::new(|| {
                 let claims = peers.verify_jsonwebtoken(black_box(token.as_str()));
                 black_box(claims.role.len());
+            }),
+        ),
+        (
+            "verify/jwt",
+            Box::new(|| {
+                black_box(peers.verify_jwt_crate(black_box(token.as_str())));
             }),
         ),
     ];

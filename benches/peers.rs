@@ -2,12 +2,14 @@
 //! benchmarks (`jwt.rs`) and the instruction counter (`instructions_peers.rs`) run the same
 //! code for each:
 //!
-//! - `jsonwebtoken` 12 (`rust_crypto`), `jwt-simple` (`pure-rust`) and `jwt-compact` sign
-//!   the fixture's claims with the fixture's key;
+//! - `jsonwebtoken` 12 (`rust_crypto`), `jwt-simple` (`pure-rust`), `jwt-compact` and `jwt`
+//!   0.16 sign the fixture's claims with the fixture's key;
 //! - they verify with the same checks as tokenstile's benchmarks: signature, `alg` HS256,
 //!   `exp` required and in the future, `iss` equal, `aud` containing `api`; the claims are
 //!   then read into a struct (owned strings, since these crates require
-//!   `DeserializeOwned`), and the length of its `role` is returned.
+//!   `DeserializeOwned`), and the length of its `role` is returned. `jwt` checks the
+//!   signature and that the header's `alg` is its key's; the claims are checked here, on
+//!   the struct it returns, as a user of that crate does.
 //!
 //! `jsonwebtoken` reads the system clock, so a token to verify must be valid now.
 
@@ -52,7 +54,10 @@ struct CompactCustom {
 /// `jwt-compact`'s clock, fixed at the fixture's time.
 type CompactClock = Box<dyn Fn() -> chrono::DateTime<chrono::Utc>>;
 
-/// Keys and verification settings of the three peers.
+/// `jwt`'s key: `hmac` 0.12 over `sha2` 0.10, keyed once and cloned per call.
+type JwtCrateKey = hmac_0_12::Hmac<sha2_0_10::Sha256>;
+
+/// Keys and verification settings of the peers.
 pub(crate) struct Peers {
     now: u64,
     encoding_key: jsonwebtoken::EncodingKey,
@@ -64,6 +69,7 @@ pub(crate) struct Peers {
     compact_key: jwt_compact::alg::Hs256Key,
     compact_header: jwt_compact::Header,
     compact_time: jwt_compact::TimeOptions<CompactClock>,
+    jwt_crate_key: JwtCrateKey,
 }
 
 impl Peers {
@@ -93,6 +99,7 @@ impl Peers {
             compact_key: jwt_compact::alg::Hs256Key::new(SECRET),
             compact_header: jwt_compact::Header::empty().with_token_type("JWT"),
             compact_time: jwt_compact::TimeOptions::new(chrono::Duration::zero(), clock),
+            jwt_crate_key: <JwtCrateKey as hmac_0_12::Mac>::new_from_slice(SECRET).expect("a key"),
         }
     }
 
@@ -134,6 +141,22 @@ impl Peers {
             .expect("signs")
     }
 
+    /// `jwt` signs the fixture's claims, under the same header as tokenstile's,
+    /// `{"alg":"HS256","typ":"JWT"}`.
+    pub(crate) fn sign_jwt_crate(&self) -> String {
+        use jwt_crate::{AlgorithmType, Header, SignWithKey, Token, header::HeaderType};
+        let header = Header {
+            algorithm: AlgorithmType::Hs256,
+            type_: Some(HeaderType::JsonWebToken),
+            ..Header::default()
+        };
+        let claims = core::hint::black_box(claims(self.now));
+        Token::new(header, claims)
+            .sign_with_key(&self.jwt_crate_key)
+            .expect("signs")
+            .into()
+    }
+
     /// `jsonwebtoken` verifies `token` and reads its claims.
     pub(crate) fn verify_jsonwebtoken(&self, token: &str) -> OwnedClaims {
         jsonwebtoken::decode::<OwnedClaims>(token, &self.decoding_key, &self.validation)
@@ -167,6 +190,21 @@ impl Peers {
         assert_eq!(claims.custom.iss, ISSUER);
         assert_eq!(claims.custom.aud, AUDIENCE);
         claims.custom.role.len()
+    }
+
+    /// `jwt` verifies `token` (the signature, and `alg` against its key) and reads its
+    /// claims, which are then checked here: `exp` in the future, `iss` equal, `aud` the
+    /// audience; the length of `role`.
+    pub(crate) fn verify_jwt_crate(&self, token: &str) -> usize {
+        use jwt_crate::{Header, Token, VerifyWithKey};
+        let verified: Token<Header, OwnedClaims, _> = token
+            .verify_with_key(&self.jwt_crate_key)
+            .expect("verifies");
+        let claims = verified.claims();
+        assert!(claims.exp > self.now, "not expired");
+        assert_eq!(claims.iss, ISSUER);
+        assert_eq!(claims.aud, AUDIENCE);
+        claims.role.len()
     }
 }
 
