@@ -26,7 +26,7 @@ use tokenstile::jwt::{self, Hs256Key};
 
 /// The time the tokens are issued at, fixed so that every run signs and verifies the same
 /// bytes: 2100-01-01, since `jsonwebtoken` checks `exp` against the system clock (the other
-/// two take this one). Ten digits, as the other programs' clock.
+/// three take this one). Ten digits, as the other programs' clock.
 const NOW: u64 = 4_102_444_800;
 
 fn main() {

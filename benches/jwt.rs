@@ -1,9 +1,9 @@
 //! Sign and verify, side by side in one run: tokenstile, the peer crates, and two floors.
 //!
 //! - `jsonwebtoken` 12 (`rust_crypto`), `jwt-simple` (`pure-rust`), `jwt-compact` and `jwt`
-//!   0.16 get the same claims, the same key and the same checks: signature, `alg` HS256, `exp` required
-//!   and in the future, `iss` equal, `aud` containing `api`; the claims are then read into
-//!   the caller's struct (owned strings where the crate requires `DeserializeOwned`,
+//!   0.16 get the same claims, the same key and the same checks: signature, `alg` HS256,
+//!   `exp` required and in the future, `iss` equal, `aud` containing `api`; the claims are
+//!   then read into the caller's struct (owned strings where the crate requires `DeserializeOwned`,
 //!   borrowed ones for tokenstile).
 //! - Every verifier checks the same token bytes (signed by tokenstile; the header is
 //!   `{"alg":"HS256","typ":"JWT"}`).

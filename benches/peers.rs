@@ -74,7 +74,8 @@ pub(crate) struct Peers {
 
 impl Peers {
     /// The peers with the fixture's key; `now` is the time their tokens are issued at (and
-    /// `jwt-simple`'s and `jwt-compact`'s clock, which take one).
+    /// `jwt-simple`'s and `jwt-compact`'s clock, which take one, and the time `jwt`'s
+    /// tokens are checked at here).
     pub(crate) fn new(now: u64) -> Self {
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
