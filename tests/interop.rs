@@ -1,4 +1,4 @@
-//! Interoperability with the `jsonwebtoken` crate, in both directions.
+//! Interoperability with the `jsonwebtoken` and `jwt` crates, in both directions.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -108,4 +108,74 @@ fn tokens_signed_there_verify_here() {
     let later = UnixTime::from_secs(1_700_000_900);
     let err = jwt::verify::<Claims, _>(&key, &token, &policy, later, &mut scratch).unwrap_err();
     assert_eq!(err, Error::Verify(VerifyError::Expired));
+}
+
+/// The crate named `jwt` (0.16): its key is `hmac` 0.12's type.
+type JwtCrateKey = hmac_0_12::Hmac<sha2_0_10::Sha256>;
+
+fn jwt_crate_key() -> JwtCrateKey {
+    <JwtCrateKey as hmac_0_12::Mac>::new_from_slice(SECRET).unwrap()
+}
+
+#[test]
+fn the_jwt_crate_writes_the_same_token_and_reads_ours() {
+    use jwt_crate::header::HeaderType;
+    use jwt_crate::{AlgorithmType, SignWithKey, Token, VerifyWithKey};
+
+    let key = Hs256Key::new_from_slice(SECRET).unwrap();
+    let mut buf = [0u8; 512];
+    let ours = jwt::sign(&key, &claims(), &mut buf).unwrap();
+
+    // Same header, same claims, same key: both write the same bytes, escapes included.
+    let header = jwt_crate::Header {
+        algorithm: AlgorithmType::Hs256,
+        type_: Some(HeaderType::JsonWebToken),
+        ..jwt_crate::Header::default()
+    };
+    let theirs: String = Token::new(header, claims())
+        .sign_with_key(&jwt_crate_key())
+        .unwrap()
+        .into();
+    assert_eq!(theirs, ours);
+
+    // Ours verifies there, and its claims read back.
+    let verified: Token<jwt_crate::Header, Claims, _> =
+        ours.verify_with_key(&jwt_crate_key()).unwrap();
+    assert_eq!(verified.claims(), &claims());
+    assert_eq!(verified.header().algorithm, AlgorithmType::Hs256);
+
+    // A token of theirs with another claims order and no `typ` verifies here.
+    #[derive(Serialize)]
+    struct Reordered<'a> {
+        exp: u64,
+        role: &'a str,
+        aud: &'a str,
+        iss: &'a str,
+    }
+    let bare = jwt_crate::Header {
+        algorithm: AlgorithmType::Hs256,
+        ..jwt_crate::Header::default()
+    };
+    let reordered = Reordered {
+        exp: 1_700_000_900,
+        role: "admin",
+        aud: "api",
+        iss: "https://auth.example",
+    };
+    let theirs: String = Token::new(bare, reordered)
+        .sign_with_key(&jwt_crate_key())
+        .unwrap()
+        .into();
+    let policy = Validation::new()
+        .with_issuer("https://auth.example")
+        .with_audiences(AUD);
+    let mut scratch = [0u8; 512];
+    let now = UnixTime::from_secs(1_700_000_100);
+    #[derive(Deserialize)]
+    struct Role<'a> {
+        role: &'a str,
+    }
+    let v = jwt::verify::<Role<'_>, _>(&key, &theirs, &policy, now, &mut scratch).unwrap();
+    assert_eq!(v.claims.role, "admin");
+    assert_eq!(v.registered.exp, Some(UnixTime::from_secs(1_700_000_900)));
 }
