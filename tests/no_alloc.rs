@@ -128,7 +128,8 @@ fn no_heap_allocation() {
         "jsonwebtoken verify: {} allocations per token",
         theirs.allocations / 101
     );
-    assert!(theirs.allocations > 0);
+    // The figure BENCHMARKING.md gives, every one of the 101 runs alike.
+    assert_eq!(theirs.allocations, 8 * 101);
 
     // And the crate named `jwt` (0.16), whose key is `hmac` 0.12's type, on the same
     // token: it checks only the MAC and `alg`, so it does less than the others here.
@@ -148,7 +149,7 @@ fn no_heap_allocation() {
         "jwt verify: {} allocations per token",
         theirs.allocations / 101
     );
-    assert!(theirs.allocations > 0);
+    assert_eq!(theirs.allocations, 5 * 101);
 
     assert_none(
         "sign",
