@@ -3,8 +3,8 @@
 //! - `jsonwebtoken` 12 (`rust_crypto`), `jwt-simple` (`pure-rust`), `jwt-compact` and `jwt`
 //!   0.16 get the same claims, the same key and the same checks: signature, `alg` HS256,
 //!   `exp` required and in the future, `iss` equal, `aud` containing `api`; the claims are
-//!   then read into the caller's struct (owned strings where the crate requires `DeserializeOwned`,
-//!   borrowed ones for tokenstile).
+//!   then read into the caller's struct (owned strings where the crate requires
+//!   `DeserializeOwned`, borrowed ones for tokenstile).
 //! - Every verifier checks the same token bytes (signed by tokenstile; the header is
 //!   `{"alg":"HS256","typ":"JWT"}`).
 //! - `floor/hmac` is HMAC-SHA-256 over the token's signing input with a pre-keyed `hmac`
