@@ -128,9 +128,9 @@ fn no_heap_allocation() {
         "jsonwebtoken verify: {} allocations per token",
         theirs.allocations / 101
     );
-    // The figure BENCHMARKING.md gives. Per token, rounded down: the counter is the whole
-    // process's, and the test harness's own thread sometimes allocates a few times (its
-    // first output) while an early count is taken.
+    // The figure BENCHMARKING.md gives. Per token, rounded down: the total for the 101
+    // calls is not the same in every run of the same binary (808 in most, 810 or 812 in
+    // some, also with one test thread), so it is not checked exactly.
     assert_eq!(theirs.allocations / 101, 8);
 
     // And the crate named `jwt` (0.16), whose key is `hmac` 0.12's type, on the same
