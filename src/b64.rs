@@ -143,12 +143,10 @@ where
     }
     // The last characters, fewer than a block, padded with `A` (zero bits).
     let mut padded = [b'A'; CHARS];
-    for (p, c) in padded.iter_mut().zip(tail) {
-        *p = *c;
-    }
+    crate::copy::short(padded.get_mut(..tail.len()).unwrap_or_default(), tail);
     let bytes = L::decode(&padded, &mut refusals);
     let (used, unused) = bytes.split_at_checked(last.len()).ok_or(Invalid)?;
-    last.copy_from_slice(used);
+    crate::copy::short(last, used);
     // Canonical: the bits of the last character that no byte uses are zero, so the byte
     // after the last one written holds nothing.
     let unused_bits = unused.first().copied().unwrap_or(0);
@@ -179,11 +177,9 @@ where
         *out = L::encode(block);
     }
     let mut padded = [0u8; BYTES];
-    for (p, b) in padded.iter_mut().zip(tail) {
-        *p = *b;
-    }
+    crate::copy::short(padded.get_mut(..tail.len()).unwrap_or_default(), tail);
     let chars = L::encode(&padded);
-    last.copy_from_slice(chars.get(..last.len()).ok_or(Invalid)?);
+    crate::copy::short(last, chars.get(..last.len()).ok_or(Invalid)?);
     Ok(())
 }
 
@@ -210,13 +206,12 @@ where
     let full = len.checked_div(BYTES).ok_or(Invalid)?;
     let done = full.wrapping_mul(BYTES);
     let mut padded = [0u8; BYTES];
-    for (p, b) in padded.iter_mut().zip(buf.get(done..len).ok_or(Invalid)?) {
-        *p = *b;
-    }
+    let tail = buf.get(done..len).ok_or(Invalid)?;
+    crate::copy::short(padded.get_mut(..tail.len()).unwrap_or_default(), tail);
     let chars = L::encode(&padded);
     let at = full.wrapping_mul(CHARS);
     let out = buf.get_mut(at..out_len).ok_or(Invalid)?;
-    out.copy_from_slice(chars.get(..out.len()).ok_or(Invalid)?);
+    crate::copy::short(out, chars.get(..out.len()).ok_or(Invalid)?);
 
     let mut block = full;
     while block > 0 {

@@ -438,22 +438,12 @@ pub(crate) fn elements(array: &[u8]) -> Elements<'_> {
 /// The index of the first `"`, `\` or control character (U+0000 to U+001F) in `bytes`:
 /// the end of a run of string content that needs no attention. Eight bytes at a time.
 pub(crate) fn string_run(bytes: &[u8]) -> Option<usize> {
-    const LANES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of each lane that is zero, exact for the lowest such lane (a borrow
-    // only ever reaches lanes above it), which is the one that matters here.
-    let zero = |v: u64| v.wrapping_sub(LANES) & !v & HIGH;
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0usize;
     for chunk in chunks.by_ref() {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(word);
-        // Lanes below 0x20: the same borrow trick against 0x20 instead of 1.
-        let control = v.wrapping_sub(LANES.wrapping_mul(0x20)) & !v & HIGH;
-        let found = zero(v ^ LANES.wrapping_mul(u64::from(b'"')))
-            | zero(v ^ LANES.wrapping_mul(u64::from(b'\\')))
-            | control;
+        let found = escape_lanes(u64::from_le_bytes(word));
         if found != 0 {
             let lane = usize::try_from(found.trailing_zeros() / 8).unwrap_or(0);
             return Some(at.saturating_add(lane));
@@ -465,6 +455,21 @@ pub(crate) fn string_run(bytes: &[u8]) -> Option<usize> {
         .iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
         .map(|i| at.saturating_add(i))
+}
+
+/// The high bit of the byte lanes of `v` (little-endian) that hold `"`, `\` or a control
+/// character, exact for the lowest such lane (a borrow only ever reaches lanes above it):
+/// zero exactly when no lane holds one.
+pub(crate) const fn escape_lanes(v: u64) -> u64 {
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each lane that is zero, under the same condition.
+    const fn zero(v: u64) -> u64 {
+        v.wrapping_sub(LANES) & !v & HIGH
+    }
+    // Lanes below 0x20: the same borrow trick against 0x20 instead of 1.
+    let control = v.wrapping_sub(LANES.wrapping_mul(0x20)) & !v & HIGH;
+    zero(v ^ LANES.wrapping_mul(b'"' as u64)) | zero(v ^ LANES.wrapping_mul(b'\\' as u64)) | control
 }
 
 /// Whether every byte of `bytes` is ASCII: eight bytes at a time, without stopping early
