@@ -9,7 +9,8 @@
 //!   `jwt::json`, and exactly what `serde_json` writes;
 //! - no object has two members with the same name: each name is compared, as written,
 //!   with the names before it in the same object, found through a table of their offsets
-//!   (at most [`MAX_MEMBERS`] open at once, as verification allows);
+//!   (at most [`MAX_MEMBERS`] open at once, as verification allows); on 64-bit targets
+//!   only when its bit in a filter of the object's names is taken (see `name_bit`).
 //! - objects and arrays nest at most [`Validation::DEFAULT_MAX_DEPTH`] deep;
 //! - numbers follow the JSON grammar: integers in decimal, finite floats as Rust prints
 //!   them (`{}`, or `{:e}` far from 1) with `.0` added to a whole number so that it
@@ -293,6 +294,7 @@ impl<'o> Writer<'o> {
         self.push(b'"')
     }
 
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn unsigned(&mut self, v: u64) -> Result {
         match self.registered_value() {
             None => {}
@@ -623,6 +625,7 @@ impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
         self.unsigned(v.into())
     }
 
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn serialize_u64(self, v: u64) -> Result {
         self.unsigned(v)
     }
@@ -641,6 +644,7 @@ impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
         Err(WriteError::Unsupported)
     }
 
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn serialize_str(self, v: &str) -> Result {
         self.string(v)
     }
