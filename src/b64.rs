@@ -143,10 +143,10 @@ where
     }
     // The last characters, fewer than a block, padded with `A` (zero bits).
     let mut padded = [b'A'; CHARS];
-    crate::copy::short(padded.get_mut(..tail.len()).unwrap_or_default(), tail);
+    crate::copy::short(padded.get_mut(..tail.len()).ok_or(Invalid)?, tail).ok_or(Invalid)?;
     let bytes = L::decode(&padded, &mut refusals);
     let (used, unused) = bytes.split_at_checked(last.len()).ok_or(Invalid)?;
-    crate::copy::short(last, used);
+    crate::copy::short(last, used).ok_or(Invalid)?;
     // Canonical: the bits of the last character that no byte uses are zero, so the byte
     // after the last one written holds nothing.
     let unused_bits = unused.first().copied().unwrap_or(0);
@@ -177,9 +177,9 @@ where
         *out = L::encode(block);
     }
     let mut padded = [0u8; BYTES];
-    crate::copy::short(padded.get_mut(..tail.len()).unwrap_or_default(), tail);
+    crate::copy::short(padded.get_mut(..tail.len()).ok_or(Invalid)?, tail).ok_or(Invalid)?;
     let chars = L::encode(&padded);
-    crate::copy::short(last, chars.get(..last.len()).ok_or(Invalid)?);
+    crate::copy::short(last, chars.get(..last.len()).ok_or(Invalid)?).ok_or(Invalid)?;
     Ok(())
 }
 
@@ -207,11 +207,11 @@ where
     let done = full.wrapping_mul(BYTES);
     let mut padded = [0u8; BYTES];
     let tail = buf.get(done..len).ok_or(Invalid)?;
-    crate::copy::short(padded.get_mut(..tail.len()).unwrap_or_default(), tail);
+    crate::copy::short(padded.get_mut(..tail.len()).ok_or(Invalid)?, tail).ok_or(Invalid)?;
     let chars = L::encode(&padded);
     let at = full.wrapping_mul(CHARS);
     let out = buf.get_mut(at..out_len).ok_or(Invalid)?;
-    crate::copy::short(out, chars.get(..out.len()).ok_or(Invalid)?);
+    crate::copy::short(out, chars.get(..out.len()).ok_or(Invalid)?).ok_or(Invalid)?;
 
     let mut block = full;
     while block > 0 {

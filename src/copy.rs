@@ -1,17 +1,18 @@
 //! Copies of a few bytes whose length the compiler does not know: the last characters and
-//! bytes of a base64url segment.
+//! bytes of a base64url segment, the short strings of a claims set.
 //!
 //! `copy_from_slice` calls `memcpy` for such a length, which for a handful of bytes costs
 //! more than the copy. On 64-bit targets these copy in overlapping words instead; elsewhere
 //! they are `copy_from_slice`, the smaller code for a microcontroller.
 
-/// Copies `src` into `dst`, of the same length (nothing, for other lengths). Up to 16 bytes
-/// go as two overlapping words of 8 or 4 bytes or, below 4, byte by byte.
+/// Copies `src` into `dst`; `None`, with nothing copied, when their lengths differ. Up to
+/// 16 bytes go as two overlapping words of 8 or 4 bytes or, below 4, byte by byte.
 #[inline(always)]
-pub(crate) fn short(dst: &mut [u8], src: &[u8]) {
+#[must_use]
+pub(crate) fn short(dst: &mut [u8], src: &[u8]) -> Option<()> {
     let n = src.len();
     if dst.len() != n {
-        return;
+        return None;
     }
     // Chained tests rather than a pair of `Option`s matched at once, which is tested as
     // two flags combined in a byte that `.ci/constant-time` cannot tell from a test of a
@@ -36,15 +37,17 @@ pub(crate) fn short(dst: &mut [u8], src: &[u8]) {
                 }
             }
         }
-        return;
+        return Some(());
     }
     dst.copy_from_slice(src);
+    Some(())
 }
 
-/// Writes `a` at the start of `dst` and `b` at its end, `dst` being `N` to `2N` bytes long.
+/// Writes `a` at the start of `dst` and `b` at its end, `dst` being `N` to `2N` bytes long,
+/// so that the two cover it (nothing, where `dst` is shorter than `N`).
 #[cfg(target_pointer_width = "64")]
 #[inline(always)]
-fn overlapping<const N: usize>(dst: &mut [u8], a: [u8; N], b: [u8; N]) {
+pub(crate) fn overlapping<const N: usize>(dst: &mut [u8], a: [u8; N], b: [u8; N]) {
     if let Some(d) = dst.first_chunk_mut() {
         *d = a;
     }
@@ -64,7 +67,7 @@ mod tests {
         for n in 0..=80 {
             // The bytes around the destination must stay as they were.
             let mut buf = [0x5au8; 96];
-            short(&mut buf[8..8 + n], &src[..n]);
+            assert_eq!(short(&mut buf[8..8 + n], &src[..n]), Some(()), "{n}");
             assert_eq!(&buf[8..8 + n], &src[..n], "{n}");
             assert!(
                 buf[..8].iter().chain(&buf[8 + n..]).all(|&b| b == 0x5a),
@@ -76,8 +79,8 @@ mod tests {
     #[test]
     fn other_lengths_copy_nothing() {
         let mut dst = [0u8; 4];
-        short(&mut dst, &[1, 2, 3]);
-        short(&mut dst, &[1, 2, 3, 4, 5]);
+        assert_eq!(short(&mut dst, &[1, 2, 3]), None);
+        assert_eq!(short(&mut dst, &[1, 2, 3, 4, 5]), None);
         assert_eq!(dst, [0; 4]);
     }
 }

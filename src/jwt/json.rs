@@ -2074,6 +2074,52 @@ mod tests {
         }
     }
 
+    /// Whether a byte is one a JSON string must escape.
+    fn needs_escape(b: u8) -> bool {
+        b == b'"' || b == b'\\' || b < 0x20
+    }
+
+    /// Every byte value in every lane, among fill bytes on both sides of each threshold
+    /// (and ones that need an escape themselves): nonzero exactly when some byte needs an
+    /// escape, and the lowest marked lane is the first such byte.
+    #[test]
+    fn escape_lanes_is_exact() {
+        for fill in [
+            0x00, 0x1f, 0x20, 0x21, b'"', 0x23, b'A', 0x5b, b'\\', 0x5d, 0x7f, 0x80, 0xa2, 0xdc,
+            0xff,
+        ] {
+            for lane in 0..8 {
+                for b in 0..=255u8 {
+                    let mut bytes = [fill; 8];
+                    bytes[lane] = b;
+                    let found = escape_lanes(u64::from_le_bytes(bytes));
+                    let first = bytes.iter().position(|&b| needs_escape(b));
+                    assert_eq!(found != 0, first.is_some(), "{bytes:?}");
+                    if let Some(first) = first {
+                        assert_eq!(found.trailing_zeros() / 8, first as u32, "{bytes:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        /// Random words, most bytes drawn near the thresholds, as `escape_lanes_is_exact`.
+        #[test]
+        fn escape_lanes_agrees_with_a_byte_check(
+            bytes in proptest::array::uniform8(prop_oneof![
+                0x18u8..0x28, 0x58u8..0x60, 0x7cu8..0x84, any::<u8>(),
+            ]),
+        ) {
+            let found = escape_lanes(u64::from_le_bytes(bytes));
+            let first = bytes.iter().position(|&b| needs_escape(b));
+            prop_assert_eq!(found != 0, first.is_some());
+            if let Some(first) = first {
+                prop_assert_eq!(found.trailing_zeros() / 8, first as u32);
+            }
+        }
+    }
+
     proptest! {
         /// Against the standard library, with a non-ASCII byte anywhere or nowhere.
         #[test]

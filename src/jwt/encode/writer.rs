@@ -9,8 +9,8 @@
 //!   `jwt::json`, and exactly what `serde_json` writes;
 //! - no object has two members with the same name: each name is compared, as written,
 //!   with the names before it in the same object, found through a table of their offsets
-//!   (at most [`MAX_MEMBERS`] open at once, as verification allows); on 64-bit targets
-//!   only when its bit in a filter of the object's names is taken (see `name_bit`).
+//!   (at most [`MAX_MEMBERS`] open at once, as verification allows), on 64-bit targets
+//!   only when its bit in a filter of the object's names is taken (see `name_bit`);
 //! - objects and arrays nest at most [`Validation::DEFAULT_MAX_DEPTH`] deep;
 //! - numbers follow the JSON grammar: integers in decimal, finite floats as Rust prints
 //!   them (`{}`, or `{:e}` far from 1) with `.0` added to a whole number so that it
@@ -29,6 +29,8 @@ use core::fmt::{self, Write as _};
 
 use serde::ser::{self, Serialize};
 
+#[cfg(target_pointer_width = "64")]
+use crate::copy;
 use crate::error::Claim;
 use crate::jwt::decode::{check_registered, registered_claim, registered_index};
 use crate::jwt::json::{self, MAX_MEMBERS};
@@ -109,6 +111,7 @@ impl<'o> Writer<'o> {
         Ok(())
     }
 
+    /// Two bytes at once: a comma and a quote, or a quote and a colon.
     fn push2(&mut self, bytes: [u8; 2]) -> Result {
         *self
             .out
@@ -199,9 +202,10 @@ impl<'o> Writer<'o> {
     /// Copies a string of at most 32 bytes that needs no escape, in a few word operations
     /// rather than a byte loop and a call to `memcpy`: two overlapping 16-byte blocks for 16
     /// to 32 bytes, two 8-byte words for 8 to 15, two 4-byte ones for 4 to 7, and the
-    /// first, middle and last byte for fewer, which between them hold every byte. `false`,
-    /// with nothing written, for a longer string, one that needs an escape, or too little
-    /// room: the general path then decides.
+    /// first, middle and last byte for fewer, which between them hold every byte. The
+    /// words are checked for bytes that need an escape and written as they were loaded
+    /// ([`copy::overlapping`]). `false`, with nothing written, for a longer string, one
+    /// that needs an escape, or too little room: the general path then decides.
     #[cfg(target_pointer_width = "64")]
     #[inline(always)]
     fn plain_short(&mut self, bytes: &[u8]) -> bool {
@@ -224,35 +228,19 @@ impl<'o> Writer<'o> {
             if n > 32 || escapes != 0 {
                 return false;
             }
-            if let Some(first) = dst.first_chunk_mut() {
-                *first = *a;
-            }
-            if let Some(last) = dst.last_chunk_mut() {
-                *last = *b;
-            }
+            copy::overlapping(dst, *a, *b);
         } else if let (Some(a), Some(b)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
             let (a, b) = (u64::from_le_bytes(*a), u64::from_le_bytes(*b));
             if json::escape_lanes(a) | json::escape_lanes(b) != 0 {
                 return false;
             }
-            // `dst` is as long as `bytes`: both chunks are there.
-            if let Some(first) = dst.first_chunk_mut() {
-                *first = a.to_le_bytes();
-            }
-            if let Some(last) = dst.last_chunk_mut() {
-                *last = b.to_le_bytes();
-            }
+            copy::overlapping(dst, a.to_le_bytes(), b.to_le_bytes());
         } else if let (Some(a), Some(b)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
             let (a, b) = (u32::from_le_bytes(*a), u32::from_le_bytes(*b));
             if json::escape_lanes(u64::from(a) | (u64::from(b) << 32)) != 0 {
                 return false;
             }
-            if let Some(first) = dst.first_chunk_mut() {
-                *first = a.to_le_bytes();
-            }
-            if let Some(last) = dst.last_chunk_mut() {
-                *last = b.to_le_bytes();
-            }
+            copy::overlapping(dst, a.to_le_bytes(), b.to_le_bytes());
         } else if let (Some(&a), Some(&b), Some(&c)) =
             (bytes.first(), bytes.get(n / 2), bytes.last())
         {
@@ -532,11 +520,11 @@ struct Compound<'w, 'o> {
     first: bool,
     /// Where this object's names start in the table.
     names_base: usize,
+    /// The [`name_bit`]s of the names written in this object.
+    seen: u64,
     /// A struct variant, `{"variant":{...}}`: the names base of the outer object, which
     /// needs a closing brace of its own.
     variant: Option<usize>,
-    /// The [`name_bit`]s of the names written in this object.
-    seen: u64,
     /// A map's key was written and its value not yet. `serde` calls a map's key and value
     /// in turn; an impl that does not would write a name without a value, or the reverse.
     value_due: bool,
@@ -1416,6 +1404,98 @@ mod tests {
                 assert_eq!(ours(&object).unwrap(), expected);
             }
         }
+    }
+
+    /// `plain_short` itself, for every length to past its 32 bytes, with a byte that needs
+    /// an escape at each place or none, and with room for the string or one byte less: it
+    /// copies exactly the strings it may, writes nothing otherwise, and moves on by the
+    /// string's length.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn plain_short_copies_exactly_what_it_may() {
+        for n in 0..=40usize {
+            let plain: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            let mut inputs = vec![(plain.clone(), true)];
+            for at in 0..n {
+                for b in [b'"', b'\\', 0x00, 0x1f, 0x20, 0x7f, 0xc3] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = b;
+                    inputs.push((bytes, b >= 0x20 && b != b'"' && b != b'\\'));
+                }
+            }
+            for (bytes, plain) in inputs {
+                for room in [n.saturating_sub(1), n, n + 3] {
+                    let mut out = vec![0xeeu8; 2 + room];
+                    let mut writer = Writer {
+                        out: &mut out[..2 + room],
+                        len: 2,
+                        depth: 0,
+                        names: [0; MAX_MEMBERS],
+                        open_names: 0,
+                        registered: None,
+                    };
+                    let copied = writer.plain_short(&bytes);
+                    let len = writer.len;
+                    let expected = plain && n <= 32 && room >= n;
+                    assert_eq!(copied, expected, "{bytes:?} in {room}");
+                    if copied {
+                        assert_eq!(len, 2 + n);
+                        assert_eq!(&out[2..2 + n], &bytes[..]);
+                    } else {
+                        assert_eq!(len, 2);
+                    }
+                    let rest = if copied { 2 + n } else { 2 };
+                    assert!(out[..2].iter().chain(&out[rest..]).all(|&b| b == 0xee));
+                }
+            }
+        }
+    }
+
+    /// A name repeated after a nested object, or inside the object of a struct variant, is
+    /// refused like any other; the same name in the nested object is not a repeat.
+    #[test]
+    fn a_repeat_after_or_inside_a_nested_object_is_refused() {
+        #[derive(Serialize)]
+        struct Inner {
+            x: u8,
+            a: u8,
+        }
+        #[derive(Serialize)]
+        struct After {
+            a: Inner,
+            #[serde(rename = "a")]
+            again: u8,
+        }
+        let after = After {
+            a: Inner { x: 1, a: 2 },
+            again: 3,
+        };
+        assert_eq!(ours(&after), Err(WriteError::Unsupported));
+        #[derive(Serialize)]
+        enum Variant {
+            V {
+                a: u8,
+                b: Inner,
+                #[serde(rename = "b")]
+                c: u8,
+            },
+        }
+        let variant = Variant::V {
+            a: 1,
+            b: Inner { x: 1, a: 2 },
+            c: 3,
+        };
+        assert_eq!(ours(&variant), Err(WriteError::Unsupported));
+        #[derive(Serialize)]
+        struct Fine {
+            a: Inner,
+            x: u8,
+        }
+        let fine = Fine {
+            a: Inner { x: 1, a: 2 },
+            x: 3,
+        };
+        assert_eq!(ours(&fine).unwrap(), r#"{"a":{"x":1,"a":2},"x":3}"#);
     }
 
     /// A map's members, written in the order given, repeated names included.
