@@ -150,18 +150,12 @@ impl<'o> Writer<'o> {
     /// targets a short string that needs no escape, as names and most values are, is
     /// copied inline by [`plain_short`](Self::plain_short) without a call; other targets
     /// keep the smaller code.
-    #[cfg(target_pointer_width = "64")]
-    #[inline(always)]
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn escaped(&mut self, s: &str) -> Result {
+        #[cfg(target_pointer_width = "64")]
         if self.plain_short(s.as_bytes()) {
             return Ok(());
         }
-        self.escaped_any(s)
-    }
-
-    /// [`escaped`](Self::escaped) on other targets.
-    #[cfg(not(target_pointer_width = "64"))]
-    fn escaped(&mut self, s: &str) -> Result {
         self.escaped_any(s)
     }
 
@@ -204,8 +198,9 @@ impl<'o> Writer<'o> {
     /// to 32 bytes, two 8-byte words for 8 to 15, two 4-byte ones for 4 to 7, and the
     /// first, middle and last byte for fewer, which between them hold every byte. The
     /// words are checked for bytes that need an escape and written as they were loaded
-    /// ([`copy::overlapping`]). `false`, with nothing written, for a longer string, one
-    /// that needs an escape, or too little room: the general path then decides.
+    /// ([`copy::overlapping`]; fewer than 4 bytes through [`copy::short`]). `false`, with
+    /// nothing written, for a longer string, one that needs an escape, or too little room:
+    /// the general path then decides.
     #[cfg(target_pointer_width = "64")]
     #[inline(always)]
     fn plain_short(&mut self, bytes: &[u8]) -> bool {
@@ -245,17 +240,8 @@ impl<'o> Writer<'o> {
             (bytes.first(), bytes.get(n / 2), bytes.last())
         {
             let word = (FILL << 24) | u64::from(a) | (u64::from(b) << 8) | (u64::from(c) << 16);
-            if json::escape_lanes(word) != 0 {
+            if json::escape_lanes(word) != 0 || copy::short(dst, bytes).is_none() {
                 return false;
-            }
-            if let Some(d) = dst.first_mut() {
-                *d = a;
-            }
-            if let Some(d) = dst.get_mut(n / 2) {
-                *d = b;
-            }
-            if let Some(d) = dst.last_mut() {
-                *d = c;
             }
         }
         self.len = self.len.wrapping_add(n);
