@@ -10,7 +10,7 @@
 //! - no object has two members with the same name: each name is compared, as written,
 //!   with the names before it in the same object, found through a table of their offsets
 //!   (at most [`MAX_MEMBERS`] open at once, as verification allows), on 64-bit targets
-//!   only when its bit in a filter of the object's names is taken (see `name_bit`);
+//!   only when its bit in a filter of the object's names is taken (see `json::name_bit`);
 //! - objects and arrays nest at most [`Validation::DEFAULT_MAX_DEPTH`] deep;
 //! - numbers follow the JSON grammar: integers in decimal, finite floats as Rust prints
 //!   them (`{}`, or `{:e}` far from 1) with `.0` added to a whole number so that it
@@ -337,7 +337,7 @@ impl<'o> Writer<'o> {
     /// names before it in the same object, then the colon. Returns where the name's
     /// canonical text (between the quotes) is in the output.
     ///
-    /// `seen` has the [`name_bit`] of every earlier name of the object set: a name whose bit
+    /// `seen` has the [`json::name_bit`] of every earlier name of the object set: a name whose bit
     /// is clear is new, and only one whose bit is set is compared with the others.
     #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn name(
@@ -359,7 +359,7 @@ impl<'o> Writer<'o> {
         }
         let end = self.len;
         let name = self.out.get(start..end).unwrap_or_default();
-        let bit = name_bit(name);
+        let bit = json::name_bit(name);
         let earlier = if *seen & bit == 0 {
             &[]
         } else {
@@ -457,30 +457,6 @@ impl fmt::Write for Writer<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.extend(s.as_bytes()).map_err(|_| fmt::Error)
     }
-}
-
-/// One of 64 bits standing for a canonical member name, from its length and its first,
-/// second and last bytes: names with different bits differ, so a new name is compared with
-/// the earlier ones of its object only when its bit is already taken (for the few names
-/// of a claims set, seldom). Not constant time, as nothing in the writer is: names are not
-/// secrets.
-#[cfg(target_pointer_width = "64")]
-fn name_bit(name: &[u8]) -> u64 {
-    let byte = |b: Option<&u8>| u32::from(b.copied().unwrap_or(0));
-    let len = name.len() as u32;
-    let mix = byte(name.first())
-        .wrapping_add(byte(name.get(1)).wrapping_mul(5))
-        .wrapping_add(byte(name.last()).wrapping_mul(11))
-        .wrapping_add(len.wrapping_mul(3));
-    1 << (mix & 63)
-}
-
-/// On other targets every name takes all the bits, so each name after an object's first is
-/// compared with the earlier ones: a microcontroller's firmware keeps the smaller code
-/// (136 B less on a Cortex-M4) rather than the few hundred instructions per token.
-#[cfg(not(target_pointer_width = "64"))]
-const fn name_bit(_: &[u8]) -> u64 {
-    u64::MAX
 }
 
 /// A member name: a field name, or a map key to be serialized.
