@@ -482,7 +482,7 @@ struct Compound<'w, 'o> {
     first: bool,
     /// Where this object's names start in the table.
     names_base: usize,
-    /// The [`name_bit`]s of the names written in this object.
+    /// The [`json::name_bit`]s of the names written in this object.
     seen: u64,
     /// A struct variant, `{"variant":{...}}`: the names base of the outer object, which
     /// needs a closing brace of its own.
