@@ -483,10 +483,12 @@ lanes! {
 /// (wrapping) less `hi - lo` (saturating) is zero exactly inside it, and that test makes
 /// the range's mask; the masks' union is the verdict, and each selects its range's
 /// offset (the same offsets as the word codecs), with no table. A loop over the sixteen
-/// lanes is what the compiler makes one vector instruction per operation of (an
-/// addition, an unsigned saturating subtraction, a comparison with zero, an AND, an OR):
-/// on x86-64 the loop over a block has 44 instructions on vector registers, where the
-/// thresholds took 55 (89 in all, against 100). Packing the sextets into bytes
+/// lanes is what the compiler makes vector instructions of, a few per range: on x86-64
+/// an addition, then the zero test of the saturating difference as a minimum and an
+/// equality (`pminub`, `pcmpeqb`; one equality for `-` and `_`), on AArch64 an addition
+/// and an unsigned comparison (`cmhi`; `cmeq`), then ANDs and ORs. On x86-64 the loop
+/// over a block has 44 instructions on vector registers, where the thresholds took 55
+/// (89 in all, against 100). Packing the sextets into bytes
 /// runs on the two 64-bit halves with the 64-bit codec's shifts and masks; only the last
 /// step, gathering three bytes out of each four, would need a byte shuffle, which x86-64's
 /// baseline lacks (SSSE3's `pshufb`).
