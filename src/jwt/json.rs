@@ -528,8 +528,9 @@ pub(crate) fn parse_u64(number: &[u8]) -> Option<u64> {
             let (head, tail) = number.split_at(number.len().min(19));
             let mut n = 0u64;
             // Eight digits at a time on 64-bit targets (nine to sixteen digits, a date's
-            // ten among them, as two steps side by side). Not on wasm, though it has 64-bit arithmetic: there it measured
-            // no faster (`examples/wasm/bench.mjs`) and took 202 B more module.
+            // ten among them, as two steps side by side). Not on wasm, though it has
+            // 64-bit arithmetic: there it measured no faster (`examples/wasm/bench.mjs`)
+            // and took 202 B more module.
             #[cfg(target_pointer_width = "64")]
             let head = {
                 // Nine to sixteen digits (a date has ten): the last eight, and the ones
@@ -895,8 +896,7 @@ fn digits_end(bytes: &[u8], mut i: usize) -> usize {
 const fn non_digit_lanes(v: u64) -> u64 {
     const LANES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = LANES.wrapping_mul(0xf0);
-    const ZEROS: u64 = LANES.wrapping_mul(b'0' as u64);
-    ((v & HIGH) ^ ZEROS) | ((v.wrapping_add(LANES.wrapping_mul(6)) & HIGH) ^ ZEROS)
+    ((v & HIGH) ^ DIGIT_ZEROS) | ((v.wrapping_add(LANES.wrapping_mul(6)) & HIGH) ^ DIGIT_ZEROS)
 }
 
 /// The length of the number at the start of `bytes`, checked against the grammar of
@@ -905,16 +905,15 @@ const fn non_digit_lanes(v: u64) -> u64 {
 fn number_len(bytes: &[u8]) -> Result<usize, JsonError> {
     // NUL is never part of a number, so it stands in for the end of the input.
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
-    let digits_end = |i: usize| digits_end(bytes, i);
     let mut i = usize::from(at(0) == b'-');
     match at(i) {
         b'0' => i = i.saturating_add(1),
-        b'1'..=b'9' => i = digits_end(i.saturating_add(1)),
+        b'1'..=b'9' => i = digits_end(bytes, i.saturating_add(1)),
         _ => return Err(JsonError::InvalidNumber),
     }
     if at(i) == b'.' {
         let start = i.saturating_add(1);
-        i = digits_end(start);
+        i = digits_end(bytes, start);
         if i == start {
             return Err(JsonError::InvalidNumber);
         }
@@ -924,7 +923,7 @@ fn number_len(bytes: &[u8]) -> Result<usize, JsonError> {
         if matches!(at(start), b'+' | b'-') {
             start = start.saturating_add(1);
         }
-        i = digits_end(start);
+        i = digits_end(bytes, start);
         if i == start {
             return Err(JsonError::InvalidNumber);
         }
