@@ -905,15 +905,17 @@ const fn non_digit_lanes(v: u64) -> u64 {
 fn number_len(bytes: &[u8]) -> Result<usize, JsonError> {
     // NUL is never part of a number, so it stands in for the end of the input.
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    // A closure, not direct calls: wasm's module came out 40 B larger with those.
+    let digits_end = |i: usize| digits_end(bytes, i);
     let mut i = usize::from(at(0) == b'-');
     match at(i) {
         b'0' => i = i.saturating_add(1),
-        b'1'..=b'9' => i = digits_end(bytes, i.saturating_add(1)),
+        b'1'..=b'9' => i = digits_end(i.saturating_add(1)),
         _ => return Err(JsonError::InvalidNumber),
     }
     if at(i) == b'.' {
         let start = i.saturating_add(1);
-        i = digits_end(bytes, start);
+        i = digits_end(start);
         if i == start {
             return Err(JsonError::InvalidNumber);
         }
@@ -923,7 +925,7 @@ fn number_len(bytes: &[u8]) -> Result<usize, JsonError> {
         if matches!(at(start), b'+' | b'-') {
             start = start.saturating_add(1);
         }
-        i = digits_end(bytes, start);
+        i = digits_end(start);
         if i == start {
             return Err(JsonError::InvalidNumber);
         }
