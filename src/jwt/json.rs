@@ -60,9 +60,11 @@
 //! # Bounded work and memory
 //!
 //! Nothing recurses. The parser's state is a fixed [`MAX_DEPTH`]-entry stack of open
-//! containers (one byte each) and a fixed table of [`MAX_MEMBERS`] offsets, one per open
-//! member name, pointing at its canonical spelling in the already-written output: about
-//! 600 bytes on a 32-bit target.
+//! containers (one byte each) and a fixed-capacity table of [`MAX_MEMBERS`] offsets, one
+//! per open member name, pointing at its canonical spelling in the already-written
+//! output: about 600 bytes on a 32-bit target. The table is a `heapless::Vec`: only the
+//! entries pushed are read, so its 0.5 KiB (1 KiB on 64-bit targets) is not cleared
+//! before each parse.
 //!
 //! Each new member name is compared with the names before it in the same object, found
 //! through the table, by a plain memory comparison. The obvious allocation-free
@@ -154,8 +156,7 @@ fn canonicalize_into(
         // with another byte links one more.
         frames: [0; MAX_DEPTH],
         depth: 0,
-        keys: [0; MAX_MEMBERS],
-        open_keys: 0,
+        keys: heapless::Vec::new(),
         top_names: NameFilter::default(),
         captures,
         capturing: None,
@@ -962,9 +963,7 @@ struct Canonicalizer<'b> {
     /// How many entries of `frames` are in use.
     depth: usize,
     /// The canonical offset (just after the opening quote) of each open member name.
-    keys: [usize; MAX_MEMBERS],
-    /// How many entries of `keys` are in use.
-    open_keys: usize,
+    keys: heapless::Vec<usize, MAX_MEMBERS>,
     /// The [`name_bit`]s of the top-level object's member names so far.
     top_names: NameFilter,
     /// The top-level members being looked for, and where their values are.
@@ -1065,7 +1064,7 @@ impl Canonicalizer<'_> {
         self.skip_whitespace();
         match self.peek() {
             Some(b'{') => {
-                let frame = u8::try_from(self.open_keys).map_err(|_| JsonError::TooManyMembers)?;
+                let frame = u8::try_from(self.keys.len()).map_err(|_| JsonError::TooManyMembers)?;
                 self.open(frame)?;
                 self.skip_whitespace();
                 if self.peek() == Some(b'}') {
@@ -1126,18 +1125,11 @@ impl Canonicalizer<'_> {
             let start = at.saturating_add(1);
             let compare_from = if top {
                 let name = buf.get(start..colon).unwrap_or_default();
-                top_names_from(&mut self.top_names, name, first, self.open_keys)
+                top_names_from(&mut self.top_names, name, first, self.keys.len())
             } else {
                 first
             };
-            add_name(
-                &mut self.keys,
-                &mut self.open_keys,
-                compare_from,
-                buf,
-                start,
-                colon,
-            )?;
+            add_name(&mut self.keys, compare_from, buf, start, colon)?;
             let value = colon.saturating_add(1);
             if top {
                 let name = buf.get(start..colon.saturating_sub(1)).unwrap_or_default();
@@ -1230,16 +1222,9 @@ impl Canonicalizer<'_> {
         let mut first = self.first_key();
         if self.depth == 1 {
             let name = self.buf.get(start..self.w).unwrap_or_default();
-            first = top_names_from(&mut self.top_names, name, first, self.open_keys);
+            first = top_names_from(&mut self.top_names, name, first, self.keys.len());
         }
-        add_name(
-            &mut self.keys,
-            &mut self.open_keys,
-            first,
-            self.buf,
-            start,
-            self.w,
-        )
+        add_name(&mut self.keys, first, self.buf, start, self.w)
     }
 
     /// The index in `keys` of the innermost object's first member name.
@@ -1264,7 +1249,7 @@ impl Canonicalizer<'_> {
     fn close(&mut self) -> Result<(), JsonError> {
         self.depth = self.depth.checked_sub(1).ok_or(JsonError::Syntax)?;
         match self.frames.get(self.depth) {
-            Some(&frame) if frame != ARRAY => self.open_keys = usize::from(frame),
+            Some(&frame) if frame != ARRAY => self.keys.truncate(usize::from(frame)),
             _ => {}
         }
         self.copy(1)
@@ -1417,11 +1402,10 @@ impl Canonicalizer<'_> {
 }
 
 /// Adds the name `buf[start..end]` (its content and closing quote) to the open names in
-/// `keys[..open_keys]`, refusing a duplicate among those of its object, `keys[first..]`
-/// (none if `first` is `open_keys`).
+/// `keys`, refusing a duplicate among those of its object, `keys[first..]` (none if
+/// `first` is `keys.len()`).
 fn add_name(
-    keys: &mut [usize; MAX_MEMBERS],
-    open_keys: &mut usize,
+    keys: &mut heapless::Vec<usize, MAX_MEMBERS>,
     first: usize,
     buf: &[u8],
     start: usize,
@@ -1434,15 +1418,14 @@ fn add_name(
     // length its second byte fixes), so matching bytes means matching units up to the
     // quote; a raw `"` is never a unit, so the earlier name ends there too. Each name is
     // compared with at most `MAX_MEMBERS - 1` others.
-    let others = keys.get(first..*open_keys).unwrap_or_default();
+    let others = keys.get(first..).unwrap_or_default();
     if others
         .iter()
         .any(|&other| buf.get(other..).is_some_and(|o| starts_with_short(o, name)))
     {
         return Err(JsonError::DuplicateMember);
     }
-    *keys.get_mut(*open_keys).ok_or(JsonError::TooManyMembers)? = start;
-    *open_keys = open_keys.saturating_add(1);
+    keys.push(start).map_err(|_| JsonError::TooManyMembers)?;
     Ok(())
 }
 
@@ -1457,7 +1440,8 @@ type NameFilter = ();
 /// Where the names to compare a new top-level member name with start in `keys`: at
 /// `first`, the object's first name, unless the name's [`name_bit`] is new in `seen` (the
 /// bits of the object's names so far, which it joins), when there is nothing to compare
-/// and the answer is `open_keys`. `name` is the canonical name with its closing quote.
+/// and the answer is `open_keys`, the number of names in `keys`. `name` is the canonical
+/// name with its closing quote.
 ///
 /// Only on 64-bit targets; elsewhere every name is compared, in less code.
 #[cfg(target_pointer_width = "64")]
