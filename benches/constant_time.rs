@@ -14,6 +14,7 @@
 //!   payload has been decoded, wherever the character is.
 //! - `session-parse`: `SessionId::parse` of random valid IDs (decoding 43 characters).
 //! - `session-encode`: `SessionId::encode` of random IDs.
+//! - `refresh-parse`: `RefreshToken::parse` of random valid tokens (86 characters).
 //!
 //! The inputs come from a fixed seed and are built before the first measured call. The
 //! counts are compared by `.ci/constant-time`; run by hand:
@@ -31,6 +32,7 @@ use core::hint::black_box;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use rand_core::TryRng;
 use tokenstile::jwt::{self, Hs256Key, Validation};
+use tokenstile::refresh::RefreshToken;
 use tokenstile::session::SessionId;
 use tokenstile::{DecodeError, Error, UnixTime, VerifyError};
 
@@ -54,9 +56,11 @@ fn main() {
         "verify-malformed" => verify_malformed(),
         "session-parse" => session_parse(&mut rng),
         "session-encode" => session_encode(&mut rng),
+        "refresh-parse" => refresh_parse(&mut rng),
         _ => {
             eprintln!(
-                "usage: constant-time verify-forged|verify-malformed|session-parse|session-encode"
+                "usage: constant-time \
+                 verify-forged|verify-malformed|session-parse|session-encode|refresh-parse"
             );
             std::process::exit(2);
         }
@@ -98,7 +102,22 @@ fn session_encode(rng: &mut StandInRng) -> usize {
     ids.len()
 }
 
-/// The fixture token's key, its three segments, and the policy and clock that accept it.
+fn refresh_parse(rng: &mut StandInRng) -> usize {
+    let tokens: Vec<String> = (0..RANDOM)
+        .map(|_| {
+            let mut bytes = [0u8; 64];
+            rng.try_fill_bytes(&mut bytes).expect("infallible");
+            Base64UrlUnpadded::encode_string(&bytes)
+        })
+        .collect();
+    for token in &tokens {
+        let parsed = measured(|| RefreshToken::parse(black_box(token)));
+        assert!(parsed.is_ok(), "a valid refresh token must parse");
+    }
+    tokens.len()
+}
+
+/// The fixture token, its key, and the policy and clock that accept it.
 struct Fixture {
     key: Hs256Key,
     token: String,
@@ -129,9 +148,9 @@ impl Fixture {
         (next(), next(), next())
     }
 
-    /// Verifies each token once unmeasured (so that anything done once, such as the
-    /// detection of CPU features, is done), then once measured each, and checks the
-    /// verdict.
+    /// Verifies the first token once unmeasured, so that anything done once (the
+    /// detection of CPU features) is done, then each token once measured, and checks each
+    /// verdict; returns how many were measured.
     fn verify_each(
         &self,
         tokens: &[String],
