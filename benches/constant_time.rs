@@ -76,6 +76,24 @@ fn measured<R>(op: impl FnOnce() -> R) -> R {
     op()
 }
 
+/// Runs `op` on the first input once unmeasured, so that anything done once (the detection
+/// of CPU features) is done, then on each input once measured, and checks each result;
+/// returns how many calls were measured.
+fn measure_each<I, R: core::fmt::Debug>(
+    inputs: &[I],
+    mut op: impl FnMut(&I) -> R,
+    expected: impl Fn(&R) -> bool,
+) -> usize {
+    if let Some(first) = inputs.first() {
+        black_box(op(first));
+    }
+    for input in inputs {
+        let result = measured(|| op(input));
+        assert!(expected(&result), "unexpected result {result:?}");
+    }
+    inputs.len()
+}
+
 fn session_parse(rng: &mut StandInRng) -> usize {
     let ids: Vec<String> = (0..RANDOM)
         .map(|_| {
@@ -84,11 +102,11 @@ fn session_parse(rng: &mut StandInRng) -> usize {
                 .encode_string()
         })
         .collect();
-    for id in &ids {
-        let parsed = measured(|| SessionId::parse(black_box(id)));
-        assert!(parsed.is_ok(), "a valid ID must parse");
-    }
-    ids.len()
+    measure_each(
+        &ids,
+        |id| SessionId::parse(black_box(id)).map(|_| ()),
+        Result::is_ok,
+    )
 }
 
 fn session_encode(rng: &mut StandInRng) -> usize {
@@ -96,10 +114,11 @@ fn session_encode(rng: &mut StandInRng) -> usize {
         .map(|_| SessionId::generate(&mut *rng).expect("the stand-in RNG never fails"))
         .collect();
     let mut out = [0u8; SessionId::ENCODED_LEN];
-    for id in &ids {
-        black_box(measured(|| black_box(id).encode(&mut out).len()));
-    }
-    ids.len()
+    measure_each(
+        &ids,
+        |id| black_box(id).encode(&mut out).len(),
+        |&len| len == SessionId::ENCODED_LEN,
+    )
 }
 
 fn refresh_parse(rng: &mut StandInRng) -> usize {
@@ -110,11 +129,11 @@ fn refresh_parse(rng: &mut StandInRng) -> usize {
             Base64UrlUnpadded::encode_string(&bytes)
         })
         .collect();
-    for token in &tokens {
-        let parsed = measured(|| RefreshToken::parse(black_box(token)));
-        assert!(parsed.is_ok(), "a valid refresh token must parse");
-    }
-    tokens.len()
+    measure_each(
+        &tokens,
+        |token| RefreshToken::parse(black_box(token)).map(|_| ()),
+        Result::is_ok,
+    )
 }
 
 /// The fixture token, its key, and the policy and clock that accept it.
@@ -148,16 +167,14 @@ impl Fixture {
         (next(), next(), next())
     }
 
-    /// Verifies the first token once unmeasured, so that anything done once (the
-    /// detection of CPU features) is done, then each token once measured, and checks each
-    /// verdict; returns how many were measured.
+    /// Verifies each token as [`measure_each`] runs an operation, and checks its verdict.
     fn verify_each(
         &self,
         tokens: &[String],
         expected: impl Fn(&Result<(), Error>) -> bool,
     ) -> usize {
         let mut scratch = [0u8; 512];
-        let mut verify = |token: &str| {
+        let verify = |token: &String| {
             jwt::verify::<Claims<'_>, _>(
                 &self.key,
                 black_box(token),
@@ -167,14 +184,7 @@ impl Fixture {
             )
             .map(|_| ())
         };
-        if let Some(first) = tokens.first() {
-            black_box(verify(first)).ok();
-        }
-        for token in tokens {
-            let verdict = measured(|| verify(token));
-            assert!(expected(&verdict), "unexpected verdict {verdict:?}");
-        }
-        tokens.len()
+        measure_each(tokens, verify, expected)
     }
 }
 

@@ -1,6 +1,6 @@
-//! The token every benchmark signs and verifies, shared by the benchmarks (`jwt.rs`) and
-//! the instruction counters (`instructions.rs`, `instructions_store.rs`,
-//! `instructions_peers.rs`).
+//! The token every benchmark signs and verifies, shared by the benchmarks (`jwt.rs`), the
+//! instruction counters (`instructions.rs`, `instructions_store.rs`,
+//! `instructions_peers.rs`) and the constant-time check's program (`constant_time.rs`).
 
 #![allow(clippy::arithmetic_side_effects)] // `now + 3600` on a clock far from the end of time
 

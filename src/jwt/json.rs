@@ -1440,16 +1440,16 @@ type NameFilter = ();
 /// Where the names to compare a new top-level member name with start in `keys`: at
 /// `first`, the object's first name, unless the name's [`name_bit`] is new in `seen` (the
 /// bits of the object's names so far, which it joins), when there is nothing to compare
-/// and the answer is `open_keys`, the number of names in `keys`. `name` is the canonical
-/// name with its closing quote.
+/// and the answer is `open`, the number of names in `keys`. `name` is the canonical name
+/// with its closing quote.
 ///
 /// Only on 64-bit targets; elsewhere every name is compared, in less code.
 #[cfg(target_pointer_width = "64")]
-fn top_names_from(seen: &mut NameFilter, name: &[u8], first: usize, open_keys: usize) -> usize {
+fn top_names_from(seen: &mut NameFilter, name: &[u8], first: usize, open: usize) -> usize {
     let bit = name_bit(name.split_last().map_or(name, |(_, content)| content));
     let taken = *seen & bit != 0;
     *seen |= bit;
-    if taken { first } else { open_keys }
+    if taken { first } else { open }
 }
 
 #[cfg(not(target_pointer_width = "64"))]
