@@ -122,13 +122,7 @@ fn session_encode(rng: &mut StandInRng) -> usize {
 }
 
 fn refresh_parse(rng: &mut StandInRng) -> usize {
-    let tokens: Vec<String> = (0..RANDOM)
-        .map(|_| {
-            let mut bytes = [0u8; 64];
-            rng.try_fill_bytes(&mut bytes).expect("infallible");
-            Base64UrlUnpadded::encode_string(&bytes)
-        })
-        .collect();
+    let tokens: Vec<String> = (0..RANDOM).map(|_| random_base64(rng, 64)).collect();
     measure_each(
         &tokens,
         |token| RefreshToken::parse(black_box(token)).map(|_| ()),
@@ -194,24 +188,20 @@ fn verify_forged(rng: &mut StandInRng) -> usize {
     let payload_len = Base64UrlUnpadded::decode_vec(payload)
         .expect("the fixture's payload decodes")
         .len();
-    let mut random = |len: usize| {
-        let mut bytes = vec![0u8; len];
-        rng.try_fill_bytes(&mut bytes).expect("infallible");
-        Base64UrlUnpadded::encode_string(&bytes)
-    };
     let mut tokens: Vec<String> = (0..RANDOM)
-        .map(|_| format!("{header}.{}.{}", random(payload_len), random(32)))
+        .map(|_| {
+            let payload = random_base64(rng, payload_len);
+            format!("{header}.{payload}.{}", random_base64(rng, 32))
+        })
         .collect();
     // The fixture's MAC with one character changed: the first 6 * at / 8 bytes still match.
     for at in [0, 1, 8, 20, 40, 41] {
-        let forged: String = signature
-            .char_indices()
-            .map(|(i, c)| match (i == at, c) {
-                (false, c) => c,
-                (true, 'A') => 'B',
-                (true, _) => 'A',
-            })
-            .collect();
+        let other = if signature.chars().nth(at) == Some('A') {
+            'B'
+        } else {
+            'A'
+        };
+        let forged = with_char_at(signature, at, other);
         tokens.push(format!("{header}.{payload}.{forged}"));
     }
     fixture.verify_each(&tokens, |verdict| {
@@ -226,14 +216,25 @@ fn verify_malformed() -> usize {
     let mut tokens = Vec::new();
     for at in [0, 1, 17, 100, last.saturating_sub(1), last] {
         for bad in ['+', '/', '=', '!', ' ', '\u{7f}'] {
-            let malformed: String = payload
-                .char_indices()
-                .map(|(i, c)| if i == at { bad } else { c })
-                .collect();
+            let malformed = with_char_at(payload, at, bad);
             tokens.push(format!("{header}.{malformed}.{signature}"));
         }
     }
     fixture.verify_each(&tokens, |verdict| {
         matches!(verdict, Err(Error::Decode(DecodeError::Base64)))
     })
+}
+
+/// `len` bytes from `rng`, in canonical unpadded base64url.
+fn random_base64(rng: &mut StandInRng, len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    rng.try_fill_bytes(&mut bytes).expect("infallible");
+    Base64UrlUnpadded::encode_string(&bytes)
+}
+
+/// `text` with its character at `at` replaced by `c`.
+fn with_char_at(text: &str, at: usize, c: char) -> String {
+    text.char_indices()
+        .map(|(i, old)| if i == at { c } else { old })
+        .collect()
 }
