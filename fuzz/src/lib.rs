@@ -55,6 +55,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("base64_differential", base64_differential),
     ("sign_json_differential", sign_json_differential),
     ("claims_de_differential", claims_de_differential),
+    ("flat_differential", flat_differential),
 ];
 
 /// The secret every target signs and verifies with.
@@ -1728,5 +1729,52 @@ pub fn claims_de_differential(data: &[u8]) {
             "{}: ours {ours:?}, serde-json-core {theirs:?}",
             String::from_utf8_lossy(&payload)
         ),
+    }
+}
+
+/// Arbitrary bytes as the payload of a validly signed token, verified as they are and again
+/// after a space, under every policy and into three claims types.
+///
+/// A payload that is a flat object in canonical form is read by verification's fast
+/// reader (`src/jwt/json/flat.rs`); the space in front sends the same JSON to the
+/// canonicalizer, which skips it. Invariant: the two give the same result, the claims and
+/// the registered claims when accepted, the same error otherwise, whoever read which.
+pub fn flat_differential(data: &[u8]) {
+    let key = key();
+    let now = UnixTime::from_secs(NOW);
+    let spaced = [b" ".as_slice(), data].concat();
+    for policy in policies() {
+        // The space lengthens the token, which must not change a verdict by itself.
+        let policy = policy.with_max_token_len(usize::MAX);
+        let verify = |payload: &[u8]| {
+            let token = forge(SECRET, br#"{"alg":"HS256"}"#, payload);
+            let mut scratch = vec![0u8; token.len() * 3 + 64];
+            [
+                format!(
+                    "{:?}",
+                    jwt::verify::<AppClaims<'_>, _>(&key, &token, &policy, now, &mut scratch)
+                ),
+                format!(
+                    "{:?}",
+                    jwt::verify::<DifferentialClaims, _>(&key, &token, &policy, now, &mut scratch)
+                ),
+                format!(
+                    "{:?}",
+                    jwt::verify::<serde::de::IgnoredAny, _>(
+                        &key,
+                        &token,
+                        &policy,
+                        now,
+                        &mut scratch
+                    )
+                ),
+            ]
+        };
+        let (direct, canonicalized) = (verify(data), verify(&spaced));
+        assert!(
+            direct == canonicalized,
+            "{}: as sent {direct:?}, after a space {canonicalized:?}",
+            String::from_utf8_lossy(data)
+        );
     }
 }

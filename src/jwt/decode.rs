@@ -89,20 +89,29 @@ where
         return Err(VerifyError::Signature.into());
     }
 
-    // Authenticated from here on. One pass validates the payload, rewrites it in canonical
-    // form and notes where the registered claims' values are.
+    // Authenticated from here on. One pass validates the payload and notes where the
+    // registered claims' values are: for a flat object already in canonical form (the
+    // common case) a reader of that shape alone, otherwise the canonicalizer, which also
+    // rewrites the payload in canonical form. Both give the same verdicts (see
+    // `json::read_flat`).
     let (payload, rest) = scratch.split_at_mut(payload_len.min(scratch.len()));
     // Built here rather than copied from a constant, which would put its mostly zero
     // bytes in flash.
     let mut captures = json::Captures::new(registered_index);
-    let canonical_len = json::canonicalize_capturing(payload, policy.max_depth, &mut captures)
-        .map_err(VerifyError::Payload)?;
-    let payload: &'s [u8] = payload;
-    let payload = payload.get(..canonical_len).unwrap_or_default();
+    let payload: &'s [u8] = if json::read_flat(payload, policy.max_depth, &mut captures) {
+        payload
+    } else {
+        captures.clear();
+        let canonical_len = json::canonicalize_capturing(payload, policy.max_depth, &mut captures)
+            .map_err(VerifyError::Payload)?;
+        let payload: &'s [u8] = payload;
+        payload.get(..canonical_len).unwrap_or_default()
+    };
 
-    // The canonical payload is UTF-8 because the input was (checked by the canonicalizer)
-    // and the rewrite keeps it so; this check is on ASCII words for most payloads. From
-    // here on strings are cut out of `text` at quotes, never validated again.
+    // The canonical payload is UTF-8 if the input was (the canonicalizer checks that first,
+    // and the rewrite keeps it so; the flat reader leaves it to this check, which gives the
+    // canonicalizer's verdict). On ASCII words for most payloads. From here on strings are
+    // cut out of `text` at quotes, never validated again.
     let text = core::str::from_utf8(payload)
         .map_err(|_| VerifyError::Payload(crate::JsonError::InvalidUtf8))?;
 

@@ -1,7 +1,11 @@
 //! Strict, bounded JSON: validation and canonicalization of JWT headers and payloads.
 //!
 //! Every header (read before the MAC is checked, so attacker input) and every payload
-//! passes through [`canonicalize`] before anything else looks at its bytes.
+//! passes through [`canonicalize`] before anything else looks at its bytes; on 64-bit
+//! targets a payload that is already canonical and flat (an object of strings without
+//! escapes, numbers and literals, which is how most tokens' claims are written) is
+//! instead checked to be exactly that by [`read_flat`], which takes nothing that
+//! [`canonicalize`] would refuse or rewrite (see [`flat`]).
 //! `serde-json-core` alone is not a validator: it skips ignored fields loosely (`"x":tru`
 //! passes), has no nesting limit, takes raw control characters, and cannot decode a
 //! surrogate pair. This module closes those holes, so the JSON that the rest of the crate
@@ -98,8 +102,10 @@
 use crate::JsonError;
 
 mod de;
+mod flat;
 
 pub(crate) use de::{DeError, from_canonical};
+pub(crate) use flat::read_flat;
 
 /// Hard upper bound on nesting depth (the top-level object counts as depth 1).
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -207,12 +213,12 @@ impl Outline {
 
     /// The `i`-th place noted, if there is one.
     pub(crate) fn get(&self, i: usize) -> Option<Place> {
-        self.places.get(..self.len)?.get(i).copied()
+        self.places().get(i).copied()
     }
 
-    /// Notes where a member is, if there is room and its offsets fit. Leaving one out only
-    /// makes the deserializer find it the slow way.
-    fn place(&mut self, name: usize, value: usize, end: usize) {
+    /// Notes where a member is, if there is room and its offsets fit; whether it did.
+    /// Leaving one out only makes the deserializer find it the slow way.
+    fn place(&mut self, name: usize, value: usize, end: usize) -> bool {
         if let (Some(slot), Ok(name), Ok(value), Ok(end)) = (
             self.places.get_mut(self.len),
             u16::try_from(name),
@@ -221,7 +227,15 @@ impl Outline {
         ) {
             *slot = Place { name, value, end };
             self.len = self.len.saturating_add(1);
+            true
+        } else {
+            false
         }
+    }
+
+    /// The places noted, in document order.
+    fn places(&self) -> &[Place] {
+        self.places.get(..self.len).unwrap_or_default()
     }
 }
 
@@ -273,6 +287,12 @@ impl Captures {
     /// Where the first top-level members that needed no rewriting are.
     pub(crate) fn outline(&self) -> Outline {
         self.outline
+    }
+
+    /// Forgets every value found and every place, as if new.
+    pub(crate) fn clear(&mut self) {
+        self.count = 0;
+        self.outline.len = 0;
     }
 
     /// Notes a value; an error if there is no room, which cannot happen while names are
@@ -1155,7 +1175,8 @@ impl Canonicalizer<'_> {
                 if let Some((name, start)) = self.capturing.take() {
                     captures.record(name, start, end, true)?;
                 }
-                captures.outline.place(start, value, end);
+                // A member left out is read by scanning.
+                let _ = captures.outline.place(start, value, end);
             }
             // `,` and the next member, or whatever else follows, for the general reader.
             if buf.get(end) != Some(&b',') {

@@ -1,8 +1,9 @@
 //! A `serde` deserializer over canonical JSON: how [`verify`](crate::jwt::verify) hands the
 //! caller's claims type the members of an authenticated payload.
 //!
-//! The payload has already passed [`canonicalize`](super::canonicalize), so this reader
-//! does not validate JSON again: there is no whitespace to skip, every number matches the
+//! The payload has already passed [`canonicalize`](super::canonicalize) (or
+//! [`read_flat`](super::read_flat), which takes only what that would leave unchanged), so
+//! this reader does not validate JSON again: there is no whitespace to skip, every number matches the
 //! grammar, every string is UTF-8 with only the canonical escapes, no object repeats a
 //! name, and nesting is bounded. It still never panics and never reads out of bounds on
 //! any input; on bytes that are not canonical JSON it returns an error.
