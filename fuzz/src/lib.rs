@@ -1733,7 +1733,8 @@ pub fn claims_de_differential(data: &[u8]) {
 }
 
 /// Arbitrary bytes as the payload of a validly signed token, verified as they are and again
-/// after a space, under every policy and into three claims types.
+/// after a space, under every policy (and a lax one that allows no nesting at all) and
+/// into three claims types.
 ///
 /// A payload that is a flat object in canonical form is read by verification's fast
 /// reader (`src/jwt/json/flat.rs`); the space in front sends the same JSON to the
@@ -1743,11 +1744,13 @@ pub fn flat_differential(data: &[u8]) {
     let key = key();
     let now = UnixTime::from_secs(NOW);
     let spaced = [b" ".as_slice(), data].concat();
-    for policy in policies() {
+    let flat_only = policies()[1].with_max_depth(1);
+    for policy in policies().into_iter().chain([flat_only]) {
         // The space lengthens the token, which must not change a verdict by itself.
         let policy = policy.with_max_token_len(usize::MAX);
         let verify = |payload: &[u8]| {
-            let token = forge(SECRET, br#"{"alg":"HS256"}"#, payload);
+            // With the `typ` the third policy asks for, so that every policy reads payloads.
+            let token = forge(SECRET, br#"{"alg":"HS256","typ":"JWT"}"#, payload);
             let mut scratch = vec![0u8; token.len() * 3 + 64];
             [
                 format!(

@@ -319,7 +319,7 @@ pub(super) fn check_registered(index: usize, raw: &[u8]) -> Result<(), Claim> {
     if ok { Ok(()) } else { Err(claim) }
 }
 
-/// Types the registered claims found by the canonicalizer, in the order they appear in the
+/// Types the registered claims found by the payload's reader, in the order they appear in the
 /// payload, unescaping strings into `spare` when they need it. A claim of the wrong JSON
 /// type is an error, never absent.
 fn registered_claims<'s>(

@@ -1,11 +1,11 @@
 //! Strict, bounded JSON: validation and canonicalization of JWT headers and payloads.
 //!
-//! Every header (read before the MAC is checked, so attacker input) and every payload
-//! passes through [`canonicalize`] before anything else looks at its bytes; on 64-bit
-//! targets a payload that is already canonical and flat (an object of strings without
-//! escapes, numbers and literals, which is how most tokens' claims are written) is
-//! instead checked to be exactly that by [`read_flat`], which takes nothing that
-//! [`canonicalize`] would refuse or rewrite (see [`flat`]).
+//! Every header (read before the MAC is checked, so attacker input) and every payload is
+//! validated before anything else looks at its bytes: by [`canonicalize`], or, on 64-bit
+//! targets, for a payload that is already canonical and flat (an object of strings
+//! without escapes, numbers and literals, which is how most tokens' claims are written)
+//! by [`read_flat`], which takes only what [`canonicalize`] returns unchanged, apart from
+//! UTF-8, which its caller checks (see [`flat`]).
 //! `serde-json-core` alone is not a validator: it skips ignored fields loosely (`"x":tru`
 //! passes), has no nesting limit, takes raw control characters, and cannot decode a
 //! surrogate pair. This module closes those holes, so the JSON that the rest of the crate
@@ -217,7 +217,9 @@ impl Outline {
     }
 
     /// Notes where a member is, if there is room and its offsets fit; whether it did.
-    /// Leaving one out only makes the deserializer find it the slow way.
+    /// The canonicalizer may leave one out, which only makes the deserializer find it the
+    /// slow way; [`read_flat`] gives up instead, since it finds duplicate names among the
+    /// places.
     fn place(&mut self, name: usize, value: usize, end: usize) -> bool {
         if let (Some(slot), Ok(name), Ok(value), Ok(end)) = (
             self.places.get_mut(self.len),
@@ -239,7 +241,8 @@ impl Outline {
     }
 }
 
-/// Top-level members to find while canonicalizing, and where their values ended up:
+/// Top-level members to find while reading a payload (by [`canonicalize_capturing`] or
+/// [`read_flat`]), and where their values are:
 /// ranges of the canonical output, in the order the members appear (each name at most
 /// once, since names do not repeat). It also keeps the [`Outline`] of the top-level
 /// members, found or not, that needed no rewriting.
@@ -511,7 +514,7 @@ pub(crate) fn is_ascii(bytes: &[u8]) -> bool {
 /// One of 64 bits standing for a canonical member name (its content, without quotes), from
 /// its length and its first, second and last bytes: names with different bits differ, so
 /// a new name need be compared with the earlier ones of its object only when its bit is
-/// already taken (for the few names of a claims set, seldom). Used by the reader and the
+/// already taken (for the few names of a claims set, seldom). Used by the readers and the
 /// claims writer. Not constant time: names are not secrets.
 #[cfg(target_pointer_width = "64")]
 pub(crate) fn name_bit(name: &[u8]) -> u64 {
@@ -2586,17 +2589,7 @@ mod tests {
             let mut text = String::new();
             write_styled(&v, &style, &mut text);
             let mut bytes = text.into_bytes();
-            for (at, kind, byte) in edits {
-                let i = at.index(bytes.len() + 1);
-                match kind {
-                    0 => bytes.insert(i, byte),
-                    1 if i < bytes.len() => bytes[i] = byte,
-                    _ if i < bytes.len() => {
-                        bytes.remove(i);
-                    }
-                    _ => bytes.push(byte),
-                }
-            }
+            apply_edits(&mut bytes, edits);
             check_against_serde_json(&bytes, MAX_DEPTH)?;
         }
 
@@ -2614,6 +2607,22 @@ mod tests {
             prop_assert!(count <= bytes.len());
             prop_assert!(elements(&bytes).count() <= bytes.len());
             let _ = parse_u64(&bytes);
+        }
+    }
+
+    /// Applies `edits` to `bytes` in turn, each `(where, kind, byte)`: kind 0 inserts the
+    /// byte, 1 replaces the byte there, 2 removes it (past the end, 1 and 2 append).
+    pub(super) fn apply_edits(bytes: &mut Vec<u8>, edits: Vec<(prop::sample::Index, u8, u8)>) {
+        for (at, kind, byte) in edits {
+            let i = at.index(bytes.len() + 1);
+            match kind {
+                0 => bytes.insert(i, byte),
+                1 if i < bytes.len() => bytes[i] = byte,
+                _ if i < bytes.len() => {
+                    bytes.remove(i);
+                }
+                _ => bytes.push(byte),
+            }
         }
     }
 

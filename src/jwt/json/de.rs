@@ -2,11 +2,12 @@
 //! caller's claims type the members of an authenticated payload.
 //!
 //! The payload has already passed [`canonicalize`](super::canonicalize) (or
-//! [`read_flat`](super::read_flat), which takes only what that would leave unchanged), so
-//! this reader does not validate JSON again: there is no whitespace to skip, every number matches the
-//! grammar, every string is UTF-8 with only the canonical escapes, no object repeats a
-//! name, and nesting is bounded. It still never panics and never reads out of bounds on
-//! any input; on bytes that are not canonical JSON it returns an error.
+//! [`read_flat`](super::read_flat), which takes only what that leaves unchanged, UTF-8
+//! aside, and the caller then checks that), so this reader does not validate JSON again:
+//! there is no whitespace to skip, every number matches the grammar, every string is UTF-8
+//! with only the canonical escapes, no object repeats a name, and nesting is bounded. It
+//! still never panics and never reads out of bounds on any input; on bytes that are not
+//! canonical JSON it returns an error.
 //!
 //! Strings without escapes are borrowed from the payload. A string with escapes (only `"`,
 //! `\` and control characters are escaped in canonical JSON) is unescaped into the spare
@@ -14,14 +15,15 @@
 //! every string; the spare room needed is at most the payload's length.
 //!
 //! Most members of a token's top-level object need no rewriting (no whitespace, no escapes),
-//! and the canonicalizer notes where those are ([`Outline`]): for them the name and the
-//! value's extent are taken from there, so the ends of names, strings and numbers are not
-//! looked for a second time. Anything else is read by scanning the canonical text, with
-//! the same result (the `agrees_with_serde_json_core` tests read both ways).
+//! and the reader that validated the payload notes where those are ([`Outline`]): for them
+//! the name and the value's extent are taken from there, so the ends of names, strings and
+//! numbers are not looked for a second time. Anything else is read by scanning the
+//! canonical text, with the same result (the `agrees_with_serde_json_core` tests read both
+//! ways).
 //!
 //! This replaces `serde-json-core`'s deserializer on the verification path: that one is a
 //! parser of raw JSON, so it re-checks whitespace, re-validates the UTF-8 of every string
-//! and scans strings for escapes byte by byte, all settled by the canonicalizer already.
+//! and scans strings for escapes byte by byte, all settled by the payload's reader already.
 //! `serde-json-core` stays as the reference this reader is tested against (the
 //! `differential` tests below), on every canonical input both accept.
 
@@ -61,7 +63,7 @@ impl de::Error for DeError {
 
 /// Reads `T` from canonical JSON `text`, which must be one value and nothing after it.
 /// Escaped strings are unescaped into `spare`. `outline` says where some of the top-level
-/// members are, as the canonicalizer noted them ([`Outline::EMPTY`] for none): those are
+/// members are, as the payload's reader noted them ([`Outline::EMPTY`] for none): those are
 /// read from there instead of being scanned.
 pub(crate) fn from_canonical<'s, T>(
     text: &'s str,

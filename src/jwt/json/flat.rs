@@ -9,11 +9,12 @@
 //! stack, no table of open names and no rewriting, and it only reads the buffer. Anything
 //! else, including every error, it leaves to the canonicalizer, which then decides as it
 //! always has: a payload this reader takes is one the canonicalizer takes unchanged, with
-//! the same captures and outline (the `agrees_with_the_canonicalizer` tests and the
-//! `flat_differential` fuzz target check it), so which of the two read a payload never
-//! changes a verdict.
+//! the same captures and outline, unless it is not UTF-8, which the caller's conversion to
+//! `str` then reports exactly as the canonicalizer does first of all (the
+//! `agrees_with_the_canonicalizer` tests and the `flat_differential` fuzz target check
+//! this). So which of the two read a payload never changes a verdict.
 //!
-//! Only on 64-bit targets, the servers where verification's time counts. Elsewhere
+//! Only on 64-bit targets, where servers run and verification's time counts. Elsewhere
 //! [`read_flat`] takes nothing, and every payload goes to the canonicalizer: a
 //! microcontroller's firmware keeps the smaller code (this reader is about 0.5 KiB on a
 //! Cortex-M4).
@@ -22,10 +23,12 @@ use super::Captures;
 #[cfg(target_pointer_width = "64")]
 use super::{MAX_PLACES, digits_end, name_bit, number_len, plain_string_end};
 
-/// If `buf` is a flat object that [`canonicalize_capturing`](super::canonicalize_capturing)
-/// would return unchanged, fills `captures` as it would (the values found and the place of
-/// every member) and returns `true`. Otherwise returns `false`, and `captures` must be
-/// [cleared](Captures::clear) before it is used again.
+/// Returns `true` only if `buf` is a flat object that
+/// [`canonicalize_capturing`](super::canonicalize_capturing) would return unchanged (but
+/// see UTF-8 below), having filled `captures` as that would (the values found and the
+/// place of every member). Otherwise returns `false`, and `captures` must be
+/// [cleared](Captures::clear) before it is used again: it may hold what was read before
+/// the reader gave up.
 ///
 /// The buffer's UTF-8 is not checked: the canonicalizer checks it before anything else, so
 /// a payload taken here that is not UTF-8 is [`JsonError::InvalidUtf8`](crate::JsonError)
@@ -92,7 +95,7 @@ fn read(buf: &[u8], max_depth: usize, captures: &mut Captures) -> Option<()> {
         if let Some(i) = (captures.find)(name) {
             captures.record(i, value, end, true).ok()?;
         }
-        // Every member placed, so that the deserializer scans none.
+        // Every member placed: duplicates are looked for among the placed names only.
         if !captures.outline.place(start, value, end) {
             return None;
         }
@@ -133,6 +136,7 @@ mod tests {
 
     use proptest::prelude::*;
 
+    use super::super::tests::apply_edits;
     use super::super::{MAX_DEPTH, canonicalize_capturing};
     use super::*;
     use crate::JsonError;
@@ -159,31 +163,29 @@ mod tests {
                 prop_assert!(core::str::from_utf8(bytes).is_err());
                 return Ok(true);
             }
-            prop_assert_eq!(
-                result,
-                Ok(bytes.len()),
-                "{:?}",
-                String::from_utf8_lossy(bytes)
-            );
+            prop_assert_eq!(result, Ok(bytes.len()), "{:?}", shown(bytes));
             prop_assert_eq!(&buf, bytes);
             prop_assert_eq!(found(&flat), found(&canonical));
             prop_assert_eq!(flat.outline.places(), canonical.outline.places());
         } else {
             // The flat shape, as far as bytes tell it: canonical and unchanged, no escape,
-            // no container but the object, and at most as many `:` as places.
+            // no container but the object, at most as many `:` as places, and offsets that
+            // a place holds.
             let flat_shape = result == Ok(bytes.len())
+                && bytes.len() <= usize::from(u16::MAX)
                 && buf == bytes
                 && !bytes.contains(&b'\\')
                 && !bytes.contains(&b'[')
                 && bytes.iter().filter(|&&b| b == b'{').count() == 1
                 && bytes.iter().filter(|&&b| b == b':').count() <= MAX_PLACES;
-            prop_assert!(
-                !flat_shape,
-                "not taken: {:?}",
-                String::from_utf8_lossy(bytes)
-            );
+            prop_assert!(!flat_shape, "not taken: {:?}", shown(bytes));
         }
         Ok(taken)
+    }
+
+    /// The start of `bytes`, for a message.
+    fn shown(bytes: &[u8]) -> String {
+        String::from_utf8_lossy(bytes.get(..200).unwrap_or(bytes)).into_owned()
     }
 
     fn check(json: &str) -> bool {
@@ -196,6 +198,7 @@ mod tests {
             "{}",
             r#"{"iss":"https://auth.example","sub":"user-42","aud":"api","iat":1700000000,"exp":1700003600,"jti":"c9f0f895fb","role":"editor"}"#,
             r#"{"a":1,"b":-0.5e+3,"c":0,"d":true,"e":false,"f":null,"g":"","h":"é"}"#,
+            r#"{"a":-0,"b":1e5,"c":1E-5,"é":"ü","exp":0}"#,
             r#"{"":1,"exp":18446744073709551616,"nbf":1.5,"iss":7,"aud":"x"}"#,
             r#"{"a":1,"ab":2,"ba":3,"b":4,"aa":5}"#,
         ] {
@@ -252,18 +255,30 @@ mod tests {
             r#"{"a":"b}"#,
             r#"{"a"}"#,
             r#"{a:1}"#,
+            r#"{""#,
+            r#"{"a":""#,
+            r#"{"a":1}}"#,
+            r#"{"a":1,"#,
         ] {
             assert!(!check(json), "{json}");
         }
-        // Seventeen members: more than the outline places.
+        // Seventeen members: more than the outline places. Duplicates are looked for among
+        // the placed names, so a member that cannot be placed must not be taken: here the
+        // seventeenth and eighteenth repeat a name.
         let mut json = String::from("{");
-        for i in 0..=MAX_PLACES {
+        for i in 0..MAX_PLACES {
             json.push_str(&alloc::format!("\"m{i}\":{i},"));
         }
-        json.pop();
-        json.push('}');
-        let mut captures = Captures::new(registered_index);
-        assert!(!read_flat(json.as_bytes(), MAX_DEPTH, &mut captures));
+        assert!(!check(&alloc::format!("{json}\"x\":1}}")));
+        assert!(!check(&alloc::format!("{json}\"x\":1,\"x\":2}}")));
+        // The same past the offsets a place holds.
+        let long = "x".repeat(usize::from(u16::MAX));
+        assert!(!check(&alloc::format!(r#"{{"a":"{long}","x":1}}"#)));
+        assert!(!check(&alloc::format!(r#"{{"a":"{long}","x":1,"x":2}}"#)));
+        assert!(check(&alloc::format!(
+            r#"{{"a":"{}","x":1}}"#,
+            &long[..65_000]
+        )));
         // No nesting allowed at all.
         assert!(!agrees(br#"{"a":1}"#, 0).unwrap());
         assert!(agrees(br#"{"a":1}"#, 1).unwrap());
@@ -310,6 +325,10 @@ mod tests {
         "{}",
         "{\"a\":1}",
         "\"unterminated",
+        "-0",
+        "1e5",
+        "1700000000x",
+        "\"}",
     ];
 
     /// Between members: mostly a bare comma.
@@ -356,17 +375,7 @@ mod tests {
             ),
         ) {
             let mut bytes = object(&members, true);
-            for (at, kind, byte) in edits {
-                let i = at.index(bytes.len() + 1);
-                match kind {
-                    0 => bytes.insert(i, byte),
-                    1 if i < bytes.len() => bytes[i] = byte,
-                    _ if i < bytes.len() => {
-                        bytes.remove(i);
-                    }
-                    _ => bytes.push(byte),
-                }
-            }
+            apply_edits(&mut bytes, edits);
             agrees(&bytes, MAX_DEPTH)?;
         }
 
@@ -375,6 +384,8 @@ mod tests {
             bytes in prop::collection::vec(any::<u8>(), 0..64),
         ) {
             agrees(&bytes, MAX_DEPTH)?;
+            // And behind the start of a member, so that the loop gets to read them.
+            agrees(&[br#"{""#.as_slice(), &bytes].concat(), MAX_DEPTH)?;
         }
     }
 }
