@@ -7,7 +7,7 @@ use core::fmt;
 use axum::extract::FromRef;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
-use tokenstile::http::{CookieOptions, cookie_values, find_cookie_in_fields};
+use tokenstile::http::{CookieOptions, find_cookie_in_fields};
 use tokenstile::jwt::{SigningKey, Validation, VerifyingKeys};
 use tokenstile::refresh::{self, RefreshPolicy};
 use tokenstile::session::{SessionId, SessionPolicy};
@@ -208,7 +208,9 @@ impl<D: Send + Sync + 'static> Auth<D> {
     /// link always leaves the browser logged out. A request carrying the session cookie
     /// more than once (a stale copy, or one a sibling subdomain planted) ends the session
     /// of every well-formed copy: no copy is trusted to be the session, but the real one
-    /// must not outlive the logout. [`Session::logout`](crate::Session::logout)
+    /// must not outlive the logout. The first 180 copies are read, more than a browser
+    /// keeps for one site, so one request costs at most that many store calls however it
+    /// is made. [`Session::logout`](crate::Session::logout)
     /// is the same for a handler that extracted the session.
     ///
     /// # Errors
@@ -280,11 +282,13 @@ impl<D: Send + Sync + 'static> Auth<D> {
     /// The session ID the request presents, if its cookie is well-formed. Anything else
     /// (no cookie, two of them, a malformed value) is no session.
     /// Destroys the session of every well-formed copy of the session cookie in `headers`
-    /// (trusting none of them to be the one), and says whether any was live.
+    /// (trusting none of them to be the one; at most
+    /// [`MAX_COOKIE_COPIES`](crate::settings::MAX_COOKIE_COPIES) copies), and says whether
+    /// any was live.
     async fn end_presented(&self, headers: &HeaderMap) -> Result<bool, Rejection> {
         let settings = &self.inner.settings;
         let mut ended = false;
-        for value in cookie_values(headers.get_all(header::COOKIE), settings.cookie.name) {
+        for value in crate::settings::cookie_copies(headers, settings.cookie.name) {
             let Ok(id) = SessionId::parse(value) else {
                 continue;
             };
@@ -531,15 +535,29 @@ impl<S> AuthBuilder<S> {
     /// # Panics
     ///
     /// If [`refresh_tokens`](Self::refresh_tokens) was called without a JWT key
-    /// ([`jwt`](Self::jwt)), or the [`Validation`]'s `typ` can't be written in a header
-    /// ([`Header::with_typ`](tokenstile::jwt::Header::with_typ)): every login, or every
-    /// token minted, would fail. It is configuration, checked when the app starts.
+    /// ([`jwt`](Self::jwt)), the [`Validation`]'s `typ` can't be written in a header
+    /// ([`Header::with_typ`](tokenstile::jwt::Header::with_typ)), or the session cookie's
+    /// options ([`cookie`](Self::cookie)) or the refresh cookie's path can't be written in
+    /// a `Set-Cookie` field ([`CookieOptions::validate`]): every login, or every token
+    /// minted, would fail, after the store had recorded its session or family. It is
+    /// configuration, checked when the app starts.
     #[allow(clippy::panic)] // a misconfiguration, found at startup
     pub fn build<D>(self) -> Auth<D>
     where
         S: SessionStore<D> + RevocationStore + Clone + Send + Sync + 'static,
         D: Send + Sync + 'static,
     {
+        if let Err(e) = self.settings.cookie.validate() {
+            panic!("AuthBuilder::cookie: the session cookie can't be set: {e}");
+        }
+        if let Some(config) = &self.refresh
+            && let Err(e) = refresh::cookie_options(config.path).validate()
+        {
+            panic!(
+                "AuthBuilder::refresh_tokens: the refresh cookie can't be set for the path {:?}: {e}",
+                config.path
+            );
+        }
         if self.refresh.is_some() && self.keys.is_none() {
             panic!(
                 "AuthBuilder::refresh_tokens needs a JWT key to sign the access tokens: \

@@ -244,7 +244,10 @@ impl Jwt {
     ) -> Result<(C, TokenInfo), Rejection> {
         let keys = self.keys()?;
         let now = self.inner.settings.now();
-        let mut scratch = alloc::vec![0u8; token.len().saturating_mul(3)];
+        // Room for any token the policy accepts; a longer one is refused by its length
+        // alone, so it never sizes the buffer.
+        let room = token.len().min(self.inner.validation.max_token_len);
+        let mut scratch = alloc::vec![0u8; room.saturating_mul(3)];
         let verified = jwt::verify::<C, _>(keys, token, &self.inner.validation, now, &mut scratch)
             .map_err(|e| self.refuse(token_refusal(&e)))?;
         if check_revocation {

@@ -73,7 +73,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use tokenstile::UnixTime;
-use tokenstile::http::{CookieOptions, cookie_values, find_cookie_in_fields};
+use tokenstile::http::{CookieOptions, find_cookie_in_fields};
 use tokenstile::refresh::{Family, Grant, RefreshError, RefreshPolicy, RefreshToken, Refreshed};
 use tokenstile::store::{
     CreateOutcome, LookupKey, RevocationStore, SessionRecord, SessionSink, SessionStore, Store,
@@ -202,7 +202,8 @@ impl Refresh {
     ///   event `refresh_reused` is logged;
     /// - [`Refusal::Conflict`] (`409`, no cookie change): a concurrent refresh of the same
     ///   token (another tab) won a moment ago. The browser now holds the winner's cookie:
-    ///   retry once;
+    ///   retry once. An `INFO` event `refresh_superseded` is logged: a stolen copy used
+    ///   first looks the same from here;
     /// - [`Refusal::CrossOrigin`]; [`Refusal::Unavailable`] (`503`, no cookie change: the
     ///   refresh token stays valid); [`Refusal::Internal`].
     pub async fn rotate(&self, headers: &HeaderMap) -> Result<Tokens, Rejection> {
@@ -337,9 +338,10 @@ impl Refresh {
     /// for a refresh, but a logout must still end the family of the real one. Ending a
     /// family needs its secret, so the other copies can only end their own. The copies
     /// are read by the rules [`presented`](Self::presented) applies to one, on the
-    /// field's bytes: another cookie's non-ASCII value does not hide them.
+    /// field's bytes: another cookie's non-ASCII value does not hide them. At most
+    /// [`MAX_COOKIE_COPIES`](crate::settings::MAX_COOKIE_COPIES) copies are read.
     fn presented_all(&self, headers: &HeaderMap) -> Vec<RefreshToken> {
-        cookie_values(headers.get_all(header::COOKIE), self.inner.cookie.name)
+        crate::settings::cookie_copies(headers, self.inner.cookie.name)
             .filter_map(|value| RefreshToken::parse(value).ok())
             .collect()
     }
@@ -515,7 +517,16 @@ fn refresh_refusal(error: RefreshError<StoreErrorKind>) -> Refusal {
             );
             Refusal::ReusedRefreshToken
         }
-        RefreshError::Superseded => Refusal::Conflict,
+        RefreshError::Superseded => {
+            // Another tab that refreshed a moment ago, or a thief who refreshed first: the
+            // grace period can't tell them apart, so the event is there to be watched.
+            tracing::info!(
+                target: "tokenstile_axum",
+                event = "refresh_superseded",
+                "a refresh token replaced within the grace period was presented again"
+            );
+            Refusal::Conflict
+        }
         RefreshError::LimitReached => Refusal::TooManySessions,
         // Logged where it happened, by `logged`.
         RefreshError::Store(_) => Refusal::Unavailable,

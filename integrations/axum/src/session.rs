@@ -99,8 +99,15 @@ impl<D: Send + Sync + 'static> Session<D> {
             .map_err(|r| self.auth.settings().refuse(r, None))
     }
 
-    /// Moves the session to a new ID (at a privilege change), keeping its data, and
-    /// returns the cookie for the new ID; the old ID is dead at once.
+    /// Moves the session to a new ID (at a privilege change) and returns the cookie for
+    /// the new ID; the old ID is dead at once.
+    ///
+    /// The session keeps its data as this request holds it, changes not yet saved
+    /// included: a [`save`](Self::save) after the rotation writes them under the new ID,
+    /// or gets `409` if another request saved the session since it was loaded, as it
+    /// would without the rotation. A rotation by itself writes no data, so lowering a
+    /// privilege is `data_mut`, `rotate`, `save` (or `save` first), and the `save` must
+    /// succeed.
     ///
     /// # Errors
     ///
@@ -115,9 +122,11 @@ impl<D: Send + Sync + 'static> Session<D> {
             .await
             .map_err(|r| self.auth.settings().refuse(r, None))?;
         self.id = rotated.id;
-        self.record = rotated.record;
+        // The stored record is not taken over: its data would replace this request's
+        // unsaved changes, and its version would let a later save overwrite a write made
+        // since this request loaded the session (rotations leave the version as it is).
         tracing::info!(target: "tokenstile_axum", event = "rotate");
-        self.auth.cookie_after_rotation(&self.id, &self.record)
+        self.auth.cookie_after_rotation(&self.id, &rotated.record)
     }
 
     /// Ends this session (logout) and returns the cookie that clears it.

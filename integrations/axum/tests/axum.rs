@@ -127,6 +127,26 @@ async fn logout_with_the_session_cookie_sent_twice_ends_the_real_session() {
 }
 
 #[tokio::test]
+async fn one_request_ends_at_most_180_copies_of_the_session_cookie() {
+    // A request made to carry the cookie thousands of times (no browser keeps more than
+    // 180 cookies for a site): logging out, and logging in, read at most 180 copies, so
+    // the request costs at most that many store calls.
+    let store = Yielding::default();
+    let auth: Auth<User> = Auth::builder(store.clone()).build();
+    let copies = vec![format!("__Host-session={}", "A".repeat(43)); 5_000].join("; ");
+    let headers: HeaderMap = [(header::COOKIE, copies.parse().unwrap())]
+        .into_iter()
+        .collect();
+    let before = store.calls();
+    let _cleared = auth.logout(&headers).await.unwrap();
+    assert_eq!(store.calls() - before, 180);
+    let before = store.calls();
+    let _cookie = auth.login(&headers, "alice", alice()).await.unwrap();
+    // The 180 removals and the creation.
+    assert_eq!(store.calls() - before, 181);
+}
+
+#[tokio::test]
 async fn login_over_a_presented_session_never_keeps_its_id() {
     let app = app(testing::auth());
     let (_, headers, _) = send(&app, "POST", "/login", &[], "alice").await;
@@ -220,7 +240,7 @@ async fn logging_in_again_starts_a_whole_absolute_timeout() {
 async fn two_logins_racing_with_one_cookie_both_log_in() {
     // A form sent twice: both requests carry the session cookie from before, and their
     // store calls interleave.
-    let auth: Auth<User> = Auth::builder(Yielding(SharedStore::new())).build();
+    let auth: Auth<User> = Auth::builder(Yielding::default()).build();
     let old = testing::login_cookie(&auth, "alice", alice())
         .await
         .unwrap();
@@ -619,6 +639,58 @@ async fn concurrent_saves_conflict_instead_of_overwriting() {
 }
 
 #[tokio::test]
+async fn rotating_keeps_the_changes_not_yet_saved() {
+    // Lowering a privilege: change the data, move to a new ID, save.
+    let auth = testing::auth::<User>();
+    let app = app(auth.clone());
+    let mut admin = alice();
+    admin.note = "admin".into();
+    let cookie = testing::login_cookie(&auth, "alice", admin).await.unwrap();
+    let headers: HeaderMap = [(header::COOKIE, cookie.parse().unwrap())]
+        .into_iter()
+        .collect();
+    let parts = |h: &HeaderMap| {
+        let (mut parts, ()) = Request::post("/").body(()).unwrap().into_parts();
+        parts.headers = h.clone();
+        parts
+    };
+    use axum::extract::FromRequestParts;
+    let mut session = Session::<User>::from_request_parts(&mut parts(&headers), &auth)
+        .await
+        .unwrap();
+    session.data_mut().note = "user".into();
+    let rotated = session.rotate().await.unwrap();
+    assert_eq!(session.data().note, "user", "the change is still there");
+    session.save().await.unwrap();
+    let pair = rotated.request_value().unwrap();
+    let (_, _, body) = send(&app, "GET", "/page", &[("cookie", &pair)], "").await;
+    assert_eq!(body, "Alice:user");
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the old ID is dead");
+
+    // A save made by another request between this one's load and its rotation is not
+    // overwritten: this request's save after the rotation conflicts, as it would have
+    // without the rotation.
+    let headers: HeaderMap = [(header::COOKIE, pair.parse().unwrap())]
+        .into_iter()
+        .collect();
+    let mut a = Session::<User>::from_request_parts(&mut parts(&headers), &auth)
+        .await
+        .unwrap();
+    let mut b = Session::<User>::from_request_parts(&mut parts(&headers), &auth)
+        .await
+        .unwrap();
+    b.data_mut().note = "written by b".into();
+    b.save().await.unwrap();
+    a.data_mut().note = "stale".into();
+    let moved = a.rotate().await.unwrap();
+    assert_eq!(a.save().await.unwrap_err().refusal(), Refusal::Conflict);
+    let pair = moved.request_value().unwrap();
+    let (_, _, body) = send(&app, "GET", "/page", &[("cookie", &pair)], "").await;
+    assert_eq!(body, "Alice:written by b");
+}
+
+#[tokio::test]
 async fn a_failing_store_is_503_and_never_logged_in() {
     let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
     let down: Auth<User> = Auth::builder(Down)
@@ -703,5 +775,28 @@ fn a_typ_no_header_can_carry_is_refused_at_startup() {
     let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
     let _: Auth<User> = Auth::builder(SharedStore::new())
         .jwt(key, Validation::new().with_typ(LONG))
+        .build();
+}
+
+#[test]
+#[should_panic(expected = "the session cookie can't be set")]
+fn session_cookie_options_that_cannot_be_set_are_refused_at_startup() {
+    // `__Host-` needs `Path=/`: every login would store a session and then fail.
+    let _: Auth<User> = Auth::builder(SharedStore::new())
+        .cookie(tokenstile::http::CookieOptions::new().with_path("/app"))
+        .build();
+}
+
+#[test]
+#[should_panic(expected = "the refresh cookie can't be set")]
+fn a_refresh_cookie_path_that_cannot_be_set_is_refused_at_startup() {
+    let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
+    let _: Auth<User> = Auth::builder(SharedStore::new())
+        .jwt(key, Validation::new())
+        .refresh_tokens(
+            SharedStore::<RefreshFamily>::new(),
+            RefreshPolicy::new(),
+            "auth",
+        )
         .build();
 }

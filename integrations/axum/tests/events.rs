@@ -135,6 +135,9 @@ async fn a_failing_store_is_503_never_logged_in_and_logged_without_secrets() {
     let (_, headers, second_body) =
         send(&app_up, "POST", "/auth/refresh", &[("cookie", &first)], "").await;
     let second = cookie_pair(&headers);
+    // Within the grace period: superseded (another tab, or a thief who refreshed first).
+    let (status, _, _) = send(&app_up, "POST", "/auth/refresh", &[("cookie", &first)], "").await;
+    assert_eq!(status, StatusCode::CONFLICT);
     *now.lock().unwrap() += 11; // past the grace period
     send(&app_up, "POST", "/auth/refresh", &[("cookie", &first)], "").await;
     send(&app_up, "POST", "/auth/logout", &[("cookie", &second)], "").await;
@@ -151,6 +154,7 @@ async fn a_failing_store_is_503_never_logged_in_and_logged_without_secrets() {
         "reason=\"revoked_token\"",
         "event=\"refresh_login\"",
         "event=\"refresh\"",
+        "event=\"refresh_superseded\"",
         "event=\"refresh_reused\"",
         "reason=\"reused_refresh_token\"",
         "event=\"refresh_logout\"",

@@ -274,15 +274,31 @@ impl RevocationStore for Down {
     }
 }
 
-/// A [`SharedStore`] that yields to the runtime before each session operation, as a store
-/// across the network does, so that two requests joined in one task interleave.
-#[derive(Clone, Debug)]
-pub struct Yielding(pub SharedStore<User>);
+/// A [`SharedStore`] that yields to the runtime before each operation, as a store across
+/// the network does, so that two requests joined in one task interleave, and counts the
+/// operations (the round trips a networked store would make).
+#[derive(Clone, Debug, Default)]
+pub struct Yielding(
+    pub SharedStore<User>,
+    pub Arc<std::sync::atomic::AtomicUsize>,
+);
+
+impl Yielding {
+    /// How many operations were asked of the store so far.
+    pub fn calls(&self) -> usize {
+        self.1.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    async fn step(&self) {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tokio::task::yield_now().await;
+    }
+}
 
 impl Store for Yielding {
     type Error = <SharedStore<User> as Store>::Error;
     async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error> {
-        tokio::task::yield_now().await;
+        self.step().await;
         self.0.purge_expired(now).await
     }
 }
@@ -295,7 +311,7 @@ impl SessionStore<User> for Yielding {
         limit: Option<SubjectLimit>,
         now: UnixTime,
     ) -> Result<CreateOutcome, Self::Error> {
-        tokio::task::yield_now().await;
+        self.step().await;
         self.0.create(key, record, limit, now).await
     }
     async fn get(
@@ -303,7 +319,7 @@ impl SessionStore<User> for Yielding {
         key: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<SessionRecord<User>>, Self::Error> {
-        tokio::task::yield_now().await;
+        self.step().await;
         self.0.get(key, now).await
     }
     async fn update(
@@ -314,7 +330,7 @@ impl SessionStore<User> for Yielding {
         idle_deadline: UnixTime,
         now: UnixTime,
     ) -> Result<UpdateOutcome, Self::Error> {
-        tokio::task::yield_now().await;
+        self.step().await;
         self.0.update(key, version, data, idle_deadline, now).await
     }
     async fn touch(
@@ -323,11 +339,11 @@ impl SessionStore<User> for Yielding {
         idle_deadline: UnixTime,
         now: UnixTime,
     ) -> Result<bool, Self::Error> {
-        tokio::task::yield_now().await;
+        self.step().await;
         self.0.touch(key, idle_deadline, now).await
     }
     async fn remove(&mut self, key: &LookupKey) -> Result<bool, Self::Error> {
-        tokio::task::yield_now().await;
+        self.step().await;
         SessionStore::<User>::remove(&mut self.0, key).await
     }
     async fn rotate(
@@ -336,7 +352,7 @@ impl SessionStore<User> for Yielding {
         new: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<SessionRecord<User>>, Self::Error> {
-        tokio::task::yield_now().await;
+        self.step().await;
         self.0.rotate(old, new, now).await
     }
     async fn remove_subject(
@@ -344,7 +360,7 @@ impl SessionStore<User> for Yielding {
         subject: &SubjectKey,
         keep: Option<&LookupKey>,
     ) -> Result<usize, Self::Error> {
-        tokio::task::yield_now().await;
+        self.step().await;
         SessionStore::<User>::remove_subject(&mut self.0, subject, keep).await
     }
     async fn list_subject<O: SessionSink<User> + Send>(
@@ -353,7 +369,7 @@ impl SessionStore<User> for Yielding {
         now: UnixTime,
         out: &mut O,
     ) -> Result<usize, Self::Error> {
-        tokio::task::yield_now().await;
+        self.step().await;
         self.0.list_subject(subject, now, out).await
     }
 }
@@ -365,9 +381,11 @@ impl RevocationStore for Yielding {
         until: UnixTime,
         now: UnixTime,
     ) -> Result<(), Self::Error> {
+        self.step().await;
         self.0.revoke(key, until, now).await
     }
     async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
+        self.step().await;
         self.0.is_revoked(key, now).await
     }
     async fn raise_watermark(
@@ -376,6 +394,7 @@ impl RevocationStore for Yielding {
         watermark: Watermark,
         now: UnixTime,
     ) -> Result<(), Self::Error> {
+        self.step().await;
         self.0.raise_watermark(key, watermark, now).await
     }
     async fn watermark(
@@ -383,6 +402,7 @@ impl RevocationStore for Yielding {
         key: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<Watermark>, Self::Error> {
+        self.step().await;
         self.0.watermark(key, now).await
     }
 }
