@@ -761,6 +761,108 @@ fn a_login_whose_revocation_fails_leaves_no_ended_family_unrevoked() {
     }
 }
 
+/// A logout, an ending from the account page, and an ending of an expired family, each
+/// when the store cannot take another revocation: the family stays, and the next try,
+/// once there is room, ends it with its access tokens refused. (Removed before the
+/// revocation failed, the family left nothing to try again with, and its tokens valid.)
+#[test]
+fn an_ending_whose_revocation_fails_can_be_tried_again() {
+    let full = StoreErrorKind::Capacity;
+    // Room for one revocation, which a log-out-everywhere of another user holds until 10.
+    let crowded = || {
+        let mut store = SharedStore::<Family<Device>>::with_capacity(64, 1);
+        jwt::revoke_subject(&mut store, None, "user-2", at(0), at(10), at(0))
+            .wait()
+            .unwrap();
+        store
+    };
+    let mut rng = TestRng::new(16);
+
+    let mut store = crowded();
+    let [grant] = logins(POLICY, &mut store, &mut rng, 1).try_into().unwrap();
+    assert_eq!(
+        POLICY.logout(&mut store, &grant.refresh, at(5)).wait(),
+        Err(RefreshError::Store(full))
+    );
+    assert_eq!(families(&mut store, at(5)).len(), 1, "still there");
+    assert_eq!(
+        POLICY.logout(&mut store, &grant.refresh, at(10)).wait(),
+        Ok(true)
+    );
+    assert!(families(&mut store, at(10)).is_empty());
+    assert!(refused(&mut store, &grant, at(10)));
+
+    let mut store = crowded();
+    let [grant] = logins(POLICY, &mut store, &mut rng, 1).try_into().unwrap();
+    let handle = grant.refresh.family();
+    assert_eq!(
+        POLICY
+            .end_family(&mut store, "user-1", &handle, at(5))
+            .wait(),
+        Err(RefreshError::Store(full))
+    );
+    assert_eq!(families(&mut store, at(5)).len(), 1, "still there");
+    assert_eq!(
+        POLICY
+            .end_family(&mut store, "user-1", &handle, at(10))
+            .wait(),
+        Ok(true)
+    );
+    assert!(refused(&mut store, &grant, at(10)));
+
+    // Issued under a lifetime shortened later: the refresh finds the family expired.
+    let mut store = crowded();
+    let [grant] = logins(POLICY, &mut store, &mut rng, 1).try_into().unwrap();
+    let shortened = POLICY.with_family_lifetime(5);
+    assert_eq!(
+        shortened
+            .refresh(&mut store, &mut rng, &grant.refresh, at(5))
+            .wait()
+            .map(drop),
+        Err(RefreshError::Store(full))
+    );
+    assert_eq!(
+        shortened
+            .refresh(&mut store, &mut rng, &grant.refresh, at(10))
+            .wait()
+            .map(drop),
+        Err(RefreshError::Expired)
+    );
+    assert!(refused(&mut store, &grant, at(10)));
+    assert_eq!(
+        shortened
+            .refresh(&mut store, &mut rng, &grant.refresh, at(11))
+            .wait()
+            .map(drop),
+        Err(RefreshError::Invalid),
+        "ended"
+    );
+}
+
+/// Another subject's handle ends nothing and revokes nothing, whatever the store holds.
+#[test]
+fn ending_another_subjects_family_revokes_nothing() {
+    let mut store = SharedStore::<Family<Device>>::with_capacity(64, 1);
+    let mut rng = TestRng::new(17);
+    let [grant] = logins(POLICY, &mut store, &mut rng, 1).try_into().unwrap();
+    let handle = grant.refresh.family();
+    assert_eq!(
+        POLICY
+            .end_family(&mut store, "user-2", &handle, at(5))
+            .wait(),
+        Ok(false)
+    );
+    assert!(!refused(&mut store, &grant, at(5)));
+    // The one revocation place is still free: the owner's ending takes it.
+    assert_eq!(
+        POLICY
+            .end_family(&mut store, "user-1", &handle, at(6))
+            .wait(),
+        Ok(true)
+    );
+    assert!(refused(&mut store, &grant, at(6)));
+}
+
 /// A reuse detected when the store cannot take another revocation: the family still ends,
 /// and the reuse is still what is reported, with the store's error for the access tokens
 /// that stay valid.

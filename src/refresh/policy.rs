@@ -272,9 +272,7 @@ impl RefreshPolicy {
             .map_err(RefreshError::Store)?
             .ok_or(RefreshError::Invalid)?;
         if !self.is_live(&record, now) {
-            self.end(store, &key, now)
-                .await?
-                .map_err(RefreshError::Store)?;
+            self.retire(store, &key, now).await?;
             return Err(RefreshError::Expired);
         }
         self.admit(store, &record, &digest, &key, now).await?;
@@ -284,9 +282,7 @@ impl RefreshPolicy {
         let version = record.version();
         let Some(family) = record.into_data().rotated(next.secret_digest(), now) else {
             // Four billion refreshes: end the family rather than wrap the counter.
-            self.end(store, &key, now)
-                .await?
-                .map_err(RefreshError::Store)?;
+            self.retire(store, &key, now).await?;
             return Err(RefreshError::Expired);
         };
         let idle_deadline = now.saturating_add(self.refresh_lifetime);
@@ -337,8 +333,9 @@ impl RefreshPolicy {
     ///
     /// # Errors
     ///
-    /// [`RefreshError::Store`] if the store fails; the family or its access tokens may
-    /// then still be live.
+    /// [`RefreshError::Store`] if the store fails: the family may then still be live, and
+    /// logging out again ends it (a family the store gives out has its access tokens
+    /// revoked before it is removed, so none is ever gone with its tokens valid).
     pub async fn logout<D, S>(
         &self,
         store: &mut S,
@@ -349,14 +346,8 @@ impl RefreshPolicy {
         D: Send + Sync,
         S: SessionStore<Family<D>> + RevocationStore + ?Sized,
     {
-        let key = token.family_key();
-        let ended = store.remove(&key).await.map_err(RefreshError::Store)?;
-        if ended {
-            self.revoke_access(store, &SessionHandle::new(key), now)
-                .await
-                .map_err(RefreshError::Store)?;
-        }
-        Ok(ended)
+        self.end_family_of(store, &SessionHandle::new(token.family_key()), None, now)
+            .await
     }
 
     /// Ends the family `handle` names, if it is one of `subject`'s ("sign out of this
@@ -365,7 +356,8 @@ impl RefreshPolicy {
     ///
     /// # Errors
     ///
-    /// [`RefreshError::Store`] if the store fails.
+    /// [`RefreshError::Store`] if the store fails: the family may then still be live, and
+    /// trying again ends it, as for [`logout`](Self::logout).
     pub async fn end_family<D, S>(
         &self,
         store: &mut S,
@@ -377,11 +369,46 @@ impl RefreshPolicy {
         D: Send + Sync,
         S: SessionStore<Family<D>> + RevocationStore + ?Sized,
     {
-        let ended = store
-            .remove_owned(handle.lookup_key(), &SubjectKey::for_families(subject), now)
+        let owner = SubjectKey::for_families(subject);
+        self.end_family_of(store, handle, Some(&owner), now).await
+    }
+
+    /// Ends the family `handle` names, if it is `owner`'s (any owner's for `None`), and
+    /// revokes its access tokens; reports whether it ended one.
+    ///
+    /// A family the store gives out has its tokens revoked before it is removed: should
+    /// the revocation fail, the family is still there, and the next try ends it. Removed
+    /// first, a failed revocation would leave nothing to try again with, and the tokens
+    /// valid until their `exp`. A family the store does not give out writes nothing,
+    /// unless the removal finds it after all (dead, but not yet purged).
+    async fn end_family_of<D, S>(
+        &self,
+        store: &mut S,
+        handle: &SessionHandle,
+        owner: Option<&SubjectKey>,
+        now: UnixTime,
+    ) -> Result<bool, RefreshError<S::Error>>
+    where
+        D: Send + Sync,
+        S: SessionStore<Family<D>> + RevocationStore + ?Sized,
+    {
+        let key = handle.lookup_key();
+        let held = store
+            .get(key, now)
             .await
-            .map_err(RefreshError::Store)?;
-        if ended {
+            .map_err(RefreshError::Store)?
+            .is_some_and(|record| owner.is_none_or(|owner| record.subject() == owner));
+        if held {
+            self.revoke_access(store, handle, now)
+                .await
+                .map_err(RefreshError::Store)?;
+        }
+        let ended = match owner {
+            None => store.remove(key).await,
+            Some(owner) => store.remove_owned(key, owner, now).await,
+        }
+        .map_err(RefreshError::Store)?;
+        if ended && !held {
             self.revoke_access(store, handle, now)
                 .await
                 .map_err(RefreshError::Store)?;
@@ -491,9 +518,10 @@ impl RefreshPolicy {
         }
     }
 
-    /// Ends the family under `key`, which the caller has just read, and revokes its access
-    /// tokens, also when a concurrent call removed the family first. The family goes
-    /// first, so a failure in between can't leave it able to mint tokens. The outer error
+    /// Ends the family under `key`, which the caller has just read and found reused, and
+    /// revokes its access tokens, also when a concurrent call removed the family first.
+    /// The family goes first, so a failure in between can't leave it able to mint tokens
+    /// (the families [`retire`](Self::retire) ends can mint none, so theirs go last). The outer error
     /// is the removal's (nothing changed); the inner result is the revocation's, for the
     /// caller to report as it needs.
     async fn end<D, S>(
@@ -510,6 +538,27 @@ impl RefreshPolicy {
         Ok(self
             .revoke_access(store, &SessionHandle::new(*key), now)
             .await)
+    }
+
+    /// Ends the family under `key`, which can mint no more access tokens (it is past this
+    /// policy's lifetimes, or at its last generation), revoking its tokens first: should
+    /// that fail, the family stays, dead, and the next refresh with one of its tokens
+    /// tries again.
+    async fn retire<D, S>(
+        &self,
+        store: &mut S,
+        key: &LookupKey,
+        now: UnixTime,
+    ) -> Result<(), RefreshError<S::Error>>
+    where
+        D: Send + Sync,
+        S: SessionStore<Family<D>> + RevocationStore + ?Sized,
+    {
+        self.revoke_access(store, &SessionHandle::new(*key), now)
+            .await
+            .map_err(RefreshError::Store)?;
+        store.remove(key).await.map_err(RefreshError::Store)?;
+        Ok(())
     }
 
     /// Revokes every access token whose `sid` is `family`, for as long as one issued up
