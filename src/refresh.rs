@@ -14,7 +14,7 @@
 //! | every request | [`jwt::verify_not_revoked`](crate::jwt::verify_not_revoked) on the access token | one lookup: is the token's `sid` revoked? |
 //! | access token expired | [`RefreshPolicy::refresh`] | one compare-and-swap on the family |
 //! | reused refresh token | (inside `refresh`) | family removed, its `sid` revoked |
-//! | logout on this device | [`RefreshPolicy::logout`] | family removed, its `sid` revoked |
+//! | logout on this device | [`RefreshPolicy::logout`] | its `sid` revoked, family removed |
 //! | "where am I signed in" | [`RefreshPolicy::list`], [`RefreshPolicy::end_family`] | the subject's families |
 //! | log out everywhere | [`RefreshPolicy::logout_everywhere`] | families removed, subject watermark raised |
 //!
@@ -56,7 +56,10 @@
 //! families as fast as it logs in and out. A full table fails the next revocation with
 //! `Capacity`, the one that reuse detection writes included
 //! ([`RefreshError::Reused`] then carries the error: the family is ended, but the access
-//! tokens issued from it stay valid until they expire).
+//! tokens issued from it stay valid until they expire). Every other ending revokes first
+//! and removes the family after: a full table fails the logout (or `end_family`, or
+//! the refresh that finds a family expired) with the family still there, to be ended
+//! by the next try.
 //!
 //! **Carrying the refresh token.** For a browser, a cookie of its own: [`COOKIE_NAME`]
 //! with `Path` limited to the refresh endpoint, so no other request carries it, or
