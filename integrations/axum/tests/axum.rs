@@ -612,22 +612,9 @@ async fn concurrent_saves_conflict_instead_of_overwriting() {
     let cookie = testing::login_cookie(&auth, "alice", alice())
         .await
         .unwrap();
-    let headers: HeaderMap = [(header::COOKIE, cookie.parse().unwrap())]
-        .into_iter()
-        .collect();
     // Two requests load the same version; the second save is refused.
-    let parts = |h: &HeaderMap| {
-        let (mut parts, ()) = Request::get("/").body(()).unwrap().into_parts();
-        parts.headers = h.clone();
-        parts
-    };
-    use axum::extract::FromRequestParts;
-    let mut a = Session::<User>::from_request_parts(&mut parts(&headers), &auth)
-        .await
-        .unwrap();
-    let mut b = Session::<User>::from_request_parts(&mut parts(&headers), &auth)
-        .await
-        .unwrap();
+    let mut a = session_of(&auth, &cookie).await;
+    let mut b = session_of(&auth, &cookie).await;
     a.data_mut().note = "first".into();
     a.save().await.unwrap();
     b.data_mut().note = "second".into();
@@ -646,18 +633,7 @@ async fn rotating_keeps_the_changes_not_yet_saved() {
     let mut admin = alice();
     admin.note = "admin".into();
     let cookie = testing::login_cookie(&auth, "alice", admin).await.unwrap();
-    let headers: HeaderMap = [(header::COOKIE, cookie.parse().unwrap())]
-        .into_iter()
-        .collect();
-    let parts = |h: &HeaderMap| {
-        let (mut parts, ()) = Request::post("/").body(()).unwrap().into_parts();
-        parts.headers = h.clone();
-        parts
-    };
-    use axum::extract::FromRequestParts;
-    let mut session = Session::<User>::from_request_parts(&mut parts(&headers), &auth)
-        .await
-        .unwrap();
+    let mut session = session_of(&auth, &cookie).await;
     session.data_mut().note = "user".into();
     let rotated = session.rotate().await.unwrap();
     assert_eq!(session.data().note, "user", "the change is still there");
@@ -671,15 +647,8 @@ async fn rotating_keeps_the_changes_not_yet_saved() {
     // A save made by another request between this one's load and its rotation is not
     // overwritten: this request's save after the rotation conflicts, as it would have
     // without the rotation.
-    let headers: HeaderMap = [(header::COOKIE, pair.parse().unwrap())]
-        .into_iter()
-        .collect();
-    let mut a = Session::<User>::from_request_parts(&mut parts(&headers), &auth)
-        .await
-        .unwrap();
-    let mut b = Session::<User>::from_request_parts(&mut parts(&headers), &auth)
-        .await
-        .unwrap();
+    let mut a = session_of(&auth, &pair).await;
+    let mut b = session_of(&auth, &pair).await;
     b.data_mut().note = "written by b".into();
     b.save().await.unwrap();
     a.data_mut().note = "stale".into();

@@ -167,6 +167,20 @@ pub fn set_cookie(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
+/// The session a request presenting `cookie` (a `name=value` pair) extracts, as a
+/// handler gets it.
+pub async fn session_of(auth: &Auth<User>, cookie: &str) -> Session<User> {
+    use axum::extract::FromRequestParts;
+    let (mut parts, ()) = Request::get("/")
+        .header(header::COOKIE, cookie)
+        .body(())
+        .unwrap()
+        .into_parts();
+    Session::<User>::from_request_parts(&mut parts, auth)
+        .await
+        .unwrap()
+}
+
 pub fn cookie_pair(headers: &HeaderMap) -> String {
     set_cookie(headers).split(';').next().unwrap().to_owned()
 }
