@@ -62,7 +62,10 @@ impl<C> RedisStore<C> {
     /// On Redis Cluster, don't start the prefix with `}`: session keys start with the hash
     /// tag `{<prefix>sessions}`, which would then be empty, and Redis ignores an empty
     /// tag, so a session's keys would land in different slots and every session script
-    /// would fail with `CROSSSLOT`.
+    /// would fail with `CROSSSLOT`. Build the cluster connection with
+    /// `ClusterClientBuilder::retries(0)`: a request the cluster connection sends again
+    /// after a lost reply would run a script twice, and the second run would answer
+    /// `Conflict` for the first one's write.
     #[must_use]
     pub fn with_prefix(connection: C, prefix: impl Into<String>) -> Self {
         Self {

@@ -843,6 +843,10 @@ async fn migrate(pool: &Pool<Db>, prefix: &crate::options::TablePrefix) -> Resul
         return Ok(());
     }
     let mut conn: PoolConnection<Db> = pool.acquire().await?;
+    // The migration lock belongs to the connection's session (MySQL's `GET_LOCK`,
+    // PostgreSQL's advisory lock): should this call be cancelled (a start-up timeout),
+    // the connection closes instead of going back to the pool still holding it.
+    conn.close_on_drop();
     lock_migrations(&mut conn, prefix).await?;
     let applied = apply_migrations(&mut conn, prefix).await;
     let unlocked = unlock_migrations(&mut conn, prefix).await;

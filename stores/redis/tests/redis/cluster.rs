@@ -77,7 +77,11 @@ impl Cluster {
     }
 
     async fn connection(&self) -> ClusterConnection {
-        ClusterClient::new(self.nodes.iter().map(RedisServer::url).collect::<Vec<_>>())
+        // No retries, as the README asks: a script sent again after a lost reply would
+        // meet its own write.
+        ClusterClient::builder(self.nodes.iter().map(RedisServer::url).collect::<Vec<_>>())
+            .retries(0)
+            .build()
             .unwrap()
             .get_async_connection()
             .await
