@@ -207,15 +207,7 @@ impl RefreshPolicy {
             // concurrent logout may have made room.
             let excess = live.saturating_add(1).saturating_sub(max);
             for (_, handle) in oldest.0.iter().take(excess) {
-                // Revoked first: a failure in between leaves a family alive with its
-                // access tokens refused, never an ended one with its tokens valid.
-                self.revoke_access(store, handle, now)
-                    .await
-                    .map_err(RefreshError::Store)?;
-                store
-                    .remove(handle.lookup_key())
-                    .await
-                    .map_err(RefreshError::Store)?;
+                self.retire(store, handle, now).await?;
             }
         }
     }
@@ -272,7 +264,7 @@ impl RefreshPolicy {
             .map_err(RefreshError::Store)?
             .ok_or(RefreshError::Invalid)?;
         if !self.is_live(&record, now) {
-            self.retire(store, &key, now).await?;
+            self.retire(store, &SessionHandle::new(key), now).await?;
             return Err(RefreshError::Expired);
         }
         self.admit(store, &record, &digest, &key, now).await?;
@@ -282,7 +274,7 @@ impl RefreshPolicy {
         let version = record.version();
         let Some(family) = record.into_data().rotated(next.secret_digest(), now) else {
             // Four billion refreshes: end the family rather than wrap the counter.
-            self.retire(store, &key, now).await?;
+            self.retire(store, &SessionHandle::new(key), now).await?;
             return Err(RefreshError::Expired);
         };
         let idle_deadline = now.saturating_add(self.refresh_lifetime);
@@ -521,9 +513,9 @@ impl RefreshPolicy {
     /// Ends the family under `key`, which the caller has just read and found reused, and
     /// revokes its access tokens, also when a concurrent call removed the family first.
     /// The family goes first, so a failure in between can't leave it able to mint tokens
-    /// (the families [`retire`](Self::retire) ends can mint none, so theirs go last). The outer error
-    /// is the removal's (nothing changed); the inner result is the revocation's, for the
-    /// caller to report as it needs.
+    /// (the families [`retire`](Self::retire) ends aren't suspect, so theirs go last). The
+    /// outer error is the removal's (nothing changed); the inner result is the
+    /// revocation's, for the caller to report as it needs.
     async fn end<D, S>(
         &self,
         store: &mut S,
@@ -540,24 +532,27 @@ impl RefreshPolicy {
             .await)
     }
 
-    /// Ends the family under `key`, which can mint no more access tokens (it is past this
-    /// policy's lifetimes, or at its last generation), revoking its tokens first: should
-    /// that fail, the family stays, dead, and the next refresh with one of its tokens
-    /// tries again.
+    /// Ends `family`, which can mint no more access tokens (it is past this policy's
+    /// lifetimes, or at its last generation) or is made room for by a new login, revoking
+    /// its tokens first: should that fail, the family stays with its access tokens
+    /// refused, never gone with them valid, and the next refresh or login tries again.
     async fn retire<D, S>(
         &self,
         store: &mut S,
-        key: &LookupKey,
+        family: &SessionHandle,
         now: UnixTime,
     ) -> Result<(), RefreshError<S::Error>>
     where
         D: Send + Sync,
         S: SessionStore<Family<D>> + RevocationStore + ?Sized,
     {
-        self.revoke_access(store, &SessionHandle::new(*key), now)
+        self.revoke_access(store, family, now)
             .await
             .map_err(RefreshError::Store)?;
-        store.remove(key).await.map_err(RefreshError::Store)?;
+        store
+            .remove(family.lookup_key())
+            .await
+            .map_err(RefreshError::Store)?;
         Ok(())
     }
 
