@@ -33,9 +33,15 @@ end
 -- ahead ends them early, never late.
 local KEPT_MS = 300000
 
--- `ttl` for a revocation or a watermark: with the margin above.
-local function kept_ttl(t, now)
-  return string.format('%d', tonumber(ttl(t, now)) + KEPT_MS)
+-- PX for a revocation or a watermark at `key` kept until `t`: `ttl` with the margin
+-- above, and never less than the key has left. A writer whose clock runs ahead computes
+-- a shorter lifetime for the same deadline, and must not cut short the one an earlier
+-- writer gave the entry: readers behind that earlier writer rely on it.
+local function kept_ttl(key, t, now)
+  local ms = tonumber(ttl(t, now)) + KEPT_MS
+  local left = redis.call('PTTL', key)
+  if left > ms then ms = left end
+  return string.format('%d', ms)
 end
 
 -- The highest sorted-set score: times at or after 2^53 seconds all score this.

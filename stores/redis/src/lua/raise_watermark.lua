@@ -13,5 +13,5 @@ if v then
     cutoff, expires = later(c, cutoff), later(e, expires)
   end
 end
-redis.call('SET', KEYS[1], 'w1:' .. cutoff .. ':' .. expires, 'PX', kept_ttl(expires, ARGV[3]))
+redis.call('SET', KEYS[1], 'w1:' .. cutoff .. ':' .. expires, 'PX', kept_ttl(KEYS[1], expires, ARGV[3]))
 return 1

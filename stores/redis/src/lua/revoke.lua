@@ -7,5 +7,5 @@ if v then
   if not stored then return -1 end
   upto = later(stored, upto)
 end
-redis.call('SET', KEYS[1], 'r1:' .. upto, 'PX', kept_ttl(upto, ARGV[2]))
+redis.call('SET', KEYS[1], 'r1:' .. upto, 'PX', kept_ttl(KEYS[1], upto, ARGV[2]))
 return 1

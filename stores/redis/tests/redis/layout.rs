@@ -174,3 +174,44 @@ async fn a_writer_ahead_does_not_cut_revocations_short() {
         Some(Watermark::new(now, until))
     );
 }
+
+/// A second writer whose clock runs ahead, writing the same revocation or a watermark
+/// already kept longer, leaves the Redis lifetime the first writer gave it: readers on
+/// the first writer's time rely on it.
+#[tokio::test]
+async fn a_later_writer_ahead_keeps_the_lifetime_an_entry_has() {
+    let server = RedisServer::start();
+    let mut raw = server.connection();
+    let mut store = crate::support::store(&server).await;
+    let now = now();
+    let until = now.saturating_add(600);
+    let (token, mark) = (key(), key());
+    store.revoke(&token, until, now).await.unwrap();
+    store
+        .raise_watermark(&mark, Watermark::new(now, until), now)
+        .await
+        .unwrap();
+    // The second writer is 400 s ahead: by its clock the entries have 200 s to go, and
+    // its own request (the same revocation, an older watermark) changes no deadline.
+    let ahead = now.saturating_add(400);
+    store.revoke(&token, until, ahead).await.unwrap();
+    store
+        .raise_watermark(
+            &mark,
+            Watermark::new(now.saturating_sub(5), now.saturating_add(500)),
+            ahead,
+        )
+        .await
+        .unwrap();
+    for name in [
+        format!("tokenstile:revoked:{}", hex(token.as_bytes())),
+        format!("tokenstile:watermark:{}", hex(mark.as_bytes())),
+    ] {
+        let left: i64 = raw.pttl(&name).unwrap();
+        assert!((899_000..=900_000).contains(&left), "{name}: {left} ms");
+    }
+    assert_eq!(
+        store.watermark(&mark, now).await.unwrap(),
+        Some(Watermark::new(now, until))
+    );
+}
