@@ -508,6 +508,14 @@ pub trait SessionStore<D: Send + Sync>: Store {
     /// listed once, whatever happens to the others meanwhile (a touch or an update that
     /// moves a session in the store's order included).
     ///
+    /// A store that serves several data types (the serializing ones do) keeps one list
+    /// per subject, not per type: the sessions of one subject are read as `D`, and one
+    /// whose data is another type's fails the call as corrupt, as [`get`](Self::get)
+    /// does. Where one user has sessions of two types, give them two subjects (such as
+    /// `web:42` and `device:42`); the subject limits and
+    /// [`remove_subject`](Self::remove_subject) count and end a subject's sessions of
+    /// every type.
+    ///
     /// # Errors
     ///
     /// A backend failure, or [`StoreErrorKind::Corrupt`].

@@ -364,6 +364,9 @@ impl SessionPolicy {
     /// [`SessionId::handle`] to mark the current one, and pass it to
     /// [`end_session`](Self::end_session) to end that one.
     ///
+    /// A store serving sessions of several data types reads a subject's as one type
+    /// ([`SessionStore::list_subject`]): give each type its own subjects.
+    ///
     /// ```
     /// use tokenstile::UnixTime;
     /// use tokenstile::session::SessionPolicy;
