@@ -179,3 +179,74 @@ fn the_jwt_crate_writes_the_same_token_and_reads_ours() {
     assert_eq!(v.claims.role, "admin");
     assert_eq!(v.registered.exp, Some(UnixTime::from_secs(1_700_000_900)));
 }
+
+/// Bytes as `serde_bytes` passes them (`serialize_bytes`, `deserialize_byte_buf`).
+mod as_bytes {
+    use serde::de::{SeqAccess, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct Bytes;
+        impl<'de> Visitor<'de> for Bytes {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+                let mut v = Vec::new();
+                while let Some(b) = seq.next_element()? {
+                    v.push(b);
+                }
+                Ok(v)
+            }
+        }
+        d.deserialize_byte_buf(Bytes)
+    }
+}
+
+/// Bytes `sign` writes (an array of numbers, as `serde_json` writes them) read back into
+/// the same type here and with `jsonwebtoken` (`serde_json`).
+#[test]
+fn bytes_signed_here_read_back_here_and_there() {
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct WithBytes {
+        exp: u64,
+        #[serde(with = "as_bytes")]
+        blob: Vec<u8>,
+    }
+    let claims = WithBytes {
+        exp: 1_700_000_900,
+        blob: vec![0, 1, 255],
+    };
+    let key = Hs256Key::new_from_slice(SECRET).unwrap();
+    let mut buf = [0u8; 512];
+    let token = jwt::sign(&key, &claims, &mut buf).unwrap();
+    let mut scratch = [0u8; 512];
+    let ours = jwt::verify::<WithBytes, _>(
+        &key,
+        token,
+        &Validation::new(),
+        UnixTime::from_secs(1_700_000_000),
+        &mut scratch,
+    )
+    .unwrap();
+    assert_eq!(ours.claims, claims);
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let theirs = jsonwebtoken::decode::<WithBytes>(
+        token,
+        &DecodingKey::from_secret(SECRET).unwrap(),
+        &validation,
+    )
+    .unwrap();
+    assert_eq!(theirs.claims, claims);
+}

@@ -372,9 +372,15 @@ impl<'s> de::Deserializer<'s> for &mut Deserializer<'s> {
         self.deserialize_str(visitor)
     }
 
-    fn deserialize_bytes<V: Visitor<'s>>(self, _visitor: V) -> Result<V::Value> {
-        // JSON has no bytes; which text encoding to read them from is the type's choice.
-        Err(DeError::Claims)
+    /// Bytes as `serde_json` reads them: an array of numbers (as `sign` writes bytes) to the
+    /// visitor as a sequence, or a string's bytes as they are (JSON has no byte strings:
+    /// an encoding such as base64 is the type's to decode).
+    fn deserialize_bytes<V: Visitor<'s>>(self, visitor: V) -> Result<V::Value> {
+        match self.peek() {
+            Some(b'[') => self.deserialize_seq(visitor),
+            Some(b'"') => visitor.visit_borrowed_bytes(self.string()?.as_bytes()),
+            _ => Err(DeError::Claims),
+        }
     }
 
     fn deserialize_byte_buf<V: Visitor<'s>>(self, visitor: V) -> Result<V::Value> {
@@ -792,6 +798,54 @@ mod tests {
                 ]
             );
         });
+    }
+
+    /// Bytes through `serialize_bytes` and `deserialize_byte_buf`, as `serde_bytes` has them.
+    #[derive(Debug, PartialEq)]
+    struct Bytes(Vec<u8>);
+
+    impl<'de> Deserialize<'de> for Bytes {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+            struct Seen;
+            impl<'de> Visitor<'de> for Seen {
+                type Value = Bytes;
+                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str("bytes")
+                }
+                fn visit_bytes<E>(self, v: &[u8]) -> core::result::Result<Bytes, E> {
+                    Ok(Bytes(v.to_vec()))
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> core::result::Result<Bytes, A::Error> {
+                    let mut v = Vec::new();
+                    while let Some(b) = seq.next_element()? {
+                        v.push(b);
+                    }
+                    Ok(Bytes(v))
+                }
+            }
+            d.deserialize_byte_buf(Seen)
+        }
+    }
+
+    #[test]
+    fn reads_bytes_as_serde_json_does() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct B {
+            a: Bytes,
+            s: Bytes,
+        }
+        let json = r#"{"a":[0,255,7],"s":"x\u00e9"}"#;
+        let expected = B {
+            a: Bytes(vec![0, 255, 7]),
+            s: Bytes("x\u{e9}".as_bytes().to_vec()),
+        };
+        read::<B>(json, 64, |r| assert_eq!(r.unwrap(), expected));
+        assert_eq!(serde_json::from_str::<B>(json).unwrap(), expected);
+        read::<B>(r#"{"a":[256],"s":""}"#, 64, |r| assert!(r.is_err()));
+        read::<B>(r#"{"a":1,"s":""}"#, 64, |r| assert!(r.is_err()));
     }
 
     #[test]
