@@ -77,8 +77,12 @@ pub(super) fn write<C: Serialize + ?Sized>(
         names: [0; MAX_MEMBERS],
         open_names: 0,
         registered: None,
+        failed: None,
     };
     claims.serialize(&mut writer)?;
+    if let Some(error) = writer.failed {
+        return Err(error);
+    }
     // Only an object is a claims set.
     match writer.out.first() {
         Some(b'{') if writer.len > 0 => Ok(writer.len),
@@ -100,6 +104,11 @@ struct Writer<'o> {
     /// `registered_index`), whose value must have the type verification reads it as. A
     /// string or an integer is checked as it is written; any other value after.
     registered: Option<usize>,
+    /// An error an object or array (or a `Display` impl's writer) passed to the claims'
+    /// `Serialize` impl, the last if several. What it was writing is cut short, so an impl that ignores
+    /// the error and goes on writes no JSON: [`write`] fails with this error whatever the
+    /// impl returns.
+    failed: Option<WriteError>,
 }
 
 type Result<T = (), E = WriteError> = core::result::Result<T, E>;
@@ -493,6 +502,17 @@ struct Compound<'w, 'o> {
 }
 
 impl Compound<'_, '_> {
+    /// Runs one of the calls a `Serialize` impl makes on an object or array, and keeps
+    /// its error for [`write`]. (An `end` that fails leaves the impl nothing to
+    /// return but an error.)
+    fn guarded(&mut self, call: impl FnOnce(&mut Self) -> Result) -> Result {
+        let result = call(self);
+        if let Err(error) = result {
+            self.w.failed = Some(error);
+        }
+        result
+    }
+
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         if !self.first {
             self.w.push(b',')?;
@@ -707,7 +727,8 @@ impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
     fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result {
         self.push(b'"')?;
         let before = self.len;
-        if write!(Escaping(self), "{value}").is_err() {
+        // A `Display` impl may ignore an error and go on: the text would lack a part.
+        if write!(Escaping(self), "{value}").is_err() || self.failed.is_some() {
             self.len = before;
             return Err(WriteError::Full);
         }
@@ -720,7 +741,10 @@ struct Escaping<'w, 'o>(&'w mut Writer<'o>);
 
 impl fmt::Write for Escaping<'_, '_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.escaped(s).map_err(|_| fmt::Error)
+        self.0.escaped(s).map_err(|error| {
+            self.0.failed = Some(error);
+            fmt::Error
+        })
     }
 }
 
@@ -729,7 +753,7 @@ impl ser::SerializeSeq for Compound<'_, '_> {
     type Error = WriteError;
 
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
+        self.guarded(|c| c.element(value))
     }
 
     fn end(self) -> Result {
@@ -742,7 +766,7 @@ impl ser::SerializeTuple for Compound<'_, '_> {
     type Error = WriteError;
 
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
+        self.guarded(|c| c.element(value))
     }
 
     fn end(self) -> Result {
@@ -755,7 +779,7 @@ impl ser::SerializeTupleStruct for Compound<'_, '_> {
     type Error = WriteError;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
+        self.guarded(|c| c.element(value))
     }
 
     fn end(self) -> Result {
@@ -768,17 +792,21 @@ impl ser::SerializeMap for Compound<'_, '_> {
     type Error = WriteError;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result {
-        if core::mem::replace(&mut self.value_due, true) {
-            return Err(WriteError::Unsupported);
-        }
-        self.key(Key::Value(&key))
+        self.guarded(|c| {
+            if core::mem::replace(&mut c.value_due, true) {
+                return Err(WriteError::Unsupported);
+            }
+            c.key(Key::Value(&key))
+        })
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        if !core::mem::replace(&mut self.value_due, false) {
-            return Err(WriteError::Unsupported);
-        }
-        self.value(value)
+        self.guarded(|c| {
+            if !core::mem::replace(&mut c.value_due, false) {
+                return Err(WriteError::Unsupported);
+            }
+            c.value(value)
+        })
     }
 
     fn end(self) -> Result {
@@ -794,7 +822,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
     type Error = WriteError;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result {
-        self.member(Key::Str(name), value)
+        self.guarded(|c| c.member(Key::Str(name), value))
     }
 
     fn end(self) -> Result {
@@ -807,7 +835,7 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
     type Error = WriteError;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result {
-        self.member(Key::Str(name), value)
+        self.guarded(|c| c.member(Key::Str(name), value))
     }
 
     fn end(self) -> Result {
@@ -1233,6 +1261,82 @@ mod tests {
         }
     }
 
+    /// A `Serialize` impl that ignores an error and goes on gets no text, but the error:
+    /// what failed may have been written in part.
+    #[test]
+    fn an_error_ignored_by_the_impl_still_fails_the_claims() {
+        #[derive(Clone, Copy, Debug)]
+        enum Ignored {
+            /// `sub` must be a string: its name is written, its value refused.
+            RegisteredType,
+            /// The second `a` is refused after its comma and quote.
+            RepeatedName,
+            /// A map key that is no string.
+            KeyType,
+            /// A string too long for the buffer, in a struct.
+            Full,
+            /// A `Display` impl that ignores its writer's error.
+            Display,
+        }
+        struct Text(bool);
+        impl fmt::Display for Text {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                if self.0 {
+                    let _ = f.write_str(&"x".repeat(600));
+                }
+                f.write_str("y")
+            }
+        }
+        struct Shown(bool);
+        impl Serialize for Shown {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&Text(self.0))
+            }
+        }
+        impl Serialize for Ignored {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use ser::{SerializeMap, SerializeStruct};
+                if let Self::Full | Self::Display = self {
+                    let mut st = s.serialize_struct("C", 2)?;
+                    if let Self::Full = self {
+                        let _ = st.serialize_field("a", &"z".repeat(600));
+                    } else {
+                        let _ = st.serialize_field("a", &Shown(true));
+                    }
+                    st.serialize_field("b", &1)?;
+                    return st.end();
+                }
+                let mut map = s.serialize_map(None)?;
+                map.serialize_entry("exp", &1_800_000_000u64)?;
+                let _ = match self {
+                    Self::RegisteredType => map.serialize_entry("sub", &5u32),
+                    Self::RepeatedName => map
+                        .serialize_entry("a", &1)
+                        .and_then(|()| map.serialize_entry("a", &2)),
+                    _ => map.serialize_entry(&true, &1),
+                };
+                let _ = map.serialize_entry("x", &1u8);
+                map.end()
+            }
+        }
+        for (ignored, error) in [
+            (Ignored::RegisteredType, WriteError::Registered(Claim::Sub)),
+            (Ignored::RepeatedName, WriteError::Unsupported),
+            (Ignored::KeyType, WriteError::Unsupported),
+            (Ignored::Full, WriteError::Full),
+            (Ignored::Display, WriteError::Full),
+        ] {
+            let mut out = vec![0u8; 512];
+            assert_eq!(write(&ignored, &mut out), Err(error), "{ignored:?}");
+        }
+        // Without the error, the same `Display` impl is written.
+        #[derive(Serialize)]
+        struct One {
+            a: Shown,
+        }
+        assert_eq!(ours(&One { a: Shown(false) }).unwrap(), r#"{"a":"y"}"#);
+    }
+
     #[test]
     fn a_small_buffer_is_full_never_a_truncated_object() {
         let claims = serde_json::json!({ "sub": "alice", "exp": 1, "f": 1.5 });
@@ -1395,6 +1499,7 @@ mod tests {
                         names: [0; MAX_MEMBERS],
                         open_names: 0,
                         registered: None,
+                        failed: None,
                     };
                     let copied = writer.plain_short(&bytes);
                     let len = writer.len;
