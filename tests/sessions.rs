@@ -737,6 +737,40 @@ fn a_panic_in_the_data_type_loses_no_session_of_a_shared_store() {
     }
 }
 
+/// A save whose old data panics when dropped is complete or not made: the data written
+/// with a new version, so that a save from the same version read before is still stale.
+#[test]
+fn a_save_interrupted_by_the_old_datas_drop_keeps_saves_versioned() {
+    use core::panic::AssertUnwindSafe;
+    use std::panic::catch_unwind;
+    let mut store = SharedStore::<Fragile>::new();
+    let id = POLICY
+        .create(&mut store, &mut TestRng::new(61), "alice", Fragile, at(0))
+        .wait()
+        .unwrap();
+    let mut first = POLICY.load(&mut store, &id, at(1)).wait().unwrap();
+    let mut second = POLICY.load(&mut store, &id, at(1)).wait().unwrap();
+    *first.data_mut() = Fragile;
+    PANIC_ON_DROP.store(true, Ordering::SeqCst);
+    let saved = catch_unwind(AssertUnwindSafe(|| {
+        POLICY.save(&mut store, &id, &mut first, at(2)).wait()
+    }));
+    assert!(saved.is_err(), "the drop panicked");
+    assert_eq!(
+        POLICY
+            .load(&mut store, &id, at(3))
+            .wait()
+            .unwrap()
+            .version(),
+        2
+    );
+    *second.data_mut() = Fragile;
+    assert!(matches!(
+        POLICY.save(&mut store, &id, &mut second, at(3)).wait(),
+        Err(SessionError::Stale)
+    ));
+}
+
 #[test]
 fn stores_and_ids_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}

@@ -15,16 +15,18 @@ use crate::time::UnixTime;
 /// - the **absolute deadline** is fixed when the session is created and never moves, not
 ///   even when the ID is rotated.
 ///
-/// The **version** counts the writes of the data: a store sets it to 1 when the session is
-/// created and increments it with every [`update`](crate::store::SessionStore::update),
-/// which succeeds only for the version the caller read. Two requests that load the same
+/// The **version** counts the writes of the data: a new record ([`new`](Self::new)) is at
+/// version 1, a store files it at the version it is given, and every
+/// [`update`](crate::store::SessionStore::update) increments it, which succeeds only for
+/// the version the caller read. Two requests that load the same
 /// session and both save therefore can't silently overwrite each other: the second save
 /// fails as stale ([`SessionError::Stale`](crate::session::SessionError::Stale)).
 /// Touches and rotations leave the version as it is.
 ///
 /// Only the data can be changed through the session lifecycle: the subject, the creation
-/// time and the absolute deadline are fixed by the store when the session is created,
-/// and [`update`](crate::store::SessionStore::update) writes the data alone.
+/// time and the absolute deadline are fixed when the session is created, and
+/// [`update`](crate::store::SessionStore::update) writes the data alone (with the
+/// activity it records).
 ///
 /// `D` is the application's data. It needs no allocator: a small struct of integers and
 /// `heapless::String`s works. Stores clone or serialize it, so keep it small.
@@ -195,9 +197,11 @@ impl<D> SessionRecord<D> {
             return None;
         }
         let next = self.version.checked_add(1)?;
-        self.data = data;
         self.touch(idle_deadline, now);
         self.version = next;
+        // The old data goes last: should its `Drop` panic, the record already holds the
+        // new data at the new version, never the new data at the version read before.
+        drop(core::mem::replace(&mut self.data, data));
         Some(next)
     }
 
