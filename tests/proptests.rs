@@ -9,8 +9,9 @@ mod common;
 
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
+use tokenstile::DecodeError;
 use tokenstile::UnixTime;
-use tokenstile::jwt::{self, Hs256Key, Validation};
+use tokenstile::jwt::{self, ClaimSet, Hs256Key, Validation};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Claims {
@@ -116,4 +117,99 @@ proptest! {
         let mut scratch = [0u8; 512];
         let _ = jwt::verify::<serde::de::IgnoredAny, _>(&key, &s, &Validation::new(), UnixTime::EPOCH, &mut scratch);
     }
+
+    /// Arbitrary headers and payloads under a valid MAC reach the header and payload
+    /// readers: never a panic, never a refusal of the encoding or the MAC, and a payload
+    /// accepted only if it is a JSON object (by `serde_json`).
+    #[test]
+    fn signed_arbitrary_segments_are_read_strictly(
+        header in prop_oneof![
+            4 => Just(common::HS256.as_bytes().to_vec()),
+            1 => json_like().prop_map(String::into_bytes),
+            1 => prop::collection::vec(any::<u8>(), 0..40),
+        ],
+        payload in prop_oneof![
+            2 => json_object().prop_map(String::into_bytes),
+            2 => json_like().prop_map(|s| format!("{{{s}}}").into_bytes()),
+            1 => json_like().prop_map(String::into_bytes),
+            1 => prop::collection::vec(any::<u8>(), 0..80),
+        ],
+    ) {
+        let key = Hs256Key::new_from_slice(common::SECRET).unwrap();
+        let token = common::token_raw(&common::b64(&header), &common::b64(&payload));
+        let mut scratch = [0u8; 512];
+        let verdict = jwt::verify::<serde::de::IgnoredAny, _>(
+            &key, &token, &Validation::new().with_required_set(ClaimSet::EMPTY), UnixTime::EPOCH, &mut scratch,
+        );
+        match verdict {
+            Ok(_) => prop_assert!(
+                serde_json::from_slice::<serde_json::Value>(&payload).is_ok_and(|v| v.is_object()),
+                "accepted the payload {:?}", String::from_utf8_lossy(&payload)
+            ),
+            Err(e) => prop_assert!(
+                !matches!(
+                    e,
+                    tokenstile::Error::Decode(
+                        DecodeError::Segments | DecodeError::Base64 | DecodeError::SignatureLength
+                    ) | tokenstile::Error::Verify(tokenstile::VerifyError::Signature)
+                ),
+                "{e:?}"
+            ),
+        }
+    }
+}
+
+/// A JSON object as `serde_json` writes it, a name now and then repeated.
+fn json_object() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<f64>().prop_map(|f| serde_json::to_string(&f).unwrap()),
+        ".{0,8}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+        Just("true".to_owned()),
+        Just("null".to_owned()),
+        Just("[1,{\"a\":[]}]".to_owned()),
+    ];
+    let name = prop::sample::select(vec!["a", "b", "sub", "exp", "\u{e9}", "\\"]);
+    prop::collection::vec((name, leaf), 0..6).prop_map(|members| {
+        let members: Vec<String> = members
+            .iter()
+            .map(|(n, v)| format!("{}:{v}", serde_json::to_string(n).unwrap()))
+            .collect();
+        format!("{{{}}}", members.join(","))
+    })
+}
+
+/// Text made of JSON's tokens and a few letters, mostly near-JSON.
+fn json_like() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            ":",
+            ",",
+            "\"",
+            "\"a\"",
+            "\"exp\"",
+            "\"alg\"",
+            "\"HS256\"",
+            "0",
+            "1",
+            "-",
+            ".",
+            "e",
+            "1700000000",
+            "true",
+            "null",
+            " ",
+            "\\",
+            "\\u00e9",
+            "\\ud800",
+            "é",
+            "\u{1}",
+        ]),
+        0..24,
+    )
+    .prop_map(|parts| parts.concat())
 }
