@@ -78,6 +78,7 @@ enum Defect {
     CheckIgnoresExpiry,
     CheckIgnoresWatermark,
     CreateOverwrites,
+    EndOldestCountsDead,
     EndsNewest,
     EvictsLiveSessions,
     GetReturnsExpired,
@@ -90,9 +91,12 @@ enum Defect {
     RevocationsShareCapacity,
     RevokeLowers,
     RotateCopies,
+    RotateNeedsRoom,
     RotateOverwrites,
     TouchResurrects,
     UpdateIgnoresVersion,
+    UpdateKeepsIdleDeadline,
+    UpdateOverwritesActivity,
     UpdateResurrects,
     WatermarkLowers,
 }
@@ -146,6 +150,31 @@ impl SessionStore<Data> for Faulty {
     ) -> Result<CreateOutcome, StoreErrorKind> {
         if self.has(Defect::CreateOverwrites) {
             self.inner.remove(key).await?;
+        }
+        if let Some(limit) = limit
+            && self.has(Defect::EndOldestCountsDead)
+            && limit.when_full() == WhenFull::EndOldest
+        {
+            // Counts the subject's dead sessions too, and ends the oldest to make room.
+            if self.inner.get(key, now).await?.is_some() {
+                return Err(StoreErrorKind::Conflict);
+            }
+            let mut all = Vec::new();
+            for key in self.created.clone() {
+                if let Some(r) = self.inner.get(&key, UnixTime::EPOCH).await?
+                    && r.subject() == record.subject()
+                {
+                    all.push((r.created(), key));
+                }
+            }
+            all.sort_by_key(|(created, _)| *created);
+            let ended = (all.len() + 1).saturating_sub(limit.max());
+            for (_, oldest) in all.iter().take(ended) {
+                self.inner.remove(oldest).await?;
+            }
+            self.created.push(*key);
+            self.inner.create(key, record, None, now).await?;
+            return Ok(CreateOutcome::Created { ended });
         }
         let limit = match limit {
             _ if self.has(Defect::IgnoresLimit) => None,
@@ -210,6 +239,35 @@ impl SessionStore<Data> for Faulty {
                 .update(key, current.version(), data, idle_deadline, now)
                 .await;
         }
+        if self.has(Defect::UpdateKeepsIdleDeadline)
+            && let Some(current) = &current
+        {
+            // Writes the data and the version, but keeps the stored idle deadline.
+            return self
+                .inner
+                .update(key, version, data, current.idle_deadline(), now)
+                .await;
+        }
+        if self.has(Defect::UpdateOverwritesActivity)
+            && let Some(current) = &current
+            && current.version() == version
+        {
+            // Writes `now` and the idle deadline given, even where they are earlier.
+            let updated = SessionRecord::from_parts(
+                *current.subject(),
+                data.clone(),
+                current.created(),
+                now,
+                idle_deadline,
+                current.absolute_deadline(),
+                version + 1,
+            );
+            self.inner.remove(key).await?;
+            self.inner.create(key, updated, None, now).await?;
+            return Ok(UpdateOutcome::Updated {
+                version: version + 1,
+            });
+        }
         if self.has(Defect::UpdateResurrects) && current.is_none() {
             let record = SessionRecord::new(
                 SubjectKey::new("ghost"),
@@ -265,6 +323,12 @@ impl SessionStore<Data> for Faulty {
                 };
                 self.inner.create(new, record.clone(), None, now).await?;
                 Ok(Some(record))
+            }
+            Defect::RotateNeedsRoom
+                if Some(self.inner.sessions_len()) >= self.inner.session_capacity() =>
+            {
+                // Files the copy before removing the original.
+                Err(StoreErrorKind::Capacity)
             }
             Defect::RotateOverwrites => {
                 self.inner.remove(new).await?;
@@ -430,6 +494,7 @@ fn suite_catches_each_defect_in_the_right_check() {
         (Defect::CheckIgnoresExpiry, "check_revoked"),
         (Defect::CheckIgnoresWatermark, "check_revoked"),
         (Defect::CreateOverwrites, "create_never_overwrites"),
+        (Defect::EndOldestCountsDead, "limit_ends_oldest"),
         (Defect::EndsNewest, "limit_ends_oldest"),
         (Defect::EvictsLiveSessions, "session_capacity"),
         (Defect::GetReturnsExpired, "expiry"),
@@ -445,16 +510,39 @@ fn suite_catches_each_defect_in_the_right_check() {
         ),
         (Defect::RevokeLowers, "revoke"),
         (Defect::RotateCopies, "rotate"),
+        (Defect::RotateNeedsRoom, "session_capacity"),
         (Defect::RotateOverwrites, "rotate"),
         // Caught reviving an expired session before the touch check proper.
         (Defect::TouchResurrects, "expiry"),
         (Defect::UpdateIgnoresVersion, "update_is_versioned"),
+        (Defect::UpdateKeepsIdleDeadline, "create_get_update_remove"),
+        (Defect::UpdateOverwritesActivity, "update_is_versioned"),
         (Defect::UpdateResurrects, "create_get_update_remove"),
         (Defect::WatermarkLowers, "watermark"),
     ];
     for (defect, check_name) in cases {
         let failure = check(&mut Faulty::new(defect), 10).unwrap_err();
         assert_eq!(failure.check(), check_name, "{defect:?}: {failure}");
+    }
+    // Caught by the expectation written for them, not by an earlier one in the check.
+    let cases = [
+        (Defect::EndOldestCountsDead, "a dead session not to count"),
+        (Defect::RotateNeedsRoom, "rotate to succeed in a full store"),
+        (
+            Defect::UpdateKeepsIdleDeadline,
+            "update to move the idle deadline",
+        ),
+        (
+            Defect::UpdateOverwritesActivity,
+            "update never to move last_seen",
+        ),
+    ];
+    for (defect, expected) in cases {
+        let failure = check(&mut Faulty::new(defect), 10).unwrap_err();
+        assert!(
+            failure.expected().starts_with(expected),
+            "{defect:?}: {failure}"
+        );
     }
 }
 

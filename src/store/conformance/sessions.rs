@@ -72,6 +72,18 @@ where
             got.data() == &other && got.version() == 2 && got.last_seen() == self.t(5),
             "update to write the data, record activity and increment the version",
         )?;
+        // The update at +5 asked for an idle deadline of +1005, past the created +1000.
+        c.ensure(
+            got.idle_deadline() == self.t(1005),
+            "update to move the idle deadline to the one given",
+        )?;
+        self.expect_live(
+            c,
+            &key,
+            self.t(1002),
+            "an updated session to outlive its old idle deadline",
+        )
+        .await?;
         c.ensure(
             got.subject() == record.subject()
                 && got.created() == record.created()
@@ -146,6 +158,7 @@ where
             rotated.is_some_and(|r| r.version() == 3 && r.data() == &second),
             "touch and rotate to keep the version and the data",
         )?;
+        // An update at `now` asks for an idle deadline of +1000, before the touch's +1500.
         self.expect_update(
             c,
             &moved,
@@ -155,6 +168,13 @@ where
             UpdateOutcome::Updated { version: 4 },
         )
         .await?;
+        let got = self
+            .expect_live(c, &moved, now, "an updated session to be live")
+            .await?;
+        c.ensure(
+            got.last_seen() == self.t(10) && got.idle_deadline() == self.t(1500),
+            "update never to move last_seen or the idle deadline backwards",
+        )?;
         self.remove_all(c, &[moved]).await
     }
 
@@ -632,7 +652,50 @@ where
             .await?;
         self.expect_live(c, &others, at, "another subject's sessions not to count")
             .await?;
-        self.remove_all(c, &[keys[0], keys[2], others]).await
+        self.remove_all(c, &[keys[0], keys[2], others]).await?;
+
+        // A dead session doesn't count either: with the oldest session live and a newer
+        // one dead, a login at the limit finds one live session and ends nothing.
+        let subject = self.subject(c)?;
+        let (oldest, dead, login) = (
+            self.session_key(c)?,
+            self.session_key(c)?,
+            self.session_key(c)?,
+        );
+        let now = self.now;
+        let record = self.record(&subject, 5, 0, 1000, 2000);
+        let created = self.store.create(&oldest, record, limit, now).await;
+        c.equal(
+            created,
+            &CreateOutcome::Created { ended: 0 },
+            "create within the limit",
+        )?;
+        let record = self.record(&subject, 6, 1, 5, 5);
+        let created = self.store.create(&dead, record, limit, now).await;
+        c.equal(
+            created,
+            &CreateOutcome::Created { ended: 0 },
+            "create within the limit",
+        )?;
+        let later = self.t(6);
+        let record = self.record(&subject, 7, 6, 1000, 2000);
+        let created = self.store.create(&login, record, limit, later).await;
+        c.equal(
+            created,
+            &CreateOutcome::Created { ended: 0 },
+            "a dead session not to count against the limit, so that a login ends no live \
+             session",
+        )?;
+        self.expect_live(
+            c,
+            &oldest,
+            later,
+            "a live session not to be ended for a dead one",
+        )
+        .await?;
+        self.expect_live(c, &login, later, "the new session to be filed")
+            .await?;
+        self.remove_all(c, &[oldest, dead, login]).await
     }
 
     async fn purge_expired_sessions(&mut self) -> Result<(), ConformanceFailure> {
@@ -676,6 +739,36 @@ where
                 "a full store to keep every live session",
             )
             .await?;
+        }
+
+        // A rotation needs no room of its own: a full store moves a session, and back.
+        let moved = self.session_key(c)?;
+        for (from, to) in [(key(0), moved), (moved, key(0))] {
+            let rotated = self.store.rotate(&from, &to, self.now).await;
+            let rotated = c.ok(rotated, "rotate to succeed in a full store")?;
+            c.ensure(
+                rotated.is_some(),
+                "rotate to move a session in a full store",
+            )?;
+            self.expect_absent(
+                c,
+                &from,
+                self.now,
+                "a session rotated in a full store to be gone from its old key",
+            )
+            .await?;
+            let got = self
+                .expect_live(
+                    c,
+                    &to,
+                    self.now,
+                    "a session rotated in a full store to be found under its new key",
+                )
+                .await?;
+            c.ensure(
+                rotated.as_ref() == Some(&got),
+                "rotate in a full store to move the record unchanged",
+            )?;
         }
 
         // Freed room is usable again.
