@@ -85,7 +85,10 @@ enum Defect {
     IgnoresLimit,
     IgnoresKeep,
     ListsDeadSessions,
+    PurgeDoesNothing,
     PurgeMiscounts,
+    PurgeReportsNothing,
+    PurgeSkipsRevocations,
     RemoveOwnedIgnoresSubject,
     RemoveSubjectMissesRotated,
     RevocationsShareCapacity,
@@ -131,12 +134,18 @@ impl Store for Faulty {
     type Error = StoreErrorKind;
 
     async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, StoreErrorKind> {
-        let purged = self.inner.purge_expired(now).await?;
-        if self.has(Defect::PurgeMiscounts) {
-            // Counts what it looked at, not what it deleted.
-            return Ok(purged + 1);
+        if self.has(Defect::PurgeDoesNothing) {
+            // As if its entries expired on their own, which they don't.
+            return Ok(0);
         }
-        Ok(purged)
+        let purged = self.inner.purge_expired(now).await?;
+        match self.defect {
+            // Counts what it looked at, not what it deleted.
+            Defect::PurgeMiscounts => Ok(purged + 1),
+            Defect::PurgeReportsNothing => Ok(0),
+            // With `PurgeSkipsRevocations`, the revocations it keeps itself stay.
+            _ => Ok(purged),
+        }
     }
 }
 
@@ -416,11 +425,16 @@ impl RevocationStore for Faulty {
             self.revoked.insert(*key.as_bytes(), until);
             return Ok(());
         }
+        if self.has(Defect::PurgeSkipsRevocations) {
+            let stored = self.revoked.entry(*key.as_bytes()).or_insert(until);
+            *stored = until.max(*stored);
+            return Ok(());
+        }
         self.inner.revoke(key, until, now).await
     }
 
     async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, StoreErrorKind> {
-        if self.has(Defect::RevokeLowers) {
+        if self.has(Defect::RevokeLowers) || self.has(Defect::PurgeSkipsRevocations) {
             return Ok(self
                 .revoked
                 .get(key.as_bytes())
@@ -501,7 +515,10 @@ fn suite_catches_each_defect_in_the_right_check() {
         (Defect::IgnoresLimit, "limit_refuses"),
         (Defect::IgnoresKeep, "remove_subject"),
         (Defect::ListsDeadSessions, "list_subject"),
+        (Defect::PurgeDoesNothing, "purge_expired_sessions"),
         (Defect::PurgeMiscounts, "purge_expired_sessions"),
+        (Defect::PurgeReportsNothing, "purge_expired_sessions"),
+        (Defect::PurgeSkipsRevocations, "purge_expired_revocations"),
         (Defect::RemoveOwnedIgnoresSubject, "remove_owned"),
         (Defect::RemoveSubjectMissesRotated, "rotate"),
         (
@@ -527,6 +544,18 @@ fn suite_catches_each_defect_in_the_right_check() {
     // Caught by the expectation written for them, not by an earlier one in the check.
     let cases = [
         (Defect::EndOldestCountsDead, "a dead session not to count"),
+        (
+            Defect::PurgeDoesNothing,
+            "purge_expired of a store with a fixed",
+        ),
+        (
+            Defect::PurgeReportsNothing,
+            "purge_expired to report how many",
+        ),
+        (
+            Defect::PurgeSkipsRevocations,
+            "purge_expired of a store with a fixed",
+        ),
         (Defect::RotateNeedsRoom, "rotate to succeed in a full store"),
         (
             Defect::UpdateKeepsIdleDeadline,

@@ -21,6 +21,12 @@
 //! purges the store at times up to `now` plus a few minutes, which ends entries other
 //! code may still expect live: run it on a store of its own, one run at a time.
 //!
+//! Purging is checked by reading the entries a purge should have deleted at a time they
+//! were live: what the purge reports must be what it deleted. A store with a capacity
+//! must delete them; a store without one may leave them to expire on their own and report
+//! 0, as the Redis store does, so for such a store the suite can't tell a purge that does
+//! nothing from one that leaves the work to the backend.
+//!
 //! The functions are `async`: await them in your executor, or drive them with
 //! [`block_on`](super::block_on) for an in-memory store.
 //!
@@ -269,6 +275,31 @@ impl Check {
             &0,
             "a second purge at the same time to report nothing deleted (the first left \
              nothing dead, and the count is of entries deleted)",
+        )
+    }
+
+    /// That a purge which reported `purged` entries deleted counted exactly the dead
+    /// entries it deleted, where the check planted the only entries dead at the purge's
+    /// time, `before` of them were in the store before it and `after` are still there
+    /// (seen by reading them at a time they were live).
+    ///
+    /// A store without a fixed capacity may leave dead entries to expire on their own (a
+    /// Redis TTL) and report 0; a store with one holds its entries itself, and its purge
+    /// must delete them.
+    fn purged(
+        self,
+        purged: usize,
+        before: usize,
+        after: usize,
+        capacity: Option<usize>,
+    ) -> Result<(), ConformanceFailure> {
+        self.ensure(
+            Some(purged) == before.checked_sub(after),
+            "purge_expired to report how many dead entries it deleted, and only those",
+        )?;
+        self.ensure(
+            capacity.is_none() || after == 0,
+            "purge_expired of a store with a fixed capacity to delete its dead entries",
         )
     }
 

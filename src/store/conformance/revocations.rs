@@ -239,47 +239,101 @@ where
 
     async fn purge_expired_revocations(&mut self) -> Result<(), ConformanceFailure> {
         let c = Check("purge_expired_revocations");
-        let (short, long, mark) = (
-            self.revocation_key(c)?,
-            self.revocation_key(c)?,
-            self.revocation_key(c)?,
-        );
-        let now = self.now;
+        // A dead revocation beside a live watermark, then (once those have expired) a
+        // dead watermark beside a live revocation: two entries at a time.
+        self.purge_round(c, 0, Kind::Revocation).await?;
+        self.purge_round(c, 400, Kind::Watermark).await
+    }
 
+    /// Files an entry of `dead` kind that ends at `start` + 100 and one of the other kind
+    /// that ends at `start` + 300, both at `now` + `start`, and purges at `start` + 200.
+    async fn purge_round(
+        &mut self,
+        c: Check,
+        start: u64,
+        dead: Kind,
+    ) -> Result<(), ConformanceFailure> {
+        let (doomed, kept) = (self.revocation_key(c)?, self.revocation_key(c)?);
+        let (begin, at) = (self.t(start), self.t(start.saturating_add(200)));
+        let (dies, lives) = (
+            self.t(start.saturating_add(100)),
+            self.t(start.saturating_add(300)),
+        );
+
+        // What is dead at `at` already goes first: the purge below finds only `doomed`.
         c.ok(
-            self.store.revoke(&short, self.t(100), now).await,
-            "revoke to succeed",
-        )?;
-        c.ok(
-            self.store.revoke(&long, self.t(300), now).await,
-            "revoke to succeed",
-        )?;
-        let watermark = Watermark::new(now, self.t(300));
-        c.ok(
-            self.store.raise_watermark(&mark, watermark, now).await,
-            "raise_watermark to succeed",
-        )?;
-        c.ok(
-            self.store.purge_expired(self.t(200)).await,
+            self.store.purge_expired(at).await,
             "purge_expired to succeed",
         )?;
-        let at = self.t(200);
+        self.file(c, dead, &doomed, Watermark::new(begin, dies), begin)
+            .await?;
+        let live = Watermark::new(begin, lives);
+        self.file(c, dead.other(), &kept, live, begin).await?;
+        // Read at a time it is live, the expired entry is found only if it is still in the
+        // store.
+        let before = self.entry_stored(c, dead, &doomed, begin).await?;
+        let purged = c.ok(
+            self.store.purge_expired(at).await,
+            "purge_expired to succeed",
+        )?;
         c.nothing_left_to_purge(&mut *self.store, at).await?;
-        c.equal(
-            self.store.is_revoked(&long, self.t(200)).await,
-            &true,
-            "purge never to remove a live revocation",
-        )?;
-        c.equal(
-            self.store.watermark(&mark, self.t(200)).await,
-            &Some(watermark),
-            "purge never to remove a live watermark",
-        )?;
-        c.equal(
-            self.store.is_revoked(&short, self.t(200)).await,
-            &false,
-            "an expired revocation to stay gone",
-        )
+        let found = match dead.other() {
+            Kind::Revocation => c.equal(
+                self.store.is_revoked(&kept, at).await,
+                &true,
+                "purge never to remove a live revocation",
+            ),
+            Kind::Watermark => c.equal(
+                self.store.watermark(&kept, at).await,
+                &Some(live),
+                "purge never to remove a live watermark",
+            ),
+        };
+        found?;
+        let after = self.entry_stored(c, dead, &doomed, begin).await?;
+        let capacity = self.store.revocation_capacity();
+        c.purged(purged, before, after, capacity)
+    }
+
+    /// Files a revocation until `mark`'s expiry, or raises the watermark `mark`, at `now`.
+    async fn file(
+        &mut self,
+        c: Check,
+        kind: Kind,
+        key: &LookupKey,
+        mark: Watermark,
+        now: UnixTime,
+    ) -> Result<(), ConformanceFailure> {
+        match kind {
+            Kind::Revocation => c.ok(
+                self.store.revoke(key, mark.expires_at(), now).await,
+                "revoke to succeed",
+            ),
+            Kind::Watermark => c.ok(
+                self.store.raise_watermark(key, mark, now).await,
+                "raise_watermark to succeed",
+            ),
+        }
+    }
+
+    /// 1 if a live entry of `kind` is filed under `key` at `at`, else 0.
+    async fn entry_stored(
+        &mut self,
+        c: Check,
+        kind: Kind,
+        key: &LookupKey,
+        at: UnixTime,
+    ) -> Result<usize, ConformanceFailure> {
+        let found = match kind {
+            Kind::Revocation => c.ok(
+                self.store.is_revoked(key, at).await,
+                "is_revoked to succeed",
+            )?,
+            Kind::Watermark => c
+                .ok(self.store.watermark(key, at).await, "watermark to succeed")?
+                .is_some(),
+        };
+        Ok(usize::from(found))
     }
 
     async fn revocation_capacity(&mut self) -> Result<(), ConformanceFailure> {
@@ -387,5 +441,21 @@ where
             )?;
         }
         Ok(())
+    }
+}
+
+/// The two kinds of revocation entry.
+#[derive(Clone, Copy)]
+enum Kind {
+    Revocation,
+    Watermark,
+}
+
+impl Kind {
+    const fn other(self) -> Self {
+        match self {
+            Self::Revocation => Self::Watermark,
+            Self::Watermark => Self::Revocation,
+        }
     }
 }
