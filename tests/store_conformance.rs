@@ -53,6 +53,27 @@ fn shared_store_passes() {
     check(&mut shared.clone(), 7).unwrap();
 }
 
+/// The smallest stores the suite's docs promise to pass: five sessions, two revocations.
+#[test]
+fn small_stores_pass() {
+    macro_rules! memory {
+        ($($s:literal, $r:literal);* $(;)?) => {$(
+            check(&mut MemoryStore::<Data, $s, $r>::new(), 20)
+                .unwrap_or_else(|e| panic!("MemoryStore<_, {}, {}>: {e}", $s, $r));
+        )*};
+    }
+    memory!(5, 2; 5, 3; 5, 4; 5, 5; 5, 6; 5, 7; 6, 2; 7, 2; 8, 2; 16, 2; 16, 3; 16, 7);
+    for sessions in 5..=9 {
+        for revocations in 2..=9 {
+            check(
+                &mut SharedStore::<Data>::with_capacity(sessions, revocations),
+                21,
+            )
+            .unwrap_or_else(|e| panic!("SharedStore({sessions}, {revocations}): {e}"));
+        }
+    }
+}
+
 #[test]
 fn the_parts_run_on_their_own() {
     let mut store = MemoryStore::<Data, 16, 16>::new();

@@ -16,10 +16,16 @@
 //! that expires entries by its own clock (a Redis TTL) passes if `now` is the real current
 //! time. Keys and subjects are derived from `rng`, so runs against a shared backend don't
 //! collide; sessions the suite creates are removed at the end of each check, while its
-//! revocations and watermarks (which can't be removed) expire within a few minutes of
-//! `now`. A store with a capacity is filled to it, so test with a small one. The suite
-//! purges the store at times up to `now` plus a few minutes, which ends entries other
-//! code may still expect live: run it on a store of its own, one run at a time.
+//! revocations and watermarks (which can't be removed) expire by `now` plus an hour and a
+//! half. The suite purges the store at times up to `now` plus an hour, which ends entries
+//! other code may still expect live: run it on a store of its own, one run at a time.
+//!
+//! A store with a capacity is filled to it, so test with a small one. The suite needs
+//! room for five sessions (a subject's listing holds five at once) and for two revocations
+//! and watermarks: each revocation check runs a thousand seconds after the one before,
+//! when that one's entries have expired and their room is free again. A second run on the
+//! same store from the same `now` also finds the first run's last entries live, so it
+//! needs more room, or a `now` two hours later.
 //!
 //! Purging is checked by reading the entries a purge should have deleted at a time they
 //! were live: what the purge reports must be what it deleted. A store with a capacity
@@ -188,6 +194,13 @@ impl<'a, S: ?Sized, R: TryCryptoRng + ?Sized, F> Suite<'a, S, R, F> {
         self.now.saturating_add(secs)
     }
 
+    /// Moves `now` on by [`WINDOW`], past every revocation and watermark the checks so far
+    /// wrote: a check that follows finds them expired, and a store with little room has
+    /// theirs back.
+    fn next_window(&mut self) {
+        self.now = self.t(WINDOW);
+    }
+
     fn salt(&mut self, c: Check) -> Result<[u8; 32], ConformanceFailure> {
         let mut salt = [0; 32];
         self.rng
@@ -204,6 +217,11 @@ impl<'a, S: ?Sized, R: TryCryptoRng + ?Sized, F> Suite<'a, S, R, F> {
         Ok(SubjectKey::from_bytes(self.salt(c)?))
     }
 }
+
+/// How far apart in time the revocation checks run. Each writes revocations and
+/// watermarks that expire within 700 seconds of its start, and they can't be removed: the
+/// next check starts after they have expired, so they don't fill a small store.
+const WINDOW: u64 = 1000;
 
 /// The `n`th key derived from `salt`.
 fn numbered_key(salt: &[u8; 32], n: usize) -> LookupKey {

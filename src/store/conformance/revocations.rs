@@ -16,10 +16,16 @@ where
     R: TryCryptoRng + ?Sized,
 {
     pub(super) async fn revocations(&mut self) -> Result<(), ConformanceFailure> {
+        // Each check in a window of its own, so that a store with room for two entries
+        // passes.
         self.revoke().await?;
+        self.next_window();
         self.watermark().await?;
+        self.next_window();
         self.check_revoked().await?;
+        self.next_window();
         self.purge_expired_revocations().await?;
+        self.next_window();
         self.revocation_capacity().await
     }
 
@@ -145,7 +151,8 @@ where
     /// `check_revoked` (the default, or a store's own) answers as the single calls do.
     async fn check_revoked(&mut self) -> Result<(), ConformanceFailure> {
         let c = Check("check_revoked");
-        // Three entries, dead by +100 (a store with a capacity has little room).
+        // Never more than two live entries at once: `revoked` until +100 and `short`
+        // until +10, then, once `short` has ended, the watermark `mark` from +10 to +100.
         let (revoked, short, mark) = (
             self.revocation_key(c)?,
             self.revocation_key(c)?,
@@ -159,15 +166,23 @@ where
                 "revoke to succeed",
             )?;
         }
-        let watermark = Watermark::new(self.t(5), self.t(100));
-        c.ok(
-            self.store.raise_watermark(&mark, watermark, now).await,
-            "raise_watermark to succeed",
-        )?;
 
         use RevocationCheck::{NotRevoked, Revoked};
-        // `short` ends at +10; `revoked` and `mark` at +100.
-        let cases: [(&[&LookupKey], Option<&LookupKey>, u64, RevocationCheck); 14] = [
+        let before_mark: [Case<'_>; 3] = [
+            (&[&absent, &short], Some(&mark), 9, Revoked(1)),
+            (&[&short, &revoked], None, 9, Revoked(0)),
+            (&[&absent], Some(&no_mark), 0, NotRevoked(None)),
+        ];
+        self.check_cases(c, &revoked, &before_mark).await?;
+
+        let watermark = Watermark::new(self.t(5), self.t(100));
+        c.ok(
+            self.store
+                .raise_watermark(&mark, watermark, self.t(10))
+                .await,
+            "raise_watermark to succeed",
+        )?;
+        let with_mark: [Case<'_>; 11] = [
             (&[], None, 20, NotRevoked(None)),
             (&[], Some(&mark), 20, NotRevoked(Some(watermark))),
             (&[], Some(&no_mark), 20, NotRevoked(None)),
@@ -178,8 +193,6 @@ where
                 20,
                 NotRevoked(Some(watermark)),
             ),
-            (&[&absent, &short], Some(&mark), 9, Revoked(1)),
-            (&[&short, &revoked], None, 9, Revoked(0)),
             (&[&short, &revoked], None, 20, Revoked(1)),
             (&[&revoked], Some(&mark), 20, Revoked(0)),
             (&[&absent, &revoked], Some(&no_mark), 99, Revoked(1)),
@@ -191,11 +204,21 @@ where
                 99,
                 NotRevoked(Some(watermark)),
             ),
-            (&[&absent], Some(&no_mark), 0, NotRevoked(None)),
         ];
-        for (entries, watermark, at, want) in cases {
+        self.check_cases(c, &revoked, &with_mark).await
+    }
+
+    /// Asks `check_revoked` and the single calls each case's question (the entries, the
+    /// watermark, the time after `now`), and checks both give the case's answer.
+    async fn check_cases(
+        &mut self,
+        c: Check,
+        filler: &LookupKey,
+        cases: &[Case<'_>],
+    ) -> Result<(), ConformanceFailure> {
+        for &(entries, watermark, at, want) in cases {
             let at = self.t(at);
-            let mut keys = [revoked; 4];
+            let mut keys = [*filler; 4];
             for (slot, key) in keys.iter_mut().zip(entries) {
                 *slot = **key;
             }
@@ -414,6 +437,8 @@ where
         let Some(capacity) = self.store.session_capacity() else {
             return Ok(());
         };
+        // Past the revocation checks' entries, which have expired.
+        self.next_window();
         let salt = self.salt(c)?;
         let filled = self.fill_sessions(c, &salt, capacity).await?;
         let token = self.revocation_key(c)?;
@@ -443,6 +468,15 @@ where
         Ok(())
     }
 }
+
+/// A question for `check_revoked` (the entries, the watermark, the time after `now`) and
+/// its answer.
+type Case<'k> = (
+    &'k [&'k LookupKey],
+    Option<&'k LookupKey>,
+    u64,
+    RevocationCheck,
+);
 
 /// The two kinds of revocation entry.
 #[derive(Clone, Copy)]
