@@ -137,6 +137,7 @@ async fn mariadb() {
     conformance::extras(&db).await;
     statements::mariadb(&db.url).await;
     setup::mariadb_dml_user(&db.url).await;
+    setup::mariadb_cancelled_migrate(&db.url).await;
     conformance::any_store(&db.url.replacen("mysql", "mariadb", 1), "mysql").await;
     shared::run(&db).await;
     stress::run(&db).await;

@@ -1,5 +1,5 @@
 //! Setting a store up: `migrate` at every start with a user that may only read and write
-//! rows, and several processes opening a new SQLite file at once.
+//! rows, several processes opening a new SQLite file at once, and a `migrate` cancelled.
 
 use tokenstile::store::RevocationStore;
 use tokenstile_sql::sqlx::mysql::MySqlPoolOptions;
@@ -30,6 +30,72 @@ pub(crate) async fn mariadb_dml_user(root_url: &str) {
     let store = MySqlStore::from_pool(pool, options("dml_"));
     store.migrate().await.unwrap();
     writes(store).await;
+}
+
+/// A `migrate` cancelled while it holds the migration lock (MySQL's `GET_LOCK`, which
+/// belongs to the connection's session), as a start-up timeout cancels it, leaves no
+/// pooled connection holding the lock: every other server's `migrate` would wait for it
+/// for a minute and fail.
+pub(crate) async fn mariadb_cancelled_migrate(root_url: &str) {
+    let lock = "tokenstile-sql migrate cancel_";
+    let mut blocker = sqlx::MySqlConnection::connect(root_url).await.unwrap();
+    // Holds the row of migration 1 uncommitted: the migration's own insert of that row,
+    // made under the lock, waits for it.
+    sqlx::query(
+        "CREATE TABLE cancel_migrations \
+         (version BIGINT NOT NULL PRIMARY KEY, description BLOB NOT NULL) ENGINE = InnoDB",
+    )
+    .execute(&mut blocker)
+    .await
+    .unwrap();
+    sqlx::query("BEGIN").execute(&mut blocker).await.unwrap();
+    sqlx::query("INSERT INTO cancel_migrations (version, description) VALUES (1, 'held')")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let pool = MySqlPoolOptions::new().connect(root_url).await.unwrap();
+    let store = MySqlStore::from_pool(pool.clone(), options("cancel_"));
+    let migrating = tokio::spawn(async move { store.migrate().await });
+    let mut observer = sqlx::MySqlConnection::connect(root_url).await.unwrap();
+    assert!(
+        lock_used(&mut observer, lock, true).await,
+        "migrate took the lock and waits for the row held"
+    );
+    migrating.abort();
+    assert!(migrating.await.unwrap_err().is_cancelled());
+    // The server ends the session once its statement is done.
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    assert!(
+        lock_used(&mut observer, lock, false).await,
+        "the cancelled migrate's connection still holds the lock"
+    );
+    // Another server migrates at once; the pool of the cancelled one still serves.
+    let other = MySqlPoolOptions::new().connect(root_url).await.unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        MySqlStore::from_pool(other, options("cancel_")).migrate(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    writes(MySqlStore::from_pool(pool, options("cancel_"))).await;
+}
+
+/// Whether MySQL's lock `name` comes to be held (`used`) or free (`!used`) within five
+/// seconds.
+async fn lock_used(conn: &mut sqlx::MySqlConnection, name: &str, used: bool) -> bool {
+    for _ in 0..100 {
+        let holder: Option<i64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        if holder.is_some() == used {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
 }
 
 /// As [`mariadb_dml_user`], on PostgreSQL (whose `public` schema grants no `CREATE` to
