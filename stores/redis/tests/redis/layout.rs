@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use redis::Commands;
-use tokenstile::store::{RevocationStore, SessionStore, SubjectKey, Watermark};
+use tokenstile::store::{LookupKey, RevocationStore, SessionStore, SubjectKey, Watermark};
 use tokenstile_redis::{OnWeakServer, Options, RedisStore};
 
 use crate::server::RedisServer;
@@ -140,6 +140,23 @@ async fn every_entry_expires_at_its_own_deadline() {
     );
 }
 
+/// The Redis names of the revocation `token` and the watermark `mark`, each with the
+/// milliseconds it has left.
+fn lifetimes(
+    raw: &mut redis::Connection,
+    token: &LookupKey,
+    mark: &LookupKey,
+) -> [(String, i64); 2] {
+    [
+        format!("tokenstile:revoked:{}", hex(token.as_bytes())),
+        format!("tokenstile:watermark:{}", hex(mark.as_bytes())),
+    ]
+    .map(|name| {
+        let left = raw.pttl(&name).unwrap();
+        (name, left)
+    })
+}
+
 /// A revocation or watermark written by a server whose clock runs ahead stays in Redis
 /// past its deadline by that clock, so a server whose clock is behind still finds it
 /// while it judges it live.
@@ -158,11 +175,7 @@ async fn a_writer_ahead_does_not_cut_revocations_short() {
         .raise_watermark(&mark, Watermark::new(now, until), ahead)
         .await
         .unwrap();
-    for name in [
-        format!("tokenstile:revoked:{}", hex(token.as_bytes())),
-        format!("tokenstile:watermark:{}", hex(mark.as_bytes())),
-    ] {
-        let left: i64 = raw.pttl(&name).unwrap();
+    for (name, left) in lifetimes(&mut raw, &token, &mark) {
         assert!((301_000..=302_000).contains(&left), "{name}: {left} ms");
     }
     // 2.5 s later, by a reader on time, both are live for 7 more seconds.
@@ -203,11 +216,7 @@ async fn a_later_writer_ahead_keeps_the_lifetime_an_entry_has() {
         )
         .await
         .unwrap();
-    for name in [
-        format!("tokenstile:revoked:{}", hex(token.as_bytes())),
-        format!("tokenstile:watermark:{}", hex(mark.as_bytes())),
-    ] {
-        let left: i64 = raw.pttl(&name).unwrap();
+    for (name, left) in lifetimes(&mut raw, &token, &mark) {
         assert!((899_000..=900_000).contains(&left), "{name}: {left} ms");
     }
     assert_eq!(
