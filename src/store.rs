@@ -349,7 +349,10 @@ pub trait Store: Send {
     /// deletes a live entry.
     ///
     /// The default does nothing and returns `Ok(0)`, which is right for a backend that
-    /// expires entries on its own (Redis TTLs).
+    /// expires entries on its own (Redis TTLs). A store with a fixed capacity
+    /// ([`session_capacity`](SessionStore::session_capacity),
+    /// [`revocation_capacity`](RevocationStore::revocation_capacity)) holds its entries
+    /// itself and must delete them here, as the conformance suite checks.
     ///
     /// # Errors
     ///
@@ -509,9 +512,9 @@ pub trait SessionStore<D: Send + Sync>: Store {
     /// moves a session in the store's order included).
     ///
     /// A store that serves several data types (the serializing ones do) keeps one list
-    /// per subject, not per type: the sessions of one subject are read as `D`, and one
-    /// whose data is another type's fails the call as corrupt, as [`get`](Self::get)
-    /// does. Where one user has sessions of two types, give them two subjects (such as
+    /// per subject, not per type: the sessions of one subject are all read as `D`, and
+    /// one whose data is another type's fails the call as corrupt, as [`get`](Self::get)
+    /// does, or is listed as a `D` if its data happens to decode as one. Where one user has sessions of two types, give them two subjects (such as
     /// `web:42` and `device:42`); the subject limits and
     /// [`remove_subject`](Self::remove_subject) count and end a subject's sessions of
     /// every type.

@@ -7,6 +7,10 @@
 
 mod common;
 
+extern crate alloc;
+
+use alloc::collections::BTreeMap;
+
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use tokenstile::DecodeError;
@@ -120,7 +124,8 @@ proptest! {
 
     /// Arbitrary headers and payloads under a valid MAC reach the header and payload
     /// readers: never a panic, never a refusal of the encoding or the MAC, and a payload
-    /// accepted only if it is a JSON object (by `serde_json`).
+    /// accepted only if it is a JSON object (by `serde_json`, which reads a number beyond
+    /// a float's range as valid JSON too when it ignores the value).
     #[test]
     fn signed_arbitrary_segments_are_read_strictly(
         header in prop_oneof![
@@ -143,7 +148,7 @@ proptest! {
         );
         match verdict {
             Ok(_) => prop_assert!(
-                serde_json::from_slice::<serde_json::Value>(&payload).is_ok_and(|v| v.is_object()),
+                serde_json::from_slice::<BTreeMap<String, serde::de::IgnoredAny>>(&payload).is_ok(),
                 "accepted the payload {:?}", String::from_utf8_lossy(&payload)
             ),
             Err(e) => prop_assert!(
