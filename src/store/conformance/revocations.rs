@@ -145,6 +145,19 @@ where
             self.store.watermark(&key, self.t(40)).await,
             &Some(Watermark::new(self.t(30), self.t(100))),
             "a raise whose own expiry has passed still to raise the cutoff",
+        )?;
+        // Once the stored watermark has ended by the writer's clock, one dead on arrival
+        // changes nothing: a reader whose clock is behind still finds the stored one.
+        c.ok(
+            self.store
+                .raise_watermark(&key, Watermark::new(now, self.t(60)), self.t(100))
+                .await,
+            "raise_watermark to succeed",
+        )?;
+        c.equal(
+            self.store.watermark(&key, self.t(90)).await,
+            &Some(Watermark::new(self.t(30), self.t(100))),
+            "a raise dead on arrival, once the stored watermark has ended, to change nothing",
         )
     }
 

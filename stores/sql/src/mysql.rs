@@ -68,8 +68,10 @@ static TEMPLATES: Templates = Templates {
     // Assigned left to right: `cutoff` first, while `expires_at` is still the stored one.
     raise_watermark: "INSERT INTO {p}watermarks (lookup_key, cutoff, expires_at) \
         VALUES (:key, :cutoff, :expires) ON DUPLICATE KEY UPDATE \
-        cutoff = IF(expires_at > :now, GREATEST(cutoff, :cutoff), :cutoff), \
-        expires_at = IF(expires_at > :now, GREATEST(expires_at, :expires), :expires)",
+        cutoff = IF(expires_at > :now, GREATEST(cutoff, :cutoff), \
+            IF(:expires > :now, :cutoff, cutoff)), \
+        expires_at = IF(expires_at > :now, GREATEST(expires_at, :expires), \
+            IF(:expires > :now, :expires, expires_at))",
     watermark: common::WATERMARK,
     check_revoked: common::CHECK_REVOKED,
     purge_sessions: "DELETE FROM {p}sessions WHERE expires_at <= :now LIMIT :limit",

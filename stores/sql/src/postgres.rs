@@ -72,7 +72,8 @@ static TEMPLATES: Templates = Templates {
             THEN GREATEST({p}watermarks.cutoff, EXCLUDED.cutoff) ELSE EXCLUDED.cutoff END, \
         expires_at = CASE WHEN {p}watermarks.expires_at > :now \
             THEN GREATEST({p}watermarks.expires_at, EXCLUDED.expires_at) \
-            ELSE EXCLUDED.expires_at END",
+            ELSE EXCLUDED.expires_at END \
+        WHERE {p}watermarks.expires_at > :now OR EXCLUDED.expires_at > :now",
     watermark: common::WATERMARK,
     check_revoked: common::CHECK_REVOKED,
     // The outer condition is checked again on the row as it is when the delete reaches

@@ -734,7 +734,8 @@ impl RevocationStore for SqlStore {
         watermark: Watermark,
         now: UnixTime,
     ) -> Result<(), Error> {
-        // Even a watermark dead on arrival is merged: its cutoff raises a live one's.
+        // Even a watermark dead on arrival is merged: its cutoff raises a live one's. With
+        // no live one it changes nothing (the statement's condition).
         let values = Values {
             key: key.as_bytes(),
             cutoff: sql::time(watermark.cutoff()),

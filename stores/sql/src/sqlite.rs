@@ -67,7 +67,8 @@ static TEMPLATES: Templates = Templates {
         cutoff = CASE WHEN expires_at > :now THEN MAX(cutoff, excluded.cutoff) \
             ELSE excluded.cutoff END, \
         expires_at = CASE WHEN expires_at > :now THEN MAX(expires_at, excluded.expires_at) \
-            ELSE excluded.expires_at END",
+            ELSE excluded.expires_at END \
+        WHERE expires_at > :now OR excluded.expires_at > :now",
     watermark: common::WATERMARK,
     check_revoked: common::CHECK_REVOKED,
     purge_sessions: "DELETE FROM {p}sessions WHERE lookup_key IN \

@@ -13,5 +13,8 @@ if v then
     cutoff, expires = later(c, cutoff), later(e, expires)
   end
 end
+-- Nothing live to raise: a stored watermark that has ended by this clock stays as it is
+-- for a reader whose clock is behind.
+if not before(ARGV[3], expires) then return 1 end
 redis.call('SET', KEYS[1], 'w1:' .. cutoff .. ':' .. expires, 'PX', kept_ttl(KEYS[1], expires, ARGV[3]))
 return 1
