@@ -255,6 +255,8 @@
 //!         -> Result<(), StoreErrorKind> {
 //!         let merged = match self.watermarks.get(key.as_bytes()) {
 //!             Some(old) if now < old.expires_at() => mark.merge(*old),
+//!             // Nothing live to raise: one that is dead already changes nothing.
+//!             _ if mark.expires_at() <= now => return Ok(()),
 //!             _ => mark,
 //!         };
 //!         self.watermarks.insert(*key.as_bytes(), merged);
@@ -592,7 +594,10 @@ pub trait RevocationStore: Store {
     ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
     /// Files `watermark` under `key`, merged with the live watermark already there
-    /// ([`Watermark::merge`]): a watermark is only ever raised.
+    /// ([`Watermark::merge`]): a watermark is only ever raised. One already dead at `now`
+    /// still raises a live one's cutoff, and changes nothing where none is live: a
+    /// watermark that has ended by this `now` stays as it is for a reader whose clock is
+    /// behind.
     ///
     /// # Errors
     ///
