@@ -162,6 +162,7 @@ async fn postgres() {
     conformance::extras(&db).await;
     conformance::any_store(&db.url, "postgres").await;
     setup::postgres_dml_user(&db.url).await;
+    setup::postgres_cancelled_migrate(&db.url).await;
     shared::run(&db).await;
     stress::run(&db).await;
     let acked = crash::server(

@@ -1,5 +1,6 @@
 //! Setting a store up: `migrate` at every start with a user that may only read and write
-//! rows, several processes opening a new SQLite file at once, and a `migrate` cancelled.
+//! rows, several processes opening a new SQLite file at once, and a `migrate` cancelled
+//! under its lock.
 
 use tokenstile::store::RevocationStore;
 use tokenstile_sql::sqlx::mysql::MySqlPoolOptions;
@@ -32,71 +33,84 @@ pub(crate) async fn mariadb_dml_user(root_url: &str) {
     writes(store).await;
 }
 
-/// A `migrate` cancelled while it holds the migration lock (MySQL's `GET_LOCK`, which
-/// belongs to the connection's session), as a start-up timeout cancels it, leaves no
-/// pooled connection holding the lock: every other server's `migrate` would wait for it
-/// for a minute and fail.
-pub(crate) async fn mariadb_cancelled_migrate(root_url: &str) {
-    let lock = "tokenstile-sql migrate cancel_";
-    let mut blocker = sqlx::MySqlConnection::connect(root_url).await.unwrap();
-    // Holds the row of migration 1 uncommitted: the migration's own insert of that row,
-    // made under the lock, waits for it.
-    sqlx::query(
-        "CREATE TABLE cancel_migrations \
-         (version BIGINT NOT NULL PRIMARY KEY, description BLOB NOT NULL) ENGINE = InnoDB",
-    )
-    .execute(&mut blocker)
-    .await
-    .unwrap();
-    sqlx::query("BEGIN").execute(&mut blocker).await.unwrap();
-    sqlx::query("INSERT INTO cancel_migrations (version, description) VALUES (1, 'held')")
-        .execute(&mut blocker)
-        .await
-        .unwrap();
-    let pool = MySqlPoolOptions::new().connect(root_url).await.unwrap();
-    let store = MySqlStore::from_pool(pool.clone(), options("cancel_"));
-    let migrating = tokio::spawn(async move { store.migrate().await });
-    let mut observer = sqlx::MySqlConnection::connect(root_url).await.unwrap();
-    assert!(
-        lock_used(&mut observer, lock, true).await,
-        "migrate took the lock and waits for the row held"
-    );
-    migrating.abort();
-    assert!(migrating.await.unwrap_err().is_cancelled());
-    // The server ends the session once its statement is done.
-    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
-    assert!(
-        lock_used(&mut observer, lock, false).await,
-        "the cancelled migrate's connection still holds the lock"
-    );
-    // Another server migrates at once; the pool of the cancelled one still serves.
-    let other = MySqlPoolOptions::new().connect(root_url).await.unwrap();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        MySqlStore::from_pool(other, options("cancel_")).migrate(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    writes(MySqlStore::from_pool(pool, options("cancel_"))).await;
+/// Defines `$name(root_url)`: a `migrate` cancelled while it holds the migration lock
+/// (MySQL's `GET_LOCK`, PostgreSQL's advisory lock: both belong to the connection's
+/// session), as a start-up timeout cancels it, leaves no pooled connection holding the
+/// lock, where every other server's `migrate` would wait for it and fail. A second
+/// session holds the row of migration 1 uncommitted (`$table` creates the migrations
+/// table, `$insert` writes that row): the migration's own insert, made under the lock,
+/// waits for it. `$held` counts the sessions holding the lock.
+macro_rules! cancelled_migrate {
+    ($name:ident, $conn:ty, $pool:ty, $store:ty, $table:expr, $insert:expr, $held:expr) => {
+        pub(crate) async fn $name(root_url: &str) {
+            let mut blocker = <$conn>::connect(root_url).await.unwrap();
+            for statement in [$table, "BEGIN", $insert] {
+                sqlx::query(statement).execute(&mut blocker).await.unwrap();
+            }
+            let pool = <$pool>::new().connect(root_url).await.unwrap();
+            let store = <$store>::from_pool(pool.clone(), options("cancel_"));
+            let migrating = tokio::spawn(async move { store.migrate().await });
+            let mut observer = <$conn>::connect(root_url).await.unwrap();
+            // Whether the lock comes to be held (`used`) or free within five seconds.
+            let mut lock_comes_to = async |used: bool| {
+                for _ in 0..100 {
+                    let held: i64 = sqlx::query_scalar($held)
+                        .fetch_one(&mut observer)
+                        .await
+                        .unwrap();
+                    if (held > 0) == used {
+                        return true;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                false
+            };
+            assert!(
+                lock_comes_to(true).await,
+                "migrate took the lock and waits for the row held"
+            );
+            migrating.abort();
+            assert!(migrating.await.unwrap_err().is_cancelled());
+            // The server ends the session once its statement is done.
+            sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+            assert!(
+                lock_comes_to(false).await,
+                "the cancelled migrate's connection still holds the lock"
+            );
+            // Another server migrates at once; the pool of the cancelled one still serves.
+            let other = <$pool>::new().connect(root_url).await.unwrap();
+            tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                <$store>::from_pool(other, options("cancel_")).migrate(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            writes(<$store>::from_pool(pool, options("cancel_"))).await;
+        }
+    };
 }
 
-/// Whether MySQL's lock `name` comes to be held (`used`) or free (`!used`) within five
-/// seconds.
-async fn lock_used(conn: &mut sqlx::MySqlConnection, name: &str, used: bool) -> bool {
-    for _ in 0..100 {
-        let holder: Option<i64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
-            .bind(name)
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
-        if holder.is_some() == used {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    false
-}
+cancelled_migrate!(
+    mariadb_cancelled_migrate,
+    sqlx::MySqlConnection,
+    MySqlPoolOptions,
+    MySqlStore,
+    "CREATE TABLE cancel_migrations \
+     (version BIGINT NOT NULL PRIMARY KEY, description BLOB NOT NULL) ENGINE = InnoDB",
+    "INSERT INTO cancel_migrations (version, description) VALUES (1, 'held')",
+    "SELECT IS_USED_LOCK('tokenstile-sql migrate cancel_') IS NOT NULL"
+);
+
+cancelled_migrate!(
+    postgres_cancelled_migrate,
+    sqlx::PgConnection,
+    PgPoolOptions,
+    PostgresStore,
+    "CREATE TABLE cancel_migrations (version BIGINT PRIMARY KEY, description BYTEA NOT NULL)",
+    "INSERT INTO cancel_migrations (version, description) VALUES (1, 'held')",
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+);
 
 /// As [`mariadb_dml_user`], on PostgreSQL (whose `public` schema grants no `CREATE` to
 /// other users since version 15).
