@@ -105,9 +105,9 @@ struct Writer<'o> {
     /// string or an integer is checked as it is written; any other value after.
     registered: Option<usize>,
     /// An error an object or array (or a `Display` impl's writer) passed to the claims'
-    /// `Serialize` impl, the last if several. What it was writing is cut short, so an impl that ignores
-    /// the error and goes on writes no JSON: [`write`] fails with this error whatever the
-    /// impl returns.
+    /// `Serialize` impl, the last if several. What it was writing is cut short, so an impl
+    /// that ignores the error and goes on writes no JSON: [`write`] fails with this error
+    /// whatever the impl returns.
     failed: Option<WriteError>,
 }
 
