@@ -502,7 +502,9 @@ impl<S> AuthBuilder<S> {
     /// access tokens are signed with it, carry the issuer, every audience and the `typ`
     /// that the `Validation` requires, carry the family as `sid`, live
     /// `policy.access_lifetime`, and the [`Bearer`](crate::Bearer) check refuses them once
-    /// their family has ended. The policy's leeway is set to the `Validation`'s.
+    /// their family has ended. The policy's leeway is raised to the `Validation`'s if it is
+    /// smaller, never lowered: keep it above the `Validation`'s by the clock differences
+    /// among your servers (see [`RefreshPolicy::leeway`]).
     ///
     /// The revocations of ended families go to the builder's store, where the `Bearer`
     /// check looks. `families` holds [`RefreshFamily`] records: a handle to the builder's
@@ -582,10 +584,13 @@ impl<S> AuthBuilder<S> {
             .refresh
             .as_ref()
             .map_or(0, |r| r.policy.access_lifetime);
-        // The refresh policy verifies with the same leeway as the access tokens' checks.
-        let refresh = self
-            .refresh
-            .map(|config| (config.policy.with_leeway(self.validation.leeway), config));
+        // Revocations of a family's access tokens must outlast what verification accepts:
+        // at least the `Validation`'s leeway, and any margin the policy adds on top for
+        // clocks that differ between servers.
+        let refresh = self.refresh.map(|config| {
+            let leeway = config.policy.leeway.max(self.validation.leeway);
+            (config.policy.with_leeway(leeway), config)
+        });
         let jwt = Jwt::new(
             self.keys,
             self.validation,

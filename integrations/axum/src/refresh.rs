@@ -143,8 +143,8 @@ impl Refresh {
         self.inner.backend.is_some()
     }
 
-    /// The lifetimes of access tokens, refresh tokens and families (its `leeway` is the
-    /// one of the JWT [`Validation`](tokenstile::jwt::Validation)).
+    /// The lifetimes of access tokens, refresh tokens and families (its `leeway` is at
+    /// least the one of the JWT [`Validation`](tokenstile::jwt::Validation)).
     #[must_use]
     pub fn policy(&self) -> &RefreshPolicy {
         &self.inner.policy

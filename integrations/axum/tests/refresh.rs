@@ -263,6 +263,56 @@ async fn logout_ends_the_family_and_its_access_tokens_at_once() {
     );
 }
 
+/// A refresh on a server whose clock runs 30 s ahead, then a logout on one behind it:
+/// the revocation must still cover the access token the refresh issued. The policy's
+/// 60-second leeway is that margin; the builder keeps it above the `Validation`'s 0.
+#[tokio::test]
+async fn logout_revokes_an_access_token_a_server_ahead_issued() {
+    let (auth, now) = clocked(RefreshPolicy::new(), BearerMode::Forbidden);
+    assert_eq!(auth.refresh().policy().leeway, 60);
+    let app = refresh_app(auth);
+    let start = *now.lock().unwrap();
+    let (_, headers, _) = send(&app, "POST", "/auth/login", &[], "alice").await;
+    let cookie = cookie_pair(&headers);
+
+    *now.lock().unwrap() = start + 30;
+    let (status, headers, body) =
+        send(&app, "POST", "/auth/refresh", &[("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let access = bearer(&body);
+    let rotated = cookie_pair(&headers);
+    assert_eq!(me_as(&app, &access).await.0, StatusCode::OK);
+
+    *now.lock().unwrap() = start;
+    let logout = send(&app, "POST", "/auth/logout", &[("cookie", &rotated)], "").await;
+    assert_eq!(logout.0, StatusCode::NO_CONTENT);
+    // After the logout's own access deadline (start + 900) but before the token's
+    // expiry (start + 930): still refused.
+    *now.lock().unwrap() = start + 925;
+    assert_eq!(me_as(&app, &access).await.0, StatusCode::FORBIDDEN);
+}
+
+/// The builder raises the refresh policy's leeway to the `Validation`'s, never lowers it.
+#[test]
+fn the_refresh_leeway_is_at_least_the_validations() {
+    for (policy, validation, kept) in [(120, 0, 120), (60, 300, 300), (0, 0, 0)] {
+        let key = Hs256Key::new_from_slice(&[9u8; 32]).unwrap();
+        let auth: Auth<User> = Auth::builder(SharedStore::new())
+            .jwt(key, Validation::new().with_leeway(validation))
+            .refresh_tokens(
+                SharedStore::<RefreshFamily>::new(),
+                RefreshPolicy::new().with_leeway(policy),
+                "/auth",
+            )
+            .build();
+        assert_eq!(
+            auth.refresh().policy().leeway,
+            kept,
+            "{policy}, {validation}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn logout_everywhere_ends_every_family_of_the_subject() {
     let auth = testing::auth::<User>();
