@@ -211,7 +211,9 @@ impl<D: Send + Sync + 'static> Auth<D> {
     /// must not outlive the logout. The first 180 copies are read, more than a browser
     /// keeps for one site, so one request costs at most that many store calls however it
     /// is made. [`Session::logout`](crate::Session::logout)
-    /// is the same for a handler that extracted the session.
+    /// is the same for a handler that extracted the session. A logout sent with a cookie
+    /// that a request in flight meanwhile [rotated](crate::Session::rotate) finds that ID
+    /// dead and ends nothing: the rotated session outlives it.
     ///
     /// # Errors
     ///

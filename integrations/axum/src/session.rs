@@ -109,6 +109,12 @@ impl<D: Send + Sync + 'static> Session<D> {
     /// privilege is `data_mut`, `rotate`, `save` (or `save` first), and the `save` must
     /// succeed.
     ///
+    /// Requests the browser sent with the old cookie before it got the new one find no
+    /// session, a logout among them too: it ends nothing, and the session lives on under
+    /// the new ID until the browser's next logout, its idle timeout or
+    /// [`Auth::logout_everywhere`](crate::Auth::logout_everywhere). So rotate at privilege
+    /// changes, not on every request.
+    ///
     /// # Errors
     ///
     /// [`Refusal::NoSession`] if the session ended meanwhile; [`Refusal::Unavailable`].
