@@ -11,8 +11,8 @@ use tokenstile::jwt::{
     revoke_subject, revoke_token,
 };
 use tokenstile::store::{
-    LookupKey, MemoryStore, RevocationCheck, RevocationStore, Store, StoreError, StoreErrorKind,
-    Watermark,
+    LookupKey, MemoryStore, RevocationCheck, RevocationStore, SharedStore, Store, StoreError,
+    StoreErrorKind, Watermark,
 };
 use tokenstile::{Claim, Error, UnixTime, VerifyError};
 
@@ -500,4 +500,34 @@ fn a_check_is_one_store_call() {
         check_not_revoked(&mut store, &fresh, at(1)).wait(),
         Err(RevocationError::Store(StoreErrorKind::Backend))
     );
+}
+
+/// Without `purge_expired` and without limits, a `SharedStore` drops dead revocations as
+/// it grows, and never a live one.
+#[test]
+fn a_shared_store_sweeps_dead_revocations_as_it_grows() {
+    let mut store = SharedStore::<()>::new();
+    let revoke = |store: &mut SharedStore<()>, n: u32, now: u64, until: u64| {
+        let subject = format!("user{n}");
+        revoke_subject(store, None, &subject, at(now), at(until), at(now))
+            .wait()
+            .unwrap();
+    };
+    for n in 0..1500 {
+        revoke(&mut store, n, 0, 10);
+    }
+    assert_eq!(store.revocations_len(), 1500);
+    for n in 1500..3000 {
+        revoke(&mut store, n, 100, 1000);
+    }
+    // The first 1500 ended at 10 and were swept when the store reached 2048 entries.
+    assert_eq!(store.revocations_len(), 1500);
+    for n in 1500..3000 {
+        let subject = format!("user{n}");
+        let mut c = claims(None, Some(&subject), None);
+        c.iat = Some(at(50));
+        assert!(is_revoked(
+            check_not_revoked(&mut store, &c, at(101)).wait()
+        ));
+    }
 }

@@ -627,6 +627,40 @@ fn a_shared_store_serves_many_threads() {
     assert_eq!(store.sessions_len(), 0);
 }
 
+/// Without `purge_expired` and without limits, a `SharedStore` drops dead sessions as it
+/// grows, and never a live one.
+#[test]
+fn a_shared_store_sweeps_dead_sessions_as_it_grows() {
+    let mut store = SharedStore::<Data>::new();
+    let mut rng = TestRng::new(60);
+    let short = SessionPolicy::new().with_idle_timeout(10);
+    for n in 0..3000 {
+        let subject = format!("user{n}");
+        short
+            .create(&mut store, &mut rng, &subject, data(n), at(0))
+            .wait()
+            .unwrap();
+    }
+    // All live so far: nothing to sweep.
+    assert_eq!(store.sessions_len(), 3000);
+    let live: Vec<_> = (0..3000)
+        .map(|n| {
+            let subject = format!("user{n}");
+            let id = POLICY
+                .create(&mut store, &mut rng, &subject, data(n), at(100))
+                .wait()
+                .unwrap();
+            (id, n)
+        })
+        .collect();
+    // The first 3000 died at 10 and were swept when the store reached 4096 sessions.
+    assert_eq!(store.sessions_len(), 3000);
+    for (id, n) in &live {
+        let record = POLICY.load(&mut store, id, at(101)).wait().unwrap();
+        assert_eq!(record.data().user, *n);
+    }
+}
+
 /// Many threads load, change and save one session at once, retrying when their save is
 /// stale: no update is lost.
 #[test]

@@ -22,7 +22,11 @@ use crate::time::UnixTime;
 /// per-subject limit and "log out everywhere" cost time in proportion to that subject's
 /// sessions, not to the whole store.
 ///
-/// Without limits the store grows with the number of live entries; with
+/// Dead entries go as the store grows, whether or not
+/// [`purge_expired`](Store::purge_expired) is called: a write that may add an entry,
+/// finding twice as many as the last sweep left (and at least 1,024), first drops the
+/// dead ones. So sessions, and revocations apart, never number more than twice those live
+/// at their last sweep, or 1,024, at an amortized constant cost per write. With
 /// [`with_capacity`](Self::with_capacity) it behaves like
 /// [`MemoryStore`](super::MemoryStore) when full: dead entries are purged, live ones are
 /// never dropped, and writing fails with [`StoreErrorKind::Capacity`]. Sessions and
@@ -64,10 +68,12 @@ impl<D> SharedStore<D> {
                     map: HashMap::new(),
                     by_subject: HashMap::new(),
                     max: sessions,
+                    sweep_at: SWEEP_FLOOR,
                 },
                 revocations: Limited {
                     map: HashMap::new(),
                     max: revocations,
+                    sweep_at: SWEEP_FLOOR,
                 },
             })),
         }
@@ -100,8 +106,8 @@ impl<D: Send> Store for SharedStore<D> {
 
     async fn purge_expired(&mut self, now: UnixTime) -> Result<usize, Self::Error> {
         let mut inner = self.lock();
-        let sessions = table::purge_sessions(&mut inner.sessions, now);
-        let revocations = table::purge_revocations(&mut inner.revocations, now);
+        let sessions = inner.sessions.purge(now);
+        let revocations = inner.revocations.purge(now);
         Ok(sessions.saturating_add(revocations))
     }
 }
@@ -114,7 +120,9 @@ impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
         limit: Option<SubjectLimit>,
         now: UnixTime,
     ) -> Result<CreateOutcome, Self::Error> {
-        table::create(&mut self.lock().sessions, key, record, limit, now)
+        let mut inner = self.lock();
+        inner.sessions.sweep(now);
+        table::create(&mut inner.sessions, key, record, limit, now)
     }
 
     async fn get(
@@ -168,7 +176,9 @@ impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
         new: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<SessionRecord<D>>, Self::Error> {
-        table::rotate(&mut self.lock().sessions, old, new, now)
+        let mut inner = self.lock();
+        inner.sessions.sweep(now);
+        table::rotate(&mut inner.sessions, old, new, now)
     }
 
     async fn remove_subject(
@@ -223,7 +233,9 @@ impl<D: Send> RevocationStore for SharedStore<D> {
         until: UnixTime,
         now: UnixTime,
     ) -> Result<(), Self::Error> {
-        table::revoke(&mut self.lock().revocations, key, until, now)
+        let mut inner = self.lock();
+        inner.revocations.sweep(now);
+        table::revoke(&mut inner.revocations, key, until, now)
     }
 
     async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
@@ -236,7 +248,9 @@ impl<D: Send> RevocationStore for SharedStore<D> {
         watermark: Watermark,
         now: UnixTime,
     ) -> Result<(), Self::Error> {
-        table::raise_watermark(&mut self.lock().revocations, key, watermark, now)
+        let mut inner = self.lock();
+        inner.revocations.sweep(now);
+        table::raise_watermark(&mut inner.revocations, key, watermark, now)
     }
 
     async fn watermark(
@@ -303,14 +317,39 @@ struct Inner<D> {
     revocations: Limited,
 }
 
+/// The fewest entries at which a write sweeps the dead ones out of a map.
+const SWEEP_FLOOR: usize = 1024;
+
+/// When a map that holds `live` entries after a purge sweeps again: at twice that.
+fn next_sweep(live: usize) -> usize {
+    live.saturating_mul(2).max(SWEEP_FLOOR)
+}
+
 /// Sessions with an index by subject, refusing new keys beyond `max`.
 struct Indexed<D> {
     map: HashMap<LookupKey, SessionRecord<D>>,
     by_subject: HashMap<SubjectKey, HashSet<LookupKey>>,
     max: usize,
+    /// The size at which a write first drops the dead sessions.
+    sweep_at: usize,
 }
 
 impl<D> Indexed<D> {
+    /// Drops the sessions dead at `now`; returns how many.
+    fn purge(&mut self, now: UnixTime) -> usize {
+        let purged = table::purge_sessions(self, now);
+        self.sweep_at = next_sweep(self.map.len());
+        purged
+    }
+
+    /// Before a write that may file a new session: drops the dead ones if the map has
+    /// grown to `sweep_at`.
+    fn sweep(&mut self, now: UnixTime) {
+        if self.map.len() >= self.sweep_at {
+            self.purge(now);
+        }
+    }
+
     fn unindex(&mut self, subject: &SubjectKey, key: &LookupKey) {
         if let Some(keys) = self.by_subject.get_mut(subject) {
             keys.remove(key);
@@ -411,6 +450,24 @@ impl<D> table::Sessions<D> for Indexed<D> {
 struct Limited {
     map: HashMap<LookupKey, Revocation>,
     max: usize,
+    /// The size at which a write first drops the dead entries.
+    sweep_at: usize,
+}
+
+impl Limited {
+    /// As [`Indexed::purge`].
+    fn purge(&mut self, now: UnixTime) -> usize {
+        let purged = table::purge_revocations(self, now);
+        self.sweep_at = next_sweep(self.map.len());
+        purged
+    }
+
+    /// As [`Indexed::sweep`].
+    fn sweep(&mut self, now: UnixTime) {
+        if self.map.len() >= self.sweep_at {
+            self.purge(now);
+        }
+    }
 }
 
 impl table::Revocations for Limited {

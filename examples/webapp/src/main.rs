@@ -12,6 +12,7 @@ mod users;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -19,10 +20,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
-use tokenstile::Claim;
 use tokenstile::jwt::{Hs256Key, KeyRing, Validation};
 use tokenstile::refresh::RefreshPolicy;
 use tokenstile::store::{RevocationStore, SessionStore, SharedStore};
+use tokenstile::{Claim, Clock, SystemClock};
 use tokenstile_axum::{
     Auth, AuthBuilder, Bearer, BearerMode, Jwt, Refresh, RefreshFamily, Rejection, Session,
     StandardClaims, StatelessBearer, Tokens, refresh,
@@ -284,10 +285,16 @@ async fn serve(config: Config) -> Result<(), String> {
             Store::Memory(s) => {
                 // Families beside the sessions; revocations all go to the sessions' store.
                 let families = SharedStore::<RefreshFamily>::with_capacity(100_000, 0);
+                purge_periodically(s.clone(), "sessions and revocations");
+                purge_periodically(families.clone(), "refresh-token families");
                 configure(Auth::builder(s), families, ring, port, times)
             }
+            // Redis expires every entry by itself: its purge does nothing.
             Store::Redis(s) => configure(Auth::builder(s.clone()), s, ring, port, times),
-            Store::Sql(s) => configure(Auth::builder(s.clone()), s, ring, port, times),
+            Store::Sql(s) => {
+                purge_periodically(s.clone(), "database");
+                configure(Auth::builder(s.clone()), s, ring, port, times)
+            }
         })
         .await?;
     let users = Arc::new(Users::demo().await?);
@@ -310,6 +317,32 @@ async fn serve(config: Config) -> Result<(), String> {
         })
         .await
         .map_err(|e| format!("server: {e}"))
+}
+
+/// How often dead entries are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// Deletes `store`'s dead sessions and revocations every [`PURGE_EVERY`]. A SQL database
+/// keeps them until then (a dead entry is never read as live, but takes room); the
+/// in-process store also drops them as it grows. A failed purge is logged and tried again
+/// at the next tick.
+fn purge_periodically<S>(mut store: S, what: &'static str)
+where
+    S: tokenstile::store::Store + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(PURGE_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick completes at once: skip it, nothing is dead yet at the start.
+        every.tick().await;
+        loop {
+            every.tick().await;
+            match store.purge_expired(SystemClock.now()).await {
+                Ok(purged) => tracing::debug!(what, purged, "purged dead entries"),
+                Err(e) => tracing::warn!(what, "purging dead entries failed: {e:?}"),
+            }
+        }
+    });
 }
 
 fn router(app: App) -> Router {

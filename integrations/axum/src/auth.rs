@@ -234,6 +234,11 @@ impl<D: Send + Sync + 'static> Auth<D> {
     /// configured, ends all of its refresh-token families too. Returns how many sessions
     /// were ended.
     ///
+    /// `iat` counts whole seconds, so a token issued in this same second is revoked too,
+    /// one of a new login included ([`Jwt::revoke_subject`](crate::Jwt::revoke_subject)):
+    /// a client logging in again at once should do so a second later, or refresh its
+    /// access token once more when it is refused. New sessions are not affected.
+    ///
     /// # Errors
     ///
     /// [`Refusal::Unavailable`] if the store failed: sessions or tokens may then still be
