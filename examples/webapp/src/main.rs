@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{FromRef, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -470,7 +470,9 @@ async fn api_login(State(app): State<App>, Json(form): Json<Credentials>) -> Res
     match app.auth.jwt().issue(&form.username) {
         Ok(token) => {
             tracing::info!(event = "token_issued");
-            Json(Token { token }).into_response()
+            // A credential: no cache may keep the answer (RFC 6749 §5.1).
+            let no_store = [(header::CACHE_CONTROL, "no-store")];
+            (no_store, Json(Token { token })).into_response()
         }
         Err(rejection) => rejection.into_response(),
     }
@@ -617,8 +619,9 @@ mod tests {
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(r#"{"username":"bob","password":"builder"}"#))
             .unwrap();
-        let (status, _, body) = send(&app, login).await;
+        let (status, headers, body) = send(&app, login).await;
         assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
         let token: serde_json::Value = serde_json::from_str(&body).unwrap();
         let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
         let me = |bearer: &str| {

@@ -151,8 +151,10 @@ impl<D: Send + Sync + 'static> Auth<D> {
         CsrfLayer::new(Arc::clone(&self.inner.settings))
     }
 
-    /// The answer to `refusal`, as the extractors give it (for handlers of the app that
-    /// refuse on their own, such as a failed password check).
+    /// The answer to `refusal`, as the extractors give it, for a handler of the app that
+    /// refuses for one of these reasons on its own (such as a token it verified itself
+    /// with [`Jwt::verify`](crate::Jwt::verify)). A wrong password is none of them: the
+    /// login handler answers it its own way, as the demo app's form does.
     #[must_use]
     pub fn reject(&self, refusal: Refusal) -> Rejection {
         self.inner.settings.refuse(refusal, None)

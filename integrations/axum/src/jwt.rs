@@ -456,7 +456,10 @@ impl<C> Bearer<C> {
         &self.info
     }
 
-    /// Revokes the presented token until it expires (logout).
+    /// Revokes the presented token until it expires (logout). This token only: an access
+    /// token issued from a refresh-token family is followed by the next one at the next
+    /// refresh, so log such a device out by ending its family
+    /// ([`refresh::logout`](crate::refresh::logout)).
     ///
     /// # Errors
     ///

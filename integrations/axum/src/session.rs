@@ -157,13 +157,20 @@ impl<D: Send + Sync + 'static> Session<D> {
     ///
     /// # Errors
     ///
-    /// [`Refusal::NoSession`] if the session is not `subject`'s; [`Refusal::Unavailable`].
+    /// [`Refusal::Internal`] (`500`, logged as an error) if the session is not
+    /// `subject`'s, a mistake of the app (the subject must be the one it logged the
+    /// session in with): nothing is ended; [`Refusal::Unavailable`].
     pub async fn logout_everywhere(
         self,
         subject: &str,
     ) -> Result<(usize, SessionCookie), Rejection> {
         if !self.belongs_to(subject) {
-            return Err(self.auth.settings().refuse(Refusal::NoSession, None));
+            tracing::error!(
+                target: "tokenstile_axum",
+                event = "internal_error",
+                "logout_everywhere named a subject the session does not belong to"
+            );
+            return Err(self.auth.settings().refuse(Refusal::Internal, None));
         }
         let ended = self.auth.logout_everywhere(subject).await?;
         Ok((ended, self.auth.clearing_cookie()?))

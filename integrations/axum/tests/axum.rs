@@ -294,6 +294,30 @@ async fn logout_everywhere_ends_every_session_and_token_of_the_subject() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
+/// Naming another subject than the session's is a mistake of the app: `500`, and
+/// nothing ends (not "not logged in", which the session isn't).
+#[tokio::test]
+async fn logout_everywhere_with_another_subject_is_an_internal_error() {
+    let auth = testing::auth::<User>();
+    let wrong = |session: Session<User>| async move {
+        let (_, cookie) = session.logout_everywhere("mallory").await?;
+        Ok::<_, Rejection>(cookie)
+    };
+    let app = app(auth.clone()).merge(
+        Router::new()
+            .route("/wrong", post(wrong))
+            .with_state(auth.clone()),
+    );
+    let (_, headers, _) = send(&app, "POST", "/login", &[], "alice").await;
+    let cookie = cookie_pair(&headers);
+    let (status, headers, body) = send(&app, "POST", "/wrong", &[("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body, "internal error\n");
+    assert!(headers.get(header::SET_COOKIE).is_none());
+    let (status, _, _) = send(&app, "GET", "/page", &[("cookie", &cookie)], "").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn state_changing_requests_from_other_origins_are_refused() {
     let app = app(testing::auth());
