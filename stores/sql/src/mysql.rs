@@ -153,7 +153,10 @@ impl SqlStore {
     /// A malformed URL or a failed connection.
     pub async fn connect_with(url: &str, options: Options) -> Result<Self, Error> {
         let connect = MySqlConnectOptions::from_str(url)?;
-        let pool = MySqlPoolOptions::new().connect_with(connect).await?;
+        let pool = MySqlPoolOptions::new()
+            .acquire_timeout(options.acquire_timeout())
+            .connect_with(connect)
+            .await?;
         Ok(Self::from_pool(pool, options))
     }
 }

@@ -1,7 +1,9 @@
-//! What a store can be configured with: the table prefix and the purge batch size.
+//! What a store can be configured with: the table prefix, the purge batch size, and how
+//! long a call waits for a connection to a database server.
 
 use core::fmt;
 use core::num::NonZeroU32;
+use core::time::Duration;
 
 /// The prefix of the store's table and index names, validated.
 ///
@@ -62,11 +64,12 @@ impl fmt::Display for InvalidTablePrefix {
 
 impl core::error::Error for InvalidTablePrefix {}
 
-/// How a store names its tables and purges them.
+/// How a store names its tables, purges them, and waits for a connection.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Options {
     prefix: TablePrefix,
     purge_batch: NonZeroU32,
+    acquire_timeout: Duration,
 }
 
 impl Options {
@@ -76,12 +79,17 @@ impl Options {
         None => NonZeroU32::MIN,
     };
 
-    /// The defaults: prefix `tokenstile_`, purge batches of 1000 rows.
+    /// The default wait for a connection to a database server: 3 seconds.
+    pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+    /// The defaults: prefix `tokenstile_`, purge batches of 1000 rows, a 3-second wait for
+    /// a connection.
     #[must_use]
     pub fn new() -> Self {
         Self {
             prefix: TablePrefix::default(),
             purge_batch: Self::DEFAULT_PURGE_BATCH,
+            acquire_timeout: Self::DEFAULT_ACQUIRE_TIMEOUT,
         }
     }
 
@@ -102,6 +110,22 @@ impl Options {
         self
     }
 
+    /// The same options with another wait for a connection, used by the pools that
+    /// `connect` and `connect_with` of `PostgresStore` and `MySqlStore` (and so
+    /// `AnyStore::connect`) build: how long a call waits for a connection of the pool
+    /// (every one busy, or the server down and each attempt to connect refused) before it
+    /// fails with [`StoreErrorKind::Backend`]. sqlx's own default, 30 seconds, would
+    /// hold every request of an application that long while its database is down. SQLite
+    /// has no server to wait for: its pools keep sqlx's default, as do pools given to
+    /// `from_pool`.
+    ///
+    /// [`StoreErrorKind::Backend`]: tokenstile::store::StoreErrorKind::Backend
+    #[must_use]
+    pub fn with_acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
     /// The table prefix.
     #[must_use]
     pub fn table_prefix(&self) -> &TablePrefix {
@@ -112,6 +136,12 @@ impl Options {
     #[must_use]
     pub fn purge_batch(&self) -> NonZeroU32 {
         self.purge_batch
+    }
+
+    /// The wait for a connection to a database server.
+    #[must_use]
+    pub fn acquire_timeout(&self) -> Duration {
+        self.acquire_timeout
     }
 }
 

@@ -160,7 +160,10 @@ impl SqlStore {
     /// A malformed URL or a failed connection.
     pub async fn connect_with(url: &str, options: Options) -> Result<Self, Error> {
         let connect = PgConnectOptions::from_str(url)?;
-        let pool = PgPoolOptions::new().connect_with(connect).await?;
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(options.acquire_timeout())
+            .connect_with(connect)
+            .await?;
         Ok(Self::from_pool(pool, options))
     }
 }

@@ -220,6 +220,16 @@ pub(crate) async fn server<DB: Database>(
 ) -> Acked {
     let store = db.open("crash_").await;
     let acked = write_until_killed(&store, kill).await;
+    // With the server down, a call fails once the pool's wait for a connection is over
+    // (`Options`' default, 3 s), not after sqlx's own default of 30 s.
+    let started = std::time::Instant::now();
+    let down = SessionStore::<Data>::get(&mut store.clone(), &key(), now()).await;
+    let waited = started.elapsed();
+    assert!(down.is_err(), "a read with the server down succeeded");
+    assert!(
+        waited < Duration::from_secs(15),
+        "a read with the server down took {waited:?}"
+    );
     drop(store);
     restart();
     acked

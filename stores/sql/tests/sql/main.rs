@@ -29,16 +29,10 @@ mod support;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use tokenstile_sql::sqlx::mysql::MySqlPoolOptions;
-use tokenstile_sql::sqlx::postgres::PgPoolOptions;
 use tokenstile_sql::{MySqlStore, Options, PostgresStore, SqliteStore};
 
 use crate::servers::{MariaDb, Postgres, SqliteDir};
 use crate::support::Database;
-
-/// How long a call waits for a connection: short, so that writers notice a crashed
-/// server quickly.
-const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 struct MariaDbDatabase {
     server: Mutex<MariaDb>,
@@ -49,12 +43,8 @@ impl Database for MariaDbDatabase {
     type Store = MySqlStore;
 
     async fn open_with(&self, options: Options) -> MySqlStore {
-        let pool = MySqlPoolOptions::new()
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(&self.url)
-            .await
-            .unwrap();
-        let store = MySqlStore::from_pool(pool, options);
+        // The store's own pool, with `Options`' wait for a connection.
+        let store = MySqlStore::connect_with(&self.url, options).await.unwrap();
         store.migrate().await.unwrap();
         store
     }
@@ -80,12 +70,9 @@ impl Database for PostgresDatabase {
     type Store = PostgresStore;
 
     async fn open_with(&self, options: Options) -> PostgresStore {
-        let pool = PgPoolOptions::new()
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(&self.url)
+        let store = PostgresStore::connect_with(&self.url, options)
             .await
             .unwrap();
-        let store = PostgresStore::from_pool(pool, options);
         store.migrate().await.unwrap();
         store
     }
