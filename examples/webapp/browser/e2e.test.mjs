@@ -1,10 +1,15 @@
 // End-to-end tests of the demo web app in a real, headless Chromium (Debian's package),
-// driven by playwright-core. Started by `.ci/browser`, which runs the app on Redis and sets:
+// driven by playwright-core. Started by `.ci/browser`, which runs the app on each store in
+// turn (Redis, PostgreSQL, MariaDB) and sets:
 //   APP_PORT     the app, served as http://localhost:APP_PORT
 //   ATTACK_PORT  a free port for the attacker pages (another site: 127.0.0.1, and
 //                another origin of the same site: localhost on this port)
 //   SHOTS_DIR    where the screenshots go
 //   ACCESS_LIFETIME  the app's --access-lifetime (seconds; it runs with --leeway 0)
+//   STORE_NAME   the store's name, for messages
+//   STORE_PID    the PID of the store's server, which the last test stops
+//   STORE_SIGNAL the signal that stops that server and closes its connections (SIGTERM by
+//                default; PostgreSQL needs SIGINT, as SIGTERM waits for its clients)
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -427,9 +432,12 @@ test('log out everywhere from the single page ends the other profile too', async
   await elsewhere.page.close();
 });
 
-test('with Redis down: 503, never logged in, no internals shown', async () => {
-  const redisPid = Number(process.env.REDIS_PID);
-  assert.ok(redisPid, 'REDIS_PID must be set');
+const STORE_NAME = process.env.STORE_NAME ?? 'the store';
+
+test(`with ${STORE_NAME} down: 503, never logged in, no internals shown`, async () => {
+  const storePid = Number(process.env.STORE_PID);
+  const signal = process.env.STORE_SIGNAL ?? 'SIGTERM';
+  assert.ok(storePid, 'STORE_PID must be set');
   const page = await aliceElsewhere.newPage();
   await formLogin(page);
   await nextSecond(); // after the log-out-everywhere of the test before
@@ -437,11 +445,13 @@ test('with Redis down: 503, never logged in, no internals shown', async () => {
   const token = await spaRefresh(spa.page); // fresh: still valid when asked below
   assert.equal(await me(spa.page, token), 200);
 
-  process.kill(redisPid, 'SIGTERM');
-  for (let i = 0; i < 50; i++) {
-    try { process.kill(redisPid, 0); } catch { break; }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  process.kill(storePid, signal);
+  let stopped = false;
+  for (let i = 0; i < 100 && !stopped; i++) {
+    try { process.kill(storePid, 0); } catch { stopped = true; break; }
+    await sleep(100);
   }
+  assert.ok(stopped, `${STORE_NAME} (PID ${storePid}) still runs 10 s after ${signal}`);
 
   assert.ok(unexpired(token));
   assert.equal(await me(spa.page, token), 503, 'no token is accepted while revocations cannot be checked');
