@@ -347,8 +347,10 @@ pub trait Store: Send {
     /// What can go wrong, classified by [`StoreError::kind`].
     type Error: StoreError;
 
-    /// Deletes entries that are dead at `now`, of every kind, and reports how many. Never
-    /// deletes a live entry.
+    /// Deletes entries that are dead at `now`, of every kind, and reports how many: the
+    /// sessions, revocations and watermarks it deleted, not rows of the store's own
+    /// bookkeeping (such as a subject's index) that went with them. Never deletes a live
+    /// entry.
     ///
     /// The default does nothing and returns `Ok(0)`, which is right for a backend that
     /// expires entries on its own (Redis TTLs). A store with a fixed capacity
@@ -385,8 +387,9 @@ pub trait Store: Send {
 /// - a [`touch`](Self::touch) may be dropped under contention: the session then ends
 ///   earlier, never later.
 ///
-/// A session key never changes owner: keys are digests of 256-bit random IDs and
-/// `create` never overwrites, so a key filed for one subject is never filed for another.
+/// A live session key never changes owner: keys are digests of 256-bit random IDs and
+/// `create` never overwrites a live session, so while a key's session is live no other
+/// subject's is filed under it.
 pub trait SessionStore<D: Send + Sync>: Store {
     /// Files a new session under `key`, within `limit` live sessions of its subject.
     ///
@@ -665,7 +668,9 @@ pub trait RevocationStore: Store {
     }
 
     /// How many revocations and watermarks the store can hold at most, if it has a fixed
-    /// limit.
+    /// limit: one limit for both together, so that a store full of revocations refuses a
+    /// new watermark with [`StoreErrorKind::Capacity`] too (the conformance suite checks
+    /// it).
     fn revocation_capacity(&self) -> Option<usize> {
         None
     }

@@ -383,7 +383,10 @@ where
         let mut filled = 0usize;
         loop {
             if filled > capacity {
-                return Err(c.fail("the store not to hold more revocations than its capacity"));
+                return Err(c.fail(
+                    "revoke in a full store to fail with Capacity, never to drop a live \
+                     revocation to make room (the store took more than its capacity)",
+                ));
             }
             match self.store.revoke(&key(filled), self.t(50), self.now).await {
                 Ok(()) => filled = filled.saturating_add(1),
@@ -409,6 +412,17 @@ where
             refused,
             StoreErrorKind::Capacity,
             "a watermark in a full store to fail with Capacity",
+        )?;
+        // An entry already filed needs no room: revoked again for longer in a full store
+        // (a second logout of the same token), it is kept longer.
+        c.ok(
+            self.store.revoke(&key(0), self.t(80), self.now).await,
+            "revoking an entry already filed to succeed in a full store",
+        )?;
+        c.equal(
+            self.store.is_revoked(&key(0), self.t(70)).await,
+            &true,
+            "a revocation revoked again for longer to be kept longer",
         )?;
         // Once they have expired, their room is reused.
         let later = self.t(60);
