@@ -315,7 +315,8 @@ impl SessionPolicy {
     }
 
     /// Ends every session of `subject` ("log out everywhere") and reports how many there
-    /// were.
+    /// were: the live ones, and on some stores expired ones not purged yet
+    /// ([`SessionStore::remove_subject`] may count those too).
     ///
     /// # Errors
     ///
