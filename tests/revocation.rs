@@ -11,8 +11,8 @@ use tokenstile::jwt::{
     revoke_subject, revoke_token,
 };
 use tokenstile::store::{
-    LookupKey, MemoryStore, RevocationCheck, RevocationStore, SharedStore, Store, StoreError,
-    StoreErrorKind, Watermark,
+    LookupKey, MemoryStore, RevocationCheck, RevocationStore, Store, StoreError, StoreErrorKind,
+    Watermark,
 };
 use tokenstile::{Claim, Error, UnixTime, VerifyError};
 
@@ -504,8 +504,10 @@ fn a_check_is_one_store_call() {
 
 /// Without `purge_expired` and without limits, a `SharedStore` drops dead revocations as
 /// it grows, and never a live one.
+#[cfg(feature = "std")]
 #[test]
 fn a_shared_store_sweeps_dead_revocations_as_it_grows() {
+    use tokenstile::store::SharedStore;
     let mut store = SharedStore::<()>::new();
     let revoke = |store: &mut SharedStore<()>, n: u32, now: u64, until: u64| {
         let subject = format!("user{n}");
