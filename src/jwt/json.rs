@@ -2374,10 +2374,11 @@ mod tests {
 
         /// Top-level names from a small alphabet, many sharing a `name_bit`, each spelled
         /// plainly or with its first letter escaped and with or without whitespace before
-        /// it (so read by the fast or the general path), some with a nested object of the
-        /// same names as their value (whose names must neither join the top-level filter
-        /// nor be compared with the top-level names): refused exactly when a name repeats
-        /// in the same object, however the two are spelled and read.
+        /// it (so read by the fast or the general path, then by the general one alone),
+        /// some with a nested object of the same names as their value (whose names must
+        /// neither join the top-level filter nor be compared with the top-level names):
+        /// refused exactly when a name repeats in the same object, however the two are
+        /// spelled and read.
         #[test]
         fn top_level_duplicates_are_found_whatever_the_filter_says(
             members in proptest::collection::vec(

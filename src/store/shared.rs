@@ -23,10 +23,11 @@ use crate::time::UnixTime;
 /// sessions, not to the whole store.
 ///
 /// Dead entries go as the store grows, whether or not
-/// [`purge_expired`](Store::purge_expired) is called: a write that may add an entry,
-/// finding twice as many as the last sweep left (and at least 1,024), first drops the
-/// dead ones. So sessions, and revocations apart, never number more than twice those live
-/// at their last sweep, or 1,024, at an amortized constant cost per write. With
+/// [`purge_expired`](Store::purge_expired) is called: a write that adds an entry and so
+/// makes twice as many as the last sweep left (and at least 1,024) then drops the dead
+/// ones, and the memory they took. So sessions, and revocations apart, never number more
+/// than twice those live at their last sweep, or 1,024, at an amortized constant cost per
+/// write; a call that fails or changes nothing never sweeps. With
 /// [`with_capacity`](Self::with_capacity) it behaves like
 /// [`MemoryStore`](super::MemoryStore) when full: dead entries are purged, live ones are
 /// never dropped, and writing fails with [`StoreErrorKind::Capacity`]. Sessions and
@@ -121,8 +122,10 @@ impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
         now: UnixTime,
     ) -> Result<CreateOutcome, Self::Error> {
         let mut inner = self.lock();
-        inner.sessions.sweep(now);
-        table::create(&mut inner.sessions, key, record, limit, now)
+        let before = inner.sessions.map.len();
+        let result = table::create(&mut inner.sessions, key, record, limit, now);
+        inner.sessions.sweep_if_grown(before, now);
+        result
     }
 
     async fn get(
@@ -177,8 +180,10 @@ impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
         now: UnixTime,
     ) -> Result<Option<SessionRecord<D>>, Self::Error> {
         let mut inner = self.lock();
-        inner.sessions.sweep(now);
-        table::rotate(&mut inner.sessions, old, new, now)
+        let before = inner.sessions.map.len();
+        let result = table::rotate(&mut inner.sessions, old, new, now);
+        inner.sessions.sweep_if_grown(before, now);
+        result
     }
 
     async fn remove_subject(
@@ -234,8 +239,10 @@ impl<D: Send> RevocationStore for SharedStore<D> {
         now: UnixTime,
     ) -> Result<(), Self::Error> {
         let mut inner = self.lock();
-        inner.revocations.sweep(now);
-        table::revoke(&mut inner.revocations, key, until, now)
+        let before = inner.revocations.map.len();
+        let result = table::revoke(&mut inner.revocations, key, until, now);
+        inner.revocations.sweep_if_grown(before, now);
+        result
     }
 
     async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
@@ -249,8 +256,10 @@ impl<D: Send> RevocationStore for SharedStore<D> {
         now: UnixTime,
     ) -> Result<(), Self::Error> {
         let mut inner = self.lock();
-        inner.revocations.sweep(now);
-        table::raise_watermark(&mut inner.revocations, key, watermark, now)
+        let before = inner.revocations.map.len();
+        let result = table::raise_watermark(&mut inner.revocations, key, watermark, now);
+        inner.revocations.sweep_if_grown(before, now);
+        result
     }
 
     async fn watermark(
@@ -335,17 +344,22 @@ struct Indexed<D> {
 }
 
 impl<D> Indexed<D> {
-    /// Drops the sessions dead at `now`; returns how many.
+    /// Drops the sessions dead at `now`; returns how many. The maps give back the memory
+    /// of what went, keeping room to grow to the next sweep.
     fn purge(&mut self, now: UnixTime) -> usize {
         let purged = table::purge_sessions(self, now);
         self.sweep_at = next_sweep(self.map.len());
+        self.map.shrink_to(self.sweep_at);
+        self.by_subject.shrink_to(self.sweep_at);
         purged
     }
 
-    /// Before a write that may file a new session: drops the dead ones if the map has
-    /// grown to `sweep_at`.
-    fn sweep(&mut self, now: UnixTime) {
-        if self.map.len() >= self.sweep_at {
+    /// After a write: drops the dead sessions if the write added one (so a call that
+    /// failed or changed nothing has removed nothing either) and the map has grown to
+    /// `sweep_at`. (A purge that a full store makes to find room doesn't move `sweep_at`:
+    /// the next sweep only comes later.)
+    fn sweep_if_grown(&mut self, before: usize, now: UnixTime) {
+        if self.map.len() > before && self.map.len() >= self.sweep_at {
             self.purge(now);
         }
     }
@@ -459,12 +473,13 @@ impl Limited {
     fn purge(&mut self, now: UnixTime) -> usize {
         let purged = table::purge_revocations(self, now);
         self.sweep_at = next_sweep(self.map.len());
+        self.map.shrink_to(self.sweep_at);
         purged
     }
 
-    /// As [`Indexed::sweep`].
-    fn sweep(&mut self, now: UnixTime) {
-        if self.map.len() >= self.sweep_at {
+    /// As [`Indexed::sweep_if_grown`].
+    fn sweep_if_grown(&mut self, before: usize, now: UnixTime) {
+        if self.map.len() > before && self.map.len() >= self.sweep_at {
             self.purge(now);
         }
     }
@@ -489,5 +504,68 @@ impl table::Revocations for Limited {
 
     fn len(&self) -> usize {
         self.map.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::block_on;
+
+    fn key(n: u32) -> LookupKey {
+        let mut bytes = [0u8; 32];
+        bytes[..4].copy_from_slice(&n.to_le_bytes());
+        LookupKey::for_session(&bytes)
+    }
+
+    fn record(expires: u64) -> SessionRecord<u8> {
+        SessionRecord::new(
+            SubjectKey::new("s"),
+            1,
+            UnixTime::EPOCH,
+            UnixTime::from_secs(expires),
+            UnixTime::from_secs(expires),
+        )
+    }
+
+    /// A call refused with as many sessions as a sweep takes, one dead by its `now`,
+    /// removes nothing: a reader behind still finds that one.
+    #[test]
+    fn a_refused_create_sweeps_nothing() {
+        let mut store = SharedStore::new();
+        let now = UnixTime::from_secs(10);
+        let dead = key(u32::MAX);
+        block_on(store.create(&dead, record(100), None, now)).unwrap();
+        for n in 1..SWEEP_FLOOR {
+            block_on(store.create(&key(n as u32), record(1_000), None, now)).unwrap();
+        }
+        assert_eq!(store.sessions_len(), SWEEP_FLOOR);
+        let late = UnixTime::from_secs(200);
+        let taken = block_on(store.create(&key(1), record(1_000), None, late));
+        assert_eq!(taken, Err(StoreErrorKind::Conflict));
+        assert_eq!(store.sessions_len(), SWEEP_FLOOR);
+        let behind = UnixTime::from_secs(90);
+        assert!(block_on(store.get(&dead, behind)).unwrap().is_some());
+    }
+
+    /// A watermark raised dead on arrival changes nothing at the threshold either.
+    #[test]
+    fn a_dead_raise_sweeps_nothing() {
+        let mut store = SharedStore::<u8>::new();
+        let now = UnixTime::from_secs(10);
+        let mark = Watermark::new(UnixTime::from_secs(30), UnixTime::from_secs(100));
+        block_on(store.raise_watermark(&key(u32::MAX), mark, now)).unwrap();
+        for n in 1..SWEEP_FLOOR {
+            block_on(store.revoke(&key(n as u32), UnixTime::from_secs(1_000), now)).unwrap();
+        }
+        let late = UnixTime::from_secs(200);
+        let dead_on_arrival = Watermark::new(UnixTime::from_secs(40), UnixTime::from_secs(150));
+        block_on(store.raise_watermark(&key(0), dead_on_arrival, late)).unwrap();
+        assert_eq!(store.revocations_len(), SWEEP_FLOOR);
+        let behind = UnixTime::from_secs(90);
+        assert_eq!(
+            block_on(store.watermark(&key(u32::MAX), behind)),
+            Ok(Some(mark))
+        );
     }
 }

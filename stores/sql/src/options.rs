@@ -138,7 +138,9 @@ impl Options {
         self.purge_batch
     }
 
-    /// The wait for a connection to a database server.
+    /// The wait for a connection to a database server, as the pools that `connect` and
+    /// `connect_with` build use it (not the pools of SQLite or of `from_pool`, which keep
+    /// their own).
     #[must_use]
     pub fn acquire_timeout(&self) -> Duration {
         self.acquire_timeout
