@@ -72,7 +72,8 @@
 //! It protects a browser that holds the real cookie; one planted in a browser with no
 //! session of its own is the only copy, and nothing on the server tells it apart (the
 //! `__Host-` prefix, where enforced, and rotating the ID at login are the defences there).
-//! To end sessions on logout, [`cookie_values`] yields every well-formed copy instead.
+//! To end sessions on logout, [`cookie_values`] yields every well-formed copy instead (at
+//! most [`MAX_COOKIE_COPIES`]: each costs a store call).
 //! HTTP/2 may split `Cookie` into several fields ([RFC 9113 §8.2.3]):
 //! [`find_cookie_in_fields`] applies the rule across all of them.
 //!
@@ -143,7 +144,10 @@ pub use bearer::{
     BearerError, INVALID_TOKEN_CHALLENGE, MAX_AUTHORIZATION_LEN, bearer_token,
     bearer_token_in_fields,
 };
-pub use cookie::{CookieError, MAX_COOKIE_LEN, cookie_values, find_cookie, find_cookie_in_fields};
+pub use cookie::{
+    CookieError, MAX_COOKIE_COPIES, MAX_COOKIE_LEN, cookie_values, find_cookie,
+    find_cookie_in_fields,
+};
 pub use set_cookie::{CookieOptions, SameSite, SetCookieError};
 
 /// `value` without leading and trailing spaces and tabs (`OWS`, [RFC 9110 §5.6.3]).

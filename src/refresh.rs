@@ -18,12 +18,16 @@
 //! | "where am I signed in" | [`RefreshPolicy::list`], [`RefreshPolicy::end_family`] | the subject's families |
 //! | log out everywhere | [`RefreshPolicy::logout_everywhere`] | families removed, subject watermark raised |
 //!
-//! The store is the one of sessions and revocations: families are session records whose
-//! data is a [`Family<D>`], filed under the digest of the family ID and indexed under a
-//! subject key of their own (so they never show up among a subject's sessions), and
-//! revocations of access tokens by family go through [`RevocationStore`]. Any store that
-//! implements `SessionStore<Family<D>> + RevocationStore` holds refresh tokens, with no
-//! code of its own: the in-memory stores, Redis, SQL.
+//! Families are session records whose data is a [`Family<D>`], filed under the digest of
+//! the family ID and indexed under a subject key of their own (so they never show up
+//! among a subject's sessions), and revocations of access tokens by family go through
+//! [`RevocationStore`]. Any store that implements `SessionStore<Family<D>> +
+//! RevocationStore` holds refresh tokens, with no code of its own: a Redis or SQL store is
+//! the sessions' own (it serves every data type); the in-memory stores hold one data type
+//! each, so families get a store of their own (`SharedStore<Family<D>>`,
+//! `MemoryStore<Family<D>, S, R>`), and that store holds the revocations too: verify
+//! access tokens against it ([`verify_not_revoked`](crate::jwt::verify_not_revoked)), and
+//! raise the subject's watermark there.
 //!
 //! **Races.** Two refreshes of the same token at once (two tabs) are decided by the
 //! store's compare-and-swap: one gets the new tokens, the other

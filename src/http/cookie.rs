@@ -105,7 +105,8 @@ where
 /// [`find_cookie`]'s rules (exactly `name=value`, `cookie-octet`s, at most
 /// [`MAX_COOKIE_LEN`], surrounding quotes removed); a copy that breaks them is skipped,
 /// as is a field holding a control character other than tab. A `name` that is not an
-/// RFC 6265 `token` finds nothing.
+/// RFC 6265 `token` finds nothing. At most [`MAX_COOKIE_COPIES`] copies are yielded, so
+/// that a request made to carry thousands costs no more than that many store calls.
 ///
 /// # Examples
 ///
@@ -129,7 +130,14 @@ where
         .filter(move |field| valid_name && !field.iter().any(|&b| is_ctl_except_tab(b)))
         .flat_map(|field| field.split(|&b| b == b';'))
         .filter_map(move |pair| named_value(pair, name)?.ok())
+        .take(MAX_COOKIE_COPIES)
 }
+
+/// The most copies of one cookie [`cookie_values`] yields. Chromium and Firefox keep at
+/// most 180 cookies for one site, so a browser's request never carries more, however
+/// many a sibling subdomain sets to push the real one back; only a request no browser
+/// sent loses the copies past these.
+pub const MAX_COOKIE_COPIES: usize = 180;
 
 /// The longest named cookie accepted: name plus value, in bytes (quotes included).
 ///
@@ -243,6 +251,28 @@ mod tests {
         fn as_ref(&self) -> &[u8] {
             self.0
         }
+    }
+
+    /// However many copies a request carries, at most `MAX_COOKIE_COPIES` are yielded:
+    /// the first ones, in order.
+    #[test]
+    fn cookie_values_stops_at_max_copies() {
+        use alloc::string::String;
+        use alloc::vec::Vec;
+        let mut field = String::new();
+        for n in 0..1000 {
+            field.push_str(&alloc::format!("sid={n}; "));
+        }
+        let found: Vec<&str> = cookie_values([field.as_str()], "sid").collect();
+        assert_eq!(found.len(), MAX_COOKIE_COPIES);
+        assert_eq!(found.first(), Some(&"0"));
+        assert_eq!(
+            found.last().map(|v| v.parse::<usize>()),
+            Some(Ok(MAX_COOKIE_COPIES - 1))
+        );
+        // Across fields too.
+        let fields = [field.as_str(), field.as_str()];
+        assert_eq!(cookie_values(fields, "sid").count(), MAX_COOKIE_COPIES);
     }
 
     #[test]

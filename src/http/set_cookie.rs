@@ -126,9 +126,12 @@ impl<'a> CookieOptions<'a> {
     /// - [`SetCookieError::InvalidPath`]: the path does not start with `/`, is longer than
     ///   1024 bytes, or holds anything but visible ASCII other than `;` and `,`;
     /// - [`SetCookieError::InvalidDomain`]: the domain is not a plain host name (letters,
-    ///   digits and `-` in dot-separated labels), or is longer than 253 bytes;
-    /// - [`SetCookieError::Prefix`]: the options break the rules of a `__Host-` or
-    ///   `__Secure-` name;
+    ///   digits and `-` in dot-separated labels, without the leading `.` that browsers
+    ///   ignore), or is longer than 253 bytes;
+    /// - [`SetCookieError::Prefix`]: the options break the rules of the name's prefix:
+    ///   `__Secure-` needs `Secure`; `__Host-` needs `Secure`, `Path=/` and no `Domain`;
+    ///   `__Http-` and `__Host-Http-` need `Secure` and `HttpOnly` (and the latter the
+    ///   `__Host-` rules too);
     /// - [`SetCookieError::SameSiteNoneInsecure`]: `SameSite=None` without `Secure`.
     pub fn validate(&self) -> Result<(), SetCookieError> {
         let name = self.name.as_bytes();
@@ -162,6 +165,9 @@ impl<'a> CookieOptions<'a> {
     /// The result is `name=value; Max-Age=N; Path=P[; Domain=D][; Secure][; HttpOnly];
     /// SameSite=S`; [`set_cookie_len`](Self::set_cookie_len) gives a buffer size that
     /// always fits.
+    ///
+    /// Send `Cache-Control: no-store` with a response that sets (or clears) a session
+    /// cookie, so that no cache keeps the cookie and hands it to someone else.
     ///
     /// # Errors
     ///
@@ -402,7 +408,8 @@ pub enum SetCookieError {
     InvalidPath,
     /// The value holds characters outside RFC 6265 `cookie-octet`.
     InvalidValue,
-    /// The options break the rules of the name's `__Host-` or `__Secure-` prefix.
+    /// The options break the rules of the name's prefix (`__Host-`, `__Secure-`,
+    /// `__Http-`, `__Host-Http-`): see [`CookieOptions::validate`].
     Prefix,
     /// `SameSite=None` without `Secure`, which browsers refuse.
     SameSiteNoneInsecure,

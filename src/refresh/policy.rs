@@ -608,6 +608,9 @@ pub struct Grant {
 
 /// The result of a successful [`RefreshPolicy::refresh`].
 ///
+/// It holds no subject: the store keeps only a digest of it. The family's data `D` is
+/// where to keep the subject (and anything else the new access token's claims need).
+///
 /// `Debug` shows the grant (itself redacted) but not the application data, as
 /// [`SessionRecord`]'s keeps a session's data out.
 #[non_exhaustive]

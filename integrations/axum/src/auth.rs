@@ -292,7 +292,7 @@ impl<D: Send + Sync + 'static> Auth<D> {
     /// (no cookie, two of them, a malformed value) is no session.
     /// Destroys the session of every well-formed copy of the session cookie in `headers`
     /// (trusting none of them to be the one; at most
-    /// [`MAX_COOKIE_COPIES`](crate::settings::MAX_COOKIE_COPIES) copies), and says whether
+    /// [`MAX_COOKIE_COPIES`](tokenstile::http::MAX_COOKIE_COPIES) copies), and says whether
     /// any was live.
     async fn end_presented(&self, headers: &HeaderMap) -> Result<bool, Rejection> {
         let settings = &self.inner.settings;

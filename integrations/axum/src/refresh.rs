@@ -339,7 +339,7 @@ impl Refresh {
     /// family needs its secret, so the other copies can only end their own. The copies
     /// are read by the rules [`presented`](Self::presented) applies to one, on the
     /// field's bytes: another cookie's non-ASCII value does not hide them. At most
-    /// [`MAX_COOKIE_COPIES`](crate::settings::MAX_COOKIE_COPIES) copies are read.
+    /// [`MAX_COOKIE_COPIES`](tokenstile::http::MAX_COOKIE_COPIES) copies are read.
     fn presented_all(&self, headers: &HeaderMap) -> Vec<RefreshToken> {
         crate::settings::cookie_copies(headers, self.inner.cookie.name)
             .filter_map(|value| RefreshToken::parse(value).ok())

@@ -37,20 +37,14 @@ pub enum BearerMode {
 
 /// Every copy of the cookie `name` in `headers`, for the operations that act on each one
 /// (login and logout end the session or family of every copy), at most
-/// [`MAX_COOKIE_COPIES`] of them.
+/// [`MAX_COOKIE_COPIES`](tokenstile::http::MAX_COOKIE_COPIES) of them: each costs a store
+/// call, and a request can be made to carry thousands.
 pub(crate) fn cookie_copies<'h>(
     headers: &'h HeaderMap,
     name: &'h str,
 ) -> impl Iterator<Item = &'h str> {
-    tokenstile::http::cookie_values(headers.get_all(header::COOKIE), name).take(MAX_COOKIE_COPIES)
+    tokenstile::http::cookie_values(headers.get_all(header::COOKIE), name)
 }
-
-/// The most copies of one cookie a request is read for by [`cookie_copies`]: each costs a
-/// store call, and a request can be made to carry thousands. Chromium and Firefox keep at
-/// most 180 cookies for one site, so a browser's request never carries more, however many
-/// a sibling subdomain sets to push the real one back; only a request that no browser
-/// sent loses the copies past these.
-pub(crate) const MAX_COOKIE_COPIES: usize = 180;
 
 /// Replaces the answer to a refused request: gets the refusal and the default answer.
 pub(crate) type RejectionHook = Arc<dyn Fn(Refusal, Response) -> Response + Send + Sync>;
