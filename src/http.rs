@@ -1,4 +1,5 @@
-//! HTTP glue without a framework: bearer credentials, session cookies, `Set-Cookie` values.
+//! HTTP glue without a framework: bearer credentials, session cookies, `Set-Cookie` values,
+//! and the check of where a state-changing request comes from.
 //!
 //! Everything here works on borrowed bytes and caller buffers. Nothing allocates, nothing
 //! depends on an HTTP library, and every rejection is a typed error.
@@ -98,6 +99,33 @@
 //! header. Only `Max-Age` is written, not `Expires`: every browser in use understands it, and
 //! it needs no clock on the server.
 //!
+//! # Cross-origin requests
+//!
+//! `SameSite=Strict` keeps a session cookie off requests that another *site* starts, but
+//! not off those of another *origin of the same site*: a page on another port of the same
+//! host, or on a sibling subdomain, gets the cookie sent along. So for every
+//! state-changing method ([`is_state_changing`]: anything but `GET`, `HEAD`, `OPTIONS` and
+//! `TRACE`) and every request to switch protocols (a WebSocket handshake is a `GET` that
+//! opens a channel which reads and changes state), [`Provenance::allowed`] checks where
+//! the request comes from:
+//!
+//! 1. `Sec-Fetch-Site` (every current browser sends it): only `same-origin` and `none`
+//!    (the user typed the address or used a bookmark) pass;
+//! 2. otherwise `Origin` (older browsers send it on `POST`): it must be one of the app's
+//!    origins, written as browsers write them ([`serialize_origin`]), or, when the app
+//!    names none, name the `Host` the request was sent to; `Origin: null` fails. An
+//!    HTTP/2 request has no `Host` field, so an app that browsers reach over HTTP/2
+//!    should name its origins;
+//! 3. a request with neither comes from a client that is not a browser (curl, a mobile
+//!    app, a server): it can't be a browser forged into acting for a user, and passes.
+//!
+//! Apply it wherever a cookie authenticates a request, login and logout included (a
+//! forged login puts the victim in the attacker's account). A request that carries a
+//! well-formed bearer credential ([`bearer_token_in_fields`]) and no session cookie may be
+//! exempted: a browser never attaches one on its own, and a page of another origin can't
+//! add one without a CORS preflight the app approves. A handler that reads the session
+//! cookie must apply the check itself even then.
+//!
 //! # Timing
 //!
 //! The scanning here is not constant-time with respect to header contents. The tokens it
@@ -138,6 +166,7 @@
 
 mod bearer;
 mod cookie;
+mod origin;
 mod set_cookie;
 
 pub use bearer::{
@@ -148,6 +177,7 @@ pub use cookie::{
     CookieError, MAX_COOKIE_COPIES, MAX_COOKIE_LEN, cookie_values, find_cookie,
     find_cookie_in_fields,
 };
+pub use origin::{Provenance, is_state_changing, serialize_origin};
 pub use set_cookie::{CookieOptions, SameSite, SetCookieError};
 
 /// `value` without leading and trailing spaces and tabs (`OWS`, [RFC 9110 §5.6.3]).

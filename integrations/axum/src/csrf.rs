@@ -1,4 +1,5 @@
-//! Refusing state-changing requests that other origins make a browser send.
+//! Refusing state-changing requests that other origins make a browser send: the rule of
+//! [`tokenstile::http`]'s "Cross-origin requests", applied to axum's requests.
 //!
 //! `SameSite=Strict` keeps the session cookie off requests that another *site* starts. It
 //! does not help against another *origin of the same site*: a page on another port of the
@@ -35,9 +36,9 @@ use alloc::sync::Arc;
 use core::fmt;
 use core::task::{Context, Poll};
 
-use axum::http::{HeaderMap, Method, Request, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, header};
 use axum::response::{IntoResponse, Response};
-use tokenstile::http::bearer_token_in_fields;
+use tokenstile::http::{Provenance, bearer_token_in_fields, is_state_changing, serialize_origin};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -45,13 +46,11 @@ use crate::backend::BoxFuture;
 use crate::rejection::Refusal;
 use crate::settings::Settings;
 
-/// Whether `method` changes state (everything but `GET`, `HEAD`, `OPTIONS`, `TRACE`).
+/// Whether `method` changes state (everything but `GET`, `HEAD`, `OPTIONS`, `TRACE`):
+/// [`tokenstile::http::is_state_changing`].
 #[must_use]
 pub fn is_unsafe(method: &Method) -> bool {
-    !matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    )
+    is_state_changing(method.as_str().as_bytes())
 }
 
 /// Whether a request with `headers` asks to switch protocols: it has an
@@ -70,10 +69,11 @@ pub fn is_upgrade(headers: &HeaderMap) -> bool {
 }
 
 /// Whether a request with `method` and `headers` may change state for the user whose
-/// cookie it carries, by the rule of the [module docs](self): requests with a
-/// state-changing method ([`is_unsafe`]) and requests to switch protocols
-/// ([`is_upgrade`]) are checked, others pass. `origins` are the app's own origins
-/// (`scheme://host[:port]`, no trailing slash); empty compares `Origin` with `Host`.
+/// cookie it carries, by the rule of the [module docs](self) (tokenstile's
+/// [`Provenance::allowed`] on the request's fields): requests with a state-changing
+/// method ([`is_unsafe`]) and requests to switch protocols ([`is_upgrade`]) are checked,
+/// others pass. `origins` are the app's own origins (`scheme://host[:port]`, no trailing
+/// slash); empty compares `Origin` with `Host`.
 ///
 /// ```
 /// use axum::http::{HeaderMap, HeaderValue, Method};
@@ -97,100 +97,22 @@ pub fn is_upgrade(headers: &HeaderMap) -> bool {
 /// ```
 #[must_use]
 pub fn allowed(method: &Method, headers: &HeaderMap, origins: &[String]) -> bool {
-    if !is_unsafe(method) && !is_upgrade(headers) {
-        return true;
+    let field = |name| headers.get(name).map(HeaderValue::as_bytes);
+    Provenance {
+        method: method.as_str().as_bytes(),
+        upgrade: is_upgrade(headers),
+        sec_fetch_site: field(header::HeaderName::from_static("sec-fetch-site")),
+        origin: field(header::ORIGIN),
+        host: field(header::HOST),
     }
-    if let Some(site) = headers.get("sec-fetch-site") {
-        return site == "same-origin" || site == "none";
-    }
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    if !origins.is_empty() {
-        return origins.iter().any(|o| o == origin);
-    }
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
-    origin.split_once("://").is_some_and(|(scheme, authority)| {
-        (scheme == "https" || scheme == "http") && authority.eq_ignore_ascii_case(host)
-    })
+    .allowed(origins)
 }
 
-/// `origin` as browsers write it in `Origin` ([RFC 6454 §6.1]): the scheme and host in
-/// lower case, the port left out where it is the scheme's default (80 for `http`, 443 for
-/// `https`), no trailing `/`. `None` if it is not `scheme://host[:port]`: a path, a
-/// query, a fragment, user info, a wildcard or whitespace is refused, as no `Origin`
-/// holds one.
-///
-/// [RFC 6454 §6.1]: https://www.rfc-editor.org/rfc/rfc6454#section-6.1
+/// `origin` as browsers write it in `Origin`: tokenstile's [`serialize_origin`].
 pub(crate) fn serialized_origin(origin: &str) -> Option<String> {
-    let origin = origin.strip_suffix('/').unwrap_or(origin);
-    let (scheme, authority) = origin.split_once("://")?;
-    let scheme_ok = scheme
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic())
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if !scheme_ok || authority.is_empty() {
-        return None;
-    }
-    let scheme = scheme.to_ascii_lowercase();
-    // A host name (letters, digits, `-`, `.`, `_`; an international one in its `xn--`
-    // form) or an IPv6 literal in brackets, then perhaps `:` and the port.
-    let (host, port) = if let Some(literal) = authority.strip_prefix('[') {
-        let (inside, rest) = literal.split_once(']')?;
-        let ipv6_ok = !inside.is_empty()
-            && inside
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
-        let port = match rest {
-            "" => None,
-            rest => Some(rest.strip_prefix(':')?),
-        };
-        if !ipv6_ok {
-            return None;
-        }
-        (authority.get(..inside.len().saturating_add(2))?, port)
-    } else {
-        let (host, port) = match authority.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        };
-        let name_ok = !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-        if !name_ok {
-            return None;
-        }
-        (host, port)
-    };
-    let port = match port {
-        None => None,
-        Some(p) => {
-            let n: u16 = p
-                .parse()
-                .ok()
-                .filter(|_| p.bytes().all(|b| b.is_ascii_digit()))?;
-            let default = match scheme.as_str() {
-                "http" => Some(80),
-                "https" => Some(443),
-                _ => None,
-            };
-            (default != Some(n)).then_some(n)
-        }
-    };
-    let host = host.to_ascii_lowercase();
-    Some(match port {
-        Some(port) => alloc::format!("{scheme}://{host}:{port}"),
-        None => alloc::format!("{scheme}://{host}"),
-    })
+    // The serialization is never longer than its input.
+    let mut out = alloc::vec![0u8; origin.len()];
+    serialize_origin(origin, &mut out).map(String::from)
 }
 
 /// A tower layer that refuses (`403`) state-changing requests from other origins, by the
