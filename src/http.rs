@@ -109,8 +109,8 @@
 //! opens a channel which reads and changes state), [`Provenance::allowed`] checks where
 //! the request comes from:
 //!
-//! 1. `Sec-Fetch-Site` (every current browser sends it): only `same-origin` and `none`
-//!    (the user typed the address or used a bookmark) pass;
+//! 1. `Sec-Fetch-Site` (every current browser sends it to HTTPS and `localhost` origins):
+//!    only `same-origin` and `none` (the user typed the address or used a bookmark) pass;
 //! 2. otherwise `Origin` (older browsers send it on `POST`): it must be one of the app's
 //!    origins, written as browsers write them ([`serialize_origin`]), or, when the app
 //!    names none, name the `Host` the request was sent to; `Origin: null` fails. An
@@ -120,11 +120,12 @@
 //!    app, a server): it can't be a browser forged into acting for a user, and passes.
 //!
 //! Apply it wherever a cookie authenticates a request, login and logout included (a
-//! forged login puts the victim in the attacker's account). A request that carries a
-//! well-formed bearer credential ([`bearer_token_in_fields`]) and no session cookie may be
-//! exempted: a browser never attaches one on its own, and a page of another origin can't
-//! add one without a CORS preflight the app approves. A handler that reads the session
-//! cookie must apply the check itself even then.
+//! forged login puts the victim in the attacker's account). A layer in front of many
+//! routes may let through a request carrying a well-formed bearer credential
+//! ([`bearer_token_in_fields`]): a browser never attaches one on its own, and a page of
+//! another origin can't add one without a CORS preflight the app approves. But every
+//! handler that acts on a cookie (a session's or a refresh token's) applies the check
+//! itself, whatever else the request carries.
 //!
 //! # Timing
 //!

@@ -211,12 +211,21 @@ fn split_authority(authority: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
     }
 }
 
-/// A port: 1 to 5 ASCII digits, at most 65535.
+/// A port: ASCII digits, any number of leading zeros (as URL parsers take them), at most
+/// 65535.
 fn parse_port(digits: &[u8]) -> Option<u16> {
-    if digits.is_empty() || digits.len() > 5 || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let n = digits.iter().fold(0u32, |n, &d| {
+    let significant = digits
+        .iter()
+        .position(|&b| b != b'0')
+        .and_then(|first| digits.get(first..))
+        .unwrap_or_default();
+    if significant.len() > 5 {
+        return None;
+    }
+    let n = significant.iter().fold(0u32, |n, &d| {
         n.saturating_mul(10)
             .saturating_add(u32::from(d.wrapping_sub(b'0')))
     });
@@ -351,6 +360,13 @@ mod tests {
             ("http://localhost:443", Some("http://localhost:443")),
             ("http://localhost:3000", Some("http://localhost:3000")),
             ("http://localhost:03000", Some("http://localhost:3000")),
+            ("http://localhost:0003000", Some("http://localhost:3000")),
+            ("http://localhost:000080", Some("http://localhost")),
+            ("http://localhost:0", Some("http://localhost:0")),
+            ("http://localhost:000", Some("http://localhost:0")),
+            ("http://localhost:65535", Some("http://localhost:65535")),
+            ("http://localhost:0065536", None),
+            ("http://localhost:100000", None),
             ("http://[::1]:8080", Some("http://[::1]:8080")),
             ("http://[::1]", Some("http://[::1]")),
             ("app+x://h_1", Some("app+x://h_1")),

@@ -344,13 +344,17 @@ struct Indexed<D> {
 }
 
 impl<D> Indexed<D> {
-    /// Drops the sessions dead at `now`; returns how many. The maps give back the memory
-    /// of what went, keeping room to grow to the next sweep.
+    /// Drops the sessions dead at `now`; returns how many. The maps, and each subject's
+    /// set of keys, give back the memory of what went, keeping room to grow to the next
+    /// sweep.
     fn purge(&mut self, now: UnixTime) -> usize {
         let purged = table::purge_sessions(self, now);
         self.sweep_at = next_sweep(self.map.len());
         self.map.shrink_to(self.sweep_at);
         self.by_subject.shrink_to(self.sweep_at);
+        for keys in self.by_subject.values_mut() {
+            keys.shrink_to(next_sweep(keys.len()));
+        }
         purged
     }
 
@@ -546,6 +550,44 @@ mod tests {
         assert_eq!(store.sessions_len(), SWEEP_FLOOR);
         let behind = UnixTime::from_secs(90);
         assert!(block_on(store.get(&dead, behind)).unwrap().is_some());
+    }
+
+    /// A sweep gives back the memory of what it dropped: of the sessions' map and of the
+    /// subject's set of keys, which held more entries than are left.
+    #[test]
+    fn a_sweep_gives_back_memory() {
+        let mut store = SharedStore::new();
+        let early = UnixTime::from_secs(10);
+        for n in 0..5_000 {
+            block_on(store.create(&key(n), record(100), None, early)).unwrap();
+        }
+        let late = UnixTime::from_secs(200);
+        let mut n = 5_000;
+        let peak = loop {
+            let before = store.sessions_len();
+            block_on(store.create(&key(n), record(1_000), None, late)).unwrap();
+            n += 1;
+            if store.sessions_len() < before {
+                break before + 1;
+            }
+        };
+        assert_eq!(
+            store.sessions_len(),
+            n as usize - 5_000,
+            "only the live ones are left"
+        );
+        let inner = store.lock();
+        let keys = inner
+            .sessions
+            .by_subject
+            .get(&SubjectKey::new("s"))
+            .unwrap();
+        assert!(
+            inner.sessions.map.capacity() < peak,
+            "{}",
+            inner.sessions.map.capacity()
+        );
+        assert!(keys.capacity() < peak, "{}", keys.capacity());
     }
 
     /// A watermark raised dead on arrival changes nothing at the threshold either.

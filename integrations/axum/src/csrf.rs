@@ -10,8 +10,8 @@
 //! reads and changes state, which a page of any origin may ask for), the server checks
 //! where the request comes from:
 //!
-//! 1. `Sec-Fetch-Site` (every current browser sends it): only `same-origin` and `none`
-//!    (the user typed the address or used a bookmark) pass;
+//! 1. `Sec-Fetch-Site` (every current browser sends it to HTTPS and `localhost` origins):
+//!    only `same-origin` and `none` (the user typed the address or used a bookmark) pass;
 //! 2. otherwise `Origin` (older browsers send it on `POST`): it must be one of the app's
 //!    origins ([`AuthBuilder::allowed_origin`](crate::AuthBuilder::allowed_origin)) or,
 //!    when none is configured, name the `Host` the request was sent to; `Origin: null`
