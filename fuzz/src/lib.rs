@@ -792,11 +792,15 @@ pub fn sign_mutate_verify(data: &[u8]) {
     }
 }
 
-/// `Authorization` and `Cookie` parsing, and `Set-Cookie` writing read back.
+/// `Authorization` and `Cookie` parsing, `Set-Cookie` writing read back, and the
+/// cross-origin check.
 ///
 /// Invariants: nothing panics; what the parsers return borrows from the input and holds
 /// only the characters the grammar allows; split fields agree with a single field; a
-/// `Set-Cookie` value that is written reads back as the same cookie.
+/// `Set-Cookie` value that is written reads back as the same cookie; an origin serializes
+/// into a buffer as long as itself, to something no longer that serializes to itself and
+/// that an `Origin` field of those bytes matches; with origins configured and no
+/// `Sec-Fetch-Site`, a state-changing request passes exactly when its `Origin` is one.
 pub fn http_headers(data: &[u8]) {
     // Bearer.
     match http::bearer_token(Some(data)) {
@@ -893,6 +897,47 @@ pub fn http_headers(data: &[u8]) {
         }
         Err(e) => assert!(!writable, "refused {value:?}: {e:?}"),
     }
+
+    // Origins.
+    let mut out = vec![0u8; value.len()];
+    let mut roomy = vec![0u8; value.len() + 16];
+    let serialized = http::serialize_origin(&value, &mut out);
+    assert_eq!(serialized, http::serialize_origin(&value, &mut roomy));
+    let mut origins = vec!["https://app.example".to_owned()];
+    if let Some(origin) = serialized {
+        assert!(origin.len() <= value.len());
+        let mut again = vec![0u8; origin.len()];
+        assert_eq!(http::serialize_origin(origin, &mut again), Some(origin));
+        origins.push(origin.to_owned());
+    }
+    let request = http::Provenance {
+        method: b"POST",
+        origin: Some(data),
+        ..http::Provenance::default()
+    };
+    assert_eq!(
+        request.allowed(&origins),
+        origins.iter().any(|o| o.as_bytes() == data)
+    );
+    let site = http::Provenance {
+        method: b"PUT",
+        sec_fetch_site: Some(data),
+        ..request
+    };
+    assert_eq!(
+        site.allowed(&origins),
+        data == b"same-origin" || data == b"none"
+    );
+    let safe = http::Provenance {
+        method: b"GET",
+        ..site
+    };
+    assert!(safe.allowed(&origins));
+    let host = http::Provenance {
+        host: Some(data),
+        ..request
+    };
+    let _ = host.allowed(&[] as &[&str]);
 }
 
 /// Session-ID parsing, alone and behind a `Cookie` header.
