@@ -1179,3 +1179,23 @@ fn base64ct_decode(segment: &str) -> String {
     use base64ct::{Base64UrlUnpadded, Encoding};
     String::from_utf8(Base64UrlUnpadded::decode_vec(segment).unwrap()).unwrap()
 }
+
+/// The status each error answers with, for frameworks without an integration.
+#[test]
+fn refresh_errors_map_to_statuses() {
+    let reused = RefreshError::Reused {
+        family: SessionHandle::from_bytes([7; 32]),
+        revocation: Err(StoreErrorKind::Capacity),
+    };
+    for (error, status) in [
+        (RefreshError::Invalid, 401),
+        (RefreshError::Expired, 401),
+        (reused, 401),
+        (RefreshError::Superseded, 409),
+        (RefreshError::LimitReached, 403),
+        (RefreshError::Store(StoreErrorKind::Backend), 503),
+        (RefreshError::Random, 500),
+    ] {
+        assert_eq!(error.status(), status, "{error}");
+    }
+}

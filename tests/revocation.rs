@@ -533,3 +533,27 @@ fn a_shared_store_sweeps_dead_revocations_as_it_grows() {
         ));
     }
 }
+
+/// The status each error answers with: a refused token is 401, the caller's mistake 500.
+#[test]
+fn revocation_errors_map_to_statuses() {
+    use tokenstile::{DecodeError, KeyError};
+    for (error, status) in [
+        (
+            RevocationError::Token(Error::Verify(VerifyError::Revoked)),
+            401,
+        ),
+        (
+            RevocationError::Token(Error::Verify(VerifyError::Expired)),
+            401,
+        ),
+        (
+            RevocationError::Token(Error::Decode(DecodeError::Base64)),
+            401,
+        ),
+        (RevocationError::Token(Error::Key(KeyError::TooShort)), 500),
+        (RevocationError::Store(StoreErrorKind::Backend), 503),
+    ] {
+        assert_eq!(error.status(), status, "{error}");
+    }
+}

@@ -1080,3 +1080,18 @@ fn session_errors_display_and_chain_the_store_error() {
     assert_eq!(expired.to_string(), "session expired");
     assert!(core::error::Error::source(&expired).is_none());
 }
+
+/// The status each error answers with, for frameworks without an integration.
+#[test]
+fn session_errors_map_to_statuses() {
+    for (error, status) in [
+        (SessionError::NotFound, 401),
+        (SessionError::Expired, 401),
+        (SessionError::LimitReached, 403),
+        (SessionError::Stale, 409),
+        (SessionError::Store(StoreErrorKind::Backend), 503),
+        (SessionError::Random, 500),
+    ] {
+        assert_eq!(error.status(), status, "{error}");
+    }
+}

@@ -218,6 +218,20 @@ pub enum RevocationError<E> {
 
 impl<E> RevocationError<E> {
     const REVOKED: Self = Self::Token(Error::Verify(VerifyError::Revoked));
+
+    /// The HTTP status code to answer with: `401` for a refused token (send
+    /// [`INVALID_TOKEN_CHALLENGE`](crate::http::INVALID_TOKEN_CHALLENGE) with it, as RFC
+    /// 6750 says), `503` for [`Store`](Self::Store), `500` for an error of the caller
+    /// rather than the token ([`Error::is_token_rejected`] false: a weak key, a buffer
+    /// too small).
+    #[must_use]
+    pub const fn status(&self) -> u16 {
+        match self {
+            Self::Token(e) if e.is_token_rejected() => 401,
+            Self::Token(_) => 500,
+            Self::Store(_) => 503,
+        }
+    }
 }
 
 impl<E> From<Error> for RevocationError<E> {

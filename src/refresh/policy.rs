@@ -819,6 +819,25 @@ pub enum RefreshError<E> {
     Superseded,
 }
 
+impl<E> RefreshError<E> {
+    /// The HTTP status code to answer with: `401` for [`Invalid`](Self::Invalid),
+    /// [`Expired`](Self::Expired) and [`Reused`](Self::Reused) (log in again; clear the
+    /// refresh cookie), `409` for [`Superseded`](Self::Superseded) (another request
+    /// refreshed a moment ago: keep the cookie the client now holds, and retry once),
+    /// `403` for [`LimitReached`](Self::LimitReached), `503` for [`Store`](Self::Store),
+    /// `500` for [`Random`](Self::Random).
+    #[must_use]
+    pub const fn status(&self) -> u16 {
+        match self {
+            Self::Invalid | Self::Expired | Self::Reused { .. } => 401,
+            Self::Superseded => 409,
+            Self::LimitReached => 403,
+            Self::Store(_) => 503,
+            Self::Random => 500,
+        }
+    }
+}
+
 impl<E> fmt::Display for RefreshError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

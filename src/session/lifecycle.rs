@@ -510,6 +510,24 @@ pub enum SessionError<E> {
     Store(E),
 }
 
+impl<E> SessionError<E> {
+    /// The HTTP status code to answer with: `401` for [`NotFound`](Self::NotFound) and
+    /// [`Expired`](Self::Expired) (not logged in), `403` for
+    /// [`LimitReached`](Self::LimitReached), `409` for [`Stale`](Self::Stale) (load, change
+    /// and save again), `503` for [`Store`](Self::Store), `500` for
+    /// [`Random`](Self::Random).
+    #[must_use]
+    pub const fn status(&self) -> u16 {
+        match self {
+            Self::NotFound | Self::Expired => 401,
+            Self::LimitReached => 403,
+            Self::Stale => 409,
+            Self::Store(_) => 503,
+            Self::Random => 500,
+        }
+    }
+}
+
 impl<E> fmt::Display for SessionError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
