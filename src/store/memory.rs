@@ -298,16 +298,6 @@ mod tests {
     use super::*;
     use crate::store::block_on;
 
-    fn record(expires: u64) -> SessionRecord<u8> {
-        SessionRecord::new(
-            SubjectKey::new("s"),
-            1,
-            UnixTime::EPOCH,
-            UnixTime::from_secs(expires),
-            UnixTime::from_secs(expires),
-        )
-    }
-
     /// The figure in the type's documentation.
     #[cfg(target_pointer_width = "64")]
     #[test]
@@ -321,11 +311,11 @@ mod tests {
         let keys = [1, 2, 3].map(|b| LookupKey::for_session(&[b; 32]));
         let now = UnixTime::from_secs(10);
         for key in &keys[..2] {
-            let created = block_on(store.create(key, record(100), None, now));
+            let created = block_on(store.create(key, SessionRecord::expiring(100), None, now));
             assert_eq!(created, Ok(CreateOutcome::Created { ended: 0 }));
         }
         assert_eq!(
-            block_on(store.create(&keys[2], record(100), None, now)),
+            block_on(store.create(&keys[2], SessionRecord::expiring(100), None, now)),
             Err(StoreErrorKind::Capacity)
         );
         // Revocations have their own table: a store full of sessions still logs out.
@@ -340,7 +330,7 @@ mod tests {
         }
         // Once one has expired, its slot is reused.
         let later = UnixTime::from_secs(100);
-        let created = block_on(store.create(&keys[2], record(200), None, later));
+        let created = block_on(store.create(&keys[2], SessionRecord::expiring(200), None, later));
         assert_eq!(created, Ok(CreateOutcome::Created { ended: 0 }));
         assert_eq!(store.sessions_len(), 1);
     }

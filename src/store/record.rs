@@ -220,6 +220,21 @@ impl<D> SessionRecord<D> {
     }
 }
 
+/// A record for the stores' unit tests: subject `"s"`, version 1, created at the epoch, both
+/// deadlines at `expires`.
+#[cfg(test)]
+impl SessionRecord<u8> {
+    pub(crate) fn expiring(expires: u64) -> Self {
+        Self::new(
+            SubjectKey::new("s"),
+            1,
+            UnixTime::EPOCH,
+            UnixTime::from_secs(expires),
+            UnixTime::from_secs(expires),
+        )
+    }
+}
+
 impl<D> fmt::Debug for SessionRecord<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionRecord")

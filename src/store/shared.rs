@@ -121,11 +121,9 @@ impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
         limit: Option<SubjectLimit>,
         now: UnixTime,
     ) -> Result<CreateOutcome, Self::Error> {
-        let mut inner = self.lock();
-        let before = inner.sessions.map.len();
-        let result = table::create(&mut inner.sessions, key, record, limit, now);
-        inner.sessions.sweep_if_grown(before, now);
-        result
+        write(&mut self.lock().sessions, now, |sessions| {
+            table::create(sessions, key, record, limit, now)
+        })
     }
 
     async fn get(
@@ -179,11 +177,9 @@ impl<D: Clone + Send + Sync> SessionStore<D> for SharedStore<D> {
         new: &LookupKey,
         now: UnixTime,
     ) -> Result<Option<SessionRecord<D>>, Self::Error> {
-        let mut inner = self.lock();
-        let before = inner.sessions.map.len();
-        let result = table::rotate(&mut inner.sessions, old, new, now);
-        inner.sessions.sweep_if_grown(before, now);
-        result
+        write(&mut self.lock().sessions, now, |sessions| {
+            table::rotate(sessions, old, new, now)
+        })
     }
 
     async fn remove_subject(
@@ -238,11 +234,9 @@ impl<D: Send> RevocationStore for SharedStore<D> {
         until: UnixTime,
         now: UnixTime,
     ) -> Result<(), Self::Error> {
-        let mut inner = self.lock();
-        let before = inner.revocations.map.len();
-        let result = table::revoke(&mut inner.revocations, key, until, now);
-        inner.revocations.sweep_if_grown(before, now);
-        result
+        write(&mut self.lock().revocations, now, |revocations| {
+            table::revoke(revocations, key, until, now)
+        })
     }
 
     async fn is_revoked(&mut self, key: &LookupKey, now: UnixTime) -> Result<bool, Self::Error> {
@@ -255,11 +249,9 @@ impl<D: Send> RevocationStore for SharedStore<D> {
         watermark: Watermark,
         now: UnixTime,
     ) -> Result<(), Self::Error> {
-        let mut inner = self.lock();
-        let before = inner.revocations.map.len();
-        let result = table::raise_watermark(&mut inner.revocations, key, watermark, now);
-        inner.revocations.sweep_if_grown(before, now);
-        result
+        write(&mut self.lock().revocations, now, |revocations| {
+            table::raise_watermark(revocations, key, watermark, now)
+        })
     }
 
     async fn watermark(
@@ -334,6 +326,30 @@ fn next_sweep(live: usize) -> usize {
     live.saturating_mul(2).max(SWEEP_FLOOR)
 }
 
+/// A map of the store that drops its dead entries as it grows.
+trait Sweep {
+    /// How many entries, live or dead, it holds.
+    fn entries(&self) -> usize;
+    /// The size at which a write first drops the dead entries.
+    fn sweep_at(&self) -> usize;
+    /// Drops the entries dead at `now`, gives back their memory and sets the next
+    /// `sweep_at`; returns how many went.
+    fn purge(&mut self, now: UnixTime) -> usize;
+}
+
+/// Makes the write `f` on `map`, then drops the dead entries if the map has grown to its
+/// `sweep_at`. Between calls a map always holds fewer entries than that (a purge sets it to
+/// twice what is left, or 1,024), so only a write that added an entry sweeps: a call that
+/// failed or changed nothing has removed nothing either. (A purge that a full store makes
+/// to find room doesn't move `sweep_at`: the next sweep only comes later.)
+fn write<M: Sweep, R>(map: &mut M, now: UnixTime, f: impl FnOnce(&mut M) -> R) -> R {
+    let result = f(map);
+    if map.entries() >= map.sweep_at() {
+        map.purge(now);
+    }
+    result
+}
+
 /// Sessions with an index by subject, refusing new keys beyond `max`.
 struct Indexed<D> {
     map: HashMap<LookupKey, SessionRecord<D>>,
@@ -343,10 +359,16 @@ struct Indexed<D> {
     sweep_at: usize,
 }
 
-impl<D> Indexed<D> {
-    /// Drops the sessions dead at `now`; returns how many. The maps, and each subject's
-    /// set of keys, give back the memory of what went, keeping room to grow to the next
-    /// sweep.
+impl<D> Sweep for Indexed<D> {
+    fn entries(&self) -> usize {
+        self.map.len()
+    }
+
+    fn sweep_at(&self) -> usize {
+        self.sweep_at
+    }
+
+    /// The maps, and each subject's set of keys, keep room to grow to the next sweep.
     fn purge(&mut self, now: UnixTime) -> usize {
         let purged = table::purge_sessions(self, now);
         self.sweep_at = next_sweep(self.map.len());
@@ -357,17 +379,9 @@ impl<D> Indexed<D> {
         }
         purged
     }
+}
 
-    /// After a write: drops the dead sessions if the write added one (so a call that
-    /// failed or changed nothing has removed nothing either) and the map has grown to
-    /// `sweep_at`. (A purge that a full store makes to find room doesn't move `sweep_at`:
-    /// the next sweep only comes later.)
-    fn sweep_if_grown(&mut self, before: usize, now: UnixTime) {
-        if self.map.len() > before && self.map.len() >= self.sweep_at {
-            self.purge(now);
-        }
-    }
-
+impl<D> Indexed<D> {
     fn unindex(&mut self, subject: &SubjectKey, key: &LookupKey) {
         if let Some(keys) = self.by_subject.get_mut(subject) {
             keys.remove(key);
@@ -472,20 +486,21 @@ struct Limited {
     sweep_at: usize,
 }
 
-impl Limited {
-    /// As [`Indexed::purge`].
+impl Sweep for Limited {
+    fn entries(&self) -> usize {
+        self.map.len()
+    }
+
+    fn sweep_at(&self) -> usize {
+        self.sweep_at
+    }
+
+    /// The map keeps room to grow to the next sweep.
     fn purge(&mut self, now: UnixTime) -> usize {
         let purged = table::purge_revocations(self, now);
         self.sweep_at = next_sweep(self.map.len());
         self.map.shrink_to(self.sweep_at);
         purged
-    }
-
-    /// As [`Indexed::sweep_if_grown`].
-    fn sweep_if_grown(&mut self, before: usize, now: UnixTime) {
-        if self.map.len() > before && self.map.len() >= self.sweep_at {
-            self.purge(now);
-        }
     }
 }
 
@@ -522,16 +537,6 @@ mod tests {
         LookupKey::for_session(&bytes)
     }
 
-    fn record(expires: u64) -> SessionRecord<u8> {
-        SessionRecord::new(
-            SubjectKey::new("s"),
-            1,
-            UnixTime::EPOCH,
-            UnixTime::from_secs(expires),
-            UnixTime::from_secs(expires),
-        )
-    }
-
     /// A call refused with as many sessions as a sweep takes, one dead by its `now`,
     /// removes nothing: a reader behind still finds that one.
     #[test]
@@ -539,13 +544,14 @@ mod tests {
         let mut store = SharedStore::new();
         let now = UnixTime::from_secs(10);
         let dead = key(u32::MAX);
-        block_on(store.create(&dead, record(100), None, now)).unwrap();
+        block_on(store.create(&dead, SessionRecord::expiring(100), None, now)).unwrap();
         for n in 1..SWEEP_FLOOR {
-            block_on(store.create(&key(n as u32), record(1_000), None, now)).unwrap();
+            block_on(store.create(&key(n as u32), SessionRecord::expiring(1_000), None, now))
+                .unwrap();
         }
         assert_eq!(store.sessions_len(), SWEEP_FLOOR);
         let late = UnixTime::from_secs(200);
-        let taken = block_on(store.create(&key(1), record(1_000), None, late));
+        let taken = block_on(store.create(&key(1), SessionRecord::expiring(1_000), None, late));
         assert_eq!(taken, Err(StoreErrorKind::Conflict));
         assert_eq!(store.sessions_len(), SWEEP_FLOOR);
         let behind = UnixTime::from_secs(90);
@@ -559,13 +565,13 @@ mod tests {
         let mut store = SharedStore::new();
         let early = UnixTime::from_secs(10);
         for n in 0..5_000 {
-            block_on(store.create(&key(n), record(100), None, early)).unwrap();
+            block_on(store.create(&key(n), SessionRecord::expiring(100), None, early)).unwrap();
         }
         let late = UnixTime::from_secs(200);
         let mut n = 5_000;
         let peak = loop {
             let before = store.sessions_len();
-            block_on(store.create(&key(n), record(1_000), None, late)).unwrap();
+            block_on(store.create(&key(n), SessionRecord::expiring(1_000), None, late)).unwrap();
             n += 1;
             if store.sessions_len() < before {
                 break before + 1;
