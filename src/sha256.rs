@@ -1,12 +1,50 @@
-//! SHA-256 on `sha2`'s compression function: the padding and finalization that HMAC and the
-//! store keys need, without the `Digest` API's block buffer and generic finalization (on a
-//! microcontroller, several hundred bytes of code for what `finish` does here).
+//! SHA-256 on a compression function ([`compress`]): the padding and finalization that
+//! HMAC and the store keys need, without the `Digest` API's block buffer and generic
+//! finalization (on a microcontroller, several hundred bytes of code for what `finish` does
+//! here).
 //!
 //! Everything that held input is wiped when it is no longer needed: keys and session
 //! secrets pass through here.
 
-use sha2::block_api::compress256;
 use zeroize::Zeroize;
+
+#[cfg(any(
+    test,
+    fuzzing,
+    all(
+        target_pointer_width = "32",
+        target_os = "none",
+        not(tokenstile_sha256 = "sha2")
+    )
+))]
+mod compact;
+
+/// SHA-256's compression function over whole blocks. On bare-metal 32-bit targets (the
+/// microcontrollers), the crate's own with the rounds in a loop, which takes about 0.4 KiB
+/// of flash where `sha2`'s unrolled rounds take about 7 KiB; elsewhere `sha2`'s, for speed
+/// (with SHA extensions where the CPU has them). A firmware that would rather have `sha2`'s
+/// (for speed, or one of its hardware backends) builds with
+/// `RUSTFLAGS='--cfg tokenstile_sha256="sha2"'`. Fuzzing builds take the compact one
+/// everywhere, so that every fuzz target runs it (and the MAC differential checks it
+/// against the `hmac` crate over `sha2`).
+#[cfg(any(
+    fuzzing,
+    all(
+        target_pointer_width = "32",
+        target_os = "none",
+        not(tokenstile_sha256 = "sha2")
+    )
+))]
+pub(crate) use compact::compress;
+#[cfg(not(any(
+    fuzzing,
+    all(
+        target_pointer_width = "32",
+        target_os = "none",
+        not(tokenstile_sha256 = "sha2")
+    )
+)))]
+pub(crate) use sha2::block_api::compress256 as compress;
 
 /// The SHA-256 initial hash value (FIPS 180-4 §5.3.3).
 pub(crate) const IV: [u32; 8] = [
@@ -46,7 +84,7 @@ impl Padding {
 /// two, for a caller hashing a secret to wipe.
 pub(crate) fn finish(mut state: [u32; 8], before: u64, msg: &[u8], last: &mut Padding) -> [u32; 8] {
     let (blocks, rest) = msg.as_chunks::<BLOCK>();
-    compress256(&mut state, blocks);
+    compress(&mut state, blocks);
     let flat = &mut last.0;
     for (dst, src) in flat.iter_mut().zip(rest) {
         *dst = *src;
@@ -62,7 +100,7 @@ pub(crate) fn finish(mut state: [u32; 8], before: u64, msg: &[u8], last: &mut Pa
         len.copy_from_slice(&bits.to_be_bytes());
     }
     let (padded, _) = last.0.as_chunks::<BLOCK>();
-    compress256(&mut state, padded.get(..used).unwrap_or_default());
+    compress(&mut state, padded.get(..used).unwrap_or_default());
     state
 }
 
@@ -116,14 +154,14 @@ impl Sha256 {
             if self.filled < BLOCK {
                 return;
             }
-            compress256(&mut self.state, core::slice::from_ref(&self.pending));
+            compress(&mut self.state, core::slice::from_ref(&self.pending));
             self.hashed = self.hashed.wrapping_add(BLOCK as u64);
             self.filled = 0;
         }
         let (blocks, rest) = data.as_chunks::<BLOCK>();
         // Most parts are short: no call for no block.
         if !blocks.is_empty() {
-            compress256(&mut self.state, blocks);
+            compress(&mut self.state, blocks);
         }
         let whole = data.len().saturating_sub(rest.len());
         self.hashed = self.hashed.wrapping_add(whole as u64);

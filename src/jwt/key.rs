@@ -3,11 +3,10 @@
 use core::fmt;
 
 use rand_core::TryCryptoRng;
-use sha2::block_api::compress256;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{DecodeError, KeyError};
-use crate::sha256::{BLOCK, IV, Padding, finish, to_bytes};
+use crate::sha256::{BLOCK, IV, Padding, compress, finish, to_bytes};
 
 /// An HS256 (HMAC-SHA-256) secret key, ready to sign and verify.
 ///
@@ -90,12 +89,12 @@ impl Hs256Key {
             *p = k ^ 0x36;
         }
         let mut inner = IV;
-        compress256(&mut inner, &pad);
+        compress(&mut inner, &pad);
         for p in &mut pad[0] {
             *p ^= 0x36 ^ 0x5c;
         }
         let mut outer = IV;
-        compress256(&mut outer, &pad);
+        compress(&mut outer, &pad);
         pad[0].zeroize();
         Self { inner, outer }
     }
@@ -122,7 +121,7 @@ impl Hs256Key {
         outer_block[0][32] = 0x80;
         outer_block[0][62] = 0x03;
         let mut state = self.outer;
-        compress256(&mut state, &outer_block);
+        compress(&mut state, &outer_block);
         to_bytes(&state)
     }
 

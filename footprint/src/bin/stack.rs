@@ -1,15 +1,24 @@
 //! Worst-case stack of each operation, measured by stack painting under QEMU, including
-//! hostile JSON: thousands of nesting levels and an 8 KiB string.
+//! hostile JSON: thousands of nesting levels and an 8 KiB string, and the instructions
+//! each takes.
 //!
 //! Each operation runs in a freshly painted stack; afterwards the lowest overwritten word
 //! shows how deep it went. The buffers live in `main`'s frame, above the painted area, so
 //! the figures are what the library itself uses.
+//!
+//! Instructions are counted with SysTick on the core clock. Run with QEMU's `-icount
+//! shift=0`, each instruction advances the emulated clock by 1 ns, and the clock of
+//! `mps2-an386` runs at 25 MHz: one tick is 40 instructions, so the figures are exact to
+//! 40 and repeat from run to run. (They are instructions, not the cycles of a real core,
+//! where loads, stores and taken branches take more than one.)
 #![no_std]
 #![no_main]
 
 use core::hint::black_box;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
+use cortex_m::peripheral::SYST;
+use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
 use hmac::{Hmac, KeyInit, Mac};
@@ -43,6 +52,13 @@ fn main() -> ! {
 }
 
 fn run() -> bool {
+    let Some(mut core) = cortex_m::Peripherals::take() else {
+        return false;
+    };
+    core.SYST.set_clock_source(SystClkSource::Core);
+    core.SYST.set_reload(TICKS_MASK);
+    core.SYST.clear_current();
+    core.SYST.enable_counter();
     let key = Hs256Key::new_from_slice(SECRET).unwrap_or_else(|_| panic!());
     let policy = Validation::new()
         .with_issuer(ISSUER)
@@ -54,7 +70,7 @@ fn run() -> bool {
     let sessions = SessionPolicy::new();
     let mut ok = true;
 
-    hprintln!("stack used, bytes (Cortex-M4F, opt-level z, LTO):");
+    hprintln!("stack used, bytes, and instructions (Cortex-M4F, opt-level z, LTO):");
     ok &= report("verify (251-byte token)", || {
         jwt::verify::<Claims<'_>, _>(&key, black_box(TOKEN), &policy, NOW, &mut scratch).is_ok()
     });
@@ -124,26 +140,34 @@ fn run() -> bool {
     ok
 }
 
-/// Runs `f` on a painted stack, prints how deep it went, and fails if `f` gave the wrong
-/// result or used more than [`BUDGET`].
+/// Runs `f` on a painted stack, prints how deep it went and how many instructions it took,
+/// and fails if `f` gave the wrong result or used more than [`BUDGET`].
 #[inline(never)]
 fn report(label: &str, f: impl FnOnce() -> bool) -> bool {
-    let (result, used) = measure(f);
+    let (result, used, ticks) = measure(f);
     let note = match (result, used <= BUDGET) {
         (true, true) => "",
         (false, _) => "  (unexpected result)",
         (true, false) => "  (over budget)",
     };
-    hprintln!("  {:<40} {:>6}{}", label, used, note);
+    let instructions = ticks * INSTRUCTIONS_PER_TICK;
+    hprintln!("  {:<40} {:>6} {:>10}{}", label, used, instructions, note);
     result && used <= BUDGET
 }
+
+/// SysTick counts down from this, its largest reload value (24 bits): at 40 instructions
+/// a tick, 670 million instructions before it wraps, far more than any operation takes.
+const TICKS_MASK: u32 = 0x00FF_FFFF;
+
+/// Instructions per SysTick tick under `-icount shift=0` (1 ns each) on a 25 MHz clock.
+const INSTRUCTIONS_PER_TICK: u32 = 40;
 
 /// The most stack any operation may use: everything measured is well under it, and
 /// recursion on nesting depth would blow through it at once.
 const BUDGET: usize = 2048;
 
 #[inline(never)]
-fn measure(f: impl FnOnce() -> bool) -> (bool, usize) {
+fn measure(f: impl FnOnce() -> bool) -> (bool, usize, u32) {
     let sp = cortex_m::register::msp::read() as usize;
     // Only the address of the linker symbol is taken.
     let bottom = core::ptr::addr_of!(__sheap) as usize;
@@ -155,7 +179,9 @@ fn measure(f: impl FnOnce() -> bool) -> (bool, usize) {
         unsafe { (addr as *mut u32).write_volatile(PATTERN) };
         addr += 4;
     }
+    let start = SYST::get_current();
     let result = black_box(f());
+    let ticks = start.wrapping_sub(SYST::get_current()) & TICKS_MASK;
     let mut lowest = limit;
     let mut addr = bottom;
     while addr < limit {
@@ -166,7 +192,7 @@ fn measure(f: impl FnOnce() -> bool) -> (bool, usize) {
         }
         addr += 4;
     }
-    (result, sp - lowest)
+    (result, sp - lowest, ticks)
 }
 
 /// `{"exp":4102444800,"x":[[[...0...]]]}` nested `depth` deep, into `out`.
