@@ -48,8 +48,9 @@ pub(crate) fn compress(state: &mut [u32; 8], blocks: &[[u8; BLOCK]]) {
             }
             round(&mut v, at(&w, t).wrapping_add(*k));
         }
-        for (s, v) in state.iter_mut().zip(v) {
-            *s = s.wrapping_add(v);
+        // By reference: an iterator by value would hold a copy of `v` that is never wiped.
+        for (s, v) in state.iter_mut().zip(&v) {
+            *s = s.wrapping_add(*v);
         }
     }
     w.zeroize();

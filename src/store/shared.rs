@@ -537,8 +537,10 @@ mod tests {
         LookupKey::for_session(&bytes)
     }
 
-    /// A call refused with as many sessions as a sweep takes, one dead by its `now`,
-    /// removes nothing: a reader behind still finds that one.
+    /// A call refused with as many sessions as the first sweep takes, one dead by its
+    /// `now`, removes nothing: a reader behind still finds that one. (The write that
+    /// brought the store to that size swept already, with nothing dead then, and moved the
+    /// next sweep further: between calls a map holds fewer entries than its sweep size.)
     #[test]
     fn a_refused_create_sweeps_nothing() {
         let mut store = SharedStore::new();
@@ -554,6 +556,7 @@ mod tests {
         let taken = block_on(store.create(&key(1), SessionRecord::expiring(1_000), None, late));
         assert_eq!(taken, Err(StoreErrorKind::Conflict));
         assert_eq!(store.sessions_len(), SWEEP_FLOOR);
+        assert!(store.lock().sessions.sweep_at > SWEEP_FLOOR);
         let behind = UnixTime::from_secs(90);
         assert!(block_on(store.get(&dead, behind)).unwrap().is_some());
     }
@@ -596,7 +599,8 @@ mod tests {
         assert!(keys.capacity() < peak, "{}", keys.capacity());
     }
 
-    /// A watermark raised dead on arrival changes nothing at the threshold either.
+    /// A watermark raised dead on arrival, with as many revocations as the first sweep
+    /// takes, changes nothing either.
     #[test]
     fn a_dead_raise_sweeps_nothing() {
         let mut store = SharedStore::<u8>::new();
@@ -610,6 +614,7 @@ mod tests {
         let dead_on_arrival = Watermark::new(UnixTime::from_secs(40), UnixTime::from_secs(150));
         block_on(store.raise_watermark(&key(0), dead_on_arrival, late)).unwrap();
         assert_eq!(store.revocations_len(), SWEEP_FLOOR);
+        assert!(store.lock().revocations.sweep_at > SWEEP_FLOOR);
         let behind = UnixTime::from_secs(90);
         assert_eq!(
             block_on(store.watermark(&key(u32::MAX), behind)),
