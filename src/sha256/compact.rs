@@ -32,8 +32,10 @@ pub(crate) fn compress(state: &mut [u32; 8], blocks: &[[u8; BLOCK]]) {
             *word = u32::from_be_bytes(*bytes);
         }
         v = *state;
-        for (t, k) in K.iter().enumerate() {
-            if t >= 16 {
+        for t in 0..K.len() {
+            let word = if t < 16 {
+                at(&w, t)
+            } else {
                 let w15 = at(&w, t.wrapping_add(1));
                 let w2 = at(&w, t.wrapping_add(14));
                 let s0 = w15.rotate_right(7) ^ w15.rotate_right(18) ^ (w15 >> 3);
@@ -45,8 +47,10 @@ pub(crate) fn compress(state: &mut [u32; 8], blocks: &[[u8; BLOCK]]) {
                 if let Some(word) = w.get_mut(t & 15) {
                     *word = next;
                 }
-            }
-            round(&mut v, at(&w, t).wrapping_add(*k));
+                next
+            };
+            let k = K.get(t).copied().unwrap_or_default();
+            round(&mut v, word.wrapping_add(k));
         }
         // By reference: an iterator by value would hold a copy of `v` that is never wiped.
         for (s, v) in state.iter_mut().zip(&v) {
