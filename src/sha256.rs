@@ -23,8 +23,8 @@ mod compact;
 /// microcontrollers), the crate's own with the rounds in a loop, which takes about 0.4 KiB
 /// of flash where `sha2`'s unrolled rounds take about 7 KiB; elsewhere `sha2`'s, for speed
 /// (with SHA extensions where the CPU has them). A firmware that would rather have `sha2`'s
-/// (for speed, or one of its hardware backends) builds with
-/// `RUSTFLAGS='--cfg tokenstile_sha256="sha2"'`. Fuzzing builds take the compact one
+/// (for speed) adds `--cfg tokenstile_sha256="sha2"` to its target's rustflags, beside its
+/// linker flags (docs/targets.md, "Writing a firmware"). Fuzzing builds take the compact one
 /// everywhere, so that every fuzz target runs it (and the MAC differential checks it
 /// against the `hmac` crate over `sha2`).
 #[cfg(any(
