@@ -14,24 +14,26 @@ use zeroize::Zeroize;
     all(
         target_pointer_width = "32",
         target_os = "none",
+        not(target_arch = "wasm32"),
         not(tokenstile_sha256 = "sha2")
     )
 ))]
 mod compact;
 
-/// SHA-256's compression function over whole blocks. On bare-metal 32-bit targets (the
-/// microcontrollers), the crate's own with the rounds in a loop, which takes about 0.4 KiB
-/// of flash where `sha2`'s unrolled rounds take about 7 KiB; elsewhere `sha2`'s, for speed
-/// (with SHA extensions where the CPU has them). A firmware that would rather have `sha2`'s
-/// (for speed) adds `--cfg tokenstile_sha256="sha2"` to its target's rustflags, beside its
-/// linker flags (docs/targets.md, "Writing a firmware"). Fuzzing builds take the compact one
-/// everywhere, so that every fuzz target runs it (and the MAC differential checks it
-/// against the `hmac` crate over `sha2`).
+/// SHA-256's compression function over whole blocks. On bare-metal 32-bit targets other
+/// than wasm (the microcontrollers), the crate's own with the rounds in a loop, which takes
+/// about 0.4 KiB of flash where `sha2`'s unrolled rounds take about 7 KiB; elsewhere
+/// `sha2`'s, for speed (with SHA extensions where the CPU has them). A firmware that would
+/// rather have `sha2`'s (for speed) adds `--cfg tokenstile_sha256="sha2"` to the rustflags
+/// that hold its linker script (docs/targets.md, "Writing a firmware"). Fuzzing builds take
+/// the compact one everywhere, so that every fuzz target runs it (and the MAC differential
+/// checks it against the `hmac` crate over `sha2`).
 #[cfg(any(
     fuzzing,
     all(
         target_pointer_width = "32",
         target_os = "none",
+        not(target_arch = "wasm32"),
         not(tokenstile_sha256 = "sha2")
     )
 ))]
@@ -41,6 +43,7 @@ pub(crate) use compact::compress;
     all(
         target_pointer_width = "32",
         target_os = "none",
+        not(target_arch = "wasm32"),
         not(tokenstile_sha256 = "sha2")
     )
 )))]

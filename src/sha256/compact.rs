@@ -22,8 +22,10 @@ const K: [u32; 64] = [
 ];
 
 /// Runs the compression function over each block in turn, as `sha2`'s `compress256` does.
-/// The message schedule is kept as a window of 16 words, renewed in place every 16 rounds;
-/// it and the working variables are wiped at the end, since blocks of a key pass through.
+/// The message schedule is kept as a window of 16 words: from the sixteenth round on, each
+/// round's new word replaces the one sixteen rounds back, which no later round reads. The
+/// window and the working variables are wiped at the end, since blocks of a key pass
+/// through.
 pub(crate) fn compress(state: &mut [u32; 8], blocks: &[[u8; BLOCK]]) {
     let mut w = [0u32; 16];
     let mut v = [0u32; 8];
