@@ -8,8 +8,11 @@
 
 use zeroize::Zeroize;
 
-#[cfg(any(
-    test,
+mod compact;
+
+/// Whether [`compress`] is the crate's own: on bare-metal 32-bit targets other than wasm
+/// (the microcontrollers) unless the firmware asks for `sha2`'s, and in fuzzing builds.
+const COMPACT: bool = cfg!(any(
     fuzzing,
     all(
         target_pointer_width = "32",
@@ -17,8 +20,7 @@ use zeroize::Zeroize;
         not(target_arch = "wasm32"),
         not(tokenstile_sha256 = "sha2")
     )
-))]
-mod compact;
+));
 
 /// SHA-256's compression function over whole blocks. On bare-metal 32-bit targets other
 /// than wasm (the microcontrollers), the crate's own with the rounds in a loop, which takes
@@ -27,27 +29,16 @@ mod compact;
 /// rather have `sha2`'s (for speed) adds `--cfg tokenstile_sha256="sha2"` to the rustflags
 /// that hold its linker script (docs/targets.md, "Writing a firmware"). Fuzzing builds take
 /// the compact one everywhere, so that every fuzz target runs it (and the MAC differential
-/// checks it against the `hmac` crate over `sha2`).
-#[cfg(any(
-    fuzzing,
-    all(
-        target_pointer_width = "32",
-        target_os = "none",
-        not(target_arch = "wasm32"),
-        not(tokenstile_sha256 = "sha2")
-    )
-))]
-pub(crate) use compact::compress;
-#[cfg(not(any(
-    fuzzing,
-    all(
-        target_pointer_width = "32",
-        target_os = "none",
-        not(target_arch = "wasm32"),
-        not(tokenstile_sha256 = "sha2")
-    )
-)))]
-pub(crate) use sha2::block_api::compress256 as compress;
+/// checks it against the `hmac` crate over `sha2`). The choice is a constant: the other
+/// function is never called, and the optimizer leaves it out.
+#[inline(always)]
+pub(crate) fn compress(state: &mut [u32; 8], blocks: &[[u8; BLOCK]]) {
+    if COMPACT {
+        compact::compress(state, blocks);
+    } else {
+        sha2::block_api::compress256(state, blocks);
+    }
+}
 
 /// The SHA-256 initial hash value (FIPS 180-4 §5.3.3).
 pub(crate) const IV: [u32; 8] = [

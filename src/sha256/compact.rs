@@ -1,8 +1,8 @@
 //! SHA-256's compression function (FIPS 180-4 §6.2.2) with its 64 rounds in a loop, for
 //! bare-metal 32-bit targets (see [`compress`](super::compress) for when it is used).
 //!
-//! Built for tests and under `cfg(fuzzing)` on every target too: the unit tests below and
-//! every fuzz target run it on the host.
+//! Built on every target (elsewhere never called): the unit tests below and, under
+//! `cfg(fuzzing)`, every fuzz target run it on the host.
 
 use zeroize::Zeroize;
 
@@ -46,8 +46,8 @@ pub(crate) fn compress(state: &mut [u32; 8], blocks: &[[u8; BLOCK]]) {
                     .wrapping_add(s0)
                     .wrapping_add(at(&w, t.wrapping_add(9)))
                     .wrapping_add(s1);
-                if let Some(word) = w.get_mut(t & 15) {
-                    *word = next;
+                if let Some(slot) = w.get_mut(t & 15) {
+                    *slot = next;
                 }
                 next
             };
