@@ -34,7 +34,7 @@ use slots::Slots;
 /// On a 64-bit target, for a `D` aligned to at most 8 bytes, a session takes 36 bytes (its
 /// key and a 4-byte index slot) plus the [`SessionRecord<D>`] (72 bytes plus `D`, rounded
 /// up to 8), and a revocation 60 bytes: about `S × (108 + size_of::<D>()) + R × 60` bytes
-/// in all. `MemoryStore<u64, 16, 16>` is 2,832 bytes. Put it in a `static` (a new store is
+/// in all. `MemoryStore<u64, 16, 16>` is 2,848 bytes. Put it in a `static` (a new store is
 /// all zeros, so it goes to `.bss` and takes no flash) or on the heap if the stack is
 /// small.
 ///
@@ -302,7 +302,7 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     #[test]
     fn size_on_64_bit_targets() {
-        assert_eq!(core::mem::size_of::<MemoryStore<u64, 16, 16>>(), 2832);
+        assert_eq!(core::mem::size_of::<MemoryStore<u64, 16, 16>>(), 2848);
     }
 
     #[test]

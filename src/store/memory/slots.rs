@@ -1,6 +1,6 @@
-//! The fixed-size table behind [`MemoryStore`](super::MemoryStore): the entries side by
-//! side in a `heapless::Vec`, found through an index of `N` slots with open addressing and
-//! linear probing.
+//! The fixed-size table behind [`MemoryStore`](super::MemoryStore): keys and values side
+//! by side in two `heapless::Vec`s (a key and its value at the same position), found
+//! through an index of `N` slots with open addressing and linear probing.
 //!
 //! - A key's home slot is its first four bytes scaled to `N`. Keys are SHA-256 digests,
 //!   so those bytes are already uniform; `N` need not be a power of two.
@@ -11,7 +11,10 @@
 //!   nearer its home (Knuth's algorithm R), and moves the last entry into the place of the
 //!   removed one: one entry and a few index slots, never a block of them (nothing links
 //!   `memmove`).
-//! - A new table is all zeros whatever `V` is (an empty `heapless::Vec` and a zeroed
+//! - The keys and the index are a [`KeyIndex`], which does not depend on the type of the
+//!   values: a store's session table and revocation table of the same size share its
+//!   code (the probing, the removal's walk), and only moving values is compiled per type.
+//! - A new table is all zeros whatever `V` is (empty `heapless::Vec`s and a zeroed
 //!   index), so a `MemoryStore` in a `static` goes to `.bss` and takes no flash. Slots of
 //!   `Option<(LookupKey, V)>` would not: `None` takes the niche of `V` where it has one
 //!   (a `bool`, an enum), which is not zero.
@@ -20,9 +23,17 @@ use crate::store::LookupKey;
 
 /// Up to `N` values filed under distinct [`LookupKey`]s.
 pub(super) struct Slots<V, const N: usize> {
-    /// The entries, in no particular order.
-    entries: heapless::Vec<(LookupKey, V), N>,
-    /// 0 for an empty slot, else 1 + the position of an entry in `entries`.
+    /// The keys, in no particular order, and the index that finds them.
+    keys: KeyIndex<N>,
+    /// The value of each key, at the key's position.
+    values: heapless::Vec<V, N>,
+}
+
+/// Up to `N` distinct keys, in no particular order, and the index of `N` slots that finds
+/// their positions.
+struct KeyIndex<const N: usize> {
+    keys: heapless::Vec<LookupKey, N>,
+    /// 0 for an empty slot, else 1 + the position of a key in `keys`.
     index: [u32; N],
 }
 
@@ -38,50 +49,51 @@ impl<V, const N: usize> Slots<V, N> {
     pub(super) const fn new() -> Self {
         let () = Self::SIZE_OK;
         Self {
-            entries: heapless::Vec::new(),
-            index: [0; N],
+            keys: KeyIndex {
+                keys: heapless::Vec::new(),
+                index: [0; N],
+            },
+            values: heapless::Vec::new(),
         }
     }
 
     /// How many entries the table holds.
     pub(super) fn len(&self) -> usize {
-        self.entries.len()
+        self.values.len()
     }
 
     /// The value filed under `key`.
     pub(super) fn get(&self, key: &LookupKey) -> Option<&V> {
-        let (_, at) = self.find(key).ok()?;
-        self.entries.get(at).map(|(_, value)| value)
+        let (_, at) = self.keys.find(key).ok()?;
+        self.values.get(at)
     }
 
     /// The value filed under `key`, to change it.
     pub(super) fn get_mut(&mut self, key: &LookupKey) -> Option<&mut V> {
-        let (_, at) = self.find(key).ok()?;
-        self.entries.get_mut(at).map(|(_, value)| value)
+        let (_, at) = self.keys.find(key).ok()?;
+        self.values.get_mut(at)
     }
 
     /// Files `value` under `key`, replacing any value there. Gives `value` back only when
     /// `key` is absent and every slot is taken.
     pub(super) fn insert(&mut self, key: LookupKey, value: V) -> Result<(), V> {
-        match self.find(&key) {
-            Ok((_, at)) => match self.entries.get_mut(at) {
-                Some((_, filed)) => {
+        match self.keys.find(&key) {
+            Ok((_, at)) => match self.values.get_mut(at) {
+                Some(filed) => {
                     *filed = value;
                     Ok(())
                 }
                 None => Err(value),
             },
-            // An empty index slot means fewer than `N` entries: the push fits.
+            // An empty index slot means fewer than `N` entries: both pushes fit.
             Err(Some(slot)) => {
-                let tag = position_tag(self.entries.len());
-                let Some(free) = self.index.get_mut(slot) else {
-                    return Err(value);
-                };
-                self.entries
-                    .push((key, value))
-                    .map_err(|(_, value)| value)?;
-                *free = tag;
-                Ok(())
+                self.values.push(value)?;
+                if self.keys.file(slot, key) {
+                    Ok(())
+                } else {
+                    // Keys and values out of step: a broken invariant. Nothing is filed.
+                    self.values.pop().map_or(Ok(()), Err)
+                }
             }
             Err(None) => Err(value),
         }
@@ -89,20 +101,20 @@ impl<V, const N: usize> Slots<V, N> {
 
     /// Takes the value filed under `key` out of the table.
     pub(super) fn remove(&mut self, key: &LookupKey) -> Option<V> {
-        let (slot, at) = self.find(key).ok()?;
+        let (slot, at) = self.keys.find(key).ok()?;
         self.remove_at(slot, at)
     }
 
     /// Keeps the entries for which `keep` is true, asking once about each.
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&LookupKey, &V) -> bool) {
         let mut at = 0;
-        while let Some((key, value)) = self.entries.get(at) {
+        while let (Some(key), Some(value)) = (self.keys.keys.get(at), self.values.get(at)) {
             if keep(key, value) {
                 at = at.wrapping_add(1);
                 continue;
             }
             // The last entry moves to `at`, and is asked about next.
-            let slot = self.slot_of(key, at);
+            let slot = self.keys.slot_of(key, at);
             if slot.and_then(|slot| self.remove_at(slot, at)).is_none() {
                 // An entry the index does not name: a broken invariant. Stop rather than
                 // loop; the entry stays.
@@ -113,18 +125,34 @@ impl<V, const N: usize> Slots<V, N> {
 
     /// Every entry.
     pub(super) fn iter(&self) -> impl Iterator<Item = (&LookupKey, &V)> {
-        self.entries.iter().map(|(key, value)| (key, value))
+        self.keys.keys.iter().zip(self.values.iter())
     }
 
-    /// The index slot and the position of `key`'s entry, or else the empty slot where its
-    /// probe ended (`None` when every slot is taken).
+    /// Takes the entry at position `at`, named by index slot `hole`, out of the table:
+    /// the key through [`KeyIndex::remove_at`], and then the value the same way, the last
+    /// value taking its place. Changes nothing and returns `None` if the key index refuses
+    /// or keys and values are out of step.
+    fn remove_at(&mut self, hole: usize, at: usize) -> Option<V> {
+        let last = self.values.len().checked_sub(1)?;
+        if self.keys.keys.len() != self.values.len() {
+            return None;
+        }
+        self.keys.remove_at(hole, at)?;
+        swap_last_in(&mut self.values, at, last);
+        self.values.pop()
+    }
+}
+
+impl<const N: usize> KeyIndex<N> {
+    /// The index slot and the position of `key`, or else the empty slot where its probe
+    /// ended (`None` when every slot is taken).
     fn find(&self, key: &LookupKey) -> Result<(usize, usize), Option<usize>> {
         let mut slot = home(key, N);
         for _ in 0..N {
             match self.index.get(slot).copied().map(position) {
                 Some(None) => return Err(Some(slot)),
                 Some(Some(at)) => {
-                    if self.entries.get(at).is_some_and(|(filed, _)| filed == key) {
+                    if self.keys.get(at).is_some_and(|filed| filed == key) {
                         return Ok((slot, at));
                     }
                     slot = next(slot, N);
@@ -133,6 +161,21 @@ impl<V, const N: usize> Slots<V, N> {
             }
         }
         Err(None)
+    }
+
+    /// Adds `key` at the end of the keys, named by the empty index slot `slot` that
+    /// [`find`](Self::find) gave for it; whether it did (not if the keys are full or the
+    /// slot is out of range).
+    fn file(&mut self, slot: usize, key: LookupKey) -> bool {
+        let tag = position_tag(self.keys.len());
+        let Some(free) = self.index.get_mut(slot) else {
+            return false;
+        };
+        if self.keys.push(key).is_err() {
+            return false;
+        }
+        *free = tag;
+        true
     }
 
     /// The index slot that names position `at`, probing from the home of `key`, the key
@@ -150,26 +193,25 @@ impl<V, const N: usize> Slots<V, N> {
         None
     }
 
-    /// Takes the entry at position `at`, named by index slot `hole`, out of the table.
+    /// Takes the key at position `at`, named by index slot `hole`, out.
     ///
-    /// First the index: the slot is emptied, and each later slot of the run whose entry's
+    /// First the index: the slot is emptied, and each later slot of the run whose key's
     /// home is not between the gap and the slot itself moves into the gap, leaving its own
     /// slot as the new gap, until the first empty slot (a table that `insert` and `remove`
     /// built has one, or a slot no probe passes over, within `N - 1` steps; the walk is
-    /// bounded by `N` all the same). Then the entries: the last one takes the place of the
+    /// bounded by `N` all the same). Then the keys: the last one takes the place of the
     /// removed one, and the slot that names it, found before the walk and followed through
     /// it, is renamed. Looks everything up before writing anything: it changes nothing and
-    /// returns `None` if `hole` does not name `at` or no slot names the last entry.
-    fn remove_at(&mut self, mut hole: usize, at: usize) -> Option<V> {
-        let last = self.entries.len().checked_sub(1)?;
+    /// returns `None` if `hole` does not name `at` or no slot names the last key.
+    fn remove_at(&mut self, mut hole: usize, at: usize) -> Option<()> {
+        let last = self.keys.len().checked_sub(1)?;
         if at > last || self.index.get(hole).copied() != Some(position_tag(at)) {
             return None;
         }
-        // The slot that names the last entry, which moves to `at` (none to rename when the
-        // last entry is the removed one).
+        // The slot that names the last key, which moves to `at` (none to rename when the
+        // last key is the removed one).
         let mut moved = if at < last {
-            let (key, _) = self.entries.get(last)?;
-            Some(self.slot_of(key, last)?)
+            Some(self.slot_of(self.keys.get(last)?, last)?)
         } else {
             None
         };
@@ -182,7 +224,7 @@ impl<V, const N: usize> Slots<V, N> {
             let Some(Some(filed)) = self.index.get(slot).copied().map(position) else {
                 break;
             };
-            let Some((key, _)) = self.entries.get(filed) else {
+            let Some(key) = self.keys.get(filed) else {
                 break;
             };
             if reaches(home(key, N), hole, slot) {
@@ -197,15 +239,19 @@ impl<V, const N: usize> Slots<V, N> {
         }
         if let Some(renamed) = moved.and_then(|slot| self.index.get_mut(slot)) {
             *renamed = position_tag(at);
-            // The last entry and the removed one trade places, as two halves of the array
-            // (a swap of two places that might be one would link `memmove`).
-            if let Some((before, from_last)) = self.entries.split_at_mut_checked(last)
-                && let (Some(removed), Some(moved)) = (before.get_mut(at), from_last.first_mut())
-            {
-                core::mem::swap(removed, moved);
-            }
         }
-        self.entries.pop().map(|(_, value)| value)
+        swap_last_in(&mut self.keys, at, last);
+        self.keys.pop().map(|_| ())
+    }
+}
+
+/// Swaps the item at `at` with the last one, at `last`, as two halves of the array (a swap
+/// of two places that might be one would link `memmove`); nothing when `at` is the last.
+fn swap_last_in<T, const N: usize>(items: &mut heapless::Vec<T, N>, at: usize, last: usize) {
+    if let Some((before, from_last)) = items.split_at_mut_checked(last)
+        && let (Some(removed), Some(moved)) = (before.get_mut(at), from_last.first_mut())
+    {
+        core::mem::swap(removed, moved);
     }
 }
 
@@ -271,23 +317,21 @@ mod tests {
     /// a full index has a slot that no probe passes over, the one the last insert filled.
     /// Some layouts pass this check without it, but none can be built.)
     fn check<V, const N: usize>(table: &Slots<V, N>) {
-        let taken = table.index.iter().filter(|&&tag| tag != 0).count();
+        assert_eq!(table.keys.keys.len(), table.values.len());
+        let index = &table.keys.index;
+        let taken = index.iter().filter(|&&tag| tag != 0).count();
         assert_eq!(taken, table.len());
-        for (slot, &tag) in table.index.iter().enumerate() {
+        for (slot, &tag) in index.iter().enumerate() {
             let Some(at) = position(tag) else { continue };
-            let (key, _) = &table.entries[at];
+            let key = &table.keys.keys[at];
             let mut probe = home(key, N);
             while probe != slot {
-                assert_ne!(table.index[probe], 0, "gap before slot {slot}");
+                assert_ne!(index[probe], 0, "gap before slot {slot}");
                 probe = next(probe, N);
             }
         }
         for at in 0..table.len() {
-            let named = table
-                .index
-                .iter()
-                .filter(|&&tag| tag == position_tag(at))
-                .count();
+            let named = index.iter().filter(|&&tag| tag == position_tag(at)).count();
             assert_eq!(named, 1, "entry {at} named {named} times");
         }
     }
@@ -316,8 +360,9 @@ mod tests {
         assert_eq!(table.get(&keys[2]), Some(&2));
         // The run closed up: the second key moved back to slot 3, its home, and the third
         // to slot 0, its home, which leaves slot 1 empty.
-        assert!(table.index[3] != 0 && table.index[0] != 0);
-        assert_eq!(table.index[1], 0);
+        let index = &table.keys.index;
+        assert!(index[3] != 0 && index[0] != 0);
+        assert_eq!(index[1], 0);
     }
 
     #[test]
@@ -453,8 +498,9 @@ mod tests {
 
     fn copy_of<const N: usize>(table: &Slots<u8, N>) -> Slots<u8, N> {
         let mut copy = Slots::new();
-        copy.entries = table.entries.clone();
-        copy.index = table.index;
+        copy.keys.keys = table.keys.keys.clone();
+        copy.keys.index = table.keys.index;
+        copy.values = table.values.clone();
         copy
     }
 
