@@ -74,8 +74,7 @@ pub(super) fn write<C: Serialize + ?Sized>(
         out,
         len: 0,
         depth: 0,
-        names: [0; MAX_MEMBERS],
-        open_names: 0,
+        names: heapless::Vec::new(),
         registered: None,
         failed: None,
     };
@@ -97,9 +96,9 @@ struct Writer<'o> {
     /// Objects and arrays open.
     depth: usize,
     /// Where each open member name starts (just after its opening quote), for the objects
-    /// being written, outermost first.
-    names: [u32; MAX_MEMBERS],
-    open_names: usize,
+    /// being written, outermost first. A `heapless::Vec`, so that only the entries written
+    /// are ever touched: nothing is cleared before each signing.
+    names: heapless::Vec<u32, MAX_MEMBERS>,
     /// The top-level member being written is this registered claim (its index in
     /// `registered_index`), whose value must have the type verification reads it as. A
     /// string or an integer is checked as it is written; any other value after.
@@ -372,9 +371,7 @@ impl<'o> Writer<'o> {
         let earlier = if *seen & bit == 0 {
             &[]
         } else {
-            self.names
-                .get(names_base..self.open_names)
-                .unwrap_or_default()
+            self.names.get(names_base..).unwrap_or_default()
         };
         *seen |= bit;
         for &other in earlier {
@@ -392,19 +389,20 @@ impl<'o> Writer<'o> {
                 return Err(WriteError::Unsupported);
             }
         }
-        let slot = self
-            .names
-            .get_mut(self.open_names)
-            .ok_or(WriteError::Unsupported)?;
-        *slot = u32::try_from(start).map_err(|_| WriteError::Full)?;
-        self.open_names = self.open_names.wrapping_add(1);
+        if self.names.is_full() {
+            return Err(WriteError::Unsupported);
+        }
+        let offset = u32::try_from(start).map_err(|_| WriteError::Full)?;
+        self.names
+            .push(offset)
+            .map_err(|_| WriteError::Unsupported)?;
         self.push2(*b"\":")?;
         Ok(start..end)
     }
 
     fn object<'w>(&'w mut self) -> Result<Compound<'w, 'o>> {
         self.open(b'{')?;
-        let names_base = self.open_names;
+        let names_base = self.names.len();
         Ok(Compound {
             w: self,
             first: true,
@@ -417,7 +415,7 @@ impl<'o> Writer<'o> {
 
     fn array<'w>(&'w mut self) -> Result<Compound<'w, 'o>> {
         self.open(b'[')?;
-        let names_base = self.open_names;
+        let names_base = self.names.len();
         Ok(Compound {
             w: self,
             first: true,
@@ -431,7 +429,7 @@ impl<'o> Writer<'o> {
     /// `{"variant":` before the value of a newtype or struct variant.
     fn variant(&mut self, variant: &str) -> Result<usize> {
         self.open(b'{')?;
-        let names_base = self.open_names;
+        let names_base = self.names.len();
         let name = self.name(true, names_base, &mut 0, Key::Str(variant))?;
         self.note_registered(name);
         Ok(names_base)
@@ -543,7 +541,9 @@ impl Compound<'_, '_> {
     }
 
     fn end_object(self) -> Result {
-        self.w.open_names = self.variant.unwrap_or(self.names_base);
+        self.w
+            .names
+            .truncate(self.variant.unwrap_or(self.names_base));
         self.w.close(b'}')?;
         if self.variant.is_some() {
             self.w.close(b'}')?;
@@ -663,7 +663,7 @@ impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
         let start = self.len;
         value.serialize(&mut *self)?;
         self.check_value(start)?;
-        self.open_names = names_base;
+        self.names.truncate(names_base);
         self.close(b'}')
     }
 
@@ -713,7 +713,7 @@ impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
             return Err(WriteError::Registered(registered_claim(index)));
         }
         self.open(b'{')?;
-        let names_base = self.open_names;
+        let names_base = self.names.len();
         Ok(Compound {
             w: self,
             first: true,
@@ -1496,8 +1496,7 @@ mod tests {
                         out: &mut out[..2 + room],
                         len: 2,
                         depth: 0,
-                        names: [0; MAX_MEMBERS],
-                        open_names: 0,
+                        names: heapless::Vec::new(),
                         registered: None,
                         failed: None,
                     };
