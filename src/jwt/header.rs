@@ -185,8 +185,10 @@ pub(crate) fn check<'a>(
     if enc {
         return Err(DecodeError::Encrypted);
     }
+    // A canonical string has one spelling, so `HS256` is exactly these bytes (an escaped
+    // spelling of it was rewritten by the reader).
     match alg {
-        Some(Value::String(s)) if s.eq_str("HS256") => {}
+        Some(Value::String(s)) if s.plain() == Some(b"HS256".as_slice()) => {}
         _ => return Err(DecodeError::Algorithm),
     }
     match typ {

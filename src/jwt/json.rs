@@ -173,8 +173,14 @@ fn canonicalize_into(
 /// The most top-level members [`Captures`] reports.
 pub(crate) const MAX_CAPTURES: usize = 8;
 
-/// The most top-level members whose [`Place`] [`Captures`] keeps.
-pub(crate) const MAX_PLACES: usize = 16;
+/// The most top-level members whose [`Place`] [`Captures`] keeps: none on 32-bit targets
+/// other than wasm, which place no members (see [`Outline`]).
+pub(crate) const MAX_PLACES: usize =
+    if cfg!(any(target_pointer_width = "64", target_family = "wasm")) {
+        16
+    } else {
+        0
+    };
 
 /// Where a top-level member that needed no rewriting is in the canonical output: its name
 /// has no escapes, and its value is a string without escapes, a number or a literal.
@@ -197,10 +203,9 @@ pub(crate) struct Place {
 ///
 /// Only the canonicalizer's fast path and the flat reader place members, and 32-bit
 /// targets other than wasm (microcontrollers, built for flash more than speed) have
-/// neither: there an `Outline` stays empty, [`get`](Self::get) is `None` at compile time,
-/// and the deserializer's code for places is left out. Its table stays, unread: an
-/// `Outline` without fields there made a Cortex-M4 `verify_only` firmware 232 B larger
-/// (the inliner chose otherwise).
+/// neither: there an `Outline` has no room for a place ([`MAX_PLACES`] is 0),
+/// [`get`](Self::get) is `None` at compile time, and the deserializer's code for places is
+/// left out.
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(
     not(any(target_pointer_width = "64", target_family = "wasm")),
@@ -274,13 +279,12 @@ impl Outline {
 /// Which names are looked for is a function from a canonical name to its index (at most
 /// [`MAX_CAPTURES`] indices): a `match` on the names compiles to a few comparisons, where a
 /// list of names would be searched.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(crate) struct Captures {
     find: fn(&[u8]) -> Option<usize>,
     /// `(index of the name, start, end, placed)` of each value found, in document order;
     /// `placed` if the member needed no rewriting (see [`Place`]).
-    found: [(usize, usize, usize, bool); MAX_CAPTURES],
-    count: usize,
+    found: heapless::Vec<(usize, usize, usize, bool), MAX_CAPTURES>,
     /// Where the first top-level members that needed no rewriting are.
     outline: Outline,
 }
@@ -292,8 +296,7 @@ impl Captures {
     pub(crate) const fn new(find: fn(&[u8]) -> Option<usize>) -> Self {
         Self {
             find,
-            found: [(0, 0, 0, false); MAX_CAPTURES],
-            count: 0,
+            found: heapless::Vec::new(),
             outline: Outline::EMPTY,
         }
     }
@@ -305,8 +308,6 @@ impl Captures {
         &self,
     ) -> impl Iterator<Item = (usize, core::ops::Range<usize>, bool)> + '_ {
         self.found
-            .get(..self.count)
-            .unwrap_or_default()
             .iter()
             .map(|&(i, start, end, placed)| (i, start..end, placed))
     }
@@ -318,7 +319,7 @@ impl Captures {
 
     /// Forgets every value found and every place, as if new.
     pub(crate) fn clear(&mut self) {
-        self.count = 0;
+        self.found.clear();
         self.outline.len = 0;
     }
 
@@ -331,13 +332,9 @@ impl Captures {
         end: usize,
         placed: bool,
     ) -> Result<(), JsonError> {
-        let slot = self
-            .found
-            .get_mut(self.count)
-            .ok_or(JsonError::TooManyMembers)?;
-        *slot = (name, start, end, placed);
-        self.count = self.count.saturating_add(1);
-        Ok(())
+        self.found
+            .push((name, start, end, placed))
+            .map_err(|_| JsonError::TooManyMembers)
     }
 }
 
@@ -435,7 +432,9 @@ impl<'a> JsonStr<'a> {
         self.unescaped().count()
     }
 
-    /// Whether the unescaped string equals `s`.
+    /// Whether the unescaped string equals `s` (for tests: a canonical string has one
+    /// spelling, so the crate compares canonical bytes).
+    #[cfg(test)]
     pub(crate) fn eq_str(&self, s: &str) -> bool {
         if let Some(raw) = self.plain() {
             return raw == s.as_bytes();
