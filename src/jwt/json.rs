@@ -174,7 +174,9 @@ fn canonicalize_into(
 pub(crate) const MAX_CAPTURES: usize = 8;
 
 /// The most top-level members whose [`Place`] [`Captures`] keeps: none on 32-bit targets
-/// other than wasm, which place no members (see [`Outline`]).
+/// other than wasm, which place no members (see [`Outline`]). The condition is the one
+/// under which the canonicalizer's fast path, the flat reader and `Outline`'s methods for
+/// places are built.
 pub(crate) const MAX_PLACES: usize =
     if cfg!(any(target_pointer_width = "64", target_family = "wasm")) {
         16

@@ -389,6 +389,8 @@ impl<'o> Writer<'o> {
                 return Err(WriteError::Unsupported);
             }
         }
+        // A full table first (an object with more names than verification allows open
+        // at once), then an offset beyond `u32`: the order the errors have always had.
         if self.names.is_full() {
             return Err(WriteError::Unsupported);
         }

@@ -24,7 +24,7 @@ use crate::store::LookupKey;
 /// Up to `N` values filed under distinct [`LookupKey`]s.
 pub(super) struct Slots<V, const N: usize> {
     /// The keys, in no particular order, and the index that finds them.
-    keys: KeyIndex<N>,
+    index: KeyIndex<N>,
     /// The value of each key, at the key's position.
     values: heapless::Vec<V, N>,
 }
@@ -34,7 +34,7 @@ pub(super) struct Slots<V, const N: usize> {
 struct KeyIndex<const N: usize> {
     keys: heapless::Vec<LookupKey, N>,
     /// 0 for an empty slot, else 1 + the position of a key in `keys`.
-    index: [u32; N],
+    slots: [u32; N],
 }
 
 impl<V, const N: usize> Slots<V, N> {
@@ -49,9 +49,9 @@ impl<V, const N: usize> Slots<V, N> {
     pub(super) const fn new() -> Self {
         let () = Self::SIZE_OK;
         Self {
-            keys: KeyIndex {
+            index: KeyIndex {
                 keys: heapless::Vec::new(),
-                index: [0; N],
+                slots: [0; N],
             },
             values: heapless::Vec::new(),
         }
@@ -64,20 +64,20 @@ impl<V, const N: usize> Slots<V, N> {
 
     /// The value filed under `key`.
     pub(super) fn get(&self, key: &LookupKey) -> Option<&V> {
-        let (_, at) = self.keys.find(key).ok()?;
+        let (_, at) = self.index.find(key).ok()?;
         self.values.get(at)
     }
 
     /// The value filed under `key`, to change it.
     pub(super) fn get_mut(&mut self, key: &LookupKey) -> Option<&mut V> {
-        let (_, at) = self.keys.find(key).ok()?;
+        let (_, at) = self.index.find(key).ok()?;
         self.values.get_mut(at)
     }
 
     /// Files `value` under `key`, replacing any value there. Gives `value` back only when
     /// `key` is absent and every slot is taken.
     pub(super) fn insert(&mut self, key: LookupKey, value: V) -> Result<(), V> {
-        match self.keys.find(&key) {
+        match self.index.find(&key) {
             Ok((_, at)) => match self.values.get_mut(at) {
                 Some(filed) => {
                     *filed = value;
@@ -85,13 +85,17 @@ impl<V, const N: usize> Slots<V, N> {
                 }
                 None => Err(value),
             },
-            // An empty index slot means fewer than `N` entries: both pushes fit.
+            // An empty index slot means fewer than `N` entries. Checked before any write,
+            // as `remove_at` does: keys and values in step, so that both pushes fit.
             Err(Some(slot)) => {
+                if self.index.keys.len() != self.values.len() {
+                    return Err(value);
+                }
                 self.values.push(value)?;
-                if self.keys.file(slot, key) {
+                if self.index.file(slot, key) {
                     Ok(())
                 } else {
-                    // Keys and values out of step: a broken invariant. Nothing is filed.
+                    // A slot out of range: a broken invariant. Nothing is filed.
                     self.values.pop().map_or(Ok(()), Err)
                 }
             }
@@ -101,20 +105,20 @@ impl<V, const N: usize> Slots<V, N> {
 
     /// Takes the value filed under `key` out of the table.
     pub(super) fn remove(&mut self, key: &LookupKey) -> Option<V> {
-        let (slot, at) = self.keys.find(key).ok()?;
+        let (slot, at) = self.index.find(key).ok()?;
         self.remove_at(slot, at)
     }
 
     /// Keeps the entries for which `keep` is true, asking once about each.
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&LookupKey, &V) -> bool) {
         let mut at = 0;
-        while let (Some(key), Some(value)) = (self.keys.keys.get(at), self.values.get(at)) {
+        while let (Some(key), Some(value)) = (self.index.keys.get(at), self.values.get(at)) {
             if keep(key, value) {
                 at = at.wrapping_add(1);
                 continue;
             }
             // The last entry moves to `at`, and is asked about next.
-            let slot = self.keys.slot_of(key, at);
+            let slot = self.index.slot_of(key, at);
             if slot.and_then(|slot| self.remove_at(slot, at)).is_none() {
                 // An entry the index does not name: a broken invariant. Stop rather than
                 // loop; the entry stays.
@@ -125,7 +129,7 @@ impl<V, const N: usize> Slots<V, N> {
 
     /// Every entry.
     pub(super) fn iter(&self) -> impl Iterator<Item = (&LookupKey, &V)> {
-        self.keys.keys.iter().zip(self.values.iter())
+        self.index.keys.iter().zip(self.values.iter())
     }
 
     /// Takes the entry at position `at`, named by index slot `hole`, out of the table:
@@ -134,10 +138,10 @@ impl<V, const N: usize> Slots<V, N> {
     /// or keys and values are out of step.
     fn remove_at(&mut self, hole: usize, at: usize) -> Option<V> {
         let last = self.values.len().checked_sub(1)?;
-        if self.keys.keys.len() != self.values.len() {
+        if self.index.keys.len() != self.values.len() {
             return None;
         }
-        self.keys.remove_at(hole, at)?;
+        self.index.remove_at(hole, at)?;
         swap_last_in(&mut self.values, at, last);
         self.values.pop()
     }
@@ -149,7 +153,7 @@ impl<const N: usize> KeyIndex<N> {
     fn find(&self, key: &LookupKey) -> Result<(usize, usize), Option<usize>> {
         let mut slot = home(key, N);
         for _ in 0..N {
-            match self.index.get(slot).copied().map(position) {
+            match self.slots.get(slot).copied().map(position) {
                 Some(None) => return Err(Some(slot)),
                 Some(Some(at)) => {
                     if self.keys.get(at).is_some_and(|filed| filed == key) {
@@ -168,7 +172,7 @@ impl<const N: usize> KeyIndex<N> {
     /// slot is out of range).
     fn file(&mut self, slot: usize, key: LookupKey) -> bool {
         let tag = position_tag(self.keys.len());
-        let Some(free) = self.index.get_mut(slot) else {
+        let Some(free) = self.slots.get_mut(slot) else {
             return false;
         };
         if self.keys.push(key).is_err() {
@@ -184,7 +188,7 @@ impl<const N: usize> KeyIndex<N> {
         let tag = position_tag(at);
         let mut slot = home(key, N);
         for _ in 0..N {
-            match self.index.get(slot).copied() {
+            match self.slots.get(slot).copied() {
                 Some(0) | None => return None,
                 Some(filed) if filed == tag => return Some(slot),
                 Some(_) => slot = next(slot, N),
@@ -205,7 +209,7 @@ impl<const N: usize> KeyIndex<N> {
     /// returns `None` if `hole` does not name `at` or no slot names the last key.
     fn remove_at(&mut self, mut hole: usize, at: usize) -> Option<()> {
         let last = self.keys.len().checked_sub(1)?;
-        if at > last || self.index.get(hole).copied() != Some(position_tag(at)) {
+        if at > last || self.slots.get(hole).copied() != Some(position_tag(at)) {
             return None;
         }
         // The slot that names the last key, which moves to `at` (none to rename when the
@@ -215,13 +219,13 @@ impl<const N: usize> KeyIndex<N> {
         } else {
             None
         };
-        if let Some(named) = self.index.get_mut(hole) {
+        if let Some(named) = self.slots.get_mut(hole) {
             *named = 0;
         }
         let mut slot = hole;
         for _ in 0..N {
             slot = next(slot, N);
-            let Some(Some(filed)) = self.index.get(slot).copied().map(position) else {
+            let Some(Some(filed)) = self.slots.get(slot).copied().map(position) else {
                 break;
             };
             let Some(key) = self.keys.get(filed) else {
@@ -231,13 +235,13 @@ impl<const N: usize> KeyIndex<N> {
                 continue;
             }
             // The gap (0) and the slot trade places; both are below `N`.
-            self.index.swap(hole, slot);
+            self.slots.swap(hole, slot);
             if moved == Some(slot) {
                 moved = Some(hole);
             }
             hole = slot;
         }
-        if let Some(renamed) = moved.and_then(|slot| self.index.get_mut(slot)) {
+        if let Some(renamed) = moved.and_then(|slot| self.slots.get_mut(slot)) {
             *renamed = position_tag(at);
         }
         swap_last_in(&mut self.keys, at, last);
@@ -317,13 +321,13 @@ mod tests {
     /// a full index has a slot that no probe passes over, the one the last insert filled.
     /// Some layouts pass this check without it, but none can be built.)
     fn check<V, const N: usize>(table: &Slots<V, N>) {
-        assert_eq!(table.keys.keys.len(), table.values.len());
-        let index = &table.keys.index;
+        assert_eq!(table.index.keys.len(), table.values.len());
+        let index = &table.index.slots;
         let taken = index.iter().filter(|&&tag| tag != 0).count();
         assert_eq!(taken, table.len());
         for (slot, &tag) in index.iter().enumerate() {
             let Some(at) = position(tag) else { continue };
-            let key = &table.keys.keys[at];
+            let key = &table.index.keys[at];
             let mut probe = home(key, N);
             while probe != slot {
                 assert_ne!(index[probe], 0, "gap before slot {slot}");
@@ -360,7 +364,7 @@ mod tests {
         assert_eq!(table.get(&keys[2]), Some(&2));
         // The run closed up: the second key moved back to slot 3, its home, and the third
         // to slot 0, its home, which leaves slot 1 empty.
-        let index = &table.keys.index;
+        let index = &table.index.slots;
         assert!(index[3] != 0 && index[0] != 0);
         assert_eq!(index[1], 0);
     }
@@ -498,8 +502,8 @@ mod tests {
 
     fn copy_of<const N: usize>(table: &Slots<u8, N>) -> Slots<u8, N> {
         let mut copy = Slots::new();
-        copy.keys.keys = table.keys.keys.clone();
-        copy.keys.index = table.keys.index;
+        copy.index.keys = table.index.keys.clone();
+        copy.index.slots = table.index.slots;
         copy.values = table.values.clone();
         copy
     }
