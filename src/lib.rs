@@ -38,6 +38,7 @@ extern crate alloc;
 extern crate std;
 
 mod b64;
+mod bytes;
 mod copy;
 mod ct;
 mod error;

@@ -72,7 +72,8 @@ impl<'a> Audience<'a> {
     /// Whether `value` is one of the audience values.
     #[must_use]
     pub fn contains(&self, value: &str) -> bool {
-        self.iter().any(|a| a == value)
+        self.iter()
+            .any(|a| crate::bytes::eq(a.as_bytes(), value.as_bytes()))
     }
 }
 

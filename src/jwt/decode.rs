@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use crate::b64;
+use crate::bytes;
 use crate::error::{Claim, DecodeError, Error, VerifyError};
 use crate::jwt::claims::{Audience, RegisteredClaims};
 use crate::jwt::encode::SIGNATURE_B64_LEN;
@@ -139,7 +140,8 @@ where
     K: VerifyingKeys + ?Sized,
 {
     // The header, decoded into the scratch buffer, which the payload reuses afterwards.
-    let key = if policy.typ.is_none() && segments.header == header::SIGNED_WITHOUT_KID_B64 {
+    let key = if policy.typ.is_none() && bytes::eq(segments.header, header::SIGNED_WITHOUT_KID_B64)
+    {
         // The header `sign` writes for a bare key, still encoded: no decoding needed.
         keys.verifying_key(None)?
     } else {
@@ -333,10 +335,11 @@ fn registered_claims<'s>(
         let raw = text.get(range).ok_or(SYNTAX)?;
         // The common cases straight from the canonical text: a string without escapes,
         // and a number. A placed string has none; any other is looked at.
-        let plain = raw
-            .strip_prefix('"')
-            .and_then(|r| r.strip_suffix('"'))
-            .filter(|content| placed || json::string_run(content.as_bytes()).is_none());
+        let plain = match raw.as_bytes() {
+            [b'"', .., b'"'] => raw.get(1..raw.len().saturating_sub(1)),
+            _ => None,
+        }
+        .filter(|content| placed || json::string_run(content.as_bytes()).is_none());
         let value = || {
             json::split_value(raw.as_bytes())
                 .filter(|(_, after)| after.is_empty())

@@ -2,6 +2,7 @@
 //!
 //! [RFC 7515 §4]: https://www.rfc-editor.org/rfc/rfc7515#section-4
 
+use crate::bytes;
 use crate::error::{DecodeError, JsonError};
 use crate::jwt::json::{self, JsonStr, Value};
 use crate::jwt::key::KeyId;
@@ -131,11 +132,13 @@ pub(crate) fn recognize_signed<'a>(
     if expected_typ.is_some() {
         return None;
     }
-    let rest = decoded.strip_prefix(HEADER_START)?;
-    if rest == b"}" {
+    let rest = bytes::strip_prefix(decoded, HEADER_START)?;
+    if matches!(rest, [b'}']) {
         return Some(None);
     }
-    let kid = rest.strip_prefix(KID_START)?.strip_suffix(b"\"}")?;
+    let kid = bytes::strip_prefix(rest, KID_START)
+        .and_then(|k| bytes::strip_last(k, b'}'))
+        .and_then(|k| bytes::strip_last(k, b'"'))?;
     // Exactly the characters a `KeyId` may hold, so nothing needed unescaping.
     is_plain(kid, KeyId::MAX_LEN)
         .then(|| core::str::from_utf8(kid).ok())
@@ -188,7 +191,7 @@ pub(crate) fn check<'a>(
     // A canonical string has one spelling, so `HS256` is exactly these bytes (an escaped
     // spelling of it was rewritten by the reader).
     match alg {
-        Some(Value::String(s)) if s.plain() == Some(b"HS256".as_slice()) => {}
+        Some(Value::String(s)) if s.plain().is_some_and(|a| bytes::eq(a, b"HS256")) => {}
         _ => return Err(DecodeError::Algorithm),
     }
     match typ {
@@ -212,22 +215,17 @@ pub(crate) fn check<'a>(
 /// `typ` comparison of RFC 7515 §4.1.9: media types are case-insensitive and the
 /// `application/` prefix may be omitted.
 fn typ_matches(typ: JsonStr<'_>, expected: &str) -> bool {
-    let strip = |s: &str| -> usize {
-        let prefix = "application/";
-        match s.get(..prefix.len()) {
-            Some(p) if p.eq_ignore_ascii_case(prefix) => prefix.len(),
-            _ => 0,
+    // On bytes: `str`'s comparisons would link `memcmp` and a `str::get` for this alone.
+    fn media_type(s: &[u8]) -> &[u8] {
+        const PREFIX: &[u8] = b"application/";
+        match s.split_at_checked(PREFIX.len()) {
+            Some((prefix, rest)) if prefix.eq_ignore_ascii_case(PREFIX) => rest,
+            _ => s,
         }
-    };
-    let Some(raw) = typ.as_str() else {
-        // An escaped `typ` holds `"`, `\` or a control character: never a media type.
-        return false;
-    };
-    let (raw, expected) = (
-        raw.get(strip(raw)..).unwrap_or(raw),
-        expected.get(strip(expected)..).unwrap_or(expected),
-    );
-    raw.eq_ignore_ascii_case(expected)
+    }
+    // An escaped `typ` holds `"`, `\` or a control character: never a media type.
+    typ.plain()
+        .is_some_and(|raw| media_type(raw).eq_ignore_ascii_case(media_type(expected.as_bytes())))
 }
 
 const ALG: &[u8] = br#"{"alg":"HS256""#;

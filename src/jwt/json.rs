@@ -100,6 +100,7 @@
 //! [RFC 8259]: https://www.rfc-editor.org/rfc/rfc8259
 
 use crate::JsonError;
+use crate::bytes;
 
 mod de;
 mod flat;
@@ -389,6 +390,7 @@ impl<'a> JsonStr<'a> {
     }
 
     /// The string, if it contains no escapes and is UTF-8; `None` otherwise.
+    #[cfg(test)]
     pub(crate) fn as_str(&self) -> Option<&'a str> {
         self.plain()
             .and_then(|bytes| core::str::from_utf8(bytes).ok())
@@ -458,11 +460,7 @@ impl<'a> JsonStr<'a> {
 /// `object` is the whole object, braces included. The iterator ends early on anything
 /// that is not canonical JSON.
 pub(crate) fn members(object: &[u8]) -> Members<'_> {
-    // Here and below, prefixes are slices, not arrays: each array length would be a copy
-    // of `strip_prefix` of its own (about 70 B of a verifying firmware's flash).
-    let inner = object
-        .strip_prefix(b"{".as_slice())
-        .and_then(|o| o.strip_suffix(b"}".as_slice()));
+    let inner = bytes::strip_first(object, b'{').and_then(|o| bytes::strip_last(o, b'}'));
     Members(Items {
         rest: inner.unwrap_or_default(),
         first: true,
@@ -475,9 +473,7 @@ pub(crate) fn members(object: &[u8]) -> Members<'_> {
 /// `array` is the whole array, brackets included. The iterator ends early on anything
 /// that is not canonical JSON.
 pub(crate) fn elements(array: &[u8]) -> Elements<'_> {
-    let inner = array
-        .strip_prefix(b"[".as_slice())
-        .and_then(|a| a.strip_suffix(b"]".as_slice()));
+    let inner = bytes::strip_first(array, b'[').and_then(|a| bytes::strip_last(a, b']'));
     Elements(Items {
         rest: inner.unwrap_or_default(),
         first: true,
@@ -558,12 +554,6 @@ pub(crate) fn name_bit(name: &[u8]) -> u64 {
 #[cfg(not(target_pointer_width = "64"))]
 pub(crate) const fn name_bit(_: &[u8]) -> u64 {
     u64::MAX
-}
-
-/// Whether `bytes` starts with `prefix`; for the short names compared here, an inline
-/// loop that usually stops at the first byte beats a call to `memcmp`.
-pub(crate) fn starts_with_short(bytes: &[u8], prefix: &[u8]) -> bool {
-    bytes.len() >= prefix.len() && bytes.iter().zip(prefix).all(|(a, b)| a == b)
 }
 
 /// Parses a JSON number that is a plain non-negative integer (no sign, fraction or
@@ -665,7 +655,7 @@ impl<'a> Iterator for Members<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         self.0.next_with(|rest| {
             let (name, rest) = split_string(rest)?;
-            let (value, rest) = split_value(rest.strip_prefix(b":".as_slice())?)?;
+            let (value, rest) = split_value(bytes::strip_first(rest, b':')?)?;
             Some(((name, value), rest))
         })
     }
@@ -716,7 +706,7 @@ impl<'a> Items<'a> {
         let rest = if self.first {
             Some(self.rest)
         } else {
-            self.rest.strip_prefix(b",".as_slice())
+            bytes::strip_first(self.rest, b',')
         };
         // An empty `rest` is the end: fine after the last item, or in an empty container.
         match rest.filter(|r| !r.is_empty() || self.first).and_then(split) {
@@ -767,15 +757,9 @@ pub(crate) fn split_value(bytes: &[u8]) -> Option<(Value<'_>, &[u8])> {
         b'"' => split_string(bytes).map(|(s, rest)| (Value::String(s), rest)),
         b'{' => split_container(bytes).map(|(c, rest)| (Value::Object(c), rest)),
         b'[' => split_container(bytes).map(|(c, rest)| (Value::Array(c), rest)),
-        b't' => bytes
-            .strip_prefix(b"true".as_slice())
-            .map(|rest| (Value::Bool(true), rest)),
-        b'f' => bytes
-            .strip_prefix(b"false".as_slice())
-            .map(|rest| (Value::Bool(false), rest)),
-        b'n' => bytes
-            .strip_prefix(b"null".as_slice())
-            .map(|rest| (Value::Null, rest)),
+        b't' => bytes::strip_prefix(bytes, b"true").map(|rest| (Value::Bool(true), rest)),
+        b'f' => bytes::strip_prefix(bytes, b"false").map(|rest| (Value::Bool(false), rest)),
+        b'n' => bytes::strip_prefix(bytes, b"null").map(|rest| (Value::Null, rest)),
         b'-' | b'0'..=b'9' => {
             let (number, rest) = bytes.split_at_checked(number_len(bytes).ok()?)?;
             Some((Value::Number(number), rest))
@@ -787,7 +771,7 @@ pub(crate) fn split_value(bytes: &[u8]) -> Option<(Value<'_>, &[u8])> {
 /// Splits the canonical string at the start of `bytes` (opening quote included) from
 /// what follows its closing quote.
 fn split_string(bytes: &[u8]) -> Option<(JsonStr<'_>, &[u8])> {
-    let content = bytes.strip_prefix(b"\"")?;
+    let content = bytes::strip_first(bytes, b'"')?;
     let mut rest = content;
     loop {
         match rest {
@@ -1211,9 +1195,9 @@ impl Canonicalizer<'_> {
                     None => break (State::Value, value),
                 },
                 Some(b'-' | b'0'..=b'9') => number_len(rest)?,
-                Some(b't') if rest.starts_with(b"true") => 4,
-                Some(b'f') if rest.starts_with(b"false") => 5,
-                Some(b'n') if rest.starts_with(b"null") => 4,
+                Some(b't') if bytes::starts_with(rest, b"true") => 4,
+                Some(b'f') if bytes::starts_with(rest, b"false") => 5,
+                Some(b'n') if bytes::starts_with(rest, b"null") => 4,
                 _ => break (State::Value, value),
             };
             let end = value.saturating_add(len);
@@ -1409,7 +1393,7 @@ impl Canonicalizer<'_> {
     }
 
     fn literal(&mut self, literal: &[u8]) -> Result<State, JsonError> {
-        if !self.rest().starts_with(literal) {
+        if !bytes::starts_with(self.rest(), literal) {
             return Err(JsonError::Syntax);
         }
         self.copy(literal.len())?;
@@ -1486,10 +1470,10 @@ fn add_name(
     // quote; a raw `"` is never a unit, so the earlier name ends there too. Each name is
     // compared with at most `MAX_MEMBERS - 1` others.
     let others = keys.get(first..).unwrap_or_default();
-    if others
-        .iter()
-        .any(|&other| buf.get(other..).is_some_and(|o| starts_with_short(o, name)))
-    {
+    if others.iter().any(|&other| {
+        buf.get(other..)
+            .is_some_and(|o| bytes::starts_with(o, name))
+    }) {
         return Err(JsonError::DuplicateMember);
     }
     keys.push(start).map_err(|_| JsonError::TooManyMembers)?;

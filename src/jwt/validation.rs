@@ -1,5 +1,6 @@
 //! The verification policy: which tokens are accepted.
 
+use crate::bytes;
 use crate::error::{Claim, VerifyError};
 use crate::jwt::claims::RegisteredClaims;
 use crate::time::UnixTime;
@@ -196,7 +197,9 @@ impl<'a> Validation<'a> {
             }
         }
         if let Some(expected) = self.issuer
-            && claims.iss != Some(expected)
+            && !claims
+                .iss
+                .is_some_and(|iss| bytes::eq(iss.as_bytes(), expected.as_bytes()))
         {
             return Err(VerifyError::Issuer);
         }
@@ -210,7 +213,9 @@ impl<'a> Validation<'a> {
             }
         }
         if let Some(expected) = self.subject
-            && claims.sub != Some(expected)
+            && !claims
+                .sub
+                .is_some_and(|sub| bytes::eq(sub.as_bytes(), expected.as_bytes()))
         {
             return Err(VerifyError::Subject);
         }

@@ -302,13 +302,25 @@ fn oldest_of<D, M: Sessions<D>>(map: &M, subject: &SubjectKey) -> Option<LookupK
         let candidate = (record.created(), *key);
         let older = match &oldest {
             None => true,
-            Some((created, k)) => (candidate.0, candidate.1.as_bytes()) < (*created, k.as_bytes()),
+            Some((created, k)) => {
+                candidate.0 < *created
+                    || (candidate.0 == *created
+                        && bytes_before(candidate.1.as_bytes(), k.as_bytes()))
+            }
         };
         if older {
             oldest = Some(candidate);
         }
     });
     oldest.map(|(_, key)| key)
+}
+
+/// Whether `a` sorts before `b`, byte by byte.
+fn bytes_before(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter()
+        .zip(b)
+        .find(|(x, y)| x != y)
+        .is_some_and(|(x, y)| x < y)
 }
 
 /// Files `record` under `key` (replacing whatever dead session is there). When the map is

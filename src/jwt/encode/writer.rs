@@ -29,6 +29,7 @@ use core::fmt::{self, Write as _};
 
 use serde::ser::{self, Serialize};
 
+use crate::bytes;
 #[cfg(target_pointer_width = "64")]
 use crate::copy;
 use crate::error::Claim;
@@ -384,7 +385,7 @@ impl<'o> Writer<'o> {
                 && self
                     .out
                     .get(other..)
-                    .is_some_and(|o| json::starts_with_short(o, name))
+                    .is_some_and(|o| bytes::starts_with(o, name))
             {
                 return Err(WriteError::Unsupported);
             }

@@ -33,6 +33,7 @@ use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeSeed, Visitor};
 
 use super::{Outline, Place, Value, parse_u64, split_string, split_value, string_run};
+use crate::bytes;
 
 /// Why the claims type could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +93,7 @@ where
 /// A canonical JSON integer in an `i64`: `None` for a fraction, an exponent, or a value
 /// beyond `i64`.
 fn parse_i64(n: &[u8]) -> Option<i64> {
-    match n.strip_prefix(b"-".as_slice()) {
+    match bytes::strip_first(n, b'-') {
         Some(magnitude) => 0i64.checked_sub_unsigned(parse_u64(magnitude)?),
         None => i64::try_from(parse_u64(n)?).ok(),
     }
@@ -160,7 +161,7 @@ impl<'s> Deserializer<'s> {
             return Ok(s);
         }
         let rest = self.rest();
-        let content = rest.strip_prefix(b"\"").ok_or(DeError::Claims)?;
+        let content = bytes::strip_first(rest, b'"').ok_or(DeError::Claims)?;
         // Most strings have no escape: find the end quote and borrow the text.
         let end = string_run(content).ok_or(DeError::Claims)?;
         if content.get(end) == Some(&b'"') {
@@ -238,7 +239,7 @@ impl<'s> Deserializer<'s> {
     }
 
     fn literal(&mut self, literal: &[u8]) -> bool {
-        let found = self.rest().starts_with(literal);
+        let found = bytes::starts_with(self.rest(), literal);
         if found {
             self.advance(literal.len());
         }
