@@ -11,9 +11,13 @@ use zeroize::Zeroize;
 mod compact;
 
 /// Whether [`compress`] is the crate's own: on bare-metal 32-bit targets other than wasm
-/// (the microcontrollers) unless the firmware asks for `sha2`'s, and in fuzzing builds.
+/// (the microcontrollers) unless the firmware asks for `sha2`'s, on any target whose build
+/// asks for it (`--cfg tokenstile_sha256="compact"`: a microcontroller with an operating
+/// system's target, such as ESP-IDF's), and in fuzzing builds. Asked for both ways, the
+/// compact one wins: the smaller code is what a build that names it wants.
 const COMPACT: bool = cfg!(any(
     fuzzing,
+    tokenstile_sha256 = "compact",
     all(
         target_pointer_width = "32",
         target_os = "none",
@@ -22,12 +26,19 @@ const COMPACT: bool = cfg!(any(
     )
 ));
 
+// A build that names the compact function gets it, whatever the target. CI runs the unit
+// tests on x86-64 with `--cfg tokenstile_sha256="compact"`, where this holds them to it and
+// the HMAC and SHA-256 tests check the compact function against `hmac` and `sha2`.
+const _: () = assert!(COMPACT || !cfg!(tokenstile_sha256 = "compact"));
+
 /// SHA-256's compression function over whole blocks. On bare-metal 32-bit targets other
 /// than wasm (the microcontrollers), the crate's own with the rounds in a loop, which takes
 /// about 0.4 KiB of flash where `sha2`'s unrolled rounds take about 7 KiB; elsewhere
 /// `sha2`'s, for speed (with SHA extensions where the CPU has them). A firmware that would
 /// rather have `sha2`'s (for speed) adds `--cfg tokenstile_sha256="sha2"` to the rustflags
-/// that hold its linker script (docs/targets.md, "Writing a firmware"). Fuzzing builds take
+/// that hold its linker script (docs/targets.md, "Writing a firmware"), and one built for
+/// an operating system's target that would rather have the compact one adds
+/// `--cfg tokenstile_sha256="compact"`. Fuzzing builds take
 /// the compact one everywhere, so that every fuzz target runs it (and the MAC differential
 /// checks it against the `hmac` crate over `sha2`). The choice is a constant: the other
 /// function is never called, and the optimizer leaves it out.
