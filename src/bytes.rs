@@ -1,5 +1,5 @@
-//! Comparisons of short byte strings: member names, literals, an issuer, the prefixes of
-//! a header.
+//! Comparisons of short byte strings: member names, literals, `alg`, the issuer, subject
+//! and audiences a policy expects, the prefixes of a header.
 //!
 //! They are loops of their own rather than `==`, `starts_with` or `strip_prefix` on slices,
 //! which on a microcontroller call `memcmp` through a function of their own and compile a

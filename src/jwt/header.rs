@@ -116,10 +116,10 @@ pub(crate) fn write(
     Some(len.min(MAX_SIGNED_HEADER_LEN))
 }
 
-/// The base64url form of the header [`write`] produces without a `kid`.
+/// The base64url form of the header [`write()`] produces without a `kid`.
 pub(crate) const SIGNED_WITHOUT_KID_B64: &[u8] = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
-/// Recognizes a header exactly as [`write`] produces it, and returns its `kid` (`Some(None)`
+/// Recognizes a header exactly as [`write()`] produces it, and returns its `kid` (`Some(None)`
 /// for none); `None` for any other bytes, which then take the full [`check`].
 ///
 /// Such a header passes every rule of `check` (its `alg` is `HS256`, it has no `crit` or
@@ -215,7 +215,9 @@ pub(crate) fn check<'a>(
 /// `typ` comparison of RFC 7515 §4.1.9: media types are case-insensitive and the
 /// `application/` prefix may be omitted.
 fn typ_matches(typ: JsonStr<'_>, expected: &str) -> bool {
-    // On bytes: `str`'s comparisons would link `memcmp` and a `str::get` for this alone.
+    // On bytes: a `str` would add a UTF-8 check and `str::get`'s char-boundary checks, and
+    // neither is needed (the prefix is ASCII, and only bytes that equal `expected` up to
+    // ASCII case can match).
     fn media_type(s: &[u8]) -> &[u8] {
         const PREFIX: &[u8] = b"application/";
         match s.split_at_checked(PREFIX.len()) {

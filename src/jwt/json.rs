@@ -366,7 +366,8 @@ pub(crate) enum Value<'a> {
 ///
 /// The bytes are UTF-8 when they come from [`canonicalize`]d JSON, but the readers do not
 /// check it string by string: names are compared as bytes, and only the few values that
-/// are handed out as `&str` ([`as_str`](Self::as_str), [`raw`](Self::raw)) are checked.
+/// are handed out as `&str` ([`raw`](Self::raw), [`unescape_into`](Self::unescape_into))
+/// are checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct JsonStr<'a>(&'a [u8]);
 

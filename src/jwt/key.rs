@@ -5,6 +5,7 @@ use core::fmt;
 use rand_core::TryCryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::bytes;
 use crate::error::{DecodeError, KeyError};
 use crate::sha256::{BLOCK, IV, Padding, compress, finish, to_bytes};
 
@@ -298,7 +299,9 @@ impl<const N: usize> KeyRing<N> {
     }
 
     fn position(&self, kid: &str) -> Option<usize> {
-        self.keys.iter().position(|(k, _)| k.as_str() == kid)
+        self.keys
+            .iter()
+            .position(|(k, _)| bytes::eq(k.as_str().as_bytes(), kid.as_bytes()))
     }
 }
 

@@ -1,7 +1,8 @@
 //! SHA-256's compression function (FIPS 180-4 §6.2.2) with its 64 rounds in a loop, for
 //! bare-metal 32-bit targets (see [`compress`](super::compress) for when it is used).
 //!
-//! Built on every target (elsewhere never called): the unit tests below and, under
+//! Built on every target, and called elsewhere only in fuzzing builds or when a build asks
+//! for it (`--cfg tokenstile_sha256="compact"`): the unit tests below and, under
 //! `cfg(fuzzing)`, every fuzz target run it on the host.
 
 use zeroize::Zeroize;

@@ -361,3 +361,40 @@ fn insert_revocation<R: Revocations>(
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    extern crate alloc;
+
+    use alloc::vec;
+
+    use super::bytes_before;
+
+    /// The tie-break orders keys as `<` on their bytes does (the order the other stores'
+    /// queries use): equal keys, and keys that differ first in the first, a middle or the
+    /// last byte, either way round, at the extremes of a byte's values.
+    #[test]
+    fn bytes_before_is_the_order_of_the_bytes() {
+        let mut keys = vec![[0u8; 32], [0xff; 32]];
+        for at in [0, 15, 31] {
+            for (low, high) in [(0x00, 0x01), (0x7f, 0x80), (0xfe, 0xff)] {
+                let mut a = [0x55u8; 32];
+                let mut b = a;
+                a[at] = low;
+                b[at] = high;
+                // Later bytes that would order the other way.
+                if at < 31 {
+                    a[31] = 0xff;
+                    b[31] = 0x00;
+                }
+                keys.extend([a, b]);
+            }
+        }
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(bytes_before(a, b), a < b, "{a:?} {b:?}");
+            }
+        }
+    }
+}

@@ -106,7 +106,7 @@ struct Writer<'o> {
     registered: Option<usize>,
     /// An error an object or array (or a `Display` impl's writer) passed to the claims'
     /// `Serialize` impl, the last if several. What it was writing is cut short, so an impl
-    /// that ignores the error and goes on writes no JSON: [`write`] fails with this error
+    /// that ignores the error and goes on writes no JSON: [`write()`] fails with this error
     /// whatever the impl returns.
     failed: Option<WriteError>,
 }
@@ -504,7 +504,7 @@ struct Compound<'w, 'o> {
 
 impl Compound<'_, '_> {
     /// Runs one of the calls a `Serialize` impl makes on an object or array, and keeps
-    /// its error for [`write`]. (An `end` that fails leaves the impl nothing to
+    /// its error for [`write()`]. (An `end` that fails leaves the impl nothing to
     /// return but an error.)
     fn guarded(&mut self, call: impl FnOnce(&mut Self) -> Result) -> Result {
         let result = call(self);
