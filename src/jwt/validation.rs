@@ -237,22 +237,29 @@ impl<'a> Validation<'a> {
             required = required.with(Claim::Iat);
         }
         let present = [
-            (Claim::Aud, claims.aud.is_some()),
-            (Claim::Exp, claims.exp.is_some()),
-            (Claim::Iat, claims.iat.is_some()),
-            (Claim::Iss, claims.iss.is_some()),
-            (Claim::Jti, claims.jti.is_some()),
-            (Claim::Nbf, claims.nbf.is_some()),
-            (Claim::Sid, claims.sid.is_some()),
-            (Claim::Sub, claims.sub.is_some()),
+            claims.aud.is_some(),
+            claims.exp.is_some(),
+            claims.iat.is_some(),
+            claims.iss.is_some(),
+            claims.jti.is_some(),
+            claims.nbf.is_some(),
+            claims.sid.is_some(),
+            claims.sub.is_some(),
         ];
-        match present
+        // One bit per claim, in `Claim`'s order: the first missing one is the lowest bit.
+        let present = present
             .iter()
-            .find(|(c, there)| required.contains(*c) && !there)
-        {
-            Some((claim, _)) => Err(VerifyError::MissingClaim(*claim)),
-            None => Ok(()),
+            .rev()
+            .fold(0u8, |bits, &there| (bits << 1) | u8::from(there));
+        let missing = required.0 & !present;
+        if missing == 0 {
+            return Ok(());
         }
+        let first = ClaimSet::ALL_IN_ORDER
+            .get(missing.trailing_zeros() as usize)
+            .copied()
+            .unwrap_or(Claim::Aud);
+        Err(VerifyError::MissingClaim(first))
     }
 }
 
@@ -288,6 +295,20 @@ impl ClaimSet {
         self.0 & Self::bit(claim) != 0
     }
 
+    /// Every claim, in `Claim`'s order, which is the order of the bits.
+    const ALL_IN_ORDER: [Claim; 8] = [
+        Claim::Aud,
+        Claim::Exp,
+        Claim::Iat,
+        Claim::Iss,
+        Claim::Jti,
+        Claim::Nbf,
+        Claim::Sid,
+        Claim::Sub,
+    ];
+
+    /// The claim's bit: bit `i` for `ALL_IN_ORDER[i]` (checked below), so that the lowest
+    /// bit of a set is its first claim in that order.
     const fn bit(claim: Claim) -> u8 {
         match claim {
             Claim::Aud => 1,
@@ -296,11 +317,22 @@ impl ClaimSet {
             Claim::Iss => 1 << 3,
             Claim::Jti => 1 << 4,
             Claim::Nbf => 1 << 5,
-            Claim::Sub => 1 << 6,
-            Claim::Sid => 1 << 7,
+            Claim::Sid => 1 << 6,
+            Claim::Sub => 1 << 7,
         }
     }
 }
+
+// Bit `i` of a `ClaimSet` is `ALL_IN_ORDER[i]`, which `Validation::check_present` relies on.
+const _: () = {
+    let mut rest: &[Claim] = &ClaimSet::ALL_IN_ORDER;
+    let mut i = 0u32;
+    while let [claim, tail @ ..] = rest {
+        assert!(ClaimSet::bit(*claim) == 1 << i);
+        rest = tail;
+        i += 1;
+    }
+};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -344,6 +376,51 @@ mod tests {
         );
         let p = Validation::new().with_required_set(ClaimSet::EMPTY);
         assert_eq!(p.check(&none, at(0)), Ok(()));
+    }
+
+    /// With several required claims missing, the error names the first in `Claim`'s
+    /// order, whichever they are (`sid` before `sub` among them).
+    #[test]
+    fn the_first_missing_claim_in_order_is_named() {
+        let all = ClaimSet::ALL_IN_ORDER
+            .iter()
+            .fold(ClaimSet::EMPTY, |set, &claim| set.with(claim));
+        let p = Validation::new()
+            .with_audiences(&["a"])
+            .with_required_set(all);
+        let mut claims = RegisteredClaims::default();
+        for (i, &claim) in ClaimSet::ALL_IN_ORDER.iter().enumerate() {
+            // Every claim before `claim` present, `claim` and every one after it missing.
+            assert_eq!(
+                p.check(&claims, at(0)),
+                Err(VerifyError::MissingClaim(claim)),
+                "{i}"
+            );
+            match claim {
+                Claim::Aud => claims.aud = Some(Audience::One("a")),
+                Claim::Exp => claims.exp = Some(at(10)),
+                Claim::Iat => claims.iat = Some(at(0)),
+                Claim::Iss => claims.iss = Some("i"),
+                Claim::Jti => claims.jti = Some("j"),
+                Claim::Nbf => claims.nbf = Some(at(0)),
+                Claim::Sid => claims.sid = Some("s"),
+                Claim::Sub => claims.sub = Some("u"),
+            }
+        }
+        assert_eq!(p.check(&claims, at(0)), Ok(()));
+        // Only `sub` and `sid` missing: `sid` comes first.
+        claims.sid = None;
+        claims.sub = None;
+        assert_eq!(
+            p.check(&claims, at(0)),
+            Err(VerifyError::MissingClaim(Claim::Sid))
+        );
+        // Present claims that are not required are never named.
+        let p = Validation::new().with_required_set(ClaimSet::EMPTY.with(Claim::Sub));
+        assert_eq!(
+            p.check(&claims, at(0)),
+            Err(VerifyError::MissingClaim(Claim::Sub))
+        );
     }
 
     #[test]
