@@ -1358,10 +1358,17 @@ impl Canonicalizer<'_> {
                 Some(b"\\u") => hex4(rest.get(8..12))?,
                 _ => return Err(JsonError::UnpairedSurrogate),
             };
-            match char::decode_utf16([first, second]).next() {
-                Some(Ok(c)) => (c, 12),
-                _ => return Err(JsonError::UnpairedSurrogate),
+            if !(0xdc00..=0xdfff).contains(&second) {
+                return Err(JsonError::UnpairedSurrogate);
             }
+            // UTF-16's pair: ten bits from each half above 0x10000 (a `char` always). By
+            // hand rather than `char::decode_utf16`, whose iterator over the pair is a
+            // function of its own on a microcontroller.
+            let high = u32::from(first).wrapping_sub(0xd800);
+            let low = u32::from(second).wrapping_sub(0xdc00);
+            let c = char::from_u32((high << 10 | low).wrapping_add(0x1_0000))
+                .ok_or(JsonError::UnpairedSurrogate)?;
+            (c, 12)
         } else {
             // Fails exactly for a low surrogate without a high one before it.
             let c = char::from_u32(u32::from(first)).ok_or(JsonError::UnpairedSurrogate)?;
@@ -1671,6 +1678,37 @@ mod tests {
             r#"{"a":1,"ab":2,"abc":3,"":4,"b":5,"\"":6,"\"a":7,"\\":8,"\\\"":9}"#,
         ),
     ];
+
+    /// Every high surrogate with low ones at both ends and in between, and every low one
+    /// with high ones likewise, decode as `char::decode_utf16` decodes the pair; a high
+    /// one followed by anything but a low one is refused.
+    #[test]
+    fn surrogate_pairs_decode_as_utf16_does() {
+        let pair = |high: u16, low: u16| {
+            let input = format!(r#"{{"s":"\u{high:04x}\u{low:04X}"}}"#);
+            let expected = char::decode_utf16([high, low])
+                .map(|c| c.map(|c| format!("{{\"s\":\"{c}\"}}")))
+                .collect::<Result<String, _>>();
+            match expected {
+                Ok(expected) => assert_eq!(canon(input.as_bytes()), Ok(expected), "{input}"),
+                Err(_) => assert_eq!(
+                    canon(input.as_bytes()),
+                    Err(JsonError::UnpairedSurrogate),
+                    "{input}"
+                ),
+            }
+        };
+        for high in 0xd800..=0xdbff {
+            for low in [0xdc00, 0xdd55, 0xdfff, 0xdbff, 0xe000, 0x0041] {
+                pair(high, low);
+            }
+        }
+        for low in 0xdc00..=0xdfff {
+            for high in [0xd800, 0xd9aa, 0xdbff] {
+                pair(high, low);
+            }
+        }
+    }
 
     #[test]
     fn canonicalizes() {

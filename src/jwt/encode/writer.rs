@@ -1031,7 +1031,8 @@ fn div10_narrow(v: u64) -> (u64, u8) {
     let (high, low) = ((v >> 32) as u32, v as u32);
     let mut quotient = 0u64;
     let mut remainder = 0u32;
-    for digit in [high >> 16, high & 0xffff, low >> 16, low & 0xffff] {
+    // Through a reference: an array by value is an iterator of its own on a microcontroller.
+    for &digit in &[high >> 16, high & 0xffff, low >> 16, low & 0xffff] {
         // Below `10 << 16`: no overflow.
         let part = (remainder << 16) | digit;
         quotient = (quotient << 16) | u64::from(part / 10);
