@@ -236,8 +236,12 @@ impl<'t> Segments<'t> {
     }
 }
 
-/// The index of the first `.` in `bytes`, a machine word at a time.
+/// The index of the first `.` in `bytes`: a machine word at a time, or a byte at a time
+/// where [`json::BYTE_LOOPS`] says so.
 fn first_dot(bytes: &[u8]) -> Option<usize> {
+    if json::BYTE_LOOPS {
+        return bytes.iter().position(|&b| b == b'.');
+    }
     const WIDTH: usize = size_of::<usize>();
     const LANES: usize = usize::MAX / 0xff;
     const HIGH: usize = LANES.wrapping_mul(0x80);

@@ -149,8 +149,10 @@ fn canonicalize_into(
     max_depth: usize,
     captures: Option<&mut Captures>,
 ) -> Result<usize, JsonError> {
-    // An ASCII check first, which most tokens pass: cheaper than UTF-8 validation.
-    if !is_ascii(buf) && core::str::from_utf8(buf).is_err() {
+    // An ASCII check first, which most tokens pass: cheaper than UTF-8 validation. Not
+    // where `BYTE_LOOPS` says so: there `from_utf8`'s own ASCII check is the smaller code.
+    let ascii = !BYTE_LOOPS && is_ascii(buf);
+    if !ascii && core::str::from_utf8(buf).is_err() {
         return Err(JsonError::InvalidUtf8);
     }
     let mut canonicalizer = Canonicalizer {
@@ -482,9 +484,24 @@ pub(crate) fn elements(array: &[u8]) -> Elements<'_> {
     })
 }
 
+/// Whether the readers' searches go a byte at a time rather than a word at a time: on
+/// 32-bit targets other than wasm (the microcontrollers), where the byte loops are the
+/// smaller code and a firmware's flash counts for more than a few hundred instructions
+/// per token.
+pub(crate) const BYTE_LOOPS: bool = cfg!(all(
+    target_pointer_width = "32",
+    not(target_arch = "wasm32")
+));
+
 /// The index of the first `"`, `\` or control character (U+0000 to U+001F) in `bytes`:
-/// the end of a run of string content that needs no attention. Eight bytes at a time.
+/// the end of a run of string content that needs no attention. Eight bytes at a time, or
+/// one at a time where [`BYTE_LOOPS`] says so.
 pub(crate) fn string_run(bytes: &[u8]) -> Option<usize> {
+    if BYTE_LOOPS {
+        return bytes
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+    }
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0usize;
     for chunk in chunks.by_ref() {
