@@ -1026,8 +1026,10 @@ struct Canonicalizer<'b> {
 /// Moves `buf[from..end]` to start at `to`, where `to < from`, front to back.
 ///
 /// While the gap `from - to` is short, eight bytes at a time, each word read whole before
-/// it is written (the write reaches at most the bytes just read, never unread ones).
-/// Otherwise in pieces at most as long as the gap, so that a piece's source and its
+/// it is written (the write reaches at most the bytes just read, never unread ones),
+/// except where [`BYTE_LOOPS`] says so: the smaller code there moves every byte in the
+/// pieces below, one call of `memcpy` each (a payload that needs rewriting moves more
+/// slowly there, one that does not moves nothing). Otherwise in pieces at most as long as the gap, so that a piece's source and its
 /// destination never overlap: they are the two sides of one `split_at_mut`, and the copy is
 /// a plain `copy_from_slice`. (`copy_within` would be a `memmove`, which on a
 /// microcontroller is 1.5 KiB of code that nothing else in a verifying firmware needs.)
@@ -1044,7 +1046,7 @@ fn move_back(buf: &mut [u8], mut to: usize, mut from: usize, end: usize) -> Resu
         .checked_sub(to)
         .filter(|&gap| gap > 0)
         .ok_or(JsonError::Syntax)?;
-    while gap < WORDS_BELOW && end.saturating_sub(from) >= WORD {
+    while !BYTE_LOOPS && gap < WORDS_BELOW && end.saturating_sub(from) >= WORD {
         let word: [u8; WORD] = buf
             .get(from..)
             .and_then(|rest| rest.first_chunk())

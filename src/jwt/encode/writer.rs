@@ -171,8 +171,9 @@ impl<'o> Writer<'o> {
     /// The content of any string, escaped canonically (without the quotes).
     fn escaped_any(&mut self, s: &str) -> Result {
         let bytes = s.as_bytes();
-        // Most strings need no escape at all: one copy.
-        if json::string_run(bytes).is_none() {
+        // Most strings need no escape at all: one copy. Not looked for first where
+        // `BYTE_LOOPS` says so: the loop below copies such a string whole as well.
+        if !json::BYTE_LOOPS && json::string_run(bytes).is_none() {
             return self.extend(bytes);
         }
         let mut from = 0usize;
