@@ -1026,13 +1026,13 @@ struct Canonicalizer<'b> {
 /// Moves `buf[from..end]` to start at `to`, where `to < from`, front to back.
 ///
 /// While the gap `from - to` is short, eight bytes at a time, each word read whole before
-/// it is written (the write reaches at most the bytes just read, never unread ones),
-/// except where [`BYTE_LOOPS`] says so: the smaller code there moves every byte in the
-/// pieces below, one call of `memcpy` each (a payload that needs rewriting moves more
-/// slowly there, one that does not moves nothing). Otherwise in pieces at most as long as the gap, so that a piece's source and its
-/// destination never overlap: they are the two sides of one `split_at_mut`, and the copy is
-/// a plain `copy_from_slice`. (`copy_within` would be a `memmove`, which on a
-/// microcontroller is 1.5 KiB of code that nothing else in a verifying firmware needs.)
+/// it is written (the write reaches at most the bytes just read, never unread ones).
+/// Otherwise, and always where [`BYTE_LOOPS`] says so (the smaller code there, for a
+/// slower rewrite of a payload that needs one), in pieces at most as long as the gap, so
+/// that a piece's source and its destination never overlap: they are the two sides of one
+/// `split_at_mut`, and the copy is a plain `copy_from_slice`. (`copy_within` would be a
+/// `memmove`, which on a microcontroller is 1.5 KiB of code that nothing else in a
+/// verifying firmware needs.)
 ///
 /// # Errors
 ///
