@@ -119,6 +119,12 @@ fn run() -> bool {
     ok &= report("payload with an 8 KiB string", || {
         jwt::verify::<serde::de::IgnoredAny, _>(&key, t, &lax, NOW, &mut big_scratch).is_ok()
     });
+    // The same after a space: the canonicalizer moves the whole string back by a byte.
+    let payload = long_string_after_space(&mut json, 8 * 1024);
+    let t = forge(&mut token, br#"{"alg":"HS256"}"#, payload);
+    ok &= report("payload with a space and an 8 KiB string", || {
+        jwt::verify::<serde::de::IgnoredAny, _>(&key, t, &lax, NOW, &mut big_scratch).is_ok()
+    });
     let header = nested(&mut json, 4000);
     let t = forge(&mut token, header, br#"{"exp":4102444800}"#);
     ok &= report("header nested 4000 deep", || {
@@ -222,6 +228,15 @@ fn long_string(out: &mut [u8], len: usize) -> &[u8] {
         n += 1;
     }
     &out[..n]
+}
+
+/// `{ "exp":4102444800,"x":"aaaa..."}`, a space after the brace and then `len` letters, into
+/// `out`.
+fn long_string_after_space(out: &mut [u8], len: usize) -> &[u8] {
+    out[0] = b'{';
+    let n = long_string(&mut out[1..], len).len();
+    out[1] = b' ';
+    &out[..n + 1]
 }
 
 /// A token with this header and payload and a valid MAC, into `out`.
