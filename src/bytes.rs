@@ -6,6 +6,10 @@
 //! copy of `strip_prefix` for each shape of prefix. For strings this short a loop that
 //! stops at the first byte that differs costs no more, and the firmwares are smaller
 //! without those functions (footprint/README.md says by how much).
+//!
+//! None of them is constant-time: each stops at the first byte that differs. They are for
+//! public bytes only; a MAC, a session ID or a store key is compared with
+//! [`ct::eq32`](crate::ct::eq32).
 
 /// Whether `bytes` starts with `prefix`.
 pub(crate) fn starts_with(bytes: &[u8], prefix: &[u8]) -> bool {

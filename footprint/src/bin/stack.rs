@@ -1,6 +1,6 @@
 //! Worst-case stack of each operation, measured by stack painting under QEMU, including
-//! hostile JSON: thousands of nesting levels and an 8 KiB string, and the instructions
-//! each takes.
+//! hostile JSON: thousands of nesting levels, an 8 KiB string, and long headers, which are
+//! read before the MAC is checked; and the instructions each takes.
 //!
 //! Each operation runs in a freshly painted stack; afterwards the lowest overwritten word
 //! shows how deep it went. The buffers live in `main`'s frame, above the painted area, so
@@ -125,6 +125,24 @@ fn run() -> bool {
     ok &= report("payload with a space and an 8 KiB string", || {
         jwt::verify::<serde::de::IgnoredAny, _>(&key, t, &lax, NOW, &mut big_scratch).is_ok()
     });
+    // Headers are read before the MAC is checked, so anyone can send these: the longest
+    // the default policy's 8 KiB token allows, each after a space that the canonicalizer
+    // takes out, moving all that follows back by a byte. Neither has an `alg`.
+    let policy = Validation::new();
+    let header = long_string_after_space(&mut json, 5900);
+    let t = forge(&mut token, header, br#"{"exp":4102444800}"#);
+    ok &= report("header with a space and a 5,900-byte string", || {
+        t.len() <= policy.max_token_len
+            && jwt::verify::<serde::de::IgnoredAny, _>(&key, t, &policy, NOW, &mut big_scratch)
+                == Err(Error::Decode(tokenstile::DecodeError::Algorithm))
+    });
+    let header = numbers_after_space(&mut json, 2900);
+    let t = forge(&mut token, header, br#"{"exp":4102444800}"#);
+    ok &= report("header with a space and 2,900 numbers", || {
+        t.len() <= policy.max_token_len
+            && jwt::verify::<serde::de::IgnoredAny, _>(&key, t, &policy, NOW, &mut big_scratch)
+                == Err(Error::Decode(tokenstile::DecodeError::Algorithm))
+    });
     let header = nested(&mut json, 4000);
     let t = forge(&mut token, header, br#"{"exp":4102444800}"#);
     ok &= report("header nested 4000 deep", || {
@@ -237,6 +255,24 @@ fn long_string_after_space(out: &mut [u8], len: usize) -> &[u8] {
     let n = long_string(&mut out[1..], len).len();
     out[1] = b' ';
     &out[..n + 1]
+}
+
+/// `{ "x":[1,1,...,1]}`, a space after the brace and then an array of `count` ones, into
+/// `out`.
+fn numbers_after_space(out: &mut [u8], count: usize) -> &[u8] {
+    let mut n = 0;
+    let ones =
+        core::iter::repeat_n(b"1,".as_slice(), count.saturating_sub(1)).chain([b"1".as_slice()]);
+    for &b in [br#"{ "x":["#.as_slice()]
+        .into_iter()
+        .chain(ones)
+        .chain([b"]}".as_slice()])
+        .flatten()
+    {
+        out[n] = b;
+        n += 1;
+    }
+    &out[..n]
 }
 
 /// A token with this header and payload and a valid MAC, into `out`.
