@@ -1050,7 +1050,16 @@ fn move_back(buf: &mut [u8], mut to: usize, mut from: usize, end: usize) -> Resu
         .checked_sub(to)
         .filter(|&gap| gap > 0)
         .ok_or(JsonError::Syntax)?;
-    while !BYTE_LOOPS && gap < WORDS_BELOW && end.saturating_sub(from) >= WORD {
+    if BYTE_LOOPS {
+        while from < end {
+            let byte = *buf.get(from).ok_or(JsonError::Syntax)?;
+            *buf.get_mut(to).ok_or(JsonError::Syntax)? = byte;
+            from = from.saturating_add(1);
+            to = to.saturating_add(1);
+        }
+        return Ok(());
+    }
+    while gap < WORDS_BELOW && end.saturating_sub(from) >= WORD {
         let word: [u8; WORD] = buf
             .get(from..)
             .and_then(|rest| rest.first_chunk())
@@ -1062,12 +1071,6 @@ fn move_back(buf: &mut [u8], mut to: usize, mut from: usize, end: usize) -> Resu
             .copy_from_slice(&word);
         from = from.saturating_add(WORD);
         to = to.saturating_add(WORD);
-    }
-    while BYTE_LOOPS && from < end {
-        let byte = *buf.get(from).ok_or(JsonError::Syntax)?;
-        *buf.get_mut(to).ok_or(JsonError::Syntax)? = byte;
-        from = from.saturating_add(1);
-        to = to.saturating_add(1);
     }
     while from < end {
         let len = gap.min(end.saturating_sub(from));
